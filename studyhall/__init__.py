@@ -1,0 +1,67 @@
+"""StudyHall: policy and discipline study and assessment for schools and education bureaus.
+
+The web package is ``studyhall`` rather than ``platform``: a package named ``platform``
+shadows the standard-library module that SQLAlchemy and Flask call at import.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from flask_babel import get_locale
+
+from config import CONFIGS, ProductionConfig
+
+
+def create_app(config_class=None) -> Flask:
+    if config_class is None:
+        config_class = CONFIGS[os.environ.get("STUDYHALL_CONFIG", "default")]
+    if config_class is ProductionConfig:
+        ProductionConfig.check()
+    app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
+    app.config.from_object(config_class)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(app.instance_path, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from studyhall import cli, errors, security
+    from studyhall.org.models import PoliticalGroup
+
+    # Templates count the make-up of a unit by these groups (the report's words).
+    app.jinja_env.globals["groups"] = PoliticalGroup
+    app.jinja_env.globals["get_locale"] = get_locale
+    errors.register(app)
+    security.register(app)
+    cli.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from studyhall import database
+    from studyhall.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    database.configure_engine(app)
+
+    # Import every model so that Alembic's autogenerate sees the whole schema.
+    from studyhall import audit, uploads  # noqa: F401
+    from studyhall.org import models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from studyhall.auth import bp as auth_bp
+    from studyhall.main import bp as main_bp
+    from studyhall.org import bp as org_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(org_bp)

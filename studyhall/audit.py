@@ -1,0 +1,41 @@
+"""The audit trail: every change of a score, a role, a password reset or a deadline
+leaves an entry (ARCHITECTURE.md, invariant 9)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from studyhall.extensions import db
+from studyhall.org.models import utcnow
+
+
+class AuditEntry(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"), index=True)
+    #: What happened, as a dotted name: "person.role", "person.password_reset", ...
+    action: Mapped[str] = mapped_column(sa.String(50))
+    target_type: Mapped[str] = mapped_column(sa.String(30))
+    target_id: Mapped[int] = mapped_column()
+    details: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+    __table_args__ = (sa.Index("ix_audit_entry_target", "target_type", "target_id"),)
+
+    def __repr__(self) -> str:
+        return f"<AuditEntry {self.id} {self.action} {self.target_type}:{self.target_id}>"
+
+
+def record(actor, action: str, target, **details) -> AuditEntry:
+    """Add an audit entry for ``target`` (a model instance with an id); flushes nothing."""
+    entry = AuditEntry(
+        actor_id=getattr(actor, "id", None),
+        action=action,
+        target_type=type(target).__name__.lower(),
+        target_id=target.id,
+        details=details,
+    )
+    db.session.add(entry)
+    return entry

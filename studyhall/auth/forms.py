@@ -1,0 +1,40 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+MIN_PASSWORD_LENGTH = 8
+
+
+class LoginForm(FlaskForm):
+    account = StringField(_l("Account"), validators=[DataRequired(), Length(max=64)],
+                          filters=[lambda v: v.strip() if v else v])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+        description=_l("At least 8 characters, and not your account name."),
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", _l("The two passwords differ."))],
+    )
+
+    def __init__(self, person, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.person = person
+
+    def validate_current_password(self, field):
+        if not self.person.check_password(field.data):
+            raise ValidationError(_l("The current password is not correct."))
+
+    def validate_new_password(self, field):
+        if field.data.strip().lower() == self.person.account.lower():
+            raise ValidationError(_l("The password must not be your account name."))
+        if field.data == self.current_password.data:
+            raise ValidationError(_l("Choose a password different from the current one."))

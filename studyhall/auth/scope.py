@@ -1,0 +1,82 @@
+"""The one place that decides which units and people a viewer may see.
+
+A secretary's scope is the subtree of each unit they manage; an admin with no managed
+units (a bureau admin) sees the whole tree; a teacher manages nothing. Every query for
+people or their records is filtered through ``in_scope`` or ``person_in_scope``, and
+an object outside the scope answers 404 (ARCHITECTURE.md, invariant 6).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+
+from studyhall.extensions import db
+from studyhall.org.models import Person, Role, Unit
+
+
+def scope_paths(viewer: Person) -> list[str] | None:
+    """The path prefixes of the subtrees ``viewer`` manages; None means the whole tree."""
+    if viewer.role is Role.ADMIN and not viewer.managed_units:
+        return None
+    if viewer.role is Role.TEACHER:
+        return []
+    paths = sorted(unit.path for unit in viewer.managed_units)
+    # Drop subtrees already covered by an ancestor in the list.
+    return [p for i, p in enumerate(paths) if not any(p.startswith(q) for q in paths[:i])]
+
+
+def subtree_clause(path_column, prefixes: list[str]):
+    """SQL: ``path_column`` lies in one of the subtrees given by ``prefixes``.
+
+    Written as a range rather than LIKE so that both SQLite and PostgreSQL use the index
+    on the path: every path in the subtree of "/1/4/" sorts from "/1/4/" up to, not
+    including, "/1/40" ("0" follows "/" in byte order; the column is compared bytewise).
+    """
+    if not prefixes:
+        return sa.false()
+    return sa.or_(*(sa.and_(path_column >= p, path_column < p[:-1] + "0") for p in prefixes))
+
+
+def in_scope(viewer: Person):
+    """A WHERE clause on ``Unit`` for the units ``viewer`` may see and manage."""
+    prefixes = scope_paths(viewer)
+    return sa.true() if prefixes is None else subtree_clause(Unit.path, prefixes)
+
+
+def query_units_in_scope(viewer: Person) -> sa.Select:
+    return sa.select(Unit).where(in_scope(viewer))
+
+
+def query_people_in_scope(viewer: Person) -> sa.Select:
+    """People in the viewer's scope, joined to their unit for further filters."""
+    return sa.select(Person).join(Person.unit).where(in_scope(viewer))
+
+
+def unit_in_scope(viewer: Person, unit: Unit) -> bool:
+    prefixes = scope_paths(viewer)
+    return prefixes is None or any(unit.path.startswith(p) for p in prefixes)
+
+
+def load_unit_or_404(viewer: Person, unit_id: int) -> Unit:
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or not unit_in_scope(viewer, unit):
+        abort(404)
+    return unit
+
+
+def load_person_or_404(viewer: Person, person_id: int) -> Person:
+    person = db.session.scalar(query_people_in_scope(viewer).where(Person.id == person_id))
+    if person is None:
+        abort(404)
+    return person
+
+
+def scope_roots(viewer: Person) -> list[Unit]:
+    """The top units of the viewer's scope, for trees and pickers."""
+    prefixes = scope_paths(viewer)
+    if prefixes is None:
+        return list(db.session.scalars(
+            sa.select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.sort_order, Unit.name)
+        ))
+    return [u for u in viewer.managed_units if u.path in prefixes]

@@ -1,0 +1,69 @@
+"""Error pages: friendly, in the user's language, and JSON for JSON clients."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from studyhall.extensions import db
+
+
+def _wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def _render(status: int, title: str, message: str, headers: dict | None = None):
+    if _wants_json():
+        return jsonify(error=title, message=message), status, headers or {}
+    page = render_template("errors/error.html", status=status, title=title, message=message)
+    return page, status, headers or {}
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Bad request"), _("The request could not be understood. Please go back and "
+                                  "try again.")),
+        403: (_("Not allowed"), _("You do not have permission to open this page.")),
+        404: (_("Page not found"), _("The page does not exist, or it is not open to you.")),
+        405: (_("Not allowed"), _("This action is not allowed here.")),
+        413: (_("File too large"), _("The file is larger than the upload limit. Split it or "
+                                     "remove unused sheets and try again.")),
+        429: (_("Too many attempts"), _("Please wait a moment and try again.")),
+        500: (_("Something went wrong"), _("The server hit an error. Nothing you saved has been "
+                                          "lost; please try again in a moment.")),
+        503: (_("Busy, please retry"), _("The server is busy. Please try again in a few "
+                                         "seconds.")),
+    }
+
+
+def handle_http_error(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error
+    title, message = _messages().get(error.code, (error.name, error.description or ""))
+    if error.code == 400 and getattr(error, "description", "").startswith("The CSRF"):
+        message = _("The form expired. Reload the page and submit it again.")
+    return _render(error.code, title, message)
+
+
+def handle_operational_error(error: OperationalError):
+    """A locked or unreachable database answers 503 with Retry-After, never a traceback."""
+    db.session.rollback()
+    title, message = _messages()[503]
+    return _render(503, title, message, {"Retry-After": "2"})
+
+
+def handle_unexpected(error: Exception):
+    db.session.rollback()
+    if isinstance(error, HTTPException):
+        return handle_http_error(error)
+    title, message = _messages()[500]
+    return _render(500, title, message)
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(OperationalError, handle_operational_error)
+    if not app.debug and not app.testing:
+        app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,1 @@
+"""Spreadsheet builders: rows in, bytes out. No request code here; routes send the result."""

@@ -1,0 +1,44 @@
+"""The landing page for each role, the language switch and the health check."""
+
+import sqlalchemy as sa
+from flask import jsonify, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from studyhall.auth.scope import scope_roots
+from studyhall.extensions import db
+from studyhall.main import bp
+from studyhall.org import queries
+from studyhall.org.models import Role
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Each role lands on its own dashboard."""
+    if current_user.role is Role.TEACHER:
+        return render_template("main/dashboard_teacher.html")
+    roots = scope_roots(current_user)
+    summaries = [(unit, queries.get_composition(unit)) for unit in roots]
+    tree = queries.get_unit_tree(current_user) if current_user.role is Role.ADMIN else None
+    return render_template("main/dashboard_staff.html", summaries=summaries, tree=tree)
+
+
+@bp.route("/lang/<any(zh_CN, en):code>")
+def set_language(code: str):
+    target = request.args.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.index")
+    response = make_response(redirect(target))
+    response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.route("/healthz")
+def healthz():
+    """200 when the database answers a query, 503 when it does not."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="error", database="unavailable"), 503
+    return jsonify(status="ok", database="ok")

@@ -1,0 +1,86 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from studyhall.extensions import db
+from studyhall.org.models import Person, PoliticalStatus, Role, UnitKind
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def status_choices():
+    return [(s.value, s.label) for s in PoliticalStatus]
+
+
+class UnitForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)], filters=[_strip])
+    kind = SelectField(_l("Kind"), choices=[])
+    parent_id = SelectField(_l("Parent unit"), coerce=int, choices=[])
+    sort_order = IntegerField(_l("Sort order"), default=0,
+                              validators=[Optional(), NumberRange(min=0, max=9999)])
+
+    def __init__(self, *args, parent_choices=(), allow_root=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [(k.value, k.label) for k in UnitKind]
+        root = [(0, _l("(top level)"))] if allow_root else []
+        self.parent_id.choices = root + list(parent_choices)
+
+
+class PersonForm(FlaskForm):
+    account = StringField(
+        _l("Account"), filters=[_strip],
+        validators=[DataRequired(), Length(max=64),
+                    Regexp(r"^[^\s/\\]+$", message=_l("No spaces or slashes."))],
+        description=_l("The 工号 or login name; it must be unique."),
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=50)], filters=[_strip])
+    phone = StringField(_l("Mobile"), filters=[_strip],
+                        validators=[Optional(), Regexp(r"^[\d\-+ ]{5,20}$",
+                                                       message=_l("Not a phone number."))])
+    unit_id = SelectField(_l("Unit"), coerce=int, choices=[])
+    political_status = SelectField(_l("Political status"), choices=[])
+    role = SelectField(_l("Role"), choices=[])
+    managed_unit_ids = SelectMultipleField(
+        _l("Units managed"), coerce=int, choices=[],
+        description=_l("For secretaries and unit administrators: each unit with its sub-units."))
+
+    def __init__(self, *args, unit_choices=(), person=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.person = person
+        self.unit_id.choices = list(unit_choices)
+        self.managed_unit_ids.choices = list(unit_choices)
+        self.political_status.choices = status_choices()
+        self.role.choices = [(r.value, r.label) for r in Role]
+
+    def validate_account(self, field):
+        other = db.session.scalar(select(Person.id).where(Person.account == field.data))
+        if other is not None and (self.person is None or other != self.person.id):
+            raise ValidationError(_l("This account is already in use."))
+
+    def validate_managed_unit_ids(self, field):
+        if self.role.data == Role.SECRETARY.value and not field.data:
+            raise ValidationError(_l("Choose at least one unit for a secretary."))
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form for buttons that change something: it carries the CSRF token."""
+
+    token = HiddenField()
+
+
+class RosterUploadForm(FlaskForm):
+    file = FileField(_l("Roster file"), validators=[FileRequired(_l("Choose a file."))],
+                     description=_l(".xlsx or .csv (UTF-8 or GBK), at most 10 MB."))
+    create_units = BooleanField(_l("Create missing units along full paths"))

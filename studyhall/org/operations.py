@@ -1,0 +1,135 @@
+"""Writes on units and people: change and flush; the request (or command) commits once."""
+
+from __future__ import annotations
+
+import secrets
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from studyhall import audit
+from studyhall.extensions import db
+from studyhall.org.models import Person, PoliticalStatus, Role, Unit, UnitKind
+
+# No 0/O, 1/l/I: initial passwords are read off a screen or a printout.
+PASSWORD_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+class OrgError(ValueError):
+    """A change the organisation's rules forbid; the message says why."""
+
+
+def generate_initial_password(length: int = 10) -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+
+
+def create_unit(parent: Unit | None, name: str, kind: UnitKind, sort_order: int = 0) -> Unit:
+    unit = Unit(parent=parent, name=name.strip(), kind=kind, sort_order=sort_order)
+    db.session.add(unit)
+    db.session.flush()
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    return unit
+
+
+def update_unit(unit: Unit, *, name: str, kind: UnitKind, sort_order: int) -> None:
+    unit.name, unit.kind, unit.sort_order = name.strip(), kind, sort_order
+
+
+def move_unit(unit: Unit, new_parent: Unit | None) -> None:
+    """Put ``unit`` and its subtree under ``new_parent``, rewriting the subtree's paths in
+    one UPDATE."""
+    if new_parent is not None and new_parent.path.startswith(unit.path):
+        raise OrgError(_l("A unit cannot be moved under itself or one of its own sub-units."))
+    old_prefix = unit.path
+    new_prefix = f"{new_parent.path if new_parent else '/'}{unit.id}/"
+    if new_prefix == old_prefix:
+        return
+    unit.parent = new_parent
+    db.session.flush()
+    db.session.execute(
+        sa.update(Unit)
+        .where(Unit.path >= old_prefix, Unit.path < old_prefix[:-1] + "0")
+        .values(path=new_prefix + sa.func.substr(Unit.path, len(old_prefix) + 1))
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def count_active_people(unit: Unit) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Person.id)).join(Person.unit).where(
+            Unit.path >= unit.path, Unit.path < unit.path[:-1] + "0", Person.is_active
+        )
+    ) or 0
+
+
+def set_unit_active(unit: Unit, active: bool) -> None:
+    """Deactivate only an empty subtree (no active people, no active sub-units): nothing
+    is silently hidden. Units are never deleted once they have held anyone."""
+    if not active:
+        people = count_active_people(unit)
+        if people:
+            raise OrgError(_l("This unit and its sub-units still have %(n)d active people. "
+                              "Move or deactivate them first.", n=people))
+        if any(child.is_active for child in unit.children):
+            raise OrgError(_l("Deactivate its sub-units first."))
+    elif unit.parent is not None and not unit.parent.is_active:
+        raise OrgError(_l("Reactivate the parent unit first."))
+    unit.is_active = active
+
+
+def delete_unit(unit: Unit) -> None:
+    """Delete a unit that never held anyone and has no sub-units."""
+    has_people = db.session.scalar(sa.select(sa.exists().where(Person.unit_id == unit.id)))
+    if unit.children or has_people:
+        raise OrgError(_l("Only an empty unit with no sub-units and no history can be deleted; "
+                          "deactivate it instead."))
+    db.session.delete(unit)
+
+
+def create_person(*, account: str, name: str, unit: Unit, political_status: PoliticalStatus,
+                  phone: str | None = None, role: Role = Role.TEACHER,
+                  password: str | None = None) -> tuple[Person, str | None]:
+    """Add a person. Without ``password`` a random initial one is made and returned, to be
+    shown once; either way the person must change it at first login."""
+    person = Person(account=account.strip(), name=name.strip(), unit=unit, phone=phone or None,
+                    political_status=political_status, role=role)
+    initial = password or generate_initial_password()
+    person.set_password(initial, initial=password is None)
+    person.must_change_password = True
+    db.session.add(person)
+    return person, (None if password else initial)
+
+
+def set_role(actor: Person, person: Person, role: Role, managed_units: list[Unit]) -> None:
+    """Change a role and the units a secretary manages, with an audit entry."""
+    before = (person.role.value, sorted(u.id for u in person.managed_units))
+    person.role = role
+    person.managed_units = managed_units if role is not Role.TEACHER else []
+    after = (person.role.value, sorted(u.id for u in person.managed_units))
+    if before != after:
+        audit.record(actor, "person.role", person, before={"role": before[0], "units": before[1]},
+                     after={"role": after[0], "units": after[1]})
+
+
+def move_person(actor: Person, person: Person, unit: Unit) -> None:
+    if person.unit_id != unit.id:
+        audit.record(actor, "person.move", person, before=person.unit_id, after=unit.id)
+        person.unit = unit
+
+
+def set_person_active(actor: Person, person: Person, active: bool) -> None:
+    if actor.id == person.id and not active:
+        raise OrgError(_l("You cannot deactivate your own account."))
+    if person.is_active != active:
+        person.is_active = active
+        if not active:
+            person.session_version += 1  # sign them out everywhere
+        audit.record(actor, "person.activate" if active else "person.deactivate", person)
+
+
+def reset_password(actor: Person, person: Person) -> str:
+    """Give ``person`` a new random initial password (returned, to be shown once)."""
+    password = generate_initial_password()
+    person.set_password(password, initial=True)
+    audit.record(actor, "person.password_reset", person)
+    return password

@@ -1,0 +1,333 @@
+"""Roster import: read a spreadsheet of staff, plan every row's fate, then apply the plan
+in one transaction (ARCHITECTURE.md, invariant 7).
+
+``plan_import`` only reads the database; ``apply_plan`` writes and flushes. A plan with
+any error is never applied, so a bad file changes nothing, and importing the same file
+again plans every row as unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from studyhall.auth.scope import scope_paths
+from studyhall.extensions import db
+from studyhall.org import operations
+from studyhall.org.models import Person, PoliticalStatus, Unit, UnitKind
+from studyhall.spreadsheets import SpreadsheetError, find_header, normalise_header, read_rows
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "account": ("工号", "账号", "帐号", "用户名", "登录名", "登录账号", "职工号", "教工号",
+                "account"),
+    "name": ("姓名", "名字", "name"),
+    "phone": ("手机", "手机号", "手机号码", "联系电话", "电话", "phone"),
+    "unit": ("单位", "部门", "所属单位", "所属部门", "所属支部", "所在支部", "支部", "组织",
+             "所属组织", "unit"),
+    "status": ("政治面貌", "political status"),
+    "password": ("初始密码", "密码", "password"),
+}
+COLUMNS = {key: tuple(normalise_header(n) for n in names) for key, names in COLUMNS.items()}
+REQUIRED = ("account", "name", "unit", "status")
+PHONE_RE = re.compile(r"^1\d{10}$|^[\d\-+ ]{5,20}$")
+ACCOUNT_RE = re.compile(r"^[^\s/\\]{1,64}$")
+PATH_SPLIT = re.compile(r"\s*[/／>＞]\s*")
+
+
+def column_label(field_name: str) -> str:
+    return {"account": _("Account"), "name": _("Name"), "phone": _("Mobile"),
+            "unit": _("Unit"), "status": _("Political status"),
+            "password": _("Initial password")}[field_name]
+
+
+@dataclass
+class RowIssue:
+    row: int
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass
+class RowFate:
+    row: int
+    account: str
+    name: str
+    unit: str = ""
+    fate: str = "new"  # new / updated / unchanged / error
+    changes: list[str] = field(default_factory=list)
+    issues: list[RowIssue] = field(default_factory=list)
+    # What apply_plan needs, not shown.
+    values: dict = field(default_factory=dict, repr=False)
+    person: Person | None = field(default=None, repr=False)
+
+
+@dataclass
+class RosterPlan:
+    rows: list[RowFate] = field(default_factory=list)
+    file_error: str | None = None
+    new_units: list[tuple[str, ...]] = field(default_factory=list)
+
+    @property
+    def counts(self) -> Counter:
+        return Counter(row.fate for row in self.rows)
+
+    @property
+    def issues(self) -> list[RowIssue]:
+        return [issue for row in self.rows for issue in row.issues]
+
+    @property
+    def ok(self) -> bool:
+        return self.file_error is None and not self.issues and bool(self.rows)
+
+
+class UnitResolver:
+    """Finds a unit from a full path ("示例市教育局/实验小学/第一支部"), the end of a path,
+    or a bare name unique within the importer's scope; plans missing units on request."""
+
+    def __init__(self, viewer: Person, create_units: bool):
+        units = db.session.execute(sa.select(Unit.id, Unit.parent_id, Unit.name, Unit.path)).all()
+        by_id = {u.id: u for u in units}
+        self.prefixes = scope_paths(viewer)
+        self.create_units = create_units
+        self.by_names: dict[tuple[str, ...], int] = {}
+        self.path_of: dict[tuple[str, ...], str] = {}
+        for u in units:
+            names = tuple(by_id[int(i)].name for i in u.path.strip("/").split("/"))
+            self.by_names[names] = u.id
+            self.path_of[names] = u.path
+        self.planned: dict[tuple[str, ...], None] = {}
+        self.by_last: dict[str, list[tuple[str, ...]]] = {}
+        for names in self.by_names:
+            if self._in_scope(names):
+                self.by_last.setdefault(names[-1], []).append(names)
+        self._cache: dict[str, tuple[tuple[str, ...] | None, str | None]] = {}
+
+    def _in_scope(self, names: tuple[str, ...]) -> bool:
+        path = self.path_of.get(names)
+        if path is None:
+            return False
+        return self.prefixes is None or any(path.startswith(p) for p in self.prefixes)
+
+    def _matches(self, segments: tuple[str, ...]) -> list[tuple[str, ...]]:
+        n = len(segments)
+        found = [names for names in self.by_last.get(segments[-1], ()) if names[-n:] == segments]
+        found += [names for names in self.planned if names[-n:] == segments]
+        return found
+
+    def resolve(self, text: str) -> tuple[tuple[str, ...] | None, str | None]:
+        """The full names of the unit, or None and the reason it cannot be found."""
+        if text not in self._cache:
+            self._cache[text] = self._resolve(text)
+        return self._cache[text]
+
+    def _resolve(self, text: str) -> tuple[tuple[str, ...] | None, str | None]:
+        segments = tuple(s for s in PATH_SPLIT.split(text.strip()) if s)
+        if not segments:
+            return None, _("The unit is empty.")
+        matches = self._matches(segments)
+        if len(matches) == 1:
+            return matches[0], None
+        if len(matches) > 1:
+            return None, _("Several units in your scope match; write the full path, such as "
+                           "\"School/Branch\".")
+        if self.create_units and len(segments) > 1:
+            return self._plan_path(segments)
+        return None, _("No such unit in your scope. Check the name, or ask an administrator "
+                       "to create it.")
+
+    def _plan_path(self, segments: tuple[str, ...]) -> tuple[tuple[str, ...] | None, str | None]:
+        """Create the missing end of a path under the longest part of it that exists."""
+        for cut in range(len(segments) - 1, 0, -1):
+            head = self._matches(segments[:cut])
+            if len(head) == 1:
+                full = head[0] + segments[cut:]
+                break
+        else:
+            if self.prefixes is not None:
+                return None, _("The start of this path is not a unit in your scope.")
+            full = segments
+        for i in range(1, len(full) + 1):
+            if full[:i] not in self.by_names:
+                self.planned.setdefault(full[:i])
+        return full, None
+
+
+def guess_kind(name: str, is_leaf: bool) -> UnitKind:
+    """The kind of a unit created by an import, from its name."""
+    for marker, kind in (("党小组", UnitKind.GROUP), ("总支", UnitKind.GENERAL_BRANCH),
+                         ("支部", UnitKind.BRANCH), ("党委", UnitKind.COMMITTEE),
+                         ("党工委", UnitKind.COMMITTEE), ("小组", UnitKind.GROUP)):
+        if marker in name:
+            return kind
+    return UnitKind.BRANCH if is_leaf else UnitKind.SCHOOL
+
+
+def _row_values(row: list[str], positions: dict[str, int]) -> dict[str, str]:
+    return {key: (row[col].strip() if col < len(row) else "") for key, col in positions.items()}
+
+
+def _check_row(number: int, values: dict[str, str], resolver: UnitResolver) -> RowFate:
+    fate = RowFate(row=number, account=values["account"], name=values["name"],
+                   unit=values["unit"])
+
+    def problem(column: str, reason: str) -> None:
+        fate.issues.append(RowIssue(number, column_label(column), values.get(column, ""), reason))
+
+    if not values["account"]:
+        problem("account", _("The account is empty."))
+    elif not ACCOUNT_RE.match(values["account"]):
+        problem("account", _("An account has at most 64 characters and no spaces or slashes."))
+    if not values["name"]:
+        problem("name", _("The name is empty."))
+    elif len(values["name"]) > 50:
+        problem("name", _("A name has at most 50 characters."))
+    phone = values.get("phone", "")
+    if phone and not PHONE_RE.match(phone):
+        problem("phone", _("Not a phone number; write 11 digits, such as 13800138000."))
+    status = PoliticalStatus.parse(values["status"])
+    if status is None:
+        reason = (_("The political status is empty.") if not values["status"] else
+                  _("Unknown political status; write e.g. 中共党员, 共青团员, 民盟盟员 or 群众."))
+        problem("status", reason)
+    password = values.get("password", "")
+    if password and len(password) < 8:
+        problem("password", _("An initial password needs at least 8 characters."))
+    unit_names, reason = resolver.resolve(values["unit"]) if values["unit"] else (
+        None, _("The unit is empty."))
+    if reason:
+        problem("unit", reason)
+    fate.values = {"status": status, "unit_names": unit_names, "phone": phone or None,
+                   "password": password or None}
+    return fate
+
+
+def _compare(fate: RowFate, person: Person, unit_names_of: dict[int, tuple[str, ...]]) -> None:
+    values = fate.values
+    changes = []
+    if person.name != fate.name:
+        changes.append(_("name: %(a)s → %(b)s", a=person.name, b=fate.name))
+    if values["phone"] and person.phone != values["phone"]:
+        changes.append(_("mobile: %(a)s → %(b)s", a=person.phone or "-", b=values["phone"]))
+    if values["status"] is not person.political_status:
+        changes.append(_("political status: %(a)s → %(b)s", a=person.political_status.label,
+                         b=values["status"].label))
+    if unit_names_of.get(person.unit_id) != values["unit_names"]:
+        changes.append(_("unit → %(b)s", b="/".join(values["unit_names"])))
+    if not person.is_active:
+        changes.append(_("reactivated"))
+    fate.changes = changes
+    fate.fate = "updated" if changes else "unchanged"
+
+
+def plan_import(viewer: Person, data: bytes, filename: str, *, create_units: bool = False
+                ) -> RosterPlan:
+    """Read the file and decide every row's fate without writing anything."""
+    try:
+        rows = read_rows(data, filename)
+    except SpreadsheetError as exc:
+        return RosterPlan(file_error=str(exc))
+    return plan_rows(viewer, rows, create_units=create_units)
+
+
+def plan_rows(viewer: Person, rows: list[list[str]], *, create_units: bool = False,
+              on_row: Callable[[], None] | None = None) -> RosterPlan:
+    """Decide the fate of every row of a table already read. ``on_row`` is called once per
+    row (the CLI's progress bar)."""
+    plan = RosterPlan()
+    header = find_header(rows, COLUMNS, REQUIRED)
+    if header is None:
+        plan.file_error = _("No header row found. The first rows must include the columns "
+                            "姓名, 工号 (or 账号), 单位 and 政治面貌.")
+        return plan
+    header_index, positions = header
+    resolver = UnitResolver(viewer, create_units)
+    seen: dict[str, int] = {}
+    for index in range(header_index + 1, len(rows)):
+        if on_row is not None:
+            on_row()
+        values = _row_values(rows[index], positions)
+        if not any(values.values()):
+            continue  # blank or trailing empty rows
+        fate = _check_row(index + 1, values, resolver)
+        first = seen.setdefault(fate.account, fate.row) if fate.account else fate.row
+        if first != fate.row:
+            fate.issues.append(RowIssue(fate.row, column_label("account"), fate.account,
+                                        _("This account already appears in row %(row)d.",
+                                          row=first)))
+        plan.rows.append(fate)
+    if not plan.rows:
+        plan.file_error = _("The file has a header but no people under it.")
+        return plan
+    _match_existing(viewer, plan, resolver)
+    plan.new_units = sorted(resolver.planned, key=len)
+    for fate in plan.rows:
+        if fate.issues:
+            fate.fate = "error"
+    return plan
+
+
+def _match_existing(viewer: Person, plan: RosterPlan, resolver: UnitResolver) -> None:
+    accounts = [row.account for row in plan.rows if row.account]
+    existing: dict[str, Person] = {}
+    for start in range(0, len(accounts), 500):
+        chunk = accounts[start:start + 500]
+        existing.update((p.account, p) for p in db.session.scalars(
+            sa.select(Person).where(Person.account.in_(chunk))))
+    names_of = {unit_id: names for names, unit_id in resolver.by_names.items()}
+    prefixes = scope_paths(viewer)
+    for fate in plan.rows:
+        person = existing.get(fate.account)
+        if person is None or fate.issues:
+            continue
+        path = resolver.path_of.get(names_of.get(person.unit_id, ()), "")
+        if prefixes is not None and not any(path.startswith(p) for p in prefixes):
+            fate.issues.append(RowIssue(fate.row, column_label("account"), fate.account,
+                                        _("This account belongs to someone outside your scope; "
+                                          "ask an administrator.")))
+            continue
+        fate.person = person
+        _compare(fate, person, names_of)
+
+
+def apply_plan(viewer: Person, plan: RosterPlan) -> list[tuple[str, str, str]]:
+    """Write a plan with no errors. Returns (account, name, initial password) for each new
+    account whose password was generated, to be shown once."""
+    if not plan.ok:
+        raise ValueError("a roster plan with errors cannot be applied")
+    units: dict[tuple[str, ...], Unit] = {}
+    unit_ids = {names: unit_id for names, unit_id in
+                UnitResolver(viewer, False).by_names.items()}
+    for names in plan.new_units:
+        parent = units.get(names[:-1]) or (db.session.get(Unit, unit_ids[names[:-1]])
+                                           if len(names) > 1 else None)
+        is_leaf = not any(len(n) > len(names) and n[:len(names)] == names for n in plan.new_units)
+        units[names] = operations.create_unit(parent, names[-1], guess_kind(names[-1], is_leaf))
+
+    def unit_for(names):
+        if names not in units:
+            units[names] = db.session.get(Unit, unit_ids[names])
+        return units[names]
+
+    passwords = []
+    for fate in plan.rows:
+        values = fate.values
+        if fate.fate == "new":
+            person, initial = operations.create_person(
+                account=fate.account, name=fate.name, unit=unit_for(values["unit_names"]),
+                political_status=values["status"], phone=values["phone"],
+                password=values["password"])
+            if initial:
+                passwords.append((fate.account, fate.name, initial))
+        elif fate.fate == "updated":
+            person = fate.person
+            person.name, person.political_status = fate.name, values["status"]
+            person.phone = values["phone"] or person.phone
+            person.unit, person.is_active = unit_for(values["unit_names"]), True
+    db.session.flush()
+    return passwords
