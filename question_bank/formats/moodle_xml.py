@@ -1,0 +1,241 @@
+"""Moodle XML (``<quiz><question type="...">``), parsed with defusedxml only.
+
+Read: multichoice (single="true" → 单选题; single="false" → 多选题 whose answer is the
+options with a positive fraction), truefalse → 判断题, shortanswer → 填空题 with one
+blank (the answers with fraction 100 are the accepted alternatives; ``usecase`` is
+``case_sensitive``), essay → 简答题 (``graderinfo`` is the reference answer), and
+``category`` pseudo-questions (``$course$/top/...`` paths). HTML texts become plain
+text (tags dropped, entities decoded; images are lost, with a warning).
+``generalfeedback`` is the explanation, ``defaultgrade`` the points, ``tags`` the tags.
+Every other question type is reported as unsupported, with its name and line.
+
+Written: Moodle's own shape, texts in ``plain_text`` format so they come back exactly;
+the question name is the source (出处), or the start of the stem. Difficulty has no
+place in Moodle XML and is not written; the source is not read back from the name.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from itertools import chain, repeat
+from typing import Any
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, fromstring
+
+from question_bank.errors import QuestionValidationError
+from question_bank.formats.base import (
+    Codec,
+    ImportIssue,
+    ImportResult,
+    UnsupportedItem,
+    head_text,
+    moodle_category,
+    moodle_category_problem,
+)
+from question_bank.formats.html_text import html_to_text
+from question_bank.formats.moodle_xml_writer import write_quiz
+from question_bank.types import OPTION_LETTERS, Question, QuestionType
+
+UNSUPPORTED_TYPES = {
+    "matching": "配对题",
+    "numerical": "数值题",
+    "multianswer": "完形填空（Cloze）",
+    "calculated": "计算题",
+    "calculatedsimple": "简单计算题",
+    "calculatedmulti": "计算选择题",
+    "ddwtos": "拖放文字题",
+    "ddimageortext": "拖放图片题",
+    "ddmarker": "拖放标记题",
+    "gapselect": "下拉选词题",
+    "description": "说明文字",
+    "randomsamatch": "随机配对题",
+    "random": "随机题",
+    "ordering": "排序题",
+}
+_QUESTION_START = re.compile(rb"<question\b")
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]")
+
+
+class _Reader:
+    """Reads the texts of one <question>, noting lost images as warnings."""
+
+    def __init__(self, element: ET.Element, line: int | None, result: ImportResult) -> None:
+        self.element, self.line, self.result = element, line, result
+
+    def text(self, node: ET.Element | None) -> str:
+        if node is None:
+            return ""
+        text = (node.findtext("text") or "").strip()
+        if node.get("format", "html") != "html":
+            return text
+        plain, images = html_to_text(text)
+        if images:
+            self.result.warnings.append(ImportIssue(self.line, "题目中的图片无法导入，已略去"))
+        return plain
+
+    def field(self, path: str) -> str:
+        return self.text(self.element.find(path))
+
+    def answers(self) -> list[tuple[str, Decimal]]:
+        return [
+            (self.text(a), _fraction(a.get("fraction"))) for a in self.element.findall("answer")
+        ]
+
+    def common(self, category: tuple[str, ...]) -> dict[str, Any]:
+        tags = tuple(t.findtext("text", "").strip() for t in self.element.iterfind("tags/tag"))
+        return {
+            "stem": self.field("questiontext"),
+            "explanation": self.field("generalfeedback"),
+            "points": _points(self.element.findtext("defaultgrade")),
+            "category": category,
+            "tags": tags,
+        }
+
+    def add(self, **fields: Any) -> None:
+        try:
+            question = Question(**fields)
+        except QuestionValidationError as exc:
+            self.result.errors.extend(ImportIssue(self.line, problem) for problem in exc.problems)
+        else:
+            self.result.add(question, self.line)
+
+    def warn(self, message: str) -> None:
+        self.result.warnings.append(ImportIssue(self.line, message))
+
+
+def load(data: bytes, default_category: tuple[str, ...]) -> ImportResult:
+    """Read questions from a Moodle XML file."""
+    try:
+        root = fromstring(data)
+    except ParseError as exc:
+        line = exc.position[0]
+        return ImportResult(
+            errors=[ImportIssue(line, f"XML格式错误（{exc}）：请检查该行的标签是否完整")]
+        )
+    except DefusedXmlException:
+        return ImportResult(errors=[ImportIssue(None, "文件含有不安全的XML实体或DTD，已拒绝导入")])
+    if root.tag != "quiz":
+        return ImportResult(errors=[ImportIssue(None, f"根元素应为<quiz>，实际是<{root.tag}>")])
+    result = ImportResult()
+    category = default_category
+    lines = chain(_question_lines(data), repeat(None))
+    for element, line in zip(root.findall("question"), lines, strict=False):
+        qtype = element.get("type", "")
+        if qtype == "category":
+            category = moodle_category(element.findtext("category/text", "")) or default_category
+        elif qtype in _READERS:
+            _READERS[qtype](_Reader(element, line, result), category)
+        else:
+            name = UNSUPPORTED_TYPES.get(qtype, "未知题型")
+            message = f"Moodle的{name}（{qtype}）题库不支持，未导入"
+            result.unsupported.append(UnsupportedItem(line, qtype, message))
+    return result
+
+
+def _question_lines(data: bytes) -> list[int]:
+    """Line of each "<question" in the raw bytes, in document order."""
+    lines, line, position = [], 1, 0
+    for match in _QUESTION_START.finditer(data):
+        line += data.count(b"\n", position, match.start())
+        position = match.start()
+        lines.append(line)
+    return lines
+
+
+def _fraction(text: str | None) -> Decimal:
+    try:
+        return Decimal(text or "0")
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _points(text: str | None) -> str:
+    return (text or "1").strip()  # Question reads and checks it
+
+
+def _read_multichoice(reader: _Reader, category: tuple[str, ...]) -> None:
+    answers = reader.answers()
+    options = tuple(text for text, _ in answers)
+    letters = OPTION_LETTERS[: len(options)]
+    single = (reader.element.findtext("single") or "true").strip().lower() in ("true", "1")
+    if single:
+        best = max((fraction for _, fraction in answers), default=Decimal(0))
+        right = [
+            letter for letter, (_, f) in zip(letters, answers, strict=False) if f == best and f > 0
+        ]
+        if any(0 < f < best for _, f in answers):
+            reader.warn("单选题中的部分得分选项按错误选项导入")
+        answer: str | tuple[str, ...] = right[0] if len(right) == 1 else ""
+        qtype = QuestionType.SINGLE
+    else:
+        answer = tuple(letter for letter, (_, f) in zip(letters, answers, strict=False) if f > 0)
+        qtype = QuestionType.MULTIPLE
+    reader.add(type=qtype, options=options, answer=answer, **reader.common(category))
+
+
+def _read_truefalse(reader: _Reader, category: tuple[str, ...]) -> None:
+    right = [text.lower() for text, fraction in reader.answers() if fraction > 0]
+    answer = right[0] == "true" if len(right) == 1 else ""
+    reader.add(type=QuestionType.TRUE_FALSE, answer=answer, **reader.common(category))
+
+
+def _read_shortanswer(reader: _Reader, category: tuple[str, ...]) -> None:
+    answers = reader.answers()
+    accepted = tuple(text for text, fraction in answers if fraction == 100)
+    if len(accepted) < len(answers):
+        reader.warn("部分得分的答案无法保存，只导入了满分答案")
+    reader.add(
+        type=QuestionType.FILL_BLANK,
+        answer=(accepted,),
+        case_sensitive=(reader.element.findtext("usecase") or "0").strip() == "1",
+        **reader.common(category),
+    )
+
+
+def _read_essay(reader: _Reader, category: tuple[str, ...]) -> None:
+    reader.add(
+        type=QuestionType.SHORT_ANSWER,
+        answer=reader.field("graderinfo"),
+        **reader.common(category),
+    )
+
+
+_READERS = {
+    "multichoice": _read_multichoice,
+    "truefalse": _read_truefalse,
+    "shortanswer": _read_shortanswer,
+    "essay": _read_essay,
+}
+
+
+def dump(questions: Sequence[Question]) -> bytes:
+    """Write ``questions`` as a Moodle XML quiz file."""
+    return write_quiz(questions)
+
+
+def export_problem(question: Question) -> str | None:
+    """Why Moodle XML cannot hold ``question`` unchanged, or None."""
+    if question.type is QuestionType.FILL_BLANK and len(question.answer) > 1:
+        return "Moodle XML的简答题（shortanswer）只能有一个空，多空填空题无法导出"
+    if question.keywords:
+        return "Moodle XML无法保存简答题的关键词"
+    texts = [question.stem, question.explanation, *question.options, *question.tags]
+    if question.type is QuestionType.FILL_BLANK:
+        texts += [text for blank in question.answer for text in blank]  # type: ignore[union-attr]
+    if any(_XML_FORBIDDEN.search(text) for text in texts):
+        return "含有XML不允许的控制字符"
+    return moodle_category_problem(question.category)
+
+
+def looks_like(data: bytes) -> bool:
+    """An XML document whose root is <quiz>."""
+    return bool(
+        re.match(r"(\ufeff)?\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*<quiz\b", head_text(data), re.S)
+    )
+
+
+CODEC = Codec("moodle_xml", (".xml",), looks_like, load, dump, export_problem)

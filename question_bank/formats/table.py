@@ -1,0 +1,340 @@
+"""Rows of text cells <-> questions, in the shape Chinese exam tools use (xlsx and csv).
+
+Headers are found in the first rows (a title row above them is fine), in any order,
+under the common names: 题型; 题干/题目/试题内容; 选项A…选项H (or A…H, 选项一…选项八);
+答案/正确答案/参考答案; 解析/答案解析/试题解析; 分值/分数; 难度; 分类/知识点/题库分类
+(a path split by "/" or ">"); 标签; 出处/来源/依据; 关键词 (简答题); 区分大小写 (填空题).
+A 序号 column is ignored; blank rows are skipped.
+
+Answers: 单选 one letter; 多选 letters written "ABD", "A,B,D", "A、B、D" or "A B D";
+判断 any spelling ``parse_true_false`` reads; 填空 blanks split by "|" or ";" (also
+full-width ｜；) and accepted alternatives by "/"; 简答 the reference answer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from question_bank.formats.base import ImportIssue, ImportResult
+from question_bank.normalize import parse_letters, parse_true_false
+from question_bank.types import (
+    DEFAULT_POINTS,
+    DIFFICULTY_LABELS,
+    MAX_OPTIONS,
+    OPTION_LETTERS,
+    QUESTION_TYPES,
+    Answer,
+    Difficulty,
+    Question,
+    QuestionType,
+)
+
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "type": ("题型", "题目类型", "试题类型", "类型"),
+    "stem": ("题干", "题目", "试题内容", "题目内容", "试题", "问题"),
+    "answer": ("答案", "正确答案", "参考答案", "标准答案"),
+    "explanation": ("解析", "答案解析", "试题解析", "题目解析"),
+    "points": ("分值", "分数"),
+    "difficulty": ("难度", "难易程度", "难度等级"),
+    "category": ("分类", "知识点", "题库分类", "所属分类", "试题分类"),
+    "tags": ("标签",),
+    "source": ("出处", "来源", "依据", "出处依据"),
+    "keywords": ("关键词", "关键字"),
+    "case_sensitive": ("区分大小写",),
+    "number": ("序号", "编号", "题号"),
+}
+EXPORT_HEADERS: tuple[str, ...] = (
+    "题型", "题干", *(f"选项{letter}" for letter in OPTION_LETTERS), "答案", "解析",
+    "分值", "难度", "分类", "标签", "出处", "关键词", "区分大小写",
+)  # fmt: skip
+TYPE_ALIASES: dict[str, QuestionType] = {
+    alias: qtype
+    for qtype, aliases in {
+        QuestionType.SINGLE: "单选题 单选 单项选择题 单项选择 单选择题",
+        QuestionType.MULTIPLE: "多选题 多选 多项选择题 多项选择 不定项选择题 不定项选择 不定项",
+        QuestionType.TRUE_FALSE: "判断题 判断 是非题 对错题",
+        QuestionType.FILL_BLANK: "填空题 填空",
+        QuestionType.SHORT_ANSWER: "简答题 简答 问答题 问答 论述题 论述",
+    }.items()
+    for alias in (qtype.value, *aliases.split())
+}
+DIFFICULTY_ALIASES: dict[str, Difficulty] = {
+    alias: difficulty
+    for difficulty, aliases in {
+        Difficulty.EASY: "易 简单 容易 较易 1 2",
+        Difficulty.MEDIUM: "中 一般 中等 适中 普通 3",
+        Difficulty.HARD: "难 困难 较难 很难 4 5",
+    }.items()
+    for alias in (difficulty.value, *aliases.split())
+}
+_OPTION_HEADER = re.compile(r"(?:选项)?([A-H1-8一二三四五六七八])")
+_OPTION_INDEX = {
+    c: i for part in ("ABCDEFGH", "12345678", "一二三四五六七八") for i, c in enumerate(part)
+}
+_HEADER_NOISE = re.compile(r"[\s*]|\(.*\)$")
+_BLANK_SPLIT = re.compile(r"[|｜;；]")
+_ALTERNATIVE_SPLIT = re.compile(r"[/／]")
+_LIST_SPLIT = re.compile(r"[、,，;；|｜]")
+_CATEGORY_SPLIT = re.compile(r"[/／>＞]")
+_POINTS_SUFFIX = re.compile(r"分$")
+Report = Callable[[str, str, str], None]  # (column, value, message)
+_ALIAS_TO_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
+_HEADER_SCAN_ROWS = 20
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where each field is: ``fields`` maps a field name to its column index."""
+
+    fields: dict[str, int]
+    options: tuple[int | None, ...]
+    header_row: int
+
+
+NO_HEADER = ImportIssue(None, "找不到表头：前20行中应有一行包含“题型”“题干”“答案”等列名")
+
+
+def read_rows(
+    rows: Sequence[Sequence[str]], default_category: tuple[str, ...], first_line: int = 1
+) -> ImportResult | None:
+    """Turn rows of text cells into questions; row ``i`` is reported as ``first_line + i``.
+
+    :return: the report, or ``None`` when no header row is found.
+    """
+    result = ImportResult()
+    columns = find_header(rows, result, first_line)
+    if columns is None:
+        return None
+    used = [*columns.fields.values(), *(i for i in columns.options if i is not None)]
+    for offset, row in enumerate(rows[columns.header_row + 1 :], start=columns.header_row + 1):
+        if any(
+            index < len(row) and row[index].strip()
+            for index in used
+            if index != columns.fields.get("number")
+        ):
+            _read_row(row, first_line + offset, columns, default_category, result)
+    return result
+
+
+def find_header(
+    rows: Sequence[Sequence[str]], result: ImportResult, first_line: int
+) -> Columns | None:
+    """Find the header row; unknown or repeated column names become warnings."""
+    for position, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
+        fields: dict[str, int] = {}
+        options: list[int | None] = [None] * MAX_OPTIONS
+        ignored = []
+        for index, cell in enumerate(row):
+            name = _clean_header(cell)
+            if not name:
+                continue
+            option = _OPTION_HEADER.fullmatch(name)
+            if option and options[_OPTION_INDEX[option[1]]] is None:
+                options[_OPTION_INDEX[option[1]]] = index
+            elif name in _ALIAS_TO_FIELD and _ALIAS_TO_FIELD[name] not in fields:
+                fields[_ALIAS_TO_FIELD[name]] = index
+            else:
+                ignored.append(cell.strip())
+        if "stem" in fields and ("type" in fields or "answer" in fields):
+            line = first_line + position
+            result.warnings.extend(
+                ImportIssue(
+                    line, "未识别或重复的列，该列内容不会导入；如需导入请改用标准列名", name
+                )
+                for name in ignored
+            )
+            return Columns(fields, tuple(options), position)
+    return None
+
+
+def _clean_header(cell: str) -> str:
+    return _HEADER_NOISE.sub("", unicodedata.normalize("NFKC", cell)).upper()
+
+
+def _read_row(
+    row: Sequence[str],
+    line: int,
+    columns: Columns,
+    default_category: tuple[str, ...],
+    result: ImportResult,
+) -> None:
+    def cell(name: str) -> str:
+        index = columns.fields.get(name)
+        return row[index].strip() if index is not None and index < len(row) else ""
+
+    issues: list[ImportIssue] = []
+
+    def report(column: str, value: str, message: str) -> None:
+        issues.append(ImportIssue(line, message, column, value))
+
+    qtype = _parse_type(cell("type"), report)
+    options = _parse_options(row, columns.options, report)
+    answer: Answer = ""
+    if qtype is QuestionType.TRUE_FALSE and options:
+        answer, options = _true_false_with_options(cell("answer"), options, report)
+    elif qtype is not None:
+        answer = _parse_answer(qtype, cell("answer"), options, report)
+    points = _parse_points(cell("points"), report)
+    difficulty = _parse_difficulty(cell("difficulty"), report)
+    case_sensitive = _parse_flag(cell("case_sensitive"), report)
+    if issues or qtype is None:
+        result.errors.extend(issues)
+        return
+    question = Question(
+        type=qtype,
+        stem=cell("stem"),
+        options=options,
+        answer=answer,
+        explanation=cell("explanation"),
+        category=_split(_CATEGORY_SPLIT, cell("category")) or default_category,
+        tags=_split(_LIST_SPLIT, cell("tags")),
+        source=cell("source"),
+        keywords=_split(_LIST_SPLIT, cell("keywords")),
+        points=points,
+        difficulty=difficulty,
+        case_sensitive=case_sensitive,
+    )
+    result.add(question, line)
+
+
+def _parse_type(text: str, report: Report) -> QuestionType | None:
+    qtype = TYPE_ALIASES.get(re.sub(r"\s", "", unicodedata.normalize("NFKC", text)).lower())
+    if qtype is None:
+        problem = "题型为空" if not text else f"题型“{text}”无法识别"
+        report("题型", text, f"{problem}，请填写单选题、多选题、判断题、填空题或简答题")
+    return qtype
+
+
+def _parse_options(
+    row: Sequence[str], indexes: Sequence[int | None], report: Report
+) -> tuple[str, ...]:
+    values = [row[i].strip() if i is not None and i < len(row) else "" for i in indexes]
+    while values and not values[-1]:
+        values.pop()
+    for letter, value in zip(OPTION_LETTERS, values, strict=False):
+        if not value:
+            report(f"选项{letter}", "", f"选项{letter}为空但后面还有选项，请把选项从A起连续填写")
+    return tuple(values)
+
+
+def _parse_answer(
+    qtype: QuestionType, text: str, options: tuple[str, ...], report: Report
+) -> Answer:
+    if qtype is QuestionType.SHORT_ANSWER:
+        return text
+    if not text:
+        report("答案", text, "答案为空，请填写答案")
+        return ""
+    if qtype is QuestionType.FILL_BLANK:
+        return tuple(_split(_ALTERNATIVE_SPLIT, blank) for blank in _BLANK_SPLIT.split(text))
+    if qtype is QuestionType.TRUE_FALSE:
+        value = parse_true_false(text)
+        if value is None:
+            report("答案", text, f"判断题答案“{text}”无法识别，请填写“正确”或“错误”")
+        return bool(value)
+    letters = parse_letters(text)
+    if letters is None and text in options:
+        letters = (OPTION_LETTERS[options.index(text)],)
+    if not letters:
+        report("答案", text, f"答案“{text}”无法识别，请填写选项字母，例如“A”或“ABD”")
+        return ""
+    if qtype is QuestionType.SINGLE and len(letters) > 1:
+        report(
+            "答案",
+            text,
+            f"单选题只能有一个答案，“{text}”有{len(letters)}个；多个答案请把题型改为多选题",
+        )
+    return letters[0] if qtype is QuestionType.SINGLE else letters
+
+
+def _true_false_with_options(
+    text: str, options: tuple[str, ...], report: Report
+) -> tuple[bool, tuple[str, ...]]:
+    """Some tools write 判断题 as two options (正确/错误) and a letter answer."""
+    meanings = [parse_true_false(option) for option in options]
+    letters = parse_letters(text)
+    if None in meanings or len(set(meanings)) != len(meanings):
+        report("选项A", options[0], "判断题不能有选项，请清空选项，答案填写“正确”或“错误”")
+        return False, options
+    if letters and len(letters) == 1 and OPTION_LETTERS.index(letters[0]) < len(options):
+        return bool(meanings[OPTION_LETTERS.index(letters[0])]), ()
+    return bool(_parse_answer(QuestionType.TRUE_FALSE, text, (), report)), ()
+
+
+def _parse_points(text: str, report: Report) -> Decimal:
+    if not text:
+        return DEFAULT_POINTS
+    try:
+        return Decimal(_POINTS_SUFFIX.sub("", unicodedata.normalize("NFKC", text)).strip())
+    except InvalidOperation:
+        report("分值", text, f"分值“{text}”不是数字，请填写如“2”或“1.5”的数字")
+        return DEFAULT_POINTS
+
+
+def _parse_difficulty(text: str, report: Report) -> Difficulty:
+    if not text:
+        return Difficulty.MEDIUM
+    difficulty = DIFFICULTY_ALIASES.get(unicodedata.normalize("NFKC", text).strip().lower())
+    if difficulty is None:
+        report("难度", text, f"难度“{text}”无法识别，请填写易、中、难（或1到5）")
+        return Difficulty.MEDIUM
+    return difficulty
+
+
+def _parse_flag(text: str, report: Report) -> bool:
+    value = parse_true_false(text) if text else False
+    if value is None:
+        report("区分大小写", text, f"“{text}”无法识别，请填写“是”或“否”")
+    return bool(value)
+
+
+def _split(pattern: re.Pattern[str], text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in pattern.split(text)) if text else ()
+
+
+def question_row(question: Question) -> list[str]:
+    """The cells of ``question`` under ``EXPORT_HEADERS``."""
+    options = list(question.options) + [""] * (MAX_OPTIONS - len(question.options))
+    return [
+        QUESTION_TYPES[question.type].label,
+        question.stem,
+        *options,
+        answer_text(question),
+        question.explanation,
+        format(question.points.normalize(), "f"),
+        DIFFICULTY_LABELS[question.difficulty],
+        "/".join(question.category),
+        "、".join(question.tags),
+        question.source,
+        "、".join(question.keywords),
+        "是" if question.case_sensitive else "",
+    ]
+
+
+def answer_text(question: Question) -> str:
+    """The 答案 cell: "A", "ABD", 正确/错误, "一/1|表决权" or the reference answer."""
+    answer = question.answer
+    if question.type is QuestionType.TRUE_FALSE:
+        return "正确" if answer else "错误"
+    if question.type is QuestionType.FILL_BLANK:
+        return "|".join("/".join(blank) for blank in answer)  # type: ignore[union-attr, arg-type]
+    if question.type is QuestionType.MULTIPLE:
+        return "".join(answer)  # type: ignore[arg-type]
+    return str(answer)
+
+
+def export_problem(question: Question) -> str | None:
+    """Why ``question`` cannot be written as a row without changing it, or None."""
+    if question.type is QuestionType.FILL_BLANK:
+        alternatives = [alt for blank in question.answer for alt in blank]  # type: ignore[union-attr]
+        if any(_BLANK_SPLIT.search(alt) or _ALTERNATIVE_SPLIT.search(alt) for alt in alternatives):
+            return "填空题答案中含有分隔符（| ; / 或其全角形式），表格中无法区分"
+    if any(_LIST_SPLIT.search(word) for word in (*question.tags, *question.keywords)):
+        return "标签或关键词中含有分隔符（、 , ; |），表格中无法区分"
+    if any(_CATEGORY_SPLIT.search(part) for part in question.category):
+        return "分类名称中含有“/”或“>”，表格中会被当作下一级分类"
+    return None
