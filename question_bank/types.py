@@ -243,7 +243,7 @@ def _option_problems(q: Question) -> list[str]:
 def _letter_problems(q: Question, letters: Iterable[str]) -> list[str]:
     valid = OPTION_LETTERS[: len(q.options)]
     wrong = [letter for letter in letters if letter not in valid]
-    if wrong:
+    if wrong and valid:  # with no options, _option_problems has said it all
         return [f"答案“{'、'.join(wrong)}”不是选项字母，应为{valid[0]}到{valid[-1]}之间的字母"]
     return []
 

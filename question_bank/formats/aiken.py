@@ -127,8 +127,9 @@ def export_problem(question: Question) -> str | None:
 
 
 def looks_like(data: bytes) -> bool:
-    """An "ANSWER: X" line after option lines."""
-    return bool(re.search(r"^\s*[A-Z][.)]\s.*\n\s*ANSWER\s*:\s*[A-Z]", head_text(data), re.M))
+    """A line "ANSWER: X" on its own."""
+    head = unicodedata.normalize("NFKC", head_text(data))
+    return bool(re.search(r"^\s*ANSWER\s*:\s*[A-Z]\s*$", head, re.MULTILINE | re.IGNORECASE))
 
 
 CODEC = Codec("aiken", (".aiken",), looks_like, load, dump, export_problem)

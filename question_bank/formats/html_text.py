@@ -30,7 +30,7 @@ _BLOCKS = frozenset(
     ]
 )
 _HIDDEN = frozenset(("script", "style"))
-_SPACES = re.compile(r"[ \t\r\n\f]+")
+_SPACES = re.compile(r"[ \t\r\n\f\xa0]+")  # \xa0 is &nbsp;
 
 
 class _TextCollector(HTMLParser):

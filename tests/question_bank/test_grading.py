@@ -49,7 +49,12 @@ def test_blank_short_answer_needs_no_grader(make_question):
 
 @pytest.mark.parametrize(
     ("response", "score", "detail"),
-    [("ABD", 2, "正确"), ("AB", 1, "少选，得部分分"), ("ABC", 0, "错选，不得分"), ("C", 0, "错选，不得分")],
+    [
+        ("ABD", 2, "正确"),
+        ("AB", 1, "少选，得部分分"),
+        ("ABC", 0, "错选，不得分"),
+        ("C", 0, "错选，不得分"),
+    ],
 )
 def test_partial_policy_pays_for_missing_but_not_for_wrong_choices(
     make_question, response, score, detail
@@ -103,7 +108,8 @@ def test_fill_blank_shares_points_between_blanks(make_question):
 
 
 @pytest.mark.parametrize(
-    "text", ["对", "正确", "√", "✓", "✔", "T", "t", "是", "true", "TRUE", "Y", "yes", "1", "１", " 对 "]
+    "text",
+    ["对", "正确", "√", "✓", "✔", "T", "t", "是", "true", "TRUE", "Y", "yes", "1", "１", " 对 "],
 )
 def test_true_spellings(text):
     assert parse_true_false(text) is True
