@@ -237,10 +237,10 @@ def _shortage_message(number: int, rule: Rule, matching: int, free: int) -> str:
     if rule.count < 1:
         return f"第{number}条规则（{rule.describe()}）的抽题数量应至少为1，当前为{rule.count}"
     message = (
-        f"第{number}条规则（{rule.describe()}）要抽{rule.count}题，题库中符合条件的只有{free}题"
+        f"第{number}条规则（{rule.describe()}）要抽{rule.count}题，题库中符合条件的共{matching}题"
     )
     if matching > free:
-        message += f"（另有{matching - free}题已被前面的规则抽走）"
+        message += f"，其中{matching - free}题已被前面的规则抽走，只剩{free}题"
     return message + "，请减少抽题数量或向题库补充题目"
 
 
