@@ -24,11 +24,15 @@ class SystemActor:
 
 
 @click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only when the database holds nobody yet.")
 @with_appcontext
-def seed_demo_command():
+def seed_demo_command(if_empty):
     """Load the demo organisation and accounts (safe to run again)."""
-    from studyhall.demo import DEMO_PASSWORD, seed_demo
+    from studyhall.demo import DEMO_PASSWORD, database_is_empty, seed_demo
 
+    if if_empty and not database_is_empty():
+        click.echo("The database already holds people: demo data not loaded.")
+        return
     created = seed_demo()
     db.session.commit()
     click.echo(f"Demo data: {created} new records." if created else "Demo data already present.")

@@ -93,7 +93,7 @@ def change_password():
         current_user.set_password(form.new_password.data)
         db.session.commit()
         # The session version changed: sign in again on this device at once.
-        login_user(current_user)
+        login_user(current_user._get_current_object())
         flash(_("Your password has been changed."), "success")
         return redirect(url_for("main.index"))
     return render_template("auth/change_password.html", form=form)

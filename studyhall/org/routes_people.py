@@ -39,14 +39,14 @@ def _person_form(person=None) -> PersonForm:
         del form.managed_unit_ids
     if person is not None and not form.is_submitted():
         form.political_status.data = person.political_status.value
-        if hasattr(form, "role"):
+        if "role" in form:
             form.role.data = person.role.value
             form.managed_unit_ids.data = [u.id for u in person.managed_units]
     return form
 
 
 def _apply_role(form: PersonForm, person) -> None:
-    if hasattr(form, "role"):
+    if "role" in form:
         units = [load_unit_or_404(current_user, uid) for uid in form.managed_unit_ids.data]
         operations.set_role(current_user, person, Role(form.role.data), units)
 
@@ -76,7 +76,7 @@ def edit_person(person_id: int):
     person = load_person_or_404(current_user, person_id)
     form = _person_form(person)
     if form.validate_on_submit():
-        if person.id == current_user.id and hasattr(form, "role"):
+        if person.id == current_user.id and "role" in form:
             # Nobody removes their own admin rights by accident.
             form.role.data = person.role.value
             form.managed_unit_ids.data = [u.id for u in person.managed_units]

@@ -1,0 +1,89 @@
+"""The Flask app under test, on each database, with the schema built by the migrations.
+
+Each database's schema is built once per session (which also tests the migrations); after
+every test all tables are emptied, so tests see real commits and real constraints."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+from flask import g
+from flask.testing import FlaskClient
+from flask_migrate import downgrade, upgrade
+
+from config import TestingConfig
+from studyhall import create_app
+from studyhall.extensions import db
+from tests.conftest import skip_or_fail
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+class IsolatedClient(FlaskClient):
+    """Tests hold an app context open for their factories, and Flask reuses it for the
+    requests they make. So that each request starts as it would in production, clear
+    ``g`` (Flask-Login's user, Flask-Babel's locale) and expire the session's objects."""
+
+    def open(self, *args, **kwargs):
+        for key in list(g):
+            g.pop(key)
+        db.session.expire_all()
+        return super().open(*args, **kwargs)
+
+
+def _make_app(url: str, **overrides):
+    config = type("Config", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_app(request, tmp_path_factory):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    else:
+        if not POSTGRES_URL.startswith("postgresql"):
+            skip_or_fail("TEST_DATABASE_URL is not set to a PostgreSQL database")
+        url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    app = _make_app(url)
+    with app.app_context():
+        if request.param == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if request.param == "postgresql":
+            downgrade(revision="base")
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def app(database_app):
+    with database_app.app_context():
+        yield database_app
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture()
+def client(app):
+    """A browser that chose English, so assertions read the source strings; test_i18n
+    checks the Chinese default."""
+    client = app.test_client()
+    client.set_cookie("lang", "en")
+    return client
+
+
+@pytest.fixture()
+def db_session(app):
+    return db.session
+
+
+from tests.factories import *  # noqa: E402,F401,F403  (fixtures)

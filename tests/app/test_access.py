@@ -1,0 +1,87 @@
+"""Who may open what: every protected URL, for every role, plus scope (404 outside it)."""
+
+import pytest
+
+STAFF_PAGES = [
+    "/manage/units", "/manage/units/new", "/manage/people", "/manage/people/new",
+    "/manage/roster", "/manage/roster/template.xlsx",
+]
+
+
+@pytest.mark.parametrize("url", ["/", *STAFF_PAGES, "/account/password"])
+def test_anonymous_visitors_are_sent_to_login(client, org, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.location.startswith("/login")
+
+
+@pytest.mark.parametrize("url", STAFF_PAGES)
+def test_teachers_cannot_open_management_pages(client, org, login, url):
+    login(org.teacher)
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["admin", "secretary"])
+@pytest.mark.parametrize("url", STAFF_PAGES)
+def test_staff_open_management_pages(client, org, login, role, url):
+    login(getattr(org, role))
+    assert client.get(url).status_code == 200
+
+
+def test_secretary_sees_only_their_subtree(client, org, login):
+    login(org.secretary)
+    assert client.get(f"/units/{org.gen_a.id}").status_code == 200
+    assert client.get(f"/units/{org.branch_a.id}").status_code == 200
+    for unit in (org.top, org.gen_b, org.branch_b):
+        assert client.get(f"/units/{unit.id}").status_code == 404
+        assert client.get(f"/manage/units/{unit.id}/edit").status_code == 404
+        assert client.get(f"/manage/people?unit={unit.id}").status_code == 404
+    assert client.get(f"/manage/people/{org.teacher.id}/edit").status_code == 200
+    for person in (org.outsider, org.admin):
+        assert client.get(f"/manage/people/{person.id}/edit").status_code == 404
+        assert client.post(f"/manage/people/{person.id}/reset-password").status_code == 404
+        assert client.post(f"/manage/people/{person.id}/deactivate").status_code == 404
+    listing = client.get("/manage/people?state=all").get_data(as_text=True)
+    assert "李老师" in listing and "赵老师" not in listing and "管理员" not in listing
+
+
+def test_secretary_cannot_move_a_person_out_of_scope(client, org, login):
+    login(org.secretary)
+    response = client.post(f"/manage/people/{org.teacher.id}/edit", data={
+        "account": "t1", "name": "李老师", "unit_id": org.branch_b.id,
+        "political_status": "01"})
+    assert response.status_code == 200  # the unit is not among the choices
+    assert "Not a valid choice" in response.get_data(as_text=True)
+
+
+def test_admin_sees_the_whole_tree(client, org, login):
+    login(org.admin)
+    for unit in (org.top, org.gen_a, org.gen_b, org.branch_b):
+        assert client.get(f"/units/{unit.id}").status_code == 200
+
+
+def test_unit_admin_with_managed_units_is_limited_to_them(client, org, make_person, login):
+    from studyhall.org.models import Role
+
+    school_admin = make_person("sa", unit=org.gen_b, role=Role.ADMIN, manages=[org.gen_b])
+    login(school_admin)
+    assert client.get(f"/units/{org.branch_b.id}").status_code == 200
+    assert client.get(f"/units/{org.gen_a.id}").status_code == 404
+
+
+def test_teacher_dashboard_says_plainly_there_is_nothing_to_do(client, org, login):
+    login(org.teacher)
+    page = client.get("/").get_data(as_text=True)
+    assert "Nothing to do right now" in page
+
+
+def test_secretary_dashboard_shows_their_units(client, org, login):
+    login(org.secretary)
+    page = client.get("/").get_data(as_text=True)
+    assert "甲校党总支" in page and "乙校党总支" not in page
+
+
+def test_admin_dashboard_shows_the_whole_tree(client, org, login):
+    login(org.admin)
+    page = client.get("/").get_data(as_text=True)
+    assert all(name in page for name in ("甲校党总支", "乙校党总支", "乙校第一支部"))

@@ -1,0 +1,76 @@
+"""Factories as fixtures that return callables (indico style)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from studyhall.extensions import db
+from studyhall.org import operations
+from studyhall.org.models import Person, PoliticalStatus, Role, Unit, UnitKind
+
+PASSWORD = "correct-horse-9"
+_numbers = itertools.count(1)
+
+
+@pytest.fixture()
+def make_unit(app):
+    def make(name: str | None = None, parent: Unit | None = None,
+             kind: UnitKind = UnitKind.BRANCH) -> Unit:
+        unit = operations.create_unit(parent, name or f"单位{next(_numbers)}", kind)
+        db.session.commit()
+        return unit
+
+    return make
+
+
+@pytest.fixture()
+def make_person(app, make_unit):
+    def make(account: str | None = None, *, unit: Unit | None = None, role: Role = Role.TEACHER,
+             name: str = "张老师", status: PoliticalStatus = PoliticalStatus.CPC_MEMBER,
+             manages: list[Unit] | None = None, password: str = PASSWORD,
+             must_change: bool = False) -> Person:
+        person = Person(account=account or f"u{next(_numbers)}", name=name,
+                        unit=unit or make_unit(), role=role, political_status=status)
+        # The light hash keeps tests fast; real logins of chosen passwords use scrypt.
+        person.set_password(password, initial=True)
+        person.must_change_password = must_change
+        person.managed_units = list(manages or [])
+        db.session.add(person)
+        db.session.commit()
+        return person
+
+    return make
+
+
+@pytest.fixture()
+def org(make_unit, make_person):
+    """A small tree: a committee with two general branches, each with a branch, and an
+    admin, a secretary of general branch A, and a teacher in each branch."""
+    top = make_unit("教育局党委", kind=UnitKind.COMMITTEE)
+    gen_a = make_unit("甲校党总支", top, UnitKind.GENERAL_BRANCH)
+    gen_b = make_unit("乙校党总支", top, UnitKind.GENERAL_BRANCH)
+    branch_a = make_unit("甲校第一支部", gen_a)
+    branch_b = make_unit("乙校第一支部", gen_b)
+    people = {
+        "admin": make_person("admin", unit=top, role=Role.ADMIN, name="管理员"),
+        "secretary": make_person("sec", unit=gen_a, role=Role.SECRETARY, name="王书记",
+                                 manages=[gen_a]),
+        "teacher": make_person("t1", unit=branch_a, name="李老师"),
+        "outsider": make_person("t2", unit=branch_b, name="赵老师",
+                                status=PoliticalStatus.MASSES),
+    }
+    return type("Org", (), {"top": top, "gen_a": gen_a, "gen_b": gen_b, "branch_a": branch_a,
+                            "branch_b": branch_b, **people})
+
+
+@pytest.fixture()
+def login(client):
+    def do(person: Person, password: str = PASSWORD):
+        response = client.post("/login", data={"account": person.account,
+                                               "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    return do
