@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from question_bank.formats.base import ExportProblem
 
 
+_LISTED = 5  # problems spelled out in an ExportError's message; all are in .problems
+
+
 class QuestionBankError(Exception):
     """Base class of every exception raised by question_bank."""
 
@@ -47,8 +50,9 @@ class ExportError(QuestionBankError):
     def __init__(self, format_name: str, problems: Iterable[ExportProblem]) -> None:
         self.format_name = format_name
         self.problems: tuple[ExportProblem, ...] = tuple(problems)
-        listed = "；".join(f"第{p.index + 1}题：{p.reason}" for p in self.problems)
-        super().__init__(f"有{len(self.problems)}道题无法导出为{format_name}：{listed}")
+        listed = "；".join(f"第{p.index + 1}题：{p.reason}" for p in self.problems[:_LISTED])
+        more = "……" if len(self.problems) > _LISTED else ""
+        super().__init__(f"有{len(self.problems)}道题无法导出为{format_name}：{listed}{more}")
 
 
 class AssemblyError(QuestionBankError):

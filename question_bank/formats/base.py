@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from question_bank.types import Question
 
@@ -168,3 +169,9 @@ def moodle_category_problem(category: Sequence[str]) -> str | None:
     if any(part.startswith("/") or part.endswith("/") for part in category):
         return "分类名称以“/”开头或结尾，Moodle无法区分层级"
     return None
+
+
+def moodle_weight(right_count: int) -> str:
+    """Moodle's spelling of 100 / right_count, as its exporters write it: 50, 33.33333, 12.5."""
+    share = (Decimal(100) / right_count).quantize(Decimal("0.00001"))
+    return format(share.normalize(), "f")

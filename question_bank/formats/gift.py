@@ -30,6 +30,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from question_bank.formats.base import (
     UNDECODABLE,
@@ -42,6 +43,7 @@ from question_bank.formats.base import (
     moodle_category,
     moodle_category_path,
     moodle_category_problem,
+    moodle_weight,
 )
 from question_bank.formats.html_text import html_to_text
 from question_bank.types import OPTION_LETTERS, Question, QuestionType
@@ -172,7 +174,7 @@ def _read_body(
 
 
 def _read_answers(
-    block: _Block, texts: _Texts, answers_text: str, common: dict, result: ImportResult
+    block: _Block, texts: _Texts, answers_text: str, common: dict[str, Any], result: ImportResult
 ) -> None:
     answers = _parse_answers(answers_text, texts)
     if answers is None:
@@ -205,7 +207,7 @@ def _parse_answers(answers_text: str, texts: _Texts) -> list[_Answer] | None:
 
 
 def _fill_blank(
-    block: _Block, answers: list[_Answer], common: dict, result: ImportResult
+    block: _Block, answers: list[_Answer], common: dict[str, Any], result: ImportResult
 ) -> Question:
     accepted = tuple(a.text for a in answers if a.weight in (None, 100))
     if len(accepted) < len(answers):
@@ -214,7 +216,7 @@ def _fill_blank(
 
 
 def _choice(
-    block: _Block, answers: list[_Answer], common: dict, result: ImportResult
+    block: _Block, answers: list[_Answer], common: dict[str, Any], result: ImportResult
 ) -> Question | None:
     options = tuple(a.text for a in answers)
     letters = OPTION_LETTERS[: len(options)]
@@ -284,7 +286,7 @@ def _answer_lines(question: Question) -> list[str]:
             _answer("=" if letter == question.answer else "~", None, option)
             for letter, option in zip(OPTION_LETTERS, question.options, strict=False)
         ]
-    share = _weight(len(question.answer))
+    share = moodle_weight(len(question.answer))
     return [
         _answer("~", share if letter in question.answer else "-100", option)
         for letter, option in zip(OPTION_LETTERS, question.options, strict=False)
@@ -295,11 +297,6 @@ def _answer(marker: str, weight: str | None, text: str) -> str:
     if weight is None and text.startswith("%"):  # would be read as a weight
         weight = "100" if marker == "=" else "0"
     return marker + (f"%{weight}%" if weight is not None else "") + _escape(text)
-
-
-def _weight(right_count: int) -> str:
-    share = (Decimal(100) / right_count).quantize(Decimal("0.00001"))
-    return format(share.normalize(), "f")
 
 
 def _escape(text: str) -> str:

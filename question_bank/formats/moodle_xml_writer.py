@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from decimal import Decimal
 
-from question_bank.formats.base import moodle_category_path
+from question_bank.formats.base import moodle_category_path, moodle_weight
 from question_bank.types import OPTION_LETTERS, Question, QuestionType
 
 _MOODLE_TYPES = {
@@ -72,7 +71,7 @@ def _write_choice(element: ET.Element, question: Question) -> None:
     ET.SubElement(element, "single").text = "true" if single else "false"
     ET.SubElement(element, "shuffleanswers").text = "true"
     ET.SubElement(element, "answernumbering").text = "ABCD"
-    right = _fraction(1 if single else len(question.answer))
+    right = moodle_weight(1 if single else len(question.answer))
     for letter, option in zip(OPTION_LETTERS, question.options, strict=False):
         is_right = letter == question.answer if single else letter in question.answer
         _answer(element, right if is_right else ("0" if single else "-100"), option)
@@ -96,12 +95,6 @@ def _write_essay(element: ET.Element, question: Question) -> None:
     ET.SubElement(element, "attachments").text = "0"
     _text(element, "graderinfo", str(question.answer))
     _text(element, "responsetemplate", "")
-
-
-def _fraction(right_count: int) -> str:
-    """Moodle's spelling of 100 / right_count: 100, 50, 33.33333, 12.5."""
-    share = (Decimal(100) / right_count).quantize(Decimal("0.00001"))
-    return format(share.normalize(), "f")
 
 
 _WRITERS = {

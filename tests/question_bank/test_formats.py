@@ -1,4 +1,5 @@
 import io
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 import xlsxwriter
 
 from question_bank import (
+    QUESTION_TYPES,
     ExportError,
     FormatError,
     Question,
@@ -15,6 +17,7 @@ from question_bank import (
     export_problems,
     load_questions,
     load_sample_bank,
+    xlsx_template,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -414,3 +417,29 @@ def test_sample_bank_loads_cleanly_and_cites_its_sources():
     questions = load_sample_bank()
     assert questions, "question_bank/data/sample_bank.csv is missing or empty"
     assert all(question.source for question in questions)
+
+
+def test_template_has_one_valid_example_per_type():
+    result = load_questions(xlsx_template(), filename="模板.xlsx")
+    assert result.ok and result.warnings == []
+    types = [parsed.question.type for parsed in result.questions]
+    assert sorted(types) == sorted(QUESTION_TYPES)
+    assert all(parsed.question.source for parsed in result.questions)
+
+
+def test_export_error_lists_a_few_and_keeps_them_all(make_question):
+    questions = [make_question("fill_blank")] * 8
+    with pytest.raises(ExportError) as error:
+        dump_questions(questions, "gift")
+    assert len(error.value.problems) == 8
+    assert str(error.value).startswith("有8道题无法导出为gift：第1题：")
+    assert "第6题" not in str(error.value)
+
+
+def test_five_thousand_questions_import_and_export_quickly():
+    questions = (load_sample_bank() * 40)[:5000]
+    started = time.perf_counter()
+    data = dump_questions(questions, "xlsx")
+    result = load_questions(data, "xlsx")
+    assert len(result.questions) == 5000 and result.ok
+    assert time.perf_counter() - started < 5  # measured about 0.6 s; the goal is 10 s
