@@ -72,7 +72,7 @@ def looks_like(data: bytes) -> bool:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
     except csv.Error:
         return False
-    return table.find_header(rows[:-1] or rows, ImportResult(), 1) is not None
+    return table.find_header(rows[:-1] or rows, ImportResult()) is not None
 
 
 CODEC = Codec("csv", (".csv", ".tsv"), looks_like, load, dump, table.export_problem)

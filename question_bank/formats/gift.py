@@ -95,17 +95,19 @@ def _blocks(text: str) -> Iterator[_Block]:
     tags: list[str] = []
     start = 0
     for number, raw in enumerate(text.splitlines(), start=1):
-        stripped = raw.strip()
-        if stripped.startswith("//"):
-            tags += _TAG.findall(stripped)
-        elif stripped.startswith("$CATEGORY:"):
-            yield _Block(number, stripped, [])
-        elif stripped:
+        line = raw.strip()
+        if line.startswith("//"):
+            tags += _TAG.findall(line)
+            continue
+        if line and not line.startswith("$CATEGORY:"):
             start = start or number
-            lines.append(stripped)
-        elif lines:
+            lines.append(line)
+            continue
+        if lines:  # a blank line or a $CATEGORY line ends the question
             yield _Block(start, "\n".join(lines), tags)
             lines, tags, start = [], [], 0
+        if line:
+            yield _Block(number, line, [])
     if lines:
         yield _Block(start, "\n".join(lines), tags)
 

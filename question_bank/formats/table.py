@@ -94,61 +94,60 @@ class Columns:
     options: tuple[int | None, ...]
     header_row: int
 
+    def content_indexes(self) -> list[int]:
+        """The columns whose cells make a row worth reading (all but 序号)."""
+        options = [index for index in self.options if index is not None]
+        return [index for name, index in self.fields.items() if name != "number"] + options
+
 
 NO_HEADER = ImportIssue(None, "找不到表头：前20行中应有一行包含“题型”“题干”“答案”等列名")
 
 
 def read_rows(
-    rows: Sequence[Sequence[str]], default_category: tuple[str, ...], first_line: int = 1
+    rows: Sequence[Sequence[str]], default_category: tuple[str, ...]
 ) -> ImportResult | None:
-    """Turn rows of text cells into questions; row ``i`` is reported as ``first_line + i``.
+    """Turn rows of text cells into questions; row ``i`` (0-based) is reported as line i+1.
 
     :return: the report, or ``None`` when no header row is found.
     """
     result = ImportResult()
-    columns = find_header(rows, result, first_line)
+    columns = find_header(rows, result)
     if columns is None:
         return None
-    used = [*columns.fields.values(), *(i for i in columns.options if i is not None)]
-    for offset, row in enumerate(rows[columns.header_row + 1 :], start=columns.header_row + 1):
-        if any(
-            index < len(row) and row[index].strip()
-            for index in used
-            if index != columns.fields.get("number")
-        ):
-            _read_row(row, first_line + offset, columns, default_category, result)
+    content = columns.content_indexes()
+    for number, row in enumerate(rows[columns.header_row + 1 :], start=columns.header_row + 2):
+        if any(index < len(row) and row[index].strip() for index in content):
+            _read_row(row, number, columns, default_category, result)
     return result
 
 
-def find_header(
-    rows: Sequence[Sequence[str]], result: ImportResult, first_line: int
-) -> Columns | None:
+def find_header(rows: Sequence[Sequence[str]], result: ImportResult) -> Columns | None:
     """Find the header row; unknown or repeated column names become warnings."""
     for position, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
-        fields: dict[str, int] = {}
-        options: list[int | None] = [None] * MAX_OPTIONS
-        ignored = []
-        for index, cell in enumerate(row):
-            name = _clean_header(cell)
-            if not name:
-                continue
-            option = _OPTION_HEADER.fullmatch(name)
-            if option and options[_OPTION_INDEX[option[1]]] is None:
-                options[_OPTION_INDEX[option[1]]] = index
-            elif name in _ALIAS_TO_FIELD and _ALIAS_TO_FIELD[name] not in fields:
-                fields[_ALIAS_TO_FIELD[name]] = index
-            else:
-                ignored.append(cell.strip())
+        fields, options, ignored = _map_header(row)
         if "stem" in fields and ("type" in fields or "answer" in fields):
-            line = first_line + position
-            result.warnings.extend(
-                ImportIssue(
-                    line, "未识别或重复的列，该列内容不会导入；如需导入请改用标准列名", name
-                )
-                for name in ignored
-            )
+            message = "未识别或重复的列，该列内容不会导入；如需导入请改用标准列名"
+            result.warnings.extend(ImportIssue(position + 1, message, name) for name in ignored)
             return Columns(fields, tuple(options), position)
     return None
+
+
+def _map_header(row: Sequence[str]) -> tuple[dict[str, int], list[int | None], list[str]]:
+    fields: dict[str, int] = {}
+    options: list[int | None] = [None] * MAX_OPTIONS
+    ignored = []
+    for index, cell in enumerate(row):
+        name = _clean_header(cell)
+        option = _OPTION_HEADER.fullmatch(name)
+        if not name:
+            continue
+        if option and options[_OPTION_INDEX[option[1]]] is None:
+            options[_OPTION_INDEX[option[1]]] = index
+        elif name in _ALIAS_TO_FIELD and _ALIAS_TO_FIELD[name] not in fields:
+            fields[_ALIAS_TO_FIELD[name]] = index
+        else:
+            ignored.append(cell.strip())
+    return fields, options, ignored
 
 
 def _clean_header(cell: str) -> str:

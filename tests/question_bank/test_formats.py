@@ -443,3 +443,9 @@ def test_five_thousand_questions_import_and_export_quickly():
     result = load_questions(data, "xlsx")
     assert len(result.questions) == 5000 and result.ok
     assert time.perf_counter() - started < 5  # measured about 0.6 s; the goal is 10 s
+
+
+def test_gift_category_line_right_after_a_question_applies_to_the_next_one():
+    text = "$CATEGORY: 甲\n题一{T}\n$CATEGORY: 乙\n题二{F}\n"
+    result = load_questions(text.encode(), "gift")
+    assert [q.category for q in questions_of(result)] == [("甲",), ("乙",)]
