@@ -153,7 +153,10 @@ class Question:
         unknown = sorted(set(data) - _CONFIG_KEYS)
         if unknown:
             raise QuestionValidationError([f"题目配置中有未知字段：{'、'.join(unknown)}"])
-        question = cls(type=type, **data)  # type: ignore[arg-type]
+        try:
+            question = cls(type=type, **data)  # type: ignore[arg-type]
+        except TypeError as exc:  # e.g. a number where a list belongs
+            raise QuestionValidationError([f"题目配置格式错误：{exc}"]) from None
         question.validate()
         return question
 

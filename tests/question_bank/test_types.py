@@ -58,6 +58,7 @@ def test_validation_explains_in_chinese(fields, message):
     [
         ({"version": 2}, "配置版本"),
         ({"version": 1, "stem": "题", "colour": "red"}, "未知字段：colour"),
+        ({"version": 1, "stem": "题", "answer": True, "tags": 5}, "配置格式错误"),
     ],
 )
 def test_from_config_rejects_unknown_versions_and_keys(config, message):
