@@ -22,7 +22,7 @@ install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
 
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile --use-fuzzy -q -d translations
+	@$(BIN)/pybabel compile -d translations 2>&1 | grep -v "^compiling" || true
 
 run: install
 	$(FLASK) db upgrade
@@ -42,10 +42,10 @@ bench: install-dev
 	$(BIN)/python bench/run_all.py
 
 # Refresh the catalogue after changing user-facing strings, then translate the new
-# entries in translations/zh_CN/LC_MESSAGES/messages.po.
+# entries in translations/zh_Hans_CN/LC_MESSAGES/messages.po.
 babel-extract: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --no-location --omit-header --sort-output .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location --omit-header --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --no-location --omit-header --sort-output --no-wrap .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 clean:
 	rm -rf $(VENV) build *.egg-info test-output

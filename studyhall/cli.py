@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import click
 from flask import Flask
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from studyhall.extensions import db
 from studyhall.org.models import Role
@@ -31,12 +32,14 @@ def seed_demo_command(if_empty):
     from studyhall.demo import DEMO_PASSWORD, database_is_empty, seed_demo
 
     if if_empty and not database_is_empty():
-        click.echo("The database already holds people: demo data not loaded.")
+        click.echo(_("The database already holds people: demo data not loaded."))
         return
     created = seed_demo()
     db.session.commit()
-    click.echo(f"Demo data: {created} new records." if created else "Demo data already present.")
-    click.echo(f"Demo logins (password {DEMO_PASSWORD}): admin, secretary, teacher")
+    click.echo(_("Demo data: %(n)d new records.", n=created) if created
+               else _("Demo data already present."))
+    click.echo(_("Demo logins (password %(password)s): admin, secretary, teacher",
+                 password=DEMO_PASSWORD))
 
 
 @click.command("import-roster")
@@ -58,26 +61,27 @@ def import_roster_command(file, create_units, dry_run, passwords_out):
     except SpreadsheetError as exc:
         raise click.ClickException(str(exc)) from exc
     actor = SystemActor()
-    with click.progressbar(length=len(rows), label="Checking rows", file=sys.stderr) as bar:
+    with click.progressbar(length=len(rows), label=_("Checking rows"), file=sys.stderr) as bar:
         plan = roster.plan_rows(actor, rows, create_units=create_units,
                                 on_row=lambda: bar.update(1))
     if plan.file_error:
         raise click.ClickException(plan.file_error)
     counts = plan.counts
-    click.echo(f"new {counts['new']}, updated {counts['updated']}, "
-               f"unchanged {counts['unchanged']}, errors {counts['error']}; "
-               f"new units {len(plan.new_units)}")
+    click.echo(_("new %(new)d, updated %(updated)d, unchanged %(unchanged)d, errors %(errors)d; "
+                 "new units %(units)d", new=counts["new"], updated=counts["updated"],
+                 unchanged=counts["unchanged"], errors=counts["error"],
+                 units=len(plan.new_units)))
     if not plan.ok:
         for issue in plan.issues:
-            click.echo(f"row {issue.row}, {issue.column} «{issue.value}»: {issue.reason}",
-                       err=True)
-        raise click.ClickException("Nothing was imported: fix the rows above and run again.")
+            click.echo(_("row %(row)d %(column)s «%(value)s»: %(reason)s", row=issue.row,
+                         column=issue.column, value=issue.value, reason=issue.reason), err=True)
+        raise click.ClickException(_("Nothing was imported: fix the rows above and run again."))
     if dry_run:
-        click.echo("Dry run: nothing was written.")
+        click.echo(_("Dry run: nothing was written."))
         return
     passwords = roster.apply_plan(actor, plan)
     db.session.commit()
-    click.echo("Imported.")
+    click.echo(_("Imported."))
     _show_passwords(passwords, passwords_out)
 
 
@@ -89,9 +93,10 @@ def _show_passwords(passwords, passwords_out) -> None:
             writer = csv.writer(handle)
             writer.writerow(["账号", "姓名", "初始密码"])
             writer.writerows(passwords)
-        click.echo(f"Initial passwords of {len(passwords)} new accounts: {passwords_out}")
+        click.echo(_("Initial passwords of %(n)d new accounts: %(path)s", n=len(passwords),
+                     path=passwords_out))
         return
-    click.echo("Initial passwords (shown once; each must be changed at first login):")
+    click.echo(_("Initial passwords (shown once; each must be changed at first login):"))
     for account, name, password in passwords:
         click.echo(f"  {account}\t{name}\t{password}")
 
@@ -104,18 +109,20 @@ def _show_passwords(passwords, passwords_out) -> None:
 def create_admin_command(account, name, password):
     """Create a bureau administrator (the first account of a new installation)."""
     from studyhall.org import operations
-    from studyhall.org.models import PoliticalStatus, Unit
+    from studyhall.org.models import Person, PoliticalStatus, Unit
 
+    if db.session.scalar(db.select(Person.id).where(Person.account == account)):
+        raise click.ClickException(_("This account is already in use."))
     root = db.session.scalar(db.select(Unit).where(Unit.parent_id.is_(None)))
     if root is None:
-        raise click.ClickException("Create the top unit first, e.g. with import-roster "
-                                   "--create-units, or load the demo data.")
-    person, _ = operations.create_person(account=account, name=name, unit=root,
+        raise click.ClickException(_("Create the top unit first, e.g. with import-roster "
+                                     "--create-units, or load the demo data."))
+    person, _password = operations.create_person(account=account, name=name, unit=root,
                                          political_status=PoliticalStatus.MASSES,
                                          role=Role.ADMIN, password=password)
     person.must_change_password = False
     db.session.commit()
-    click.echo(f"Administrator {account} created.")
+    click.echo(_("Administrator %(account)s created.", account=account))
 
 
 def register(app: Flask) -> None:

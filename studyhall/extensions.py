@@ -1,6 +1,6 @@
 """Extensions, created once here and bound to an app in ``create_app``."""
 
-from flask import request
+from flask import has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -34,6 +34,9 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def select_locale() -> str:
-    """The language chosen with the switcher (a cookie), else zh_CN."""
-    chosen = request.cookies.get("lang")
-    return chosen if chosen in ("zh_CN", "en") else "zh_CN"
+    """The language chosen with the switcher (a cookie), else zh_CN.
+
+    Babel reads "zh_CN" as zh_Hans_CN (it adds the script), so the catalogue lives in
+    translations/zh_Hans_CN, where gettext looks for it."""
+    chosen = request.cookies.get("lang") if has_request_context() else None
+    return "en" if chosen == "en" else "zh_CN"

@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from studyhall.extensions import db
-from studyhall.org.models import Person, PoliticalStatus, Role, UnitKind
+from studyhall.org.models import PHONE_PATTERN, Person, PoliticalStatus, Role, UnitKind
 
 
 def _strip(value):
@@ -47,8 +47,8 @@ class PersonForm(FlaskForm):
     )
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=50)], filters=[_strip])
     phone = StringField(_l("Mobile"), filters=[_strip],
-                        validators=[Optional(), Regexp(r"^[\d\-+ ]{5,20}$",
-                                                       message=_l("Not a phone number."))])
+                        validators=[Optional(), Regexp(PHONE_PATTERN, message=_l(
+                            "Not a phone number; write 11 digits, such as 13800138000."))])
     unit_id = SelectField(_l("Unit"), coerce=int, choices=[])
     political_status = SelectField(_l("Political status"), choices=[])
     role = SelectField(_l("Role"), choices=[])

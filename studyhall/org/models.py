@@ -31,6 +31,10 @@ def enum_column(enum_cls: type[enum.Enum], length: int) -> sa.Enum:
     )
 
 
+#: A mainland mobile number, or a landline with its area code (0571-88888888, ext. allowed).
+PHONE_PATTERN = r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$"
+
+
 class UnitKind(enum.Enum):
     COMMITTEE = "committee"
     GENERAL_BRANCH = "general_branch"

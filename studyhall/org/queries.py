@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import aliased
 
 from studyhall.auth.scope import in_scope, query_people_in_scope, subtree_clause
@@ -70,6 +71,19 @@ class Composition:
     @property
     def by_group(self) -> list[tuple[PoliticalGroup, int]]:
         return [(group, self.group_count(group)) for group in PoliticalGroup]
+
+    def report_line(self) -> str:
+        """The make-up in a work report's words: "共97人,其中党员50名(含预备党员2名),..."."""
+        return _(
+            "%(total)d people in all: %(party)d party members (including %(prob)d "
+            "probationary members), %(league)d league members, %(dem)d democratic party "
+            "members, %(nonp)d non-partisans and %(masses)d of the masses",
+            total=self.total, party=self.group_count(PoliticalGroup.PARTY_MEMBER),
+            prob=self.probationary, league=self.group_count(PoliticalGroup.LEAGUE_MEMBER),
+            dem=self.group_count(PoliticalGroup.DEMOCRATIC_PARTY),
+            nonp=self.group_count(PoliticalGroup.NON_PARTISAN),
+            masses=self.group_count(PoliticalGroup.MASSES),
+        )
 
 
 def get_composition(unit: Unit) -> Composition:

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from studyhall.auth.scope import scope_paths
 from studyhall.extensions import db
 from studyhall.org import operations
-from studyhall.org.models import Person, PoliticalStatus, Unit, UnitKind
+from studyhall.org.models import PHONE_PATTERN, Person, PoliticalStatus, Unit, UnitKind
 from studyhall.spreadsheets import SpreadsheetError, find_header, normalise_header, read_rows
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -34,7 +34,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 COLUMNS = {key: tuple(normalise_header(n) for n in names) for key, names in COLUMNS.items()}
 REQUIRED = ("account", "name", "unit", "status")
-PHONE_RE = re.compile(r"^1\d{10}$|^[\d\-+ ]{5,20}$")
+PHONE_RE = re.compile(PHONE_PATTERN)
 ACCOUNT_RE = re.compile(r"^[^\s/\\]{1,64}$")
 PATH_SPLIT = re.compile(r"\s*[/／>＞]\s*")
 

@@ -9,7 +9,7 @@ import os
 
 import pytest
 import sqlalchemy as sa
-from flask import g
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import downgrade, upgrade
 
@@ -27,9 +27,10 @@ class IsolatedClient(FlaskClient):
     ``g`` (Flask-Login's user, Flask-Babel's locale) and expire the session's objects."""
 
     def open(self, *args, **kwargs):
-        for key in list(g):
-            g.pop(key)
-        db.session.expire_all()
+        if has_app_context():
+            for key in list(g):
+                g.pop(key)
+            db.session.expire_all()
         return super().open(*args, **kwargs)
 
 

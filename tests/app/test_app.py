@@ -1,0 +1,135 @@
+"""The application as a whole: health, headers, CSRF, configuration, demo data, schema."""
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from config import DEV_SECRET_KEY, ProductionConfig
+from studyhall import create_app
+from studyhall.demo import DEMO_PASSWORD, seed_demo
+from studyhall.extensions import db
+from studyhall.org.models import Person, Role, Unit, UnitKind
+from tests.app.conftest import _make_app
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_answers_503_when_the_database_does_not(tmp_path):
+    app = _make_app(f"sqlite:///{tmp_path}/missing/dir/db.sqlite3")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unavailable"
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_security_headers_and_a_csp_without_inline_script(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script>" not in response.get_data(as_text=True)
+
+
+def test_session_cookie_is_httponly_and_samesite(client, org):
+    response = client.post("/login", data={"account": "t1", "password": "correct-horse-9"})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_every_form_needs_a_csrf_token(database_app, org):
+    app = _make_app(database_app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    client.set_cookie("lang", "en")
+    response = client.post("/login", data={"account": "t1", "password": "correct-horse-9"})
+    assert response.status_code == 400
+    assert "The form expired" in response.get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_production_refuses_the_development_secret(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", DEV_SECRET_KEY)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(ProductionConfig)
+    monkeypatch.setenv("SECRET_KEY", "short")
+    with pytest.raises(RuntimeError):
+        ProductionConfig.check()
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    ProductionConfig.check()
+    assert ProductionConfig.SESSION_COOKIE_SECURE
+
+
+def test_sqlite_connections_use_wal_and_a_busy_timeout(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_error_pages_are_friendly_and_json_for_json_clients(client):
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and "Page not found" in page.get_data(as_text=True)
+    data = client.get("/no-such-page", headers={"Accept": "application/json"})
+    assert data.get_json()["error"] == "Page not found"
+
+
+def test_seed_demo_is_idempotent_and_realistic(app):
+    assert seed_demo() > 100
+    db.session.commit()
+    assert seed_demo() == 0
+    people = db.session.scalar(sa.select(sa.func.count(Person.id)))
+    assert 110 <= people <= 140
+    branches = db.session.scalar(sa.select(sa.func.count(Unit.id)).where(
+        Unit.kind == UnitKind.BRANCH))
+    assert branches == 6
+    for account, role in [("admin", Role.ADMIN), ("secretary", Role.SECRETARY),
+                          ("teacher", Role.TEACHER)]:
+        person = db.session.scalar(sa.select(Person).where(Person.account == account))
+        assert person.role is role and person.check_password(DEMO_PASSWORD)
+        assert not person.must_change_password
+    secretary = db.session.scalar(sa.select(Person).where(Person.account == "secretary"))
+    assert [u.kind for u in secretary.managed_units] == [UnitKind.GENERAL_BRANCH]
+
+
+def test_seed_demo_command_only_fills_an_empty_database(app):
+    runner = app.test_cli_runner()
+    assert "演示账号" in runner.invoke(args=["seed-demo", "--if-empty"]).output
+    assert "已有人员数据" in runner.invoke(args=["seed-demo", "--if-empty"]).output
+
+
+def test_migrations_match_the_models(app):
+    """Like `flask db check`: the migrated schema has nothing autogenerate would add."""
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert diff == []
+
+
+def test_the_interface_is_chinese_by_default_and_english_on_request(app, org):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    assert "登录学习平台" in page and 'lang="zh-CN"' in page
+    response = client.get("/lang/en?next=/login")
+    assert response.location == "/login"
+    page = client.get("/login").get_data(as_text=True)
+    assert "Sign in to StudyHall" in page and 'lang="en"' in page
+
+
+def test_the_report_line_reads_as_a_work_report_in_chinese(app, org):
+    client = app.test_client()
+    client.post("/login", data={"account": "admin", "password": "correct-horse-9"})
+    page = client.get(f"/units/{org.top.id}").get_data(as_text=True)
+    assert ("共4人，其中党员3名（含预备党员0名），团员0名，民主党派0名，"
+            "无党派人士0名，群众1名") in page
+
+
+def test_language_switch_only_redirects_within_the_site(client):
+    assert client.get("/lang/en?next=https://evil.example/").location == "/"

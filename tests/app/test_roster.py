@@ -1,0 +1,268 @@
+"""Roster import: every row's fate before anything is written, all or nothing."""
+
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+import xlsxwriter
+from flask import current_app
+
+from studyhall.extensions import db
+from studyhall.org import roster
+from studyhall.org.models import Person, PoliticalStatus, Unit
+
+HEADER = ["序号", "工号", "姓名", "性别", "手机号码", "所属支部", "政治面貌", "备注"]
+
+
+def xlsx(rows, title="示例市实验小学教职工花名册") -> bytes:
+    """A workbook as staff offices write them: a merged title row, the header, blank rows,
+    numbers where Excel keeps numbers."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet()
+    sheet.merge_range(0, 0, 0, len(HEADER) - 1, title)
+    sheet.write_row(1, 0, HEADER)
+    r = 2
+    for row in rows:
+        if row is None:
+            r += 1  # a blank row
+            continue
+        for c, value in enumerate(row):
+            if isinstance(value, int | float):
+                sheet.write_number(r, c, value)
+            elif value:
+                sheet.write_string(r, c, value)
+        r += 1
+    book.close()
+    return buffer.getvalue()
+
+
+def csv_bytes(rows, encoding="utf-8") -> bytes:
+    lines = [",".join(HEADER)] + [",".join(str(v) for v in row) for row in rows]
+    return ("\r\n".join(lines) + "\r\n").encode(encoding)
+
+
+@pytest.fixture()
+def rows(org):
+    return [
+        [1, "00000101", "孙丽", "女", "13900000001", "甲校第一支部", "中共党员", ""],
+        [2, "00000102", "周强", "男", "", "甲校党总支/甲校第一支部", "共青团员", ""],
+        [3, "00000103", "吴敏", "女", "", "教育局党委/乙校党总支/乙校第一支部", "群众", ""],
+    ]
+
+
+def plan(org, data, filename="roster.xlsx", viewer=None, **kw):
+    """Plan as an English-speaking importer would see it."""
+    with current_app.test_request_context(headers={"Cookie": "lang=en"}):
+        return roster.plan_import(viewer or org.admin, data, filename, **kw)
+
+
+def test_xlsx_with_title_row_blank_rows_and_numbers(org, rows):
+    rows.insert(1, None)
+    rows.append([4, 104, "郑华", "男", 13900000004.0, "乙校第一支部", "预备党员", ""])
+    rows.extend([None, None])
+    result = plan(org, xlsx(rows))
+    assert result.ok, result.issues
+    assert [r.fate for r in result.rows] == ["new"] * 4
+    assert result.rows[0].row == 3 and result.rows[1].row == 5  # Excel's row numbers
+    assert result.rows[3].account == "104"
+    assert result.rows[3].values["phone"] == "13900000004"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_csv_in_every_usual_encoding_is_read_without_mojibake(org, rows, encoding):
+    result = plan(org, csv_bytes(rows, encoding), "花名册.csv")
+    assert result.ok, result.issues
+    assert [r.name for r in result.rows] == ["孙丽", "周强", "吴敏"]
+
+
+def test_headers_are_matched_by_their_usual_names(org):
+    data = "用户名,名字,手机,单位,政治面貌,备注\nzs01,张三,,甲校第一支部,党员,x\n".encode()
+    result = plan(org, data, "a.csv")
+    assert result.ok and result.rows[0].values["status"] is PoliticalStatus.CPC_MEMBER
+
+
+def test_preview_then_confirm_writes_in_one_go_and_shows_passwords_once(client, org, rows,
+                                                                        login):
+    login(org.secretary)
+    rows = rows[:2]
+    response = client.post("/manage/roster", data={
+        "file": (io.BytesIO(xlsx(rows)), "roster.xlsx")}, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert "孙丽" in page and "周强" in page
+    assert db.session.scalar(sa.select(sa.func.count(Person.id))) == 4  # nothing written yet
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1)
+    page = client.post("/manage/roster/confirm", data={"token": token}).get_data(as_text=True)
+    assert "2 new, 0 updated, 0 unchanged." in page
+    passwords = dict(re.findall(r"<td>(\d{8})</td><td>[^<]+</td><td><span class=\"secret\">"
+                                r"([^<]+)<", page))
+    person = db.session.scalar(sa.select(Person).where(Person.account == "00000101"))
+    assert person.check_password(passwords["00000101"]) and person.must_change_password
+    assert passwords["00000101"] not in person.password_hash
+    # The same token cannot be used twice.
+    response = client.post("/manage/roster/confirm", data={"token": token})
+    assert response.status_code == 302
+
+
+def test_reimporting_the_same_file_changes_nothing(org, rows):
+    data = xlsx(rows)
+    roster.apply_plan(org.admin, plan(org, data))
+    db.session.commit()
+    again = plan(org, data)
+    assert [r.fate for r in again.rows] == ["unchanged"] * 3
+
+
+def test_changes_are_listed_per_row(org, rows):
+    roster.apply_plan(org.admin, plan(org, xlsx(rows)))
+    db.session.commit()
+    rows[0][2], rows[0][6], rows[0][5] = "孙丽丽", "预备党员", "乙校第一支部"
+    result = plan(org, xlsx(rows))
+    first = result.rows[0]
+    assert first.fate == "updated" and len(first.changes) == 3
+    roster.apply_plan(org.admin, result)
+    db.session.commit()
+    person = db.session.scalar(sa.select(Person).where(Person.account == "00000101"))
+    assert (person.name, person.political_status, person.unit_id) == (
+        "孙丽丽", PoliticalStatus.CPC_PROBATIONARY, org.branch_b.id)
+
+
+@pytest.mark.parametrize("change, column, reason", [
+    ((1, "00000101"), "Account", "already appears in row 3"),
+    ((5, "不存在的支部"), "Unit", "No such unit in your scope"),
+    ((6, "民主党派"), "Political status", "Unknown political status"),
+    ((6, ""), "Political status", "The political status is empty."),
+    ((4, "12345"), "Mobile", "Not a phone number"),
+    ((2, ""), "Name", "The name is empty."),
+])
+def test_bad_rows_are_reported_with_row_column_value_and_reason(org, rows, change, column,
+                                                                 reason):
+    col, value = change
+    rows[1][col] = value
+    result = plan(org, xlsx(rows))
+    assert not result.ok
+    issue = result.issues[0]
+    assert (issue.row, issue.column, issue.value) == (4, column, value)
+    assert reason in issue.reason
+    assert [r.fate for r in result.rows] == ["new", "error", "new"]
+    with pytest.raises(ValueError):
+        roster.apply_plan(org.admin, result)
+
+
+def test_a_secretary_cannot_place_people_outside_their_subtree(org, rows):
+    result = plan(org, xlsx(rows), viewer=org.secretary)
+    assert [r.fate for r in result.rows] == ["new", "new", "error"]
+
+
+def test_a_secretary_cannot_take_over_an_account_outside_their_subtree(org):
+    data = "工号,姓名,单位,政治面貌\nt2,冒名,甲校第一支部,群众\n".encode()
+    result = plan(org, data, "a.csv", viewer=org.secretary)
+    assert "outside your scope" in result.issues[0].reason
+
+
+def test_ambiguous_unit_names_ask_for_the_full_path(org, make_unit):
+    make_unit("第二支部", org.gen_a)
+    make_unit("第二支部", org.gen_b)
+    data = "工号,姓名,单位,政治面貌\nx1,甲,第二支部,群众\nx2,乙,甲校党总支/第二支部,群众\n".encode()
+    result = plan(org, data, "a.csv")
+    assert "Several units" in result.rows[0].issues[0].reason
+    assert result.rows[1].issues == []
+
+
+def test_create_units_builds_missing_units_along_a_path(org):
+    data = ("工号,姓名,单位,政治面貌\n"
+            "n1,甲,教育局党委/丙校党总支/丙校第一支部,群众\n"
+            "n2,乙,教育局党委/丙校党总支/丙校第二支部,中共党员\n").encode()
+    assert not plan(org, data, "a.csv").ok
+    result = plan(org, data, "a.csv", create_units=True)
+    assert result.ok and result.new_units == [
+        ("教育局党委", "丙校党总支"), ("教育局党委", "丙校党总支", "丙校第一支部"),
+        ("教育局党委", "丙校党总支", "丙校第二支部")]
+    roster.apply_plan(org.admin, result)
+    db.session.commit()
+    general = db.session.scalar(sa.select(Unit).where(Unit.name == "丙校党总支"))
+    assert general.kind.value == "general_branch" and len(general.children) == 2
+    assert general.parent_id == org.top.id
+
+
+def test_secretaries_do_not_get_the_create_units_option(client, org, login):
+    login(org.secretary)
+    assert "create_units" not in client.get("/manage/roster").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("data, filename, message", [
+    (b"", "a.xlsx", "The file is empty."),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", "photo.png", "Only .xlsx, .xls and .csv"),
+    (b"not a zip at all", "a.xlsx", "is not one"),
+    (b"PK\x03\x04garbage", "a.xlsx", "could not be read"),
+    (b"\xff\xfe\x00\x00\x81\x30", "a.csv", "not text in UTF-8 or GBK"),
+    ("序号,性别\n1,男\n".encode(), "a.csv", "No header row found"),
+    ("工号,姓名,单位,政治面貌\n\n,,,\n".encode(), "a.csv", "no people under it"),
+])
+def test_bad_files_get_a_clear_message_and_change_nothing(org, data, filename, message):
+    result = plan(org, data, filename)
+    assert not result.ok and message in result.file_error
+
+
+def test_bad_file_on_the_page_says_nothing_was_saved(client, org, login):
+    login(org.admin)
+    response = client.post("/manage/roster", data={
+        "file": (io.BytesIO(b"hello"), "roster.docx")}, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert "Only .xlsx, .xls and .csv" in page and "Nothing has been saved." in page
+
+
+def test_files_over_the_limit_are_refused(client, org, login, app):
+    login(org.admin)
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    try:
+        response = client.post("/manage/roster", data={
+            "file": (io.BytesIO(b"x" * 2000), "big.csv")}, content_type="multipart/form-data")
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = 10 * 1024 * 1024
+    assert response.status_code == 413
+    assert "larger than the upload limit" in response.get_data(as_text=True)
+
+
+def test_cli_import_is_all_or_nothing(app, org, rows, tmp_path):
+    runner = app.test_cli_runner()
+    rows[2][6] = "火星人"
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(xlsx(rows))
+    result = runner.invoke(args=["import-roster", str(bad)])
+    assert result.exit_code == 1
+    assert "第5行 政治面貌 «火星人»：无法识别的政治面貌" in result.output
+    assert db.session.scalar(sa.select(sa.func.count(Person.id))) == 4
+
+    rows[2][6] = "群众"
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(xlsx(rows))
+    result = runner.invoke(args=["import-roster", str(good), "--dry-run"])
+    assert result.exit_code == 0 and "新增 3" in result.output and "试运行" in result.output
+    assert db.session.scalar(sa.select(sa.func.count(Person.id))) == 4
+
+    out = tmp_path / "passwords.csv"
+    result = runner.invoke(args=["import-roster", str(good), "--passwords-out", str(out)])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Person.id))) == 7
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "账号,姓名,初始密码" and len(lines) == 4
+
+    result = runner.invoke(args=["import-roster", str(good)])
+    assert "新增 0，更新 0，无变化 3" in result.output
+
+
+def test_template_download_imports_against_the_demo_tree(app, client, login):
+    from studyhall.demo import seed_demo
+
+    seed_demo()
+    db.session.commit()
+    admin = db.session.scalar(sa.select(Person).where(Person.account == "admin"))
+    data = client.get("/manage/roster/template.xlsx")
+    assert data.status_code == 302  # login first
+    client.post("/login", data={"account": "admin", "password": "studyhall-demo"})
+    data = client.get("/manage/roster/template.xlsx").data
+    result = roster.plan_import(admin, data, "roster-template.xlsx")
+    assert result.ok, result.issues
+    assert [r.account for r in result.rows] == ["00000001", "00000002"]
