@@ -47,6 +47,7 @@ class Config:
     LOGIN_LIMIT_PER_IP = "30 per 10 minutes"
 
     PEOPLE_PER_PAGE = 30
+    QUESTIONS_PER_PAGE = 20
 
 
 class DefaultConfig(Config):
@@ -60,6 +61,7 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     PEOPLE_PER_PAGE = 5
+    QUESTIONS_PER_PAGE = 5
 
 
 class ProductionConfig(Config):

@@ -54,14 +54,17 @@ def _init_extensions(app: Flask) -> None:
 
     # Import every model so that Alembic's autogenerate sees the whole schema.
     from studyhall import audit, uploads  # noqa: F401
+    from studyhall.bank import models as bank_models  # noqa: F401
     from studyhall.org import models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
     from studyhall.auth import bp as auth_bp
+    from studyhall.bank import bp as bank_bp
     from studyhall.main import bp as main_bp
     from studyhall.org import bp as org_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(org_bp)
+    app.register_blueprint(bank_bp)

@@ -125,6 +125,98 @@ def create_admin_command(account, name, password):
     click.echo(_("Administrator %(account)s created.", account=account))
 
 
+FORMAT_NAMES = ["xlsx", "csv", "gift", "aiken", "moodle-xml"]
+
+
+def _format_option(value: str | None) -> str | None:
+    return value.replace("-", "_") if value else None
+
+
+@click.command("import-questions")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES),
+              help="Guessed from the name and contents when not given.")
+@click.option("--category", default="", help="Put the questions under this category path.")
+@click.option("--valid-only", is_flag=True, help="Import the valid questions despite errors.")
+@click.option("--duplicates", type=click.Choice(["skip", "update"]), default="skip",
+              help="What to do with questions already in their category.")
+@with_appcontext
+def import_questions_command(file, fmt, category, valid_only, duplicates):
+    """Import questions (xlsx, csv, GIFT, Aiken, Moodle XML). A file with errors imports
+    nothing unless --valid-only is given."""
+    from studyhall.bank.importing import apply_question_import, plan_question_import, split_path
+
+    with open(file, "rb") as handle:
+        data = handle.read()
+    plan = plan_question_import(data, file, format=_format_option(fmt),
+                                root=split_path(category))
+    if plan.file_error:
+        raise click.ClickException(plan.file_error)
+    counts = plan.counts
+    click.echo(_("%(n)d questions read: %(new)d new, %(dup)d already in the bank, "
+                 "%(repeat)d repeated in the file", n=len(plan.rows), new=counts["new"],
+                 dup=counts["duplicate"], repeat=counts["repeat"]))
+    for issue in plan.errors:
+        click.echo(str(issue), err=True)
+    for item in plan.unsupported:
+        click.echo(f"{item.location}：{item.message}", err=True)
+    for warning in plan.warnings:
+        click.echo(str(warning), err=True)
+    if not plan.can_apply(valid_only):
+        raise click.ClickException(_("Nothing was imported: fix the lines above, or run "
+                                     "again with --valid-only."))
+    done = apply_question_import(plan, valid_only=valid_only, duplicates=duplicates)
+    db.session.commit()
+    click.echo(_("%(created)d questions added, %(updated)d updated, %(skipped)d skipped.",
+                 created=done["created"], updated=done["updated"], skipped=done["skipped"]))
+
+
+@click.command("export-questions")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES),
+              help="Guessed from the file name when not given (xlsx otherwise).")
+@click.option("--category", default="", help="Only this category and its subcategories.")
+@with_appcontext
+def export_questions_command(out, fmt, category):
+    """Export questions; refuses (and says why) rather than write a file that changes them."""
+    import question_bank as qb
+    from studyhall.bank import mapping, queries
+    from studyhall.bank.importing import split_path
+    from studyhall.bank.models import QuestionCategory
+
+    fmt = _format_option(fmt) or _guess_format(out)
+    filters = queries.QuestionFilters()
+    if category:
+        names = split_path(category)
+        ids = {n: cid for cid, n in queries.get_category_names().items()}
+        if names not in ids:
+            raise click.ClickException(_("No such category: %(path)s", path=category))
+        filters.category = db.session.get(QuestionCategory, ids[names])
+    names_of = queries.get_category_names()
+    rows = list(db.session.scalars(queries.query_questions(filters)))
+    questions = [mapping.to_question(row, names_of[row.category_id]) for row in rows]
+    try:
+        data = qb.dump_questions(questions, fmt)
+    except qb.ExportError as exc:
+        for problem in exc.problems:
+            click.echo(f"#{rows[problem.index].id}：{problem.reason}", err=True)
+        raise click.ClickException(_("Nothing was written: these questions cannot be held by "
+                                     "that format.")) from exc
+    with open(out, "wb") as handle:
+        handle.write(data)
+    click.echo(_("%(n)d questions written to %(path)s", n=len(questions), path=out))
+
+
+def _guess_format(path: str) -> str:
+    lower = path.lower()
+    for suffix, fmt in ((".csv", "csv"), (".gift", "gift"), (".xml", "moodle_xml"),
+                        (".aiken", "aiken"), (".txt", "gift")):
+        if lower.endswith(suffix):
+            return fmt
+    return "xlsx"
+
+
 def register(app: Flask) -> None:
-    for command in (seed_demo_command, import_roster_command, create_admin_command):
+    for command in (seed_demo_command, import_roster_command, create_admin_command,
+                    import_questions_command, export_questions_command):
         app.cli.add_command(command)

@@ -111,7 +111,19 @@ def seed_demo() -> int:
     teacher, n3 = _person("teacher", "李晓燕", branches[0], PoliticalStatus.CPC_MEMBER,
                           Role.TEACHER, DEMO_PASSWORD)
     db.session.flush()
-    return added + n1 + n2 + n3
+    return added + n1 + n2 + n3 + seed_sample_bank()
+
+
+def seed_sample_bank() -> int:
+    """Load the shipped sample bank through the importer; questions already there are
+    skipped, so this is safe to run again."""
+    from importlib.resources import files
+
+    from studyhall.bank.importing import apply_question_import, plan_question_import
+
+    data = files("question_bank").joinpath("data/sample_bank.csv").read_bytes()
+    plan = plan_question_import(data, "sample_bank.csv")
+    return apply_question_import(plan, duplicates="skip")["created"]
 
 
 def database_is_empty() -> bool:

@@ -13,6 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from studyhall.extensions import db
+from studyhall.forms import choices
 from studyhall.org.models import PHONE_PATTERN, Person, PoliticalStatus, Role, UnitKind
 
 
@@ -33,9 +34,9 @@ class UnitForm(FlaskForm):
 
     def __init__(self, *args, parent_choices=(), allow_root=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind.choices = [(k.value, k.label) for k in UnitKind]
+        self.kind.choices = choices((k.value, k.label) for k in UnitKind)
         root = [(0, _l("(top level)"))] if allow_root else []
-        self.parent_id.choices = root + list(parent_choices)
+        self.parent_id.choices = choices([*root, *parent_choices])
 
 
 class PersonForm(FlaskForm):
@@ -59,10 +60,10 @@ class PersonForm(FlaskForm):
     def __init__(self, *args, unit_choices=(), person=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.person = person
-        self.unit_id.choices = list(unit_choices)
-        self.managed_unit_ids.choices = list(unit_choices)
-        self.political_status.choices = status_choices()
-        self.role.choices = [(r.value, r.label) for r in Role]
+        self.unit_id.choices = choices(unit_choices)
+        self.managed_unit_ids.choices = choices(unit_choices)
+        self.political_status.choices = choices(status_choices())
+        self.role.choices = choices((r.value, r.label) for r in Role)
 
     def validate_account(self, field):
         other = db.session.scalar(select(Person.id).where(Person.account == field.data))

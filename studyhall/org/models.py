@@ -31,6 +31,10 @@ def enum_column(enum_cls: type[enum.Enum], length: int) -> sa.Enum:
     )
 
 
+#: A materialised path ("/1/4/9/"), compared bytewise on PostgreSQL too so that the
+#: subtree range of auth/scope.py uses its index.
+PATH_TYPE = sa.String(255).with_variant(sa.String(255, collation="C"), "postgresql")
+
 #: A mainland mobile number, or a landline with its area code (0571-88888888, ext. allowed).
 PHONE_PATTERN = r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$"
 
@@ -181,11 +185,7 @@ class Unit(db.Model):
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(100))
     kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, 20))
-    #: Compared bytewise on PostgreSQL too, for the subtree range (auth/scope.py).
-    path: Mapped[str] = mapped_column(
-        sa.String(255).with_variant(sa.String(255, collation="C"), "postgresql"),
-        index=True, default="",
-    )
+    path: Mapped[str] = mapped_column(PATH_TYPE, index=True, default="")
     sort_order: Mapped[int] = mapped_column(default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -66,13 +66,19 @@ def test_production_refuses_the_development_secret(monkeypatch):
     assert ProductionConfig.SESSION_COOKIE_SECURE
 
 
-def test_sqlite_connections_use_wal_and_a_busy_timeout(app):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite only")
+def test_each_database_is_set_up_for_the_subtree_queries_and_concurrency(app):
+    """SQLite: WAL, a busy timeout, foreign keys. PostgreSQL: the unit path compares
+    bytewise, so the subtree range in auth/scope.py uses its index."""
     with db.engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
-        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        if db.engine.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        else:
+            collation = connection.exec_driver_sql(
+                "SELECT collation_name FROM information_schema.columns "
+                "WHERE table_name = 'unit' AND column_name = 'path'").scalar()
+            assert collation == "C"
 
 
 def test_error_pages_are_friendly_and_json_for_json_clients(client):

@@ -1,0 +1,13 @@
+from flask import Blueprint
+
+bp = Blueprint("bank", __name__, url_prefix="/manage/bank")
+
+
+@bp.context_processor
+def _labels():
+    from question_bank import DIFFICULTY_LABELS
+
+    return {"difficulty_labels": DIFFICULTY_LABELS}
+
+
+from studyhall.bank import routes, routes_files  # noqa: E402,F401

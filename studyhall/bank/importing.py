@@ -1,0 +1,122 @@
+"""Question import: read a file with question_bank, plan each question's fate (new, a
+duplicate of one in its target category, or repeated within the file), then apply the
+plan in one transaction. The edit screen's validation (``Question.problems``) is the
+import's validation too: the library runs it on every question it reads."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+
+import question_bank as qb
+from studyhall.bank.models import Question
+from studyhall.bank.operations import CategoryCache, save_question
+from studyhall.bank.queries import find_duplicates
+from studyhall.extensions import db
+
+#: Where a question lands when neither the file nor the importer names a category.
+DEFAULT_CATEGORY = ("未分类",)
+DUPLICATE_POLICIES = ("skip", "update")
+
+
+def split_path(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.replace(">", "/").split("/") if part.strip())
+
+
+@dataclass
+class ImportRow:
+    line: int | None
+    question: qb.Question
+    category: tuple[str, ...]
+    fate: str = "new"  # new / duplicate / repeat
+    existing_id: int | None = None
+    repeat_of: int | None = None
+
+
+@dataclass
+class QuestionImportPlan:
+    rows: list[ImportRow] = field(default_factory=list)
+    result: qb.ImportResult | None = None
+    file_error: str | None = None
+
+    @property
+    def errors(self) -> list[qb.ImportIssue]:
+        return self.result.errors if self.result else []
+
+    @property
+    def unsupported(self) -> list[qb.UnsupportedItem]:
+        return self.result.unsupported if self.result else []
+
+    @property
+    def warnings(self) -> list[qb.ImportIssue]:
+        return self.result.warnings if self.result else []
+
+    @property
+    def has_problems(self) -> bool:
+        return bool(self.file_error or self.errors or self.unsupported)
+
+    @property
+    def counts(self) -> Counter:
+        return Counter(row.fate for row in self.rows)
+
+    def can_apply(self, valid_only: bool) -> bool:
+        return self.file_error is None and bool(self.rows) and (
+            valid_only or not self.has_problems)
+
+
+def plan_question_import(data: bytes, filename: str, *, format: str | None = None,
+                         root: tuple[str, ...] = ()) -> QuestionImportPlan:
+    """Read the file and decide each question's fate; writes nothing. Questions go to
+    ``root`` followed by the category the file gives them."""
+    plan = QuestionImportPlan()
+    if not data:
+        plan.file_error = _("The file is empty.")
+        return plan
+    try:
+        plan.result = qb.load_questions(data, format or None, filename)
+    except qb.FormatError as exc:
+        plan.file_error = str(exc)
+        return plan
+    cache = CategoryCache()
+    seen: dict[tuple[tuple[str, ...], str], int | None] = {}
+    keys_by_category: dict[int, set[str]] = {}
+    for parsed in plan.result.questions:
+        category = (root + parsed.question.category) or DEFAULT_CATEGORY
+        row = ImportRow(parsed.line, parsed.question, category)
+        key = (category, qb.normalized_key(parsed.question))
+        if key in seen:
+            row.fate, row.repeat_of = "repeat", seen[key]
+        else:
+            seen[key] = parsed.line
+            if category in cache.ids:
+                keys_by_category.setdefault(cache.ids[category], set()).add(key[1])
+        plan.rows.append(row)
+    existing = find_duplicates(keys_by_category)
+    for row in plan.rows:
+        found = existing.get((cache.ids.get(row.category), qb.normalized_key(row.question)))
+        if row.fate == "new" and found is not None:
+            row.fate, row.existing_id = "duplicate", found.id
+    return plan
+
+
+def apply_question_import(plan: QuestionImportPlan, *, actor=None, valid_only: bool = False,
+                          duplicates: str = "skip") -> Counter:
+    """Write the plan's questions: new ones are added, duplicates skipped or updated,
+    repeats within the file skipped. Returns what was done, by kind."""
+    if not plan.can_apply(valid_only):
+        raise ValueError("this import plan has problems and valid_only was not chosen")
+    if duplicates not in DUPLICATE_POLICIES:
+        raise ValueError(f"duplicates must be one of {DUPLICATE_POLICIES}")
+    cache = CategoryCache()
+    done: Counter = Counter()
+    for row in plan.rows:
+        if row.fate == "repeat" or (row.fate == "duplicate" and duplicates == "skip"):
+            done["skipped"] += 1
+            continue
+        existing = db.session.get(Question, row.existing_id) if row.existing_id else None
+        save_question(existing, row.question, cache.get(row.category), actor)
+        done["updated" if existing else "created"] += 1
+    db.session.flush()
+    return done

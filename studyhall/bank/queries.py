@@ -1,0 +1,98 @@
+"""Reads on the bank: the category tree with counts, the filtered question list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from studyhall.auth.scope import subtree_clause
+from studyhall.bank.models import Question, QuestionCategory
+from studyhall.extensions import db
+
+
+@dataclass
+class CategoryNode:
+    category: QuestionCategory
+    depth: int
+    own: int  # questions directly in it
+    total: int  # with its subcategories
+
+
+def get_category_tree() -> list[CategoryNode]:
+    """Every category in tree order, with question counts from one GROUP BY."""
+    categories = list(db.session.scalars(sa.select(QuestionCategory)))
+    own = dict(db.session.execute(
+        sa.select(Question.category_id, sa.func.count(Question.id))
+        .where(~Question.is_deleted).group_by(Question.category_id)).all())
+    children: dict[int | None, list[QuestionCategory]] = {}
+    for category in categories:
+        children.setdefault(category.parent_id, []).append(category)
+    nodes: list[CategoryNode] = []
+
+    def walk(parent_id: int | None, depth: int) -> int:
+        subtotal = 0
+        for category in sorted(children.get(parent_id, []), key=lambda c: (c.sort_order, c.name)):
+            node = CategoryNode(category, depth, own.get(category.id, 0), 0)
+            nodes.append(node)
+            node.total = node.own + walk(category.id, depth + 1)
+            subtotal += node.total
+        return subtotal
+
+    walk(None, 0)
+    return nodes
+
+
+def get_category_names() -> dict[int, tuple[str, ...]]:
+    """id → the names along its path, for every category (one query)."""
+    rows = db.session.execute(sa.select(QuestionCategory.id, QuestionCategory.name,
+                                        QuestionCategory.path)).all()
+    name_of = {row.id: row.name for row in rows}
+    return {row.id: tuple(name_of[int(i)] for i in row.path.strip("/").split("/"))
+            for row in rows}
+
+
+def get_category_choices() -> list[tuple[int, str]]:
+    return [(n.category.id, "\u3000" * n.depth + n.category.name) for n in get_category_tree()]
+
+
+@dataclass
+class QuestionFilters:
+    search: str = ""
+    type: str = ""
+    category: QuestionCategory | None = None
+    difficulty: str = ""
+    tag: str = ""
+    source: str = ""
+
+
+def query_questions(filters: QuestionFilters) -> sa.Select:
+    """The bank's list: live questions matching every filter given, by category then age.
+    A category includes its subcategories."""
+    query = sa.select(Question).join(Question.category).where(~Question.is_deleted)
+    if filters.search:
+        query = query.where(Question.stem.contains(filters.search.strip(), autoescape=True))
+    if filters.type:
+        query = query.where(Question.type == filters.type)
+    if filters.category is not None:
+        query = query.where(subtree_clause(QuestionCategory.path, [filters.category.path]))
+    if filters.difficulty:
+        query = query.where(Question.difficulty == filters.difficulty)
+    if filters.tag:
+        query = query.where(Question.tags.contains(f",{filters.tag.strip()},", autoescape=True))
+    if filters.source:
+        query = query.where(Question.source.contains(filters.source.strip(), autoescape=True))
+    return query.order_by(QuestionCategory.path, Question.id)
+
+
+def find_duplicates(keys_by_category: dict[int, set[str]]) -> dict[tuple[int, str], Question]:
+    """Live questions whose (category, dedup key) is among those given."""
+    found: dict[tuple[int, str], Question] = {}
+    for category_id, keys in keys_by_category.items():
+        key_list = sorted(keys)
+        for start in range(0, len(key_list), 500):
+            rows = db.session.scalars(sa.select(Question).where(
+                Question.category_id == category_id, ~Question.is_deleted,
+                Question.dedup_key.in_(key_list[start:start + 500])))
+            found.update(((row.category_id, row.dedup_key), row) for row in rows)
+    return found
