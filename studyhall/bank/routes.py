@@ -9,7 +9,13 @@ from flask_login import current_user
 import question_bank as qb
 from studyhall.auth.decorators import admin_required
 from studyhall.bank import bp, mapping, operations, queries
-from studyhall.bank.forms import CategoryForm, QuestionForm, difficulty_choices, type_choices
+from studyhall.bank.forms import (
+    CategoryForm,
+    QuestionForm,
+    difficulty_choices,
+    format_choices,
+    type_choices,
+)
 from studyhall.bank.permissions import load_category_or_404, load_question_or_404
 from studyhall.extensions import db
 from studyhall.org.forms import ConfirmForm
@@ -38,7 +44,7 @@ def list_questions():
     return render_template(
         "bank/manage/question_list.html", page=page, questions=questions, filters=filters,
         categories=queries.get_category_choices(), types=type_choices(),
-        difficulties=difficulty_choices(), formats=qb.FORMATS)
+        difficulties=difficulty_choices(), formats=format_choices(with_auto=False))
 
 
 def _save(form: QuestionForm, row=None):
