@@ -27,7 +27,7 @@ def create_app(config_class=None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from studyhall import cli, errors, security
+    from studyhall import cli, errors, security, templating
     from studyhall.org.models import PoliticalGroup
 
     # Templates count the make-up of a unit by these groups (the report's words).
@@ -35,6 +35,7 @@ def create_app(config_class=None) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
     errors.register(app)
     security.register(app)
+    templating.register(app)
     cli.register(app)
     return app
 
@@ -56,6 +57,7 @@ def _init_extensions(app: Flask) -> None:
     from studyhall import audit, uploads  # noqa: F401
     from studyhall.bank import models as bank_models  # noqa: F401
     from studyhall.org import models  # noqa: F401
+    from studyhall.quizzes import models as quiz_models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -63,8 +65,10 @@ def _register_blueprints(app: Flask) -> None:
     from studyhall.bank import bp as bank_bp
     from studyhall.main import bp as main_bp
     from studyhall.org import bp as org_bp
+    from studyhall.quizzes import bp as quizzes_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(org_bp)
     app.register_blueprint(bank_bp)
+    app.register_blueprint(quizzes_bp)

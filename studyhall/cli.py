@@ -216,7 +216,24 @@ def _guess_format(path: str) -> str:
     return "xlsx"
 
 
+@click.command("close-expired")
+@with_appcontext
+def close_expired_command():
+    """Submit every attempt past its deadline with its saved answers (run every minute)."""
+    from studyhall.quizzes.taking import close_expired
+
+    total = 0
+    while True:
+        done = close_expired()
+        db.session.commit()
+        total += done
+        if done == 0:
+            break
+    click.echo(_("%(n)d overdue attempts submitted.", n=total))
+
+
 def register(app: Flask) -> None:
     for command in (seed_demo_command, import_roster_command, create_admin_command,
-                    import_questions_command, export_questions_command):
+                    import_questions_command, export_questions_command,
+                    close_expired_command):
         app.cli.add_command(command)

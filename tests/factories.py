@@ -74,3 +74,53 @@ def login(client):
         return response
 
     return do
+
+
+@pytest.fixture()
+def make_quiz(app, org):
+    """A published quiz over a small bank: one question of each type, 20 points each
+    (100 in all), open now for an hour, for 甲校第一支部 (org.branch_a)."""
+    from datetime import timedelta
+
+    import question_bank as qb
+    from studyhall.bank import operations as bank_ops
+    from studyhall.org.models import utcnow
+    from studyhall.quizzes import operations as quiz_ops
+    from studyhall.quizzes.models import Quiz
+
+    category = bank_ops.create_category(None, "测试题")
+    questions = [
+        qb.Question(type="single", stem="党员的预备期为几年？", options=("一年", "两年", "三年"),
+                    answer="A", points=20, explanation="解析甲：预备期为一年",
+                    source="出处甲：党章第七条"),
+        qb.Question(type="multiple", stem="属于党纪处分的有？",
+                    options=("警告", "严重警告", "记过", "留党察看"), answer=("A", "B", "D"),
+                    points=20, explanation="解析乙：记过是政务处分"),
+        qb.Question(type="true_false", stem="记过是党纪处分。", answer=False, points=20,
+                    explanation="解析丙"),
+        qb.Question(type="fill_blank", stem="党的最高领导机关是党的全国代表大会和它所产生的____。",
+                    answer=(("中央委员会", "党中央"),), points=20),
+        qb.Question(type="short_answer", stem="简述三会一课。",
+                    answer="支部党员大会、支部委员会会议、党小组会和党课",
+                    keywords=("按时上好党课",), points=20),
+    ]
+    rows = [bank_ops.save_question(None, q, category) for q in questions]
+    db.session.commit()
+    ids = [row.id for row in rows]
+
+    def make(**settings) -> Quiz:
+        now = utcnow()
+        values = {"title": "党纪党规知识测试", "owner_unit_id": org.gen_a.id,
+                  "opens_at": now - timedelta(minutes=5), "closes_at": now + timedelta(hours=1),
+                  "paper": {"kind": "fixed", "question_ids": ids},
+                  "audience": {"unit_ids": [org.branch_a.id]}, "shuffle_options": False,
+                  **settings}
+        quiz = Quiz(**values)
+        db.session.add(quiz)
+        db.session.flush()
+        quiz_ops.publish_quiz(org.admin, quiz, now=now)
+        db.session.commit()
+        return quiz
+
+    make.question_ids = ids
+    return make

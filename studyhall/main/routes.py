@@ -8,7 +8,8 @@ from studyhall.auth.scope import scope_roots
 from studyhall.extensions import db
 from studyhall.main import bp
 from studyhall.org import queries
-from studyhall.org.models import Role
+from studyhall.org.models import Role, utcnow
+from studyhall.quizzes.queries import get_my_quizzes
 
 
 @bp.route("/")
@@ -16,7 +17,10 @@ from studyhall.org.models import Role
 def index():
     """Each role lands on its own dashboard."""
     if current_user.role is Role.TEACHER:
-        return render_template("main/dashboard_teacher.html")
+        now = utcnow()
+        todo = [item for item in get_my_quizzes(current_user, now)
+                if item.open_attempt_id or (item.quiz.is_open(now) and not item.attempts)]
+        return render_template("main/dashboard_teacher.html", todo=todo, now=now)
     roots = scope_roots(current_user)
     summaries = [(unit, queries.get_composition(unit)) for unit in roots]
     tree = queries.get_unit_tree(current_user) if current_user.role is Role.ADMIN else None

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("quizzes", __name__)
+
+from studyhall.quizzes import routes_take  # noqa: E402,F401

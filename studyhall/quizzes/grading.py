@@ -1,0 +1,110 @@
+"""Grading by people (简答题) and regrading after a question is fixed. Every change of a
+score leaves an audit entry (ARCHITECTURE.md, invariant 9)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+import question_bank as qb
+from studyhall import audit
+from studyhall.bank import mapping
+from studyhall.bank.models import Question
+from studyhall.bank.queries import get_category_names
+from studyhall.extensions import db
+from studyhall.org.models import Person, utcnow
+from studyhall.quizzes.models import (
+    Attempt,
+    AttemptQuestion,
+    AttemptStatus,
+    Quiz,
+    QuizQuestion,
+)
+from studyhall.quizzes.paper import item_of
+from studyhall.quizzes.taking import recompute_score
+
+
+class GradingError(ValueError):
+    """Why a score cannot be recorded; the message says what to do."""
+
+
+def query_to_grade(quiz: Quiz, *, only_pending: bool = True) -> sa.Select:
+    """简答 answers of submitted attempts of this quiz, oldest first."""
+    query = (sa.select(AttemptQuestion, Attempt)
+             .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+             .where(Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.SUBMITTED,
+                    AttemptQuestion.type == "short_answer",
+                    AttemptQuestion.response.is_not(None)))
+    if only_pending:
+        query = query.where(AttemptQuestion.score.is_(None))
+    return query.order_by(Attempt.submitted_at, Attempt.id, AttemptQuestion.position)
+
+
+def parse_score(text: str, maximum: Decimal) -> Decimal:
+    try:
+        score = Decimal(str(text).strip())
+    except InvalidOperation as exc:
+        raise GradingError(_l("Write the score as a number.")) from exc
+    if not score.is_finite() or score < 0 or score > maximum or score != score.quantize(
+            Decimal("0.01")):
+        raise GradingError(_l("The score must be between 0 and %(max)s, in hundredths at most.",
+                              max=maximum))
+    return score
+
+
+def grade_answer(grader: Person, row: AttemptQuestion, score: Decimal,
+                 expected: Decimal | None) -> None:
+    """Record a grader's score for one answer. ``expected`` is the score the grader saw
+    (None: ungraded); if another grader changed it meanwhile, nothing is overwritten.
+    The attempt row is locked first so its total is recomputed from every answer."""
+    attempt = db.session.scalar(sa.select(Attempt).where(Attempt.id == row.attempt_id)
+                                .with_for_update())
+    db.session.refresh(row)
+    if row.score != expected:
+        raise GradingError(_l("Another grader has just scored this answer (%(score)s). "
+                              "Reload to see it.", score=row.score))
+    before = row.score
+    row.score, row.graded_by_id, row.graded_at = score, grader.id, utcnow()
+    db.session.flush()
+    previous_total = attempt.score
+    recompute_score(attempt)
+    audit.record(grader, "attempt.score", attempt, position=row.position,
+                 before=None if before is None else str(before), after=str(score),
+                 total_before=str(previous_total), total_after=str(attempt.score))
+
+
+def regrade_question(actor: Person, quiz: Quiz, question_id: int) -> int:
+    """After a bank question was fixed, copy its new version into the quiz and into every
+    attempt that drew it, and regrade the submitted ones. Returns how many attempts'
+    scores changed. Refused when the fix changes the number of options, which would
+    break the option order the takers saw."""
+    row = db.session.get(Question, question_id)
+    snapshot = db.session.get(QuizQuestion, (quiz.id, question_id))
+    if row is None or snapshot is None:
+        raise GradingError(_l("This question is not part of the quiz."))
+    fixed = mapping.to_question(row, get_category_names()[row.category_id])
+    old = qb.Question.from_config(snapshot.type, snapshot.config)
+    if fixed.type != old.type or len(fixed.options) != len(old.options):
+        raise GradingError(_l("The fix changes the type or the number of options; attempts "
+                              "cannot be regraded against it."))
+    snapshot.config = fixed.to_config()
+    changed = 0
+    papers = db.session.execute(
+        sa.select(AttemptQuestion, Attempt).join(Attempt)
+        .where(Attempt.quiz_id == quiz.id, AttemptQuestion.question_id == question_id)).all()
+    for paper_row, attempt in papers:
+        paper_row.config = fixed.to_config()
+        if attempt.status is not AttemptStatus.SUBMITTED or paper_row.type == "short_answer":
+            continue
+        new_score = item_of(paper_row).grade(paper_row.response,
+                                             multiple_policy=quiz.multiple_policy).score
+        if new_score != paper_row.score:
+            before_total = attempt.score
+            paper_row.score = new_score
+            recompute_score(attempt)
+            audit.record(actor, "attempt.regrade", attempt, question_id=question_id,
+                         total_before=str(before_total), total_after=str(attempt.score))
+            changed += 1
+    return changed

@@ -1,0 +1,176 @@
+"""Writes on quizzes: authoring, publishing (which fixes the expected participants and
+the question snapshot), closing, grants. Change and flush; the request commits once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+import question_bank as qb
+from studyhall import audit
+from studyhall.auth.scope import subtree_clause
+from studyhall.bank import mapping
+from studyhall.bank.models import Question, QuestionCategory
+from studyhall.bank.queries import get_category_names
+from studyhall.extensions import db
+from studyhall.org.models import Person, PoliticalStatus, Unit, utcnow
+from studyhall.quizzes import paper as papers
+from studyhall.quizzes.models import (
+    Attempt,
+    AttemptStatus,
+    Quiz,
+    QuizQuestion,
+    QuizRecipient,
+    QuizStatus,
+)
+
+
+class QuizError(ValueError):
+    """A change the quiz's rules forbid; the message says why."""
+
+
+#: Settings that may change after publication: none of them invalidates an attempt.
+EDITABLE_AFTER_PUBLISH = frozenset({
+    "title", "instructions", "closes_at", "pass_mark", "excellent_mark", "review_policy",
+    "max_departures",
+})
+
+
+def update_quiz(actor: Person, quiz: Quiz, values: dict) -> None:
+    """Apply form values. Once published only EDITABLE_AFTER_PUBLISH may change; a new
+    deadline leaves an audit entry."""
+    if quiz.status is not QuizStatus.DRAFT:
+        locked = sorted(k for k, v in values.items()
+                        if k not in EDITABLE_AFTER_PUBLISH and getattr(quiz, k) != v)
+        if locked:
+            raise QuizError(_l("A published quiz keeps its paper, audience and timing rules; "
+                               "only the title, instructions, closing time, marks and review "
+                               "can change."))
+    if "closes_at" in values and quiz.closes_at and values["closes_at"] != quiz.closes_at \
+            and quiz.status is not QuizStatus.DRAFT:
+        audit.record(actor, "quiz.closes_at", quiz, before=quiz.closes_at.isoformat(),
+                     after=values["closes_at"].isoformat())
+    for key, value in values.items():
+        setattr(quiz, key, value)
+
+
+def rule_category_names(rules: list[dict]) -> list[dict]:
+    """Rules as stored on the quiz: the category as its path of names as well as its id,
+    since assembly matches on names."""
+    names = get_category_names()
+    return [{**rule, "category": list(names.get(rule.get("category_id") or 0, ()))}
+            for rule in rules]
+
+
+def query_pool(quiz: Quiz) -> sa.Select:
+    """Bank questions a quiz may draw from: its fixed list, or everything under its
+    rules' categories."""
+    live = sa.select(Question).where(~Question.is_deleted)
+    if quiz.paper.get("kind") == "rules":
+        paths = db.session.scalars(sa.select(QuestionCategory.path).where(
+            QuestionCategory.id.in_([r.get("category_id") for r in quiz.paper["rules"]
+                                     if r.get("category_id")]))).all()
+        if any(not r.get("category_id") for r in quiz.paper["rules"]):
+            return live
+        return live.join(Question.category).where(subtree_clause(QuestionCategory.path, paths))
+    return live.where(Question.id.in_(quiz.paper.get("question_ids", [])))
+
+
+def check_paper(quiz: Quiz) -> qb.Paper:
+    """Assemble a sample paper from the current bank, as publishing would.
+
+    :raises QuizError: with the library's message when the bank cannot satisfy the spec.
+    """
+    names = get_category_names()
+    pool = [qb.PoolItem(row.id, mapping.to_question(row, names[row.category_id]))
+            for row in db.session.scalars(query_pool(quiz))]
+    try:
+        return papers.assemble(quiz, pool, seed="check")
+    except qb.AssemblyError as exc:
+        raise QuizError(str(exc)) from exc
+
+
+def query_audience(quiz: Quiz) -> sa.Select:
+    """Active people the audience names: units (with subtrees) and/or people, optionally
+    only some 政治面貌. Returns (person id, unit id, status) rows."""
+    audience = quiz.audience or {}
+    unit_paths = db.session.scalars(sa.select(Unit.path).where(
+        Unit.id.in_(audience.get("unit_ids", [])))).all()
+    who = sa.or_(subtree_clause(Unit.path, unit_paths),
+                 Person.id.in_(audience.get("person_ids", [])))
+    query = (sa.select(Person.id, Person.unit_id, Person.political_status)
+             .join(Person.unit).where(Person.is_active, who))
+    statuses = [PoliticalStatus(s) for s in audience.get("statuses", [])]
+    if statuses:
+        query = query.where(Person.political_status.in_(statuses))
+    return query
+
+
+def publish_quiz(actor: Person, quiz: Quiz, now: datetime | None = None) -> int:
+    """Fix the expected participants and the question snapshot; returns how many people
+    are expected. Both are single INSERT ... SELECT statements, whatever the audience."""
+    if quiz.status is not QuizStatus.DRAFT:
+        raise QuizError(_l("This quiz is already published."))
+    check_paper(quiz)
+    names = get_category_names()
+    rows = list(db.session.scalars(query_pool(quiz)))
+    order = {qid: i for i, qid in enumerate(quiz.paper.get("question_ids", []))}
+    db.session.add_all(
+        QuizQuestion(quiz_id=quiz.id, question_id=row.id, position=order.get(row.id, 0),
+                     type=row.type,
+                     config=mapping.to_question(row, names[row.category_id]).to_config())
+        for row in rows)
+    audience = query_audience(quiz).subquery()
+    db.session.execute(sa.insert(QuizRecipient).from_select(
+        ["quiz_id", "person_id", "unit_id", "political_status"],
+        sa.select(sa.literal(quiz.id), audience.c.id, audience.c.unit_id,
+                  audience.c.political_status)))
+    expected = db.session.scalar(sa.select(sa.func.count()).where(
+        QuizRecipient.quiz_id == quiz.id))
+    if not expected:
+        raise QuizError(_l("Nobody is in the audience: choose units or people."))
+    quiz.status, quiz.published_at = QuizStatus.PUBLISHED, now or utcnow()
+    audit.record(actor, "quiz.publish", quiz, expected=expected)
+    return expected
+
+
+def close_quiz(actor: Person, quiz: Quiz, now: datetime | None = None) -> int:
+    """Close now: open attempts are submitted with their saved answers. Returns how many."""
+    from studyhall.quizzes.taking import finish_attempt
+
+    now = now or utcnow()
+    if quiz.status is not QuizStatus.PUBLISHED:
+        raise QuizError(_l("Only a published quiz can be closed."))
+    open_attempts = db.session.scalars(sa.select(Attempt).where(
+        Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.IN_PROGRESS)).all()
+    for attempt in open_attempts:
+        finish_attempt(attempt, now, "closed")
+    quiz.status, quiz.closed_at = QuizStatus.CLOSED, now
+    if quiz.closes_at > now:
+        audit.record(actor, "quiz.closes_at", quiz, before=quiz.closes_at.isoformat(),
+                     after=now.isoformat())
+        quiz.closes_at = max(now, quiz.opens_at + timedelta(seconds=1))
+    return len(open_attempts)
+
+
+def grant(actor: Person, recipient: QuizRecipient, *, attempts: int = 0,
+          minutes: int = 0) -> None:
+    """Give one person an extra attempt or extra time (audited). Extra time also moves
+    the deadline of their attempt in progress, never past the window's close."""
+    if attempts < 0 or minutes < 0 or not (attempts or minutes):
+        raise QuizError(_l("Give at least one extra attempt or one extra minute."))
+    recipient.extra_attempts += attempts
+    recipient.extra_minutes += minutes
+    audit.record(actor, "quiz.grant", db.session.get(Person, recipient.person_id),
+                 quiz_id=recipient.quiz_id, attempts=attempts, minutes=minutes)
+    if minutes:
+        quiz = db.session.get(Quiz, recipient.quiz_id)
+        for attempt in db.session.scalars(sa.select(Attempt).where(
+                Attempt.quiz_id == quiz.id, Attempt.person_id == recipient.person_id,
+                Attempt.status == AttemptStatus.IN_PROGRESS)):
+            before = attempt.deadline_at
+            attempt.deadline_at = min(before + timedelta(minutes=minutes), quiz.closes_at)
+            audit.record(actor, "attempt.deadline", attempt, before=before.isoformat(),
+                         after=attempt.deadline_at.isoformat())

@@ -1,0 +1,50 @@
+"""Between stored quiz data and question_bank's papers: pool items from a quiz's
+snapshot, the paper spec, and paper items from an attempt's rows."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+import question_bank as qb
+from studyhall.quizzes.models import AttemptQuestion, Quiz, QuizQuestion
+
+
+def pool_items(rows: list[QuizQuestion]) -> list[qb.PoolItem]:
+    return [qb.PoolItem(row.question_id, qb.Question.from_config(row.type, row.config))
+            for row in sorted(rows, key=lambda r: (r.position, r.question_id))]
+
+
+def paper_spec(quiz: Quiz) -> list:
+    """Question ids in order (fixed paper) or question_bank rules (drawn paper)."""
+    if quiz.paper.get("kind") == "rules":
+        return [qb.Rule(count=int(rule["count"]), category=tuple(rule.get("category", ())),
+                        type=rule.get("type") or None, difficulty=rule.get("difficulty") or None,
+                        points=Decimal(str(rule["points"])) if rule.get("points") else None)
+                for rule in quiz.paper.get("rules", [])]
+    return list(quiz.paper.get("question_ids", []))
+
+
+def assemble(quiz: Quiz, pool: list[qb.PoolItem], seed: str) -> qb.Paper:
+    """The paper for one attempt, its points scaled to the quiz's total.
+
+    :raises question_bank.AssemblyError: the bank cannot satisfy the spec.
+    """
+    paper = qb.assemble_paper(pool, paper_spec(quiz), seed,
+                              shuffle_questions=quiz.shuffle_questions,
+                              shuffle_options=quiz.shuffle_options)
+    if paper.total_points != quiz.total_points:
+        paper = qb.Paper(qb.scale_points(paper.items, quiz.total_points), paper.seed)
+    return paper
+
+
+def item_of(row: AttemptQuestion) -> qb.PaperItem:
+    """The paper item an attempt's row stands for (grading needs the original answer)."""
+    return qb.PaperItem(row.question_id, qb.Question.from_config(row.type, row.config),
+                        row.points, tuple(row.option_order))
+
+
+def as_shown(item: qb.PaperItem) -> qb.Question:
+    """The question with its options in the order the taker saw them and the answer in
+    those letters, for the review page."""
+    return replace(item.question, options=item.displayed_options, answer=item.displayed_answer)

@@ -1,0 +1,207 @@
+"""Taking quizzes: my quizzes, the start page, the paper, saving, submitting, results."""
+
+from __future__ import annotations
+
+from flask import (
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from studyhall.extensions import db
+from studyhall.org.forms import ConfirmForm
+from studyhall.org.models import utcnow
+from studyhall.quizzes import bp, queries, taking
+from studyhall.quizzes.paper import as_shown, item_of
+from studyhall.quizzes.permissions import load_own_attempt_or_404, load_quiz_for_taker_or_404
+
+#: Answer saves and events are small JSON bodies; anything larger is refused.
+MAX_JSON_BODY = 64 * 1024
+TOKENS_KEPT = 5
+
+
+def _token(attempt_id: int) -> str | None:
+    return session.get("attempt_tokens", {}).get(str(attempt_id))
+
+
+def _keep_token(attempt_id: int, token: str) -> None:
+    tokens = dict(session.get("attempt_tokens", {}))
+    tokens[str(attempt_id)] = token
+    session["attempt_tokens"] = dict(list(tokens.items())[-TOKENS_KEPT:])
+
+
+@bp.route("/quizzes/")
+@login_required
+def list_my_quizzes():
+    now = utcnow()
+    return render_template("quizzes/my_quizzes.html",
+                           items=queries.get_my_quizzes(current_user, now), now=now)
+
+
+@bp.route("/quizzes/<int:quiz_id>")
+@login_required
+def show_quiz(quiz_id: int):
+    """The start page: rules, window, time limit, attempts left."""
+    quiz, recipient = load_quiz_for_taker_or_404(current_user, quiz_id)
+    now = utcnow()
+    return render_template(
+        "quizzes/quiz_start.html", quiz=quiz, now=now, form=ConfirmForm(),
+        attempts_left=taking.attempts_left(quiz, recipient),
+        open_attempt=taking.open_attempt_of(quiz.id, current_user.id),
+        question_count=len(quiz.paper.get("question_ids", [])) or sum(
+            int(rule["count"]) for rule in quiz.paper.get("rules", [])))
+
+
+@bp.route("/quizzes/<int:quiz_id>/start", methods=["POST"])
+@login_required
+def start_quiz(quiz_id: int):
+    quiz, recipient = load_quiz_for_taker_or_404(current_user, quiz_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        attempt = taking.start_attempt(quiz, recipient)
+    except taking.TakingError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("quizzes.show_quiz", quiz_id=quiz.id))
+    db.session.commit()
+    if _token(attempt.id) is None:
+        _keep_token(attempt.id, attempt.session_token)
+    return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>")
+@login_required
+def take_attempt(attempt_id: int):
+    """The paper. Nothing in it reveals an answer: the page gets stems, options in the
+    order shown, and the taker's own saved responses."""
+    attempt = load_own_attempt_or_404(current_user, attempt_id)
+    now = utcnow()
+    if attempt.is_open and now >= attempt.deadline_at:
+        taking.finish_attempt(attempt, now, "expired")
+        db.session.commit()
+    if not attempt.is_open:
+        return redirect(url_for("quizzes.show_result", attempt_id=attempt.id))
+    if _token(attempt.id) != attempt.session_token:
+        return render_template("quizzes/attempt_takeover.html", attempt=attempt,
+                               form=ConfirmForm())
+    items = [(row, item_of(row)) for row in attempt.questions]
+    return render_template("quizzes/attempt_take.html", attempt=attempt, quiz=attempt.quiz,
+                           items=items, now=now)
+
+
+@bp.route("/attempts/<int:attempt_id>/takeover", methods=["POST"])
+@login_required
+def take_over_attempt(attempt_id: int):
+    attempt = load_own_attempt_or_404(current_user, attempt_id, lock=True)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        _keep_token(attempt.id, taking.take_over(attempt))
+    except taking.TakingError as exc:
+        flash(str(exc), "error")
+    db.session.commit()
+    return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
+
+
+def _json_body() -> dict:
+    if (request.content_length or 0) > MAX_JSON_BODY:
+        abort(413)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400)
+    return data
+
+
+def _refusal(exc: taking.TakingError):
+    db.session.commit()  # an expired attempt was just finished: keep that
+    status = {"taken_over": 409, "submitted": 409, "expired": 409}.get(exc.code, 422)
+    return jsonify(ok=False, error=exc.code, message=str(exc)), status
+
+
+@bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
+@login_required
+def save_answer(attempt_id: int):
+    """Save one answer: JSON {"position", "response", "flagged"}. The reply says when it
+    was saved; in practice mode it also grades it and explains."""
+    data = _json_body()
+    attempt = load_own_attempt_or_404(current_user, attempt_id, lock=True)
+    position = data.get("position")
+    if not isinstance(position, int):
+        abort(400)
+    try:
+        row = taking.save_answer(attempt, position, data.get("response"), data.get("flagged"),
+                                 _token(attempt.id))
+    except taking.TakingError as exc:
+        return _refusal(exc)
+    reply = {"ok": True, "position": row.position, "saved_at": row.saved_at.isoformat() + "Z"}
+    if attempt.quiz.is_practice and row.response is not None:
+        reply["feedback"] = practice_feedback(row, attempt.quiz.multiple_policy)
+    db.session.commit()
+    return jsonify(reply)
+
+
+def practice_feedback(row, policy: str) -> dict:
+    """Right after each answer in practice mode: right or wrong, the answer, 解析."""
+    item = item_of(row)
+    result = item.grade(row.response, multiple_policy=policy)
+    answer = item.displayed_answer
+    if isinstance(answer, bool):
+        answer = _("True") if answer else _("False")
+    elif isinstance(answer, tuple):
+        answer = "；".join("/".join(a) if isinstance(a, tuple) else a for a in answer)
+    return {"correct": result.is_correct, "manual": result.needs_manual, "answer": answer,
+            "explanation": item.question.explanation, "source": item.question.source}
+
+
+@bp.route("/attempts/<int:attempt_id>/events", methods=["POST"])
+@login_required
+def record_event(attempt_id: int):
+    """The page left or came back into view: JSON {"kind": "leave" | "return"}."""
+    data = _json_body()
+    if data.get("kind") not in ("leave", "return"):
+        abort(400)
+    attempt = load_own_attempt_or_404(current_user, attempt_id, lock=True)
+    try:
+        submitted = taking.record_event(attempt, data["kind"], _token(attempt.id))
+    except taking.TakingError as exc:
+        return _refusal(exc)
+    db.session.commit()
+    return jsonify(ok=True, departures=attempt.departures, submitted=submitted,
+                   limit=attempt.quiz.max_departures)
+
+
+@bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+@login_required
+def submit_attempt(attempt_id: int):
+    """Submit (交卷). Twice, or from two tabs at once, gives one result."""
+    attempt = load_own_attempt_or_404(current_user, attempt_id, lock=True)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if attempt.is_open and _token(attempt.id) != attempt.session_token:
+        flash(_("This attempt has been opened on another device."), "error")
+        return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
+    taking.finish_attempt(attempt, utcnow(), "submitted")
+    db.session.commit()
+    return redirect(url_for("quizzes.show_result", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/result")
+@login_required
+def show_result(attempt_id: int):
+    """Score, pass or fail, and the review, as far as the quiz's review policy allows:
+    before that, neither the score nor any answer reaches the page."""
+    attempt = load_own_attempt_or_404(current_user, attempt_id)
+    if attempt.is_open:
+        return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
+    quiz = attempt.quiz
+    review = quiz.review_allowed(utcnow())
+    items = [(row, as_shown(item_of(row))) for row in attempt.questions] if review else []
+    return render_template("quizzes/attempt_result.html", attempt=attempt, quiz=quiz,
+                           review=review, items=items)

@@ -1,0 +1,228 @@
+"""Taking a quiz: start, save, submit, finish. The server's clock rules (ARCHITECTURE.md
+invariants 1–4): the deadline is fixed at start, saves after it are refused, an expired
+attempt is finished with its saved answers, and submitting twice grades once."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+import question_bank as qb
+from studyhall.extensions import db
+from studyhall.org.models import Person, utcnow
+from studyhall.quizzes import paper as papers
+from studyhall.quizzes.models import (
+    Attempt,
+    AttemptEvent,
+    AttemptQuestion,
+    AttemptStatus,
+    Quiz,
+    QuizQuestion,
+    QuizRecipient,
+)
+
+MAX_TEXT_ANSWER = 10_000
+
+
+class TakingError(ValueError):
+    """Why an attempt cannot start or an answer cannot be saved; ``code`` is for JSON."""
+
+    def __init__(self, message, code: str = "refused"):
+        super().__init__(message)
+        self.code = code
+
+
+def attempts_left(quiz: Quiz, recipient: QuizRecipient) -> int:
+    used = db.session.scalar(sa.select(sa.func.count(Attempt.id)).where(
+        Attempt.quiz_id == quiz.id, Attempt.person_id == recipient.person_id)) or 0
+    return quiz.attempts_allowed + recipient.extra_attempts - used
+
+
+def open_attempt_of(quiz_id: int, person_id: int) -> Attempt | None:
+    return db.session.scalar(sa.select(Attempt).where(
+        Attempt.quiz_id == quiz_id, Attempt.person_id == person_id,
+        Attempt.status == AttemptStatus.IN_PROGRESS))
+
+
+def start_attempt(quiz: Quiz, recipient: QuizRecipient, now: datetime | None = None) -> Attempt:
+    """Resume the open attempt or start a new one: the paper is drawn and stored with
+    the attempt in one transaction, and the clock starts now, when it is served.
+
+    A second start racing this one hits the one-open-attempt index and gets the
+    attempt this one created."""
+    now = now or utcnow()
+    existing = open_attempt_of(quiz.id, recipient.person_id)
+    if existing is not None:
+        return existing
+    if not quiz.is_open(now):
+        raise TakingError(_l("This quiz is not open now."), "closed")
+    if not quiz.is_practice and attempts_left(quiz, recipient) <= 0:
+        # A concurrent start may have just used the attempt: then that one is ours too.
+        existing = open_attempt_of(quiz.id, recipient.person_id)
+        if existing is not None:
+            return existing
+        raise TakingError(_l("You have used all your attempts."), "no_attempts")
+    number = 1 + (db.session.scalar(sa.select(sa.func.max(Attempt.number)).where(
+        Attempt.quiz_id == quiz.id, Attempt.person_id == recipient.person_id)) or 0)
+    seed = f"{quiz.id}-{recipient.person_id}-{number}"
+    pool = papers.pool_items(list(db.session.scalars(
+        sa.select(QuizQuestion).where(QuizQuestion.quiz_id == quiz.id))))
+    paper = papers.assemble(quiz, pool, seed)
+    deadline = quiz.closes_at
+    if quiz.time_limit_minutes:
+        limit = timedelta(minutes=quiz.time_limit_minutes + recipient.extra_minutes)
+        deadline = min(now + limit, deadline)
+    attempt = Attempt(quiz_id=quiz.id, person_id=recipient.person_id, number=number,
+                      started_at=now, deadline_at=deadline, seed=seed,
+                      max_score=paper.total_points, session_token=secrets.token_urlsafe(32))
+    attempt.questions = [
+        AttemptQuestion(position=i, question_id=item.id, type=item.question.type.value,
+                        config=item.question.to_config(), option_order=list(item.option_order),
+                        points=item.points)
+        for i, item in enumerate(paper.items, start=1)]
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:
+        winner = open_attempt_of(quiz.id, recipient.person_id)
+        if winner is None:
+            raise
+        return winner
+    return attempt
+
+
+def clean_response(row: AttemptQuestion, response):
+    """The response in its stored shape, or TakingError for a malformed one."""
+    if response in (None, "", []):
+        return None
+    kind = row.type
+    if kind in ("single", "multiple"):
+        letters = qb.parse_letters(response if isinstance(response, str) else "".join(
+            map(str, response)))
+        if not letters or any("ABCDEFGH".index(x) >= len(row.option_order) for x in letters):
+            raise TakingError(_l("Choose one of the options."), "bad_response")
+        return letters[0] if kind == "single" else list(letters)
+    if kind == "true_false":
+        value = qb.parse_true_false(response)
+        if value is None:
+            raise TakingError(_l("Answer true or false."), "bad_response")
+        return value
+    if kind == "fill_blank":
+        blanks = response if isinstance(response, list) else [response]
+        if len(blanks) > 20 or not all(isinstance(b, str) and len(b) <= 500 for b in blanks):
+            raise TakingError(_l("The answer is too long."), "bad_response")
+        return [b.strip() for b in blanks]
+    if not isinstance(response, str) or len(response) > MAX_TEXT_ANSWER:
+        raise TakingError(_l("The answer is too long."), "bad_response")
+    return response
+
+
+def check_writable(attempt: Attempt, token: str | None, now: datetime) -> None:
+    """Refuse a change to an attempt that is over, past its deadline, or held by another
+    device. An attempt found past its deadline is finished with its saved answers."""
+    if not attempt.is_open:
+        raise TakingError(_l("This attempt has already been submitted."), "submitted")
+    if now >= attempt.deadline_at:
+        finish_attempt(attempt, now, "expired")
+        raise TakingError(_l("Time is up: answers after the deadline cannot be saved. Your "
+                             "saved answers have been submitted."), "expired")
+    if token != attempt.session_token:
+        raise TakingError(_l("This attempt has been opened on another device."), "taken_over")
+
+
+def save_answer(attempt: Attempt, position: int, response, flagged: bool | None,
+                token: str | None, now: datetime | None = None) -> AttemptQuestion:
+    """Store one answer (and its flag) server-side: one UPDATE of the paper's row."""
+    now = now or utcnow()
+    check_writable(attempt, token, now)
+    row = db.session.get(AttemptQuestion, (attempt.id, position))
+    if row is None:
+        raise TakingError(_l("No such question in this paper."), "bad_position")
+    row.response = clean_response(row, response)
+    if flagged is not None:
+        row.is_flagged = bool(flagged)
+    row.saved_at = now
+    return row
+
+
+def finish_attempt(attempt: Attempt, now: datetime, reason: str = "submitted") -> bool:
+    """Submit and grade, once. The status change is a conditional UPDATE, so of two
+    concurrent submits exactly one grades; returns whether this call did."""
+    result = db.session.execute(
+        sa.update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
+        .values(status=AttemptStatus.SUBMITTED, submitted_at=min(now, attempt.deadline_at)
+                if reason == "expired" else now, end_reason=reason)
+        .execution_options(synchronize_session=False))
+    db.session.refresh(attempt)
+    if result.rowcount != 1:
+        return False
+    grade_attempt(attempt)
+    return True
+
+
+def grade_attempt(attempt: Attempt) -> None:
+    """Grade every objective answer; 简答 answers wait for a grader (score None)."""
+    policy = attempt.quiz.multiple_policy
+    for row in attempt.questions:
+        if row.type == "short_answer" and row.response not in (None, ""):
+            if row.graded_at is None:
+                row.score = None
+            continue
+        row.score = papers.item_of(row).grade(row.response, multiple_policy=policy).score
+    recompute_score(attempt)
+
+
+def recompute_score(attempt: Attempt) -> None:
+    attempt.score = sum((row.score or Decimal(0) for row in attempt.questions), Decimal(0))
+    attempt.pending_manual = any(
+        row.type == "short_answer" and row.response not in (None, "") and row.score is None
+        for row in attempt.questions)
+
+
+def record_event(attempt: Attempt, kind: str, token: str | None,
+                 now: datetime | None = None) -> bool:
+    """Log leaving or returning to the exam page. Leaving counts as a departure; past the
+    quiz's limit the attempt is submitted. Returns whether it was."""
+    now = now or utcnow()
+    check_writable(attempt, token, now)
+    db.session.add(AttemptEvent(attempt_id=attempt.id, kind=kind, at=now))
+    if kind != "leave":
+        return False
+    attempt.departures += 1
+    limit = attempt.quiz.max_departures
+    if limit and attempt.departures >= limit:
+        return finish_attempt(attempt, now, "departures")
+    return False
+
+
+def take_over(attempt: Attempt, now: datetime | None = None) -> str:
+    """Move the attempt to this device: a new token; the other device is refused next."""
+    now = now or utcnow()
+    if not attempt.is_open:
+        raise TakingError(_l("This attempt has already been submitted."), "submitted")
+    attempt.session_token = secrets.token_urlsafe(32)
+    db.session.add(AttemptEvent(attempt_id=attempt.id, kind="takeover", at=now))
+    return attempt.session_token
+
+
+def close_expired(now: datetime | None = None, limit: int = 500) -> int:
+    """Finish every open attempt past its deadline (cron, every minute). Returns how many."""
+    now = now or utcnow()
+    ids = db.session.scalars(sa.select(Attempt.id).where(
+        Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline_at <= now)
+        .limit(limit)).all()
+    done = 0
+    for attempt_id in ids:
+        attempt = db.session.get(Attempt, attempt_id)
+        done += finish_attempt(attempt, now, "expired")
+    return done
+
+
+def recipient_of(quiz: Quiz, person: Person) -> QuizRecipient | None:
+    return db.session.get(QuizRecipient, (quiz.id, person.id))

@@ -1,0 +1,388 @@
+"""Taking a quiz: starting, saving, the server's clock, submitting once, results, and
+that no correct answer reaches the browser before review is allowed."""
+
+import concurrent.futures
+import json
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from studyhall.extensions import db
+from studyhall.org.models import utcnow
+from studyhall.quizzes import taking
+from studyhall.quizzes.models import Attempt, AttemptEvent, AttemptQuestion, AttemptStatus
+from tests.factories import PASSWORD
+
+RIGHT = {1: "A", 2: ["A", "B", "D"], 3: False, 4: ["中央委员会"], 5: "三会是支部党员大会等"}
+#: Texts of make_quiz's bank that only a leak of answers or explanations would show.
+SECRETS = ["解析甲", "解析乙", "解析丙", "出处甲", "中央委员会", "党中央",
+           "支部党员大会、支部委员会会议", "按时上好党课"]
+LEAK_MARKS = re.compile(r'class="[^"]*\bcorrect\b|data-answer=|"answer":|"explanation":')
+
+
+def assert_no_leak(text: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text
+    assert not LEAK_MARKS.search(text)
+
+
+def start(client, quiz) -> int:
+    response = client.post(f"/quizzes/{quiz.id}/start")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(re.search(r"/attempts/(\d+)", response.location).group(1))
+
+
+def save(client, attempt_id, position, response, flagged=None):
+    return client.post(f"/attempts/{attempt_id}/answers",
+                       json={"position": position, "response": response, "flagged": flagged})
+
+
+def test_people_outside_the_audience_get_a_404_that_names_nothing(client, org, login,
+                                                                 make_quiz):
+    quiz = make_quiz()
+    login(org.outsider)
+    for response in (client.get(f"/quizzes/{quiz.id}"), client.post(f"/quizzes/{quiz.id}/start")):
+        assert response.status_code == 404
+        assert "党纪党规" not in response.get_data(as_text=True)
+    assert "党纪党规" not in client.get("/quizzes/").get_data(as_text=True)
+
+
+def test_the_teacher_sees_the_open_quiz_on_their_dashboard(client, org, login, make_quiz):
+    make_quiz()
+    login(org.teacher)
+    page = client.get("/").get_data(as_text=True)
+    assert "党纪党规知识测试" in page and "Start" in page
+
+
+def test_a_full_attempt_saves_every_answer_and_grades_on_submit(client, org, login, make_quiz):
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    for position, response in RIGHT.items():
+        reply = save(client, attempt_id, position, response)
+        assert reply.status_code == 200 and reply.get_json()["ok"]
+    client.post(f"/attempts/{attempt_id}/submit")
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.status is AttemptStatus.SUBMITTED and attempt.end_reason == "submitted"
+    assert attempt.score == Decimal(80) and attempt.pending_manual  # 简答 waits for a grader
+    page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "Awaiting grading" in page and "80" in page
+
+
+def test_the_paper_never_contains_an_answer_or_explanation(client, org, login, make_quiz):
+    quiz = make_quiz(review_policy="after_close")
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "党员的预备期为几年？" in page
+    assert_no_leak(page)
+    assert "checked" not in page
+    for position, response in RIGHT.items():
+        reply = save(client, attempt_id, position, response)
+        assert reply.status_code == 200
+        assert_no_leak(reply.get_data(as_text=True).replace("中央委员会", ""))
+    assert_no_leak(client.get("/quizzes/").get_data(as_text=True))
+    assert_no_leak(client.get(f"/quizzes/{quiz.id}").get_data(as_text=True))
+    client.post(f"/attempts/{attempt_id}/submit")
+    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "Scores and answers are shown after the quiz closes" in result
+    assert_no_leak(result)
+    assert "80" not in result
+
+
+def test_review_after_close_shows_answers_once_closed(client, org, login, make_quiz):
+    quiz = make_quiz(review_policy="after_close")
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    save(client, attempt_id, 1, "B")
+    client.post(f"/attempts/{attempt_id}/submit")
+    quiz.closes_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "解析甲" in result and "支部党员大会、支部委员会会议" in result
+    assert "Not passed" in result
+
+
+def test_saved_answers_come_back_after_a_reload(client, org, login, make_quiz):
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    save(client, attempt_id, 2, ["B", "D"], flagged=True)
+    save(client, attempt_id, 4, ["全国委员会"])
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert page.count("checked") == 3  # two options and the flag
+    assert 'value="全国委员会"' in page
+
+
+def test_starting_again_resumes_the_open_attempt(client, org, login, make_quiz):
+    quiz = make_quiz(attempts_allowed=2)
+    login(org.teacher)
+    first = start(client, quiz)
+    assert start(client, quiz) == first
+    client.post(f"/attempts/{first}/submit")
+    second = start(client, quiz)
+    assert second != first
+    client.post(f"/attempts/{second}/submit")
+    response = client.post(f"/quizzes/{quiz.id}/start", follow_redirects=True)
+    assert "You have used all your attempts." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("response, expected", [
+    ("b", "B"), (["d", "a"], ["A", "D"]), ("对", True), ([" 党中央 "], ["党中央"]), ("", None),
+])
+def test_responses_are_stored_in_a_clean_shape(client, org, login, make_quiz, response,
+                                               expected):
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    position = {str: 1, list: 2, bool: 3}.get(type(expected), 1)
+    if expected == ["党中央"]:
+        position = 4
+    if response == "对":
+        position = 3
+    reply = save(client, attempt_id, position, response)
+    assert reply.status_code == 200
+    row = db.session.get(AttemptQuestion, (attempt_id, position))
+    assert row.response == expected
+
+
+@pytest.mark.parametrize("position, response", [(1, "Z"), (1, "D"), (3, "maybe"),
+                                                (5, "x" * 10_001)])
+def test_malformed_responses_are_refused(client, org, login, make_quiz, position, response):
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    reply = save(client, attempt_id, position, response)
+    assert reply.status_code in (413, 422)
+
+
+def test_the_deadline_is_fixed_at_start_from_the_limit_and_the_window(client, org, login,
+                                                                      make_quiz):
+    quiz = make_quiz(time_limit_minutes=30)
+    login(org.teacher)
+    attempt = db.session.get(Attempt, start(client, quiz))
+    assert attempt.deadline_at - attempt.started_at == timedelta(minutes=30)
+    quiz2 = make_quiz(title="短窗口", time_limit_minutes=120)
+    attempt2 = db.session.get(Attempt, start(client, quiz2))
+    assert attempt2.deadline_at == quiz2.closes_at
+
+
+def test_a_save_after_the_deadline_is_refused_and_the_attempt_finished(client, org, login,
+                                                                       make_quiz):
+    quiz = make_quiz(time_limit_minutes=10)
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    assert save(client, attempt_id, 1, "A").status_code == 200
+    attempt = db.session.get(Attempt, attempt_id)
+    attempt.deadline_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    reply = save(client, attempt_id, 3, False)
+    assert reply.status_code == 409 and reply.get_json()["error"] == "expired"
+    db.session.expire_all()
+    assert attempt.status is AttemptStatus.SUBMITTED and attempt.end_reason == "expired"
+    assert attempt.score == 20  # the answer saved in time counts; the late one does not
+    assert db.session.get(AttemptQuestion, (attempt_id, 3)).response is None
+
+
+def test_a_save_just_before_the_deadline_is_kept(app, org, make_quiz):
+    quiz = make_quiz(time_limit_minutes=10)
+    recipient = taking.recipient_of(quiz, org.teacher)
+    attempt = taking.start_attempt(quiz, recipient)
+    db.session.commit()
+    just_before = attempt.deadline_at - timedelta(milliseconds=1)
+    taking.save_answer(attempt, 1, "A", None, attempt.session_token, now=just_before)
+    with pytest.raises(taking.TakingError):
+        taking.save_answer(attempt, 1, "B", None, attempt.session_token,
+                           now=attempt.deadline_at)
+    assert db.session.get(AttemptQuestion, (attempt.id, 1)).response == "A"
+
+
+def test_the_clients_clock_does_not_matter(client, org, login, make_quiz):
+    """Only the server's time decides: a client claiming another time changes nothing."""
+    quiz = make_quiz(time_limit_minutes=10)
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    for skew in ("+1h", "-1h"):
+        reply = client.post(f"/attempts/{attempt_id}/answers", json={
+            "position": 1, "response": "A", "client_time": skew, "now": "2099-01-01"},
+            headers={"Date": "Thu, 01 Jan 2099 00:00:00 GMT"})
+        assert reply.status_code == 200
+
+
+def test_close_expired_finishes_overdue_attempts_with_saved_answers(app, org, make_quiz):
+    quiz = make_quiz(time_limit_minutes=10)
+    attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
+    taking.save_answer(attempt, 3, False, None, attempt.session_token)
+    db.session.commit()
+    assert taking.close_expired(now=attempt.deadline_at - timedelta(seconds=1)) == 0
+    runner = app.test_cli_runner()
+    attempt.deadline_at = utcnow() - timedelta(seconds=5)
+    db.session.commit()
+    result = runner.invoke(args=["close-expired"])
+    assert result.exit_code == 0
+    db.session.expire_all()
+    assert attempt.status is AttemptStatus.SUBMITTED and attempt.score == 20
+    assert runner.invoke(args=["close-expired"]).exit_code == 0
+
+
+def test_opening_the_expired_paper_finishes_it(client, org, login, make_quiz):
+    quiz = make_quiz(time_limit_minutes=10)
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    attempt = db.session.get(Attempt, attempt_id)
+    attempt.deadline_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    response = client.get(f"/attempts/{attempt_id}")
+    assert response.location == f"/attempts/{attempt_id}/result"
+    db.session.expire_all()
+    assert attempt.status is AttemptStatus.SUBMITTED
+
+
+def test_submitting_twice_gives_one_result(client, org, login, make_quiz):
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    save(client, attempt_id, 1, "A")
+    client.post(f"/attempts/{attempt_id}/submit")
+    attempt = db.session.get(Attempt, attempt_id)
+    submitted_at = attempt.submitted_at
+    save(client, attempt_id, 3, False)
+    client.post(f"/attempts/{attempt_id}/submit")
+    db.session.expire_all()
+    assert attempt.submitted_at == submitted_at and attempt.score == 20
+
+
+def test_another_persons_attempt_is_a_404(client, org, login, make_person, make_quiz):
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    colleague = make_person("t9", unit=org.branch_a)
+    client.post("/logout")
+    login(colleague)
+    assert client.get(f"/attempts/{attempt_id}").status_code == 404
+    assert save(client, attempt_id, 1, "B").status_code == 404
+    assert client.post(f"/attempts/{attempt_id}/submit").status_code == 404
+    assert client.get(f"/attempts/{attempt_id}/result").status_code == 404
+
+
+def test_a_second_device_takes_over_only_after_confirming(app, org, make_quiz):
+    quiz = make_quiz()
+    phone, laptop = app.test_client(), app.test_client()
+    for device in (phone, laptop):
+        device.set_cookie("lang", "en")
+        device.post("/login", data={"account": "t1", "password": PASSWORD})
+    attempt_id = start(phone, quiz)
+    page = laptop.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "open on another device" in page and "党员的预备期" not in page
+    assert save(laptop, attempt_id, 1, "A").status_code == 409
+    laptop.post(f"/attempts/{attempt_id}/takeover")
+    assert save(laptop, attempt_id, 1, "A").status_code == 200
+    refused = save(phone, attempt_id, 1, "B")
+    assert refused.status_code == 409 and refused.get_json()["error"] == "taken_over"
+    kinds = db.session.scalars(sa.select(AttemptEvent.kind)).all()
+    assert kinds == ["takeover"]
+
+
+def test_leaving_the_page_is_logged_and_can_submit_the_attempt(client, org, login, make_quiz):
+    quiz = make_quiz(max_departures=2)
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    reply = client.post(f"/attempts/{attempt_id}/events", json={"kind": "leave"}).get_json()
+    assert reply == {"ok": True, "departures": 1, "submitted": False, "limit": 2}
+    client.post(f"/attempts/{attempt_id}/events", json={"kind": "return"})
+    reply = client.post(f"/attempts/{attempt_id}/events", json={"kind": "leave"}).get_json()
+    assert reply["submitted"] is True
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.end_reason == "departures"
+    assert len(db.session.scalars(sa.select(AttemptEvent)).all()) == 3
+
+
+def test_practice_explains_each_answer_at_once(client, org, login, make_quiz):
+    quiz = make_quiz(mode="practice", title="每日一练")
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    feedback = save(client, attempt_id, 1, "B").get_json()["feedback"]
+    assert feedback["correct"] is False and feedback["answer"] == "A"
+    assert save(client, attempt_id, 3, False).get_json()["feedback"]["correct"] is True
+
+
+def test_options_are_shuffled_per_person_and_graded_in_the_letters_shown(client, org, login,
+                                                                        make_quiz):
+    quiz = make_quiz(shuffle_options=True)
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    row = db.session.get(AttemptQuestion, (attempt_id, 1))
+    shown = "ABC"[row.option_order.index(0)]  # where "一年" (the answer) is shown
+    save(client, attempt_id, 1, shown)
+    client.post(f"/attempts/{attempt_id}/submit")
+    assert db.session.get(AttemptQuestion, (attempt_id, 1)).score == 20
+
+
+def test_answer_bodies_are_small(client, org, login, make_quiz):
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    big = json.dumps({"position": 5, "response": "长" * 70_000})
+    reply = client.post(f"/attempts/{attempt_id}/answers", data=big,
+                        content_type="application/json")
+    assert reply.status_code == 413
+
+
+def _concurrently(app, count, work):
+    """Run ``work(client)`` from ``count`` logged-in clients at once."""
+    clients = []
+    for _ in range(count):
+        client = app.test_client()
+        client.post("/login", data={"account": "t1", "password": PASSWORD})
+        clients.append(client)
+    db.session.remove()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(lambda c: _in_context(app, work, c), clients))
+
+
+def _in_context(app, work, client):
+    with app.app_context():
+        return work(client)
+
+
+def test_twenty_concurrent_submits_give_one_graded_result(app, org, make_quiz):
+    quiz = make_quiz()
+    attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
+    db.session.commit()
+    token, attempt_id, quiz_id = attempt.session_token, attempt.id, quiz.id
+
+    def submit(client):
+        with client.session_transaction() as session:
+            session["attempt_tokens"] = {str(attempt_id): token}
+        client.post(f"/attempts/{attempt_id}/answers", json={"position": 1, "response": "A"})
+        return client.post(f"/attempts/{attempt_id}/submit").status_code
+
+    codes = _concurrently(app, 20, submit)
+    assert set(codes) == {302}
+    rows = db.session.scalars(sa.select(Attempt).where(Attempt.quiz_id == quiz_id)).all()
+    assert len(rows) == 1 and rows[0].status is AttemptStatus.SUBMITTED
+    assert rows[0].score == 20
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AttemptQuestion)) == 5
+
+
+def test_concurrent_starts_give_one_attempt(app, org, make_quiz):
+    quiz_id = make_quiz().id
+    codes = _concurrently(app, 8, lambda c: c.post(f"/quizzes/{quiz_id}/start").location)
+    assert len(set(codes)) == 1
+    assert db.session.scalar(sa.select(sa.func.count(Attempt.id))) == 1
+
+
+def test_the_database_refuses_a_second_open_attempt(app, org, make_quiz):
+    from sqlalchemy.exc import IntegrityError
+
+    quiz = make_quiz(attempts_allowed=3)
+    now = utcnow()
+    for number in (1, 2):
+        db.session.add(Attempt(quiz_id=quiz.id, person_id=org.teacher.id, number=number,
+                               deadline_at=now, seed="x"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
