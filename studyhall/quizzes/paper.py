@@ -45,6 +45,7 @@ def item_of(row: AttemptQuestion) -> qb.PaperItem:
 
 
 def as_shown(item: qb.PaperItem) -> qb.Question:
-    """The question with its options in the order the taker saw them and the answer in
-    those letters, for the review page."""
-    return replace(item.question, options=item.displayed_options, answer=item.displayed_answer)
+    """The question as the taker saw it, for the review page: options in the order shown,
+    the answer in those letters, the points of this paper."""
+    return replace(item.question, options=item.displayed_options,
+                   answer=item.displayed_answer, points=item.points)

@@ -25,7 +25,8 @@ OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def live_app(tmp_path_factory):
+    """The app behind the live server, on an SQLite file with the demo data."""
     from flask_migrate import upgrade
 
     path = tmp_path_factory.mktemp("live") / "live.sqlite3"
@@ -36,14 +37,19 @@ def live_server(tmp_path_factory):
         upgrade()
         seed_demo()
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
