@@ -207,6 +207,22 @@ class Unit(db.Model):
         return f"<Unit {self.id} {self.name!r} {self.path}>"
 
 
+#: How a generated initial password is hashed: random, about 58 bits of entropy, and to be
+#: changed at first login, so a light hash is enough (Person.set_password).
+INITIAL_PASSWORD_METHOD = "pbkdf2:sha256:1000"
+#: How a password a person chose is hashed: werkzeug's full-strength default.
+CHOSEN_PASSWORD_METHOD = "scrypt"
+
+
+def hash_password(password: str, *, initial: bool = False) -> str:
+    """The stored hash of ``password``: ``initial`` for a random one the system generated,
+    otherwise one a person chose (including a roster's 初始密码 column). The one place that
+    picks the method, for Person.set_password and bulk imports alike. Thread-safe: hashlib
+    releases the GIL while it hashes, so imports hash many at once in a few threads."""
+    method = INITIAL_PASSWORD_METHOD if initial else CHOSEN_PASSWORD_METHOD
+    return generate_password_hash(password, method=method)
+
+
 class Person(UserMixin, db.Model):
     """A member of staff, and their login."""
 
@@ -239,9 +255,9 @@ class Person(UserMixin, db.Model):
         """Hash and store a password. An ``initial`` password is a random one made by the
         system, with about 58 bits of entropy, that must be changed at first login: a
         light hash is enough for it and keeps a 10,000-row import within seconds. Every
-        password a person chooses gets the full-strength default hash."""
-        method = "pbkdf2:sha256:1000" if initial else "scrypt"
-        self.password_hash = generate_password_hash(password, method=method)
+        password a person chooses gets the full-strength default hash (see
+        ``hash_password``)."""
+        self.password_hash = hash_password(password, initial=initial)
         self.must_change_password = initial
         self.session_version = (self.session_version or 0) + 1
 

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from studyhall import audit
 from studyhall.extensions import db
-from studyhall.org.models import Person, PoliticalStatus, Role, Unit, UnitKind
+from studyhall.org.models import (
+    Person,
+    PoliticalStatus,
+    Role,
+    Unit,
+    UnitKind,
+    hash_password,
+    utcnow,
+)
 
 # No 0/O, 1/l/I: initial passwords are read off a screen or a printout.
 PASSWORD_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -19,8 +30,41 @@ class OrgError(ValueError):
     """A change the organisation's rules forbid; the message says why."""
 
 
+#: Threads that hash passwords in a bulk import. hashlib's pbkdf2 and scrypt release the GIL,
+#: so two threads hash twice as fast on two cores; more would only compete with requests.
+HASH_WORKERS = 2
+#: Passwords per task handed to a hashing thread (few tasks, little overhead per password).
+HASH_CHUNK = 250
+
+
 def generate_initial_password(length: int = 10) -> str:
-    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+    """``length`` characters drawn uniformly and independently from PASSWORD_ALPHABET
+    (55**10: about 58 bits). One number drawn below 55**length and written in base 55 is
+    exactly that, and takes one read of the system's random source (rarely two) instead
+    of one per character: 5× faster, which counts when an import makes 10,000."""
+    base = len(PASSWORD_ALPHABET)
+    number = secrets.randbelow(base**length)
+    chars = []
+    for _ in range(length):
+        number, digit = divmod(number, base)
+        chars.append(PASSWORD_ALPHABET[digit])
+    return "".join(chars)
+
+
+def hash_passwords(passwords: Sequence[tuple[str, bool]]) -> list[str]:
+    """``hash_password(password, initial=initial)`` for each (password, initial), in order,
+    in HASH_WORKERS threads: what a loop would give (the same methods, fresh salts), in
+    about half the time on two cores."""
+    items = list(passwords)
+
+    def hash_chunk(chunk: list[tuple[str, bool]]) -> list[str]:
+        return [hash_password(password, initial=initial) for password, initial in chunk]
+
+    if len(items) <= HASH_CHUNK:
+        return hash_chunk(items)
+    chunks = [items[i:i + HASH_CHUNK] for i in range(0, len(items), HASH_CHUNK)]
+    with ThreadPoolExecutor(max_workers=HASH_WORKERS, thread_name_prefix="hash") as pool:
+        return [digest for hashed in pool.map(hash_chunk, chunks) for digest in hashed]
 
 
 def create_unit(parent: Unit | None, name: str, kind: UnitKind, sort_order: int = 0) -> Unit:
@@ -90,7 +134,8 @@ def create_person(*, account: str, name: str, unit: Unit, political_status: Poli
                   phone: str | None = None, role: Role = Role.TEACHER,
                   password: str | None = None) -> tuple[Person, str | None]:
     """Add a person. Without ``password`` a random initial one is made and returned, to be
-    shown once; either way the person must change it at first login."""
+    shown once; either way the person must change it at first login. ``create_people``
+    does the same for many people at once."""
     person = Person(account=account.strip(), name=name.strip(), unit=unit, phone=phone or None,
                     political_status=political_status, role=role)
     initial = password or generate_initial_password()
@@ -98,6 +143,42 @@ def create_person(*, account: str, name: str, unit: Unit, political_status: Poli
     person.must_change_password = True
     db.session.add(person)
     return person, (None if password else initial)
+
+
+@dataclass
+class NewPerson:
+    """One person for ``create_people``: create_person's arguments, with the unit by id."""
+
+    account: str
+    name: str
+    unit_id: int
+    political_status: PoliticalStatus
+    phone: str | None = None
+    role: Role = Role.TEACHER
+    password: str | None = None
+
+
+def create_people(people: Sequence[NewPerson]) -> list[str | None]:
+    """``create_person`` for many people at once (a roster import): the passwords hashed in
+    a few threads, the rows written by one bulk INSERT instead of one ORM object each.
+    Returns, in order, each person's generated initial password, or None where a password
+    was given. The people are not loaded into the session.
+
+    Every column is set here as create_person's Person would have it (tests compare the
+    two), so nothing depends on which defaults a bulk INSERT applies."""
+    if not people:
+        return []
+    initials = [None if p.password else generate_initial_password() for p in people]
+    hashes = hash_passwords([(p.password or initial, p.password is None)
+                             for p, initial in zip(people, initials, strict=True)])
+    now = utcnow()
+    db.session.execute(sa.insert(Person), [
+        {"account": p.account.strip(), "name": p.name.strip(), "phone": p.phone or None,
+         "unit_id": p.unit_id, "political_status": p.political_status, "role": p.role,
+         "is_active": True, "password_hash": password_hash, "must_change_password": True,
+         "session_version": 1, "created_at": now, "last_login_at": None}
+        for p, password_hash in zip(people, hashes, strict=True)])
+    return initials
 
 
 def set_role(actor: Person, person: Person, role: Role, managed_units: list[Unit]) -> None:

@@ -314,18 +314,23 @@ def apply_plan(viewer: Person, plan: RosterPlan) -> list[tuple[str, str, str]]:
             units[names] = db.session.get(Unit, unit_ids[names])
         return units[names]
 
-    passwords = []
+    def unit_id_for(names):
+        return units[names].id if names in units else unit_ids[names]
+
+    # New people in one bulk INSERT (10,000 ORM objects took seconds to flush); the few
+    # updates stay ORM changes.
+    new_rows = [fate for fate in plan.rows if fate.fate == "new"]
+    initials = operations.create_people([
+        operations.NewPerson(account=fate.account, name=fate.name,
+                             unit_id=unit_id_for(fate.values["unit_names"]),
+                             political_status=fate.values["status"],
+                             phone=fate.values["phone"], password=fate.values["password"])
+        for fate in new_rows])
+    passwords = [(fate.account, fate.name, initial)
+                 for fate, initial in zip(new_rows, initials, strict=True) if initial]
     for fate in plan.rows:
-        values = fate.values
-        if fate.fate == "new":
-            person, initial = operations.create_person(
-                account=fate.account, name=fate.name, unit=unit_for(values["unit_names"]),
-                political_status=values["status"], phone=values["phone"],
-                password=values["password"])
-            if initial:
-                passwords.append((fate.account, fate.name, initial))
-        elif fate.fate == "updated":
-            person = fate.person
+        if fate.fate == "updated":
+            values, person = fate.values, fate.person
             person.name, person.political_status = fate.name, values["status"]
             person.phone = values["phone"] or person.phone
             person.unit, person.is_active = unit_for(values["unit_names"]), True

@@ -2,15 +2,17 @@
 
 import io
 import re
+from collections import Counter
 
 import pytest
 import sqlalchemy as sa
 import xlsxwriter
 from flask import current_app
+from werkzeug.security import check_password_hash
 
 from studyhall.extensions import db
-from studyhall.org import roster
-from studyhall.org.models import Person, PoliticalStatus, Unit
+from studyhall.org import operations, roster
+from studyhall.org.models import Person, PoliticalStatus, Unit, utcnow
 
 HEADER = ["序号", "工号", "姓名", "性别", "手机号码", "所属支部", "政治面貌", "备注"]
 
@@ -266,3 +268,90 @@ def test_template_download_imports_against_the_demo_tree(app, client, login):
     result = roster.plan_import(admin, data, "roster-template.xlsx")
     assert result.ok, result.issues
     assert [r.account for r in result.rows] == ["00000001", "00000002"]
+
+
+def test_a_bulk_import_makes_people_as_create_person_does(org, rows):
+    """Bulk-inserted people have every column create_person would give them: they can log
+    in with the password shown once, must change it, and created_at etc. are set."""
+    before = utcnow()
+    passwords = roster.apply_plan(org.admin, plan(org, xlsx(rows)))
+    db.session.commit()
+    assert [account for account, _name, _password in passwords] == [
+        "00000101", "00000102", "00000103"]
+    assert len({password for _a, _n, password in passwords}) == 3
+    reference, _initial = operations.create_person(
+        account="ref1", name="参照", unit=org.branch_a,
+        political_status=PoliticalStatus.CPC_MEMBER, phone="13900000001")
+    db.session.commit()
+    people = {p.account: p for p in db.session.scalars(
+        sa.select(Person).where(Person.account.in_(["00000101", "00000102", "00000103"])))}
+    sun = people["00000101"]
+    skip = {"id", "account", "name", "password_hash", "created_at"}
+    for column in Person.__table__.columns:
+        if column.key not in skip:
+            assert getattr(sun, column.key) == getattr(reference, column.key), column.key
+    assert (sun.unit_id, sun.phone, sun.political_status) == (
+        org.branch_a.id, "13900000001", PoliticalStatus.CPC_MEMBER)
+    assert people["00000102"].phone is None and people["00000103"].unit_id == org.branch_b.id
+    for person in people.values():
+        assert person.created_at is not None and before <= person.created_at
+        assert person.is_active and person.must_change_password
+        assert person.session_version == 1 and person.last_login_at is None
+        assert person.role.value == "teacher"
+        assert person.password_hash.startswith("pbkdf2:sha256:1000$")
+
+
+def test_people_of_a_bulk_import_log_in_with_the_shown_password_and_must_change_it(
+        app, org, rows, client):
+    passwords = roster.apply_plan(org.admin, plan(org, xlsx(rows)))
+    db.session.commit()
+    account, _name, password = passwords[1]
+    assert client.post("/login", data={"account": account, "password": "wrong-password"}
+                       ).status_code == 200
+    response = client.post("/login", data={"account": account, "password": password})
+    assert response.status_code == 302 and response.location == "/account/password"
+    assert client.get("/").location == "/account/password"
+    response = client.post("/account/password", data={
+        "current_password": password, "new_password": "my-own-pass-7",
+        "confirm": "my-own-pass-7"})
+    assert response.status_code == 302 and client.get("/").status_code == 200
+    person = db.session.scalar(sa.select(Person).where(Person.account == account))
+    db.session.refresh(person)
+    assert not person.must_change_password and person.password_hash.startswith("scrypt:")
+
+
+def test_a_password_column_is_hashed_as_a_chosen_password_and_not_shown(app, org, client):
+    data = ("工号,姓名,单位,政治面貌,初始密码\n"
+            "p1,甲,甲校第一支部,群众,Their-own-1\n"
+            "p2,乙,甲校第一支部,群众,\n").encode()
+    passwords = roster.apply_plan(org.admin, plan(org, data, "a.csv"))
+    db.session.commit()
+    assert [account for account, _name, _password in passwords] == ["p2"]
+    chosen = db.session.scalar(sa.select(Person).where(Person.account == "p1"))
+    assert chosen.password_hash.startswith("scrypt:") and chosen.must_change_password
+    assert "Their-own-1" not in chosen.password_hash
+    response = client.post("/login", data={"account": "p1", "password": "Their-own-1"})
+    assert response.location == "/account/password"
+
+
+def test_passwords_are_hashed_in_threads_in_order(monkeypatch):
+    monkeypatch.setattr(operations, "HASH_CHUNK", 3)
+    passwords = [(operations.generate_initial_password(), True) for _ in range(10)]
+    passwords.insert(4, ("a-chosen-password", False))
+    hashes = operations.hash_passwords(passwords)
+    assert len(hashes) == 11
+    for (password, initial), digest in zip(passwords, hashes, strict=True):
+        assert digest.startswith("pbkdf2:sha256:1000$" if initial else "scrypt:")
+        assert check_password_hash(digest, password)
+
+
+def test_generated_passwords_use_the_readable_alphabet_uniformly():
+    passwords = [operations.generate_initial_password() for _ in range(2000)]
+    assert len(set(passwords)) == 2000
+    assert all(len(p) == 10 and set(p) <= set(operations.PASSWORD_ALPHABET) for p in passwords)
+    counts = Counter("".join(passwords))
+    assert set(counts) == set(operations.PASSWORD_ALPHABET)
+    # 20,000 characters over 55 symbols: ~364 each; a fair draw stays well inside this.
+    assert min(counts.values()) > 250 and max(counts.values()) < 480
+    # Every position is drawn too (the last digit of a base-55 number is not special).
+    assert {p[-1] for p in passwords} == set(operations.PASSWORD_ALPHABET)
