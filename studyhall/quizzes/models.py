@@ -214,7 +214,8 @@ class AttemptQuestion(db.Model):
     #: Original index of the option shown in each place.
     option_order: Mapped[list] = mapped_column(sa.JSON, default=list)
     points: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
-    response: Mapped[object | None] = mapped_column(sa.JSON)
+    #: SQL NULL when unanswered (not JSON null), so "answered" is a plain IS NOT NULL.
+    response: Mapped[object | None] = mapped_column(sa.JSON(none_as_null=True))
     is_flagged: Mapped[bool] = mapped_column(default=False)
     saved_at: Mapped[datetime | None]
     score: Mapped[Decimal | None] = mapped_column(sa.Numeric(7, 2))

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from studyhall.auth.scope import in_scope, subtree_clause
 from studyhall.extensions import db
 from studyhall.org.models import Person, PoliticalStatus, Unit
 from studyhall.quizzes.models import (
     Attempt,
+    AttemptEvent,
     AttemptStatus,
     Counting,
     Quiz,
+    QuizQuestion,
     QuizRecipient,
     QuizStatus,
 )
@@ -49,6 +53,33 @@ def get_my_quizzes(person: Person, now: datetime) -> list[MyQuiz]:
         result.append(MyQuiz(quiz, row.n if row else 0, row.open_id if row else None,
                              row.best if row else None))
     return result
+
+
+@dataclass
+class PracticeRecord:
+    done: int
+    correct: int
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.done if self.done else None
+
+
+def get_practice_record(person: Person) -> PracticeRecord:
+    """Questions answered in practice quizzes and how many were right (full points).
+    Practice never counts in exam statistics; this is the person's own record."""
+    from studyhall.quizzes.models import AttemptQuestion, QuizMode
+
+    done, correct = db.session.execute(
+        sa.select(sa.func.count(AttemptQuestion.position),
+                  sa.func.count(AttemptQuestion.position).filter(
+                      AttemptQuestion.score == AttemptQuestion.points))
+        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+        .join(Quiz, Quiz.id == Attempt.quiz_id)
+        .where(Attempt.person_id == person.id, Quiz.mode == QuizMode.PRACTICE,
+               AttemptQuestion.response.is_not(None), AttemptQuestion.score.is_not(None))
+    ).one()
+    return PracticeRecord(done or 0, correct or 0)
 
 
 def query_managed_quizzes(viewer: Person) -> sa.Select:
@@ -107,3 +138,163 @@ def query_participants(quiz: Quiz, viewer: Person, *, unit: Unit | None = None,
     elif state == "failed":
         query = query.where(scores.c.score < quiz.pass_mark)
     return query.order_by(Unit.path, Person.name, Person.id)
+
+
+def get_expected_counts(quiz_ids: list[int]) -> dict[int, int]:
+    """应参人数 of each quiz, in one GROUP BY over quiz_recipient."""
+    if not quiz_ids:
+        return {}
+    return dict(db.session.execute(
+        sa.select(QuizRecipient.quiz_id, sa.func.count(QuizRecipient.person_id))
+        .where(QuizRecipient.quiz_id.in_(quiz_ids)).group_by(QuizRecipient.quiz_id)).all())
+
+
+def count_audience(quiz: Quiz, viewer: Person | None = None) -> int:
+    """How many people the audience names now (those the viewer may see, if given)."""
+    from studyhall.quizzes.operations import query_audience
+
+    query = query_audience(quiz)
+    if viewer is not None:
+        query = query.where(in_scope(viewer))
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+
+
+@dataclass
+class PaperCheck:
+    """What publishing would draw: question count, the points before and after scaling,
+    or why the bank cannot satisfy the paper."""
+
+    count: int = 0
+    raw_total: Decimal = Decimal(0)
+    total: Decimal = Decimal(0)
+    #: Rules without points draw questions whose own points may differ between papers.
+    varies: bool = False
+    error: str = ""
+
+    @property
+    def scaled(self) -> bool:
+        return not self.error and self.raw_total != self.total
+
+
+def get_paper_check(quiz: Quiz) -> PaperCheck:
+    """Assemble a sample paper as publishing would, and the same draw unscaled."""
+    import question_bank as qb
+    from studyhall.bank import mapping
+    from studyhall.bank.queries import get_category_names
+    from studyhall.quizzes import operations, paper
+
+    if not quiz.paper or not (quiz.paper.get("question_ids") or quiz.paper.get("rules")):
+        return PaperCheck(error=_("The paper is empty: choose questions or give rules."))
+    try:
+        sample = operations.check_paper(quiz)
+    except operations.QuizError as exc:
+        return PaperCheck(error=str(exc))
+    names = get_category_names()
+    pool = [qb.PoolItem(row.id, mapping.to_question(row, names[row.category_id]))
+            for row in db.session.scalars(operations.query_pool(quiz))]
+    raw = qb.assemble_paper(pool, paper.paper_spec(quiz), "check")
+    varies = any(not rule.get("points") for rule in quiz.paper.get("rules", []))
+    return PaperCheck(len(sample.items), raw.total_points, sample.total_points, varies)
+
+
+@dataclass
+class Figures:
+    """统计口径 (DOMAIN.md) of a set of expected participants."""
+
+    expected: int
+    took: int
+    total: Decimal
+    passed: int
+    excellent: int
+    pending: int
+
+    @staticmethod
+    def _share(part, whole):
+        return None if not whole else Decimal(part) * 100 / whole
+
+    @property
+    def participation(self):
+        return self._share(self.took, self.expected)
+
+    @property
+    def average(self):
+        return None if not self.took else Decimal(self.total) / self.took
+
+    @property
+    def average_over_expected(self):
+        return None if not self.expected else Decimal(self.total) / self.expected
+
+    @property
+    def pass_rate(self):
+        return self._share(self.passed, self.took)
+
+    @property
+    def excellent_rate(self):
+        return self._share(self.excellent, self.took)
+
+
+def get_participant_figures(quiz: Quiz, viewer: Person, *, unit: Unit | None = None,
+                            status: PoliticalStatus | None = None) -> Figures:
+    """应参, 实参, score total, 及格 and 优秀 counts of the participants shown (unit and
+    政治面貌 filters), in one aggregate over query_participants."""
+    query = query_participants(quiz, viewer, unit=unit, status=status)
+    rows = query.with_only_columns(QuizRecipient.person_id, query.selected_columns.score) \
+        .order_by(None).subquery()
+    pending = sa.exists().where(Attempt.quiz_id == quiz.id,
+                                Attempt.person_id == rows.c.person_id,
+                                Attempt.status == AttemptStatus.SUBMITTED,
+                                Attempt.pending_manual)
+    score = rows.c.score
+    result = db.session.execute(sa.select(
+        sa.func.count(), sa.func.count(score), sa.func.sum(score),
+        sa.func.sum(sa.case((score >= quiz.pass_mark, 1), else_=0)),
+        sa.func.sum(sa.case((score >= quiz.excellent_mark, 1), else_=0)),
+        sa.func.sum(sa.case((pending, 1), else_=0)))).one()
+    return Figures(result[0], result[1], Decimal(result[2] or 0), result[3] or 0,
+                   result[4] or 0, result[5] or 0)
+
+
+def get_attempt_counts(quiz: Quiz, person_ids: list[int]) -> dict[int, int]:
+    """Attempts made by each of these people, in one GROUP BY."""
+    if not person_ids:
+        return {}
+    return dict(db.session.execute(
+        sa.select(Attempt.person_id, sa.func.count(Attempt.id))
+        .where(Attempt.quiz_id == quiz.id, Attempt.person_id.in_(person_ids))
+        .group_by(Attempt.person_id)).all())
+
+
+def get_participant(quiz: Quiz, viewer: Person, person_id: int):
+    """One row of query_participants, or None outside the list the viewer may see."""
+    return db.session.execute(query_participants(quiz, viewer)
+                              .where(QuizRecipient.person_id == person_id)).first()
+
+
+def get_person_attempts(quiz: Quiz, person_id: int) -> list[tuple[Attempt, list]]:
+    """A person's attempts at a quiz, each with its leave/return/takeover events."""
+    attempts = db.session.scalars(sa.select(Attempt).where(
+        Attempt.quiz_id == quiz.id, Attempt.person_id == person_id)
+        .order_by(Attempt.number)).all()
+    events: dict[int, list] = {}
+    for event in db.session.scalars(sa.select(AttemptEvent).where(
+            AttemptEvent.attempt_id.in_([a.id for a in attempts]))
+            .order_by(AttemptEvent.at, AttemptEvent.id)):
+        events.setdefault(event.attempt_id, []).append(event)
+    return [(attempt, events.get(attempt.id, [])) for attempt in attempts]
+
+
+def count_to_grade(quiz: Quiz) -> int:
+    from studyhall.quizzes.grading import query_to_grade
+
+    return db.session.scalar(sa.select(sa.func.count()).select_from(
+        query_to_grade(quiz).order_by(None).subquery())) or 0
+
+
+def get_snapshot_questions(quiz: Quiz) -> list[QuizQuestion]:
+    return list(db.session.scalars(sa.select(QuizQuestion).where(QuizQuestion.quiz_id == quiz.id)
+                                   .order_by(QuizQuestion.position, QuizQuestion.question_id)))
+
+
+def count_in_progress(quiz: Quiz) -> int:
+    return db.session.scalar(sa.select(sa.func.count(Attempt.id)).where(
+        Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.IN_PROGRESS)) or 0

@@ -42,7 +42,8 @@ def _keep_token(attempt_id: int, token: str) -> None:
 def list_my_quizzes():
     now = utcnow()
     return render_template("quizzes/my_quizzes.html",
-                           items=queries.get_my_quizzes(current_user, now), now=now)
+                           items=queries.get_my_quizzes(current_user, now), now=now,
+                           practice=queries.get_practice_record(current_user))
 
 
 @bp.route("/quizzes/<int:quiz_id>")
@@ -148,9 +149,11 @@ def save_answer(attempt_id: int):
 
 
 def practice_feedback(row, policy: str) -> dict:
-    """Right after each answer in practice mode: right or wrong, the answer, 解析."""
+    """Right after each answer in practice mode: right or wrong, the answer, 解析. The
+    score is kept on the row for the person's practice record."""
     item = item_of(row)
     result = item.grade(row.response, multiple_policy=policy)
+    row.score = None if result.needs_manual else result.score
     answer = item.displayed_answer
     if isinstance(answer, bool):
         answer = _("True") if answer else _("False")

@@ -386,3 +386,27 @@ def test_the_database_refuses_a_second_open_attempt(app, org, make_quiz):
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def test_practice_builds_the_persons_own_record(client, org, login, make_quiz):
+    quiz = make_quiz(mode="practice", title="每日一练")
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    save(client, attempt_id, 1, "A")
+    save(client, attempt_id, 3, True)
+    save(client, attempt_id, 2, None)  # cleared: not counted
+    page = client.get("/quizzes/").get_data(as_text=True)
+    assert "Practice record: 2 questions answered, 50% right." in page
+
+
+def test_a_cleared_answer_is_stored_as_unanswered(client, org, login, make_quiz):
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    save(client, attempt_id, 5, "草稿")
+    save(client, attempt_id, 5, "")
+    answered = db.session.scalar(sa.select(sa.func.count()).select_from(AttemptQuestion).where(
+        AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.response.is_not(None)))
+    assert answered == 0
+    client.post(f"/attempts/{attempt_id}/submit")
+    assert not db.session.get(Attempt, attempt_id).pending_manual
