@@ -355,3 +355,16 @@ def test_generated_passwords_use_the_readable_alphabet_uniformly():
     assert min(counts.values()) > 250 and max(counts.values()) < 480
     # Every position is drawn too (the last digit of a base-55 number is not special).
     assert {p[-1] for p in passwords} == set(operations.PASSWORD_ALPHABET)
+
+
+def test_a_big_import_refreshes_postgresqls_statistics(app, org, rows, monkeypatch):
+    """After a bulk load, PostgreSQL's planner must not keep the statistics of the empty
+    table (a re-import's account lookup ran on a stale plan for seconds)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    monkeypatch.setattr(operations, "ANALYZE_AFTER", 3)
+    roster.apply_plan(org.admin, plan(org, xlsx(rows)))
+    reltuples = db.session.scalar(sa.text(
+        "SELECT reltuples FROM pg_class WHERE oid = 'person'::regclass"))
+    db.session.commit()
+    assert reltuples == db.session.scalar(sa.select(sa.func.count(Person.id))) == 7
