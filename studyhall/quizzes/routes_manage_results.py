@@ -94,7 +94,9 @@ def grant_extra(quiz_id: int, person_id: int):
     quiz = _published_quiz_or_404(quiz_id)
     _participant_or_404(quiz, person_id)
     form = GrantForm()
-    if form.validate_on_submit():
+    if quiz.status is not QuizStatus.PUBLISHED:
+        flash(_("Only an open quiz can grant more attempts or time."), "error")
+    elif form.validate_on_submit():
         recipient = db.session.get(QuizRecipient, (quiz.id, person_id))
         try:
             operations.grant(current_user, recipient, attempts=form.attempts.data or 0,

@@ -525,6 +525,17 @@ def test_a_grant_of_nothing_is_refused(client, org, login, make_quiz):
     assert audits("quiz.grant") == []
 
 
+def test_a_closed_quiz_grants_nothing(client, org, login, make_quiz):
+    quiz = make_quiz()
+    operations.close_quiz(org.admin, quiz)
+    db.session.commit()
+    login(org.admin)
+    response = client.post(f"/manage/quizzes/{quiz.id}/participants/{org.teacher.id}/grant",
+                           data={"attempts": "1", "minutes": "0"}, follow_redirects=True)
+    assert "Only an open quiz can grant more attempts or time." in text(response)
+    assert audits("quiz.grant") == []
+
+
 # --- grading -------------------------------------------------------------------------------
 
 @pytest.fixture()
