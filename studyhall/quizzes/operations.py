@@ -174,3 +174,47 @@ def grant(actor: Person, recipient: QuizRecipient, *, attempts: int = 0,
             attempt.deadline_at = min(before + timedelta(minutes=minutes), quiz.closes_at)
             audit.record(actor, "attempt.deadline", attempt, before=before.isoformat(),
                          after=attempt.deadline_at.isoformat())
+
+
+def _require_draft(quiz: Quiz) -> None:
+    if quiz.status is not QuizStatus.DRAFT:
+        raise QuizError(_l("Once published, a quiz keeps its paper and its audience."))
+
+
+def create_quiz(actor: Person, values: dict) -> Quiz:
+    """A new draft with the given settings; the paper and the audience come next."""
+    quiz = Quiz(**values, created_by_id=actor.id, paper={}, audience={})
+    db.session.add(quiz)
+    db.session.flush()
+    return quiz
+
+
+def add_paper_questions(quiz: Quiz, question_ids: list[int]) -> int:
+    """Append bank questions to a fixed paper (a rules paper becomes a fixed one); ids
+    already on it are skipped. Returns how many were added."""
+    _require_draft(quiz)
+    current = list(quiz.paper.get("question_ids", [])) if quiz.paper.get("kind") == "fixed" \
+        else []
+    live = set(db.session.scalars(sa.select(Question.id).where(
+        Question.id.in_(question_ids), ~Question.is_deleted)))
+    new = [qid for qid in dict.fromkeys(question_ids) if qid in live and qid not in current]
+    quiz.paper = {"kind": "fixed", "question_ids": current + new}
+    return len(new)
+
+
+def remove_paper_question(quiz: Quiz, question_id: int) -> None:
+    _require_draft(quiz)
+    ids = [qid for qid in quiz.paper.get("question_ids", []) if qid != question_id]
+    quiz.paper = {"kind": "fixed", "question_ids": ids}
+
+
+def set_paper_rules(quiz: Quiz, rules: list[dict]) -> None:
+    """Replace the paper by assembly rules (category ids; names are added here)."""
+    _require_draft(quiz)
+    quiz.paper = {"kind": "rules", "rules": rule_category_names(rules)}
+
+
+def set_audience(quiz: Quiz, audience: dict) -> None:
+    """{"unit_ids", "person_ids", "statuses"}; who they are is fixed at publication."""
+    _require_draft(quiz)
+    quiz.audience = audience
