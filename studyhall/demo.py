@@ -111,7 +111,9 @@ def seed_demo() -> int:
     teacher, n3 = _person("teacher", "李晓燕", branches[0], PoliticalStatus.CPC_MEMBER,
                           Role.TEACHER, DEMO_PASSWORD)
     db.session.flush()
-    return added + n1 + n2 + n3 + seed_sample_bank()
+    from studyhall.quizzes.demo import seed_demo_quizzes
+
+    return added + n1 + n2 + n3 + seed_sample_bank() + seed_demo_quizzes()
 
 
 def seed_sample_bank() -> int:

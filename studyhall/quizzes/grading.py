@@ -59,8 +59,12 @@ def grade_answer(grader: Person, row: AttemptQuestion, score: Decimal,
     """Record a grader's score for one answer. ``expected`` is the score the grader saw
     (None: ungraded); if another grader changed it meanwhile, nothing is overwritten.
     The attempt row is locked first so its total is recomputed from every answer."""
+    # PostgreSQL: the row lock queues graders of one attempt. SQLite: the request's write
+    # transaction began IMMEDIATE, so it already holds the database's write lock here.
     attempt = db.session.scalar(sa.select(Attempt).where(Attempt.id == row.attempt_id)
                                 .with_for_update())
+    if row.type != "short_answer" or attempt.status is not AttemptStatus.SUBMITTED:
+        raise GradingError(_l("Only submitted short answers are graded by hand."))
     db.session.refresh(row)
     if row.score != expected:
         raise GradingError(_l("Another grader has just scored this answer (%(score)s). "

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 import question_bank as qb
 from studyhall import audit
-from studyhall.auth.scope import subtree_clause
+from studyhall.auth.scope import in_scope, subtree_clause
 from studyhall.bank import mapping
 from studyhall.bank.models import Question, QuestionCategory
 from studyhall.bank.queries import get_category_names
@@ -46,14 +46,22 @@ def update_quiz(actor: Person, quiz: Quiz, values: dict) -> None:
                         if k not in EDITABLE_AFTER_PUBLISH and getattr(quiz, k) != v)
         if locked:
             raise QuizError(_l("A published quiz keeps its paper, audience and timing rules; "
-                               "only the title, instructions, closing time, marks and review "
-                               "can change."))
+                               "only the title, instructions, closing time, marks, review and "
+                               "departures allowed can change."))
     if "closes_at" in values and quiz.closes_at and values["closes_at"] != quiz.closes_at \
             and quiz.status is not QuizStatus.DRAFT:
         audit.record(actor, "quiz.closes_at", quiz, before=quiz.closes_at.isoformat(),
                      after=values["closes_at"].isoformat())
     for key, value in values.items():
         setattr(quiz, key, value)
+    if quiz.status is QuizStatus.PUBLISHED and "closes_at" in values:
+        # An earlier close also ends the attempts in progress sooner: no one writes
+        # after the window (their deadline was fixed as "never past the close").
+        db.session.execute(
+            sa.update(Attempt)
+            .where(Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.IN_PROGRESS,
+                   Attempt.deadline_at > quiz.closes_at)
+            .values(deadline_at=quiz.closes_at).execution_options(synchronize_session=False))
 
 
 def rule_category_names(rules: list[dict]) -> list[dict]:
@@ -92,9 +100,10 @@ def check_paper(quiz: Quiz) -> qb.Paper:
         raise QuizError(str(exc)) from exc
 
 
-def query_audience(quiz: Quiz) -> sa.Select:
+def query_audience(quiz: Quiz, viewer: Person | None = None) -> sa.Select:
     """Active people the audience names: units (with subtrees) and/or people, optionally
-    only some 政治面貌. Returns (person id, unit id, status) rows."""
+    only some 政治面貌, and only those in the viewer's scope when a viewer is given.
+    Returns (person id, unit id, status) rows."""
     audience = quiz.audience or {}
     unit_paths = db.session.scalars(sa.select(Unit.path).where(
         Unit.id.in_(audience.get("unit_ids", [])))).all()
@@ -102,6 +111,8 @@ def query_audience(quiz: Quiz) -> sa.Select:
                  Person.id.in_(audience.get("person_ids", [])))
     query = (sa.select(Person.id, Person.unit_id, Person.political_status)
              .join(Person.unit).where(Person.is_active, who))
+    if viewer is not None:
+        query = query.where(in_scope(viewer))
     statuses = [PoliticalStatus(s) for s in audience.get("statuses", [])]
     if statuses:
         query = query.where(Person.political_status.in_(statuses))
@@ -109,28 +120,27 @@ def query_audience(quiz: Quiz) -> sa.Select:
 
 
 def publish_quiz(actor: Person, quiz: Quiz, now: datetime | None = None) -> int:
-    """Fix the expected participants and the question snapshot; returns how many people
-    are expected. Both are single INSERT ... SELECT statements, whatever the audience."""
+    """Fix the expected participants (those of the audience in the publisher's scope)
+    and the question snapshot; returns how many people are expected. Everything is
+    checked before anything is written; the recipients are one INSERT ... SELECT."""
     if quiz.status is not QuizStatus.DRAFT:
         raise QuizError(_l("This quiz is already published."))
     check_paper(quiz)
+    audience = query_audience(quiz, actor).subquery()
+    expected = db.session.scalar(sa.select(sa.func.count()).select_from(audience))
+    if not expected:
+        raise QuizError(_l("Nobody is in the audience: choose units or people."))
     names = get_category_names()
-    rows = list(db.session.scalars(query_pool(quiz)))
     order = {qid: i for i, qid in enumerate(quiz.paper.get("question_ids", []))}
     db.session.add_all(
         QuizQuestion(quiz_id=quiz.id, question_id=row.id, position=order.get(row.id, 0),
                      type=row.type,
                      config=mapping.to_question(row, names[row.category_id]).to_config())
-        for row in rows)
-    audience = query_audience(quiz).subquery()
+        for row in db.session.scalars(query_pool(quiz)))
     db.session.execute(sa.insert(QuizRecipient).from_select(
         ["quiz_id", "person_id", "unit_id", "political_status"],
         sa.select(sa.literal(quiz.id), audience.c.id, audience.c.unit_id,
                   audience.c.political_status)))
-    expected = db.session.scalar(sa.select(sa.func.count()).where(
-        QuizRecipient.quiz_id == quiz.id))
-    if not expected:
-        raise QuizError(_l("Nobody is in the audience: choose units or people."))
     quiz.status, quiz.published_at = QuizStatus.PUBLISHED, now or utcnow()
     audit.record(actor, "quiz.publish", quiz, expected=expected)
     return expected
@@ -172,8 +182,9 @@ def grant(actor: Person, recipient: QuizRecipient, *, attempts: int = 0,
                 Attempt.status == AttemptStatus.IN_PROGRESS)):
             before = attempt.deadline_at
             attempt.deadline_at = min(before + timedelta(minutes=minutes), quiz.closes_at)
-            audit.record(actor, "attempt.deadline", attempt, before=before.isoformat(),
-                         after=attempt.deadline_at.isoformat())
+            if attempt.deadline_at != before:
+                audit.record(actor, "attempt.deadline", attempt, before=before.isoformat(),
+                             after=attempt.deadline_at.isoformat())
 
 
 def _require_draft(quiz: Quiz) -> None:

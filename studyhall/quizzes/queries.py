@@ -153,9 +153,7 @@ def count_audience(quiz: Quiz, viewer: Person | None = None) -> int:
     """How many people the audience names now (those the viewer may see, if given)."""
     from studyhall.quizzes.operations import query_audience
 
-    query = query_audience(quiz)
-    if viewer is not None:
-        query = query.where(in_scope(viewer))
+    query = query_audience(quiz, viewer)
     return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
 
 

@@ -192,8 +192,8 @@ def test_a_published_quiz_refuses_locked_edits_with_the_reason(client, org, logi
             "closes_at": "", "attempts_allowed": "3"}
     form["closes_at"] = (quiz.closes_at + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%S")
     response = client.post(f"/manage/quizzes/{quiz.id}/edit", data=form, follow_redirects=True)
-    assert "only the title, instructions, closing time, marks and review can change" \
-        in text(response)
+    assert ("only the title, instructions, closing time, marks, review and departures "
+            "allowed can change") in text(response)
     db.session.refresh(quiz)
     assert quiz.attempts_allowed == 1
 
@@ -647,8 +647,7 @@ def test_seed_demo_quizzes_is_idempotent_and_shows_both_kinds(app):
     from studyhall.demo import seed_demo
     from studyhall.quizzes.demo import seed_demo_quizzes
 
-    seed_demo()
-    assert seed_demo_quizzes() == 3
+    assert seed_demo() > 3  # seed_demo adds the demo quizzes
     db.session.commit()
     assert seed_demo_quizzes() == 0
     db.session.commit()

@@ -410,3 +410,33 @@ def test_a_cleared_answer_is_stored_as_unanswered(client, org, login, make_quiz)
     assert answered == 0
     client.post(f"/attempts/{attempt_id}/submit")
     assert not db.session.get(Attempt, attempt_id).pending_manual
+
+
+def test_moving_the_close_earlier_brings_open_deadlines_forward(app, org, make_quiz):
+    from studyhall.quizzes import operations
+
+    quiz = make_quiz()
+    attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
+    db.session.commit()
+    new_close = utcnow() + timedelta(minutes=10)
+    operations.update_quiz(org.admin, quiz, {"closes_at": new_close})
+    db.session.commit()
+    db.session.expire_all()
+    assert attempt.deadline_at == new_close
+
+
+def test_publishing_keeps_only_people_in_the_publishers_scope(app, org, make_quiz):
+    """A secretary's audience naming someone outside their subtree does not reach them."""
+    quiz = make_quiz(audience={"unit_ids": [org.top.id]}, title="全局")
+    assert {r.person_id for r in db.session.scalars(
+        sa.select(taking.QuizRecipient).where(taking.QuizRecipient.quiz_id == quiz.id))} == {
+        org.admin.id, org.secretary.id, org.teacher.id, org.outsider.id}
+    from studyhall.quizzes import operations
+    from studyhall.quizzes.models import Quiz
+
+    scoped = Quiz(title="支部测试", owner_unit_id=org.gen_a.id, opens_at=quiz.opens_at,
+                  closes_at=quiz.closes_at, paper=quiz.paper,
+                  audience={"unit_ids": [org.top.id], "person_ids": [org.outsider.id]})
+    db.session.add(scoped)
+    db.session.flush()
+    assert operations.publish_quiz(org.secretary, scoped) == 2  # the secretary and 李老师
