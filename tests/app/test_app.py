@@ -139,3 +139,19 @@ def test_the_report_line_reads_as_a_work_report_in_chinese(app, org):
 
 def test_language_switch_only_redirects_within_the_site(client):
     assert client.get("/lang/en?next=https://evil.example/").location == "/"
+
+
+def test_a_locked_database_answers_503_with_retry_after(client, org, login, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from studyhall.org import queries
+
+    def locked(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
+    login(org.admin)
+    monkeypatch.setattr(queries, "get_unit_tree", locked)
+    response = client.get("/manage/units")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert "The server is busy" in response.get_data(as_text=True)
