@@ -10,6 +10,7 @@ Nothing here is imported by the test suite: benchmarks never run under `make tes
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,10 +27,18 @@ def run(name: str, path: Path) -> None:
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    print(f"\n=== {name} ({path.name}) — {time.strftime('%Y-%m-%d %H:%M')} ===", flush=True)
+    print(f"\n=== {name} ({path.name}) — {time.strftime('%Y-%m-%d %H:%M')}, "
+          f"load average {_load()} ===", flush=True)
     start = time.perf_counter()
     module.main()
-    print(f"--- {name}: {time.perf_counter() - start:.1f} s in all", flush=True)
+    print(f"--- {name}: {time.perf_counter() - start:.1f} s in all; load average {_load()}",
+          flush=True)
+
+
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages, which tell what else ran on a shared box (the
+    benchmark itself adds about 1, or 2 while it hashes passwords in two threads)."""
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def main(argv: list[str]) -> int:
