@@ -42,9 +42,13 @@ class Config:
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    # Failed logins allowed before a pause, per account and per client address.
+    # Failed logins allowed before a pause, per account and per client address. A whole
+    # school may share one address (NAT), so the address limit is far above a typo rate.
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 10 minutes"
-    LOGIN_LIMIT_PER_IP = "30 per 10 minutes"
+    LOGIN_LIMIT_PER_IP = "100 per 10 minutes"
+    # How many reverse proxies (nginx) stand in front and set X-Forwarded-For/-Proto;
+    # 0 when the app faces clients directly. Wrong values let clients forge addresses.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     PEOPLE_PER_PAGE = 30
     QUESTIONS_PER_PAGE = 20

@@ -10,8 +10,10 @@ import os
 
 from flask import Flask
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, ProductionConfig
+from studyhall.urls import carried_args
 
 
 def create_app(config_class=None) -> Flask:
@@ -23,6 +25,11 @@ def create_app(config_class=None) -> Flask:
     app.config.from_object(config_class)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Behind nginx: the client's address and scheme come from the proxy's headers,
+        # so failed-login limits count per client, not per proxy.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -33,6 +40,7 @@ def create_app(config_class=None) -> Flask:
     # Templates count the make-up of a unit by these groups (the report's words).
     app.jinja_env.globals["groups"] = PoliticalGroup
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["carried_args"] = carried_args
     errors.register(app)
     security.register(app)
     templating.register(app)

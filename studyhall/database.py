@@ -8,7 +8,7 @@ it upgrades a read lock. Reads (GET requests) begin deferred and never block wri
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 
 from studyhall.extensions import db
@@ -39,5 +39,15 @@ def configure_engine(app: Flask) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        writes = not has_request_context() or request.method not in READ_ONLY_METHODS
+        writes = (not has_request_context() or request.method not in READ_ONLY_METHODS
+                  or g.get("writes"))
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+def start_writing() -> None:
+    """A GET that turns out to need a write (finishing an expired attempt) ends its read
+    transaction and starts again as a writer. Upgrading a WAL read transaction to a write
+    fails at once with "database is locked" if anyone wrote in between; a fresh
+    BEGIN IMMEDIATE waits its turn instead. Harmless on PostgreSQL."""
+    db.session.rollback()
+    g.writes = True

@@ -1,4 +1,4 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -7,6 +7,7 @@ from studyhall.auth import bp, throttle
 from studyhall.auth.forms import ChangePasswordForm, LoginForm
 from studyhall.extensions import db, login_manager
 from studyhall.org.models import Person, utcnow
+from studyhall.urls import safe_next
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
@@ -35,14 +36,27 @@ def require_password_change():
         and request.endpoint not in ("auth.change_password", "auth.logout", "static",
                                      "main.set_language", "main.healthz")
     ):
+        if _wants_json():
+            return jsonify(ok=False, error="password_change",
+                           message=_("Choose a new password in another tab; your answers are "
+                                     "kept on this device.")), 401
         return redirect(url_for("auth.change_password"))
     return None
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.index")
+def _wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Pages go to the login form; JSON clients (the exam page's autosave) get a 401 they
+    can recognise, never a redirect to an HTML page that would look like success."""
+    if _wants_json():
+        return jsonify(ok=False, error="signed_out",
+                       message=_("You have been signed out. Sign in again in another tab; "
+                                 "your answers are kept on this device.")), 401
+    return redirect(url_for("auth.login", next=request.full_path))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -73,7 +87,7 @@ def login():
         if person.must_change_password:
             flash(_("Please choose your own password before you continue."), "info")
             return redirect(url_for("auth.change_password"))
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/login.html", form=form)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort
+from sqlalchemy.orm import contains_eager
 
 from studyhall.extensions import db
 from studyhall.org.models import Person, Role, Unit
@@ -49,8 +50,9 @@ def query_units_in_scope(viewer: Person) -> sa.Select:
 
 
 def query_people_in_scope(viewer: Person) -> sa.Select:
-    """People in the viewer's scope, joined to their unit for further filters."""
-    return sa.select(Person).join(Person.unit).where(in_scope(viewer))
+    """People in the viewer's scope, joined to (and loaded with) their unit."""
+    return (sa.select(Person).join(Person.unit).options(contains_eager(Person.unit))
+            .where(in_scope(viewer)))
 
 
 def unit_in_scope(viewer: Person, unit: Unit) -> bool:

@@ -10,6 +10,7 @@ from studyhall.main import bp
 from studyhall.org import queries
 from studyhall.org.models import Role, utcnow
 from studyhall.quizzes.queries import get_my_quizzes
+from studyhall.urls import safe_next
 
 
 @bp.route("/")
@@ -29,9 +30,7 @@ def index():
 
 @bp.route("/lang/<any(zh_CN, en):code>")
 def set_language(code: str):
-    target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
+    target = safe_next(request.args.get("next")) or url_for("main.index")
     response = make_response(redirect(target))
     response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response

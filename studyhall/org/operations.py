@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from studyhall import audit
+from studyhall.auth.scope import scope_paths
 from studyhall.extensions import db
 from studyhall.org.models import (
     Person,
@@ -196,7 +197,12 @@ def create_people(people: Sequence[NewPerson]) -> list[str | None]:
 
 
 def set_role(actor: Person, person: Person, role: Role, managed_units: list[Unit]) -> None:
-    """Change a role and the units a secretary manages, with an audit entry."""
+    """Change a role and the units a secretary manages, with an audit entry. Only an
+    administrator of the whole tree may appoint one: anyone else must name the units,
+    each within their own scope (the caller loads them through the scope helper)."""
+    if role is not Role.TEACHER and not managed_units and scope_paths(actor) is not None:
+        raise OrgError(_l("Choose the units this person manages. Only a bureau "
+                          "administrator can appoint an administrator of the whole tree."))
     before = (person.role.value, sorted(u.id for u in person.managed_units))
     person.role = role
     person.managed_units = managed_units if role is not Role.TEACHER else []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from studyhall.auth.scope import scope_paths, unit_in_scope
+from flask import abort
+
+from studyhall.auth.scope import load_person_or_404, scope_paths, unit_in_scope
 from studyhall.org.models import Person, Role, Unit
 
 
@@ -25,3 +27,24 @@ def can_move_unit(viewer: Person, unit: Unit) -> bool:
 
 def can_create_units_on_import(viewer: Person) -> bool:
     return viewer.role is Role.ADMIN
+
+
+def can_manage_person(viewer: Person, person: Person) -> bool:
+    """Whether ``viewer`` may edit, move, deactivate or reset ``person``: a person in their
+    scope whose own rights lie within the viewer's. A 总支书记 sits in one of the branches
+    below; that branch's secretary must not reset their password."""
+    if person.role is Role.TEACHER:
+        return True
+    mine, theirs = scope_paths(viewer), scope_paths(person)
+    if mine is None:
+        return True
+    if theirs is None:
+        return False
+    return all(any(path.startswith(own) for own in mine) for path in theirs)
+
+
+def load_manageable_person_or_404(viewer: Person, person_id: int) -> Person:
+    person = load_person_or_404(viewer, person_id)
+    if not can_manage_person(viewer, person):
+        abort(404)
+    return person

@@ -122,8 +122,12 @@ def query_people(viewer: Person, *, search: str = "", unit: Unit | None = None,
     political status and active flag."""
     query = query_people_in_scope(viewer)
     if search:
-        pattern = f"%{search.strip()}%"
-        query = query.where(sa.or_(Person.name.like(pattern), Person.account.like(pattern)))
+        # The same on both databases: what is typed is matched literally (no LIKE
+        # wildcards), and accounts ignore case.
+        text = search.strip()
+        query = query.where(sa.or_(
+            Person.name.contains(text, autoescape=True),
+            sa.func.lower(Person.account).contains(text.lower(), autoescape=True)))
     if unit is not None:
         query = query.where(subtree_clause(Unit.path, [unit.path]))
     if status is not None:

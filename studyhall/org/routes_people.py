@@ -5,11 +5,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from studyhall.auth.decorators import staff_required
-from studyhall.auth.scope import load_person_or_404, load_unit_or_404
+from studyhall.auth.scope import load_unit_or_404
 from studyhall.extensions import db
 from studyhall.org import bp, operations, permissions, queries
 from studyhall.org.forms import ConfirmForm, PersonForm, status_choices
 from studyhall.org.models import PoliticalStatus, Role
+from studyhall.org.permissions import load_manageable_person_or_404
 
 
 @bp.route("/manage/people")
@@ -45,10 +46,18 @@ def _person_form(person=None) -> PersonForm:
     return form
 
 
-def _apply_role(form: PersonForm, person) -> None:
-    if "role" in form:
-        units = [load_unit_or_404(current_user, uid) for uid in form.managed_unit_ids.data]
+def _apply_role(form: PersonForm, person) -> bool:
+    """Apply the role fields; False (with the reason on the form) if the rules refuse."""
+    if "role" not in form:
+        return True
+    units = [load_unit_or_404(current_user, uid) for uid in form.managed_unit_ids.data]
+    try:
         operations.set_role(current_user, person, Role(form.role.data), units)
+    except operations.OrgError as exc:
+        db.session.rollback()
+        form.managed_unit_ids.errors.append(str(exc))
+        return False
+    return True
 
 
 @bp.route("/manage/people/new", methods=["GET", "POST"])
@@ -63,17 +72,17 @@ def create_person():
             account=form.account.data, name=form.name.data, unit=unit, phone=form.phone.data,
             political_status=PoliticalStatus(form.political_status.data))
         db.session.flush()
-        _apply_role(form, person)
-        db.session.commit()
-        return render_template("org/manage/password_shown.html", person=person,
-                               password=password, created=True)
+        if _apply_role(form, person):
+            db.session.commit()
+            return render_template("org/manage/password_shown.html", person=person,
+                                   password=password, created=True)
     return render_template("org/manage/person_edit.html", form=form, person=None)
 
 
 @bp.route("/manage/people/<int:person_id>/edit", methods=["GET", "POST"])
 @staff_required
 def edit_person(person_id: int):
-    person = load_person_or_404(current_user, person_id)
+    person = load_manageable_person_or_404(current_user, person_id)
     form = _person_form(person)
     if form.validate_on_submit():
         if person.id == current_user.id and "role" in form:
@@ -85,10 +94,10 @@ def edit_person(person_id: int):
         person.phone = form.phone.data or None
         person.political_status = PoliticalStatus(form.political_status.data)
         operations.move_person(current_user, person, unit)
-        _apply_role(form, person)
-        db.session.commit()
-        flash(_("Saved."), "success")
-        return redirect(url_for("org.list_people", unit=person.unit_id))
+        if _apply_role(form, person):
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("org.list_people", unit=person.unit_id))
     return render_template("org/manage/person_edit.html", form=form, person=person,
                            action_form=ConfirmForm())
 
@@ -96,7 +105,7 @@ def edit_person(person_id: int):
 @bp.route("/manage/people/<int:person_id>/<any(activate, deactivate):action>", methods=["POST"])
 @staff_required
 def change_person_state(person_id: int, action: str):
-    person = load_person_or_404(current_user, person_id)
+    person = load_manageable_person_or_404(current_user, person_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -114,7 +123,7 @@ def change_person_state(person_id: int, action: str):
 @staff_required
 def reset_password(person_id: int):
     """A new random password, shown once; the person must change it at next login."""
-    person = load_person_or_404(current_user, person_id)
+    person = load_manageable_person_or_404(current_user, person_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if person.id == current_user.id:

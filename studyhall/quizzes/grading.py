@@ -10,17 +10,19 @@ from flask_babel import lazy_gettext as _l
 
 import question_bank as qb
 from studyhall import audit
+from studyhall.auth.scope import in_scope
 from studyhall.bank import mapping
 from studyhall.bank.models import Question
 from studyhall.bank.queries import get_category_names
 from studyhall.extensions import db
-from studyhall.org.models import Person, utcnow
+from studyhall.org.models import Person, Unit, utcnow
 from studyhall.quizzes.models import (
     Attempt,
     AttemptQuestion,
     AttemptStatus,
     Quiz,
     QuizQuestion,
+    QuizRecipient,
 )
 from studyhall.quizzes.paper import item_of
 from studyhall.quizzes.taking import recompute_score
@@ -30,13 +32,17 @@ class GradingError(ValueError):
     """Why a score cannot be recorded; the message says what to do."""
 
 
-def query_to_grade(quiz: Quiz, *, only_pending: bool = True) -> sa.Select:
-    """简答 answers of submitted attempts of this quiz, oldest first."""
+def query_to_grade(quiz: Quiz, viewer: Person, *, only_pending: bool = True) -> sa.Select:
+    """简答 answers of submitted attempts of this quiz by people the viewer may see (by
+    their unit at publication), oldest first."""
     query = (sa.select(AttemptQuestion, Attempt)
              .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+             .join(QuizRecipient, sa.and_(QuizRecipient.quiz_id == Attempt.quiz_id,
+                                          QuizRecipient.person_id == Attempt.person_id))
+             .join(Unit, Unit.id == QuizRecipient.unit_id)
              .where(Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.SUBMITTED,
                     AttemptQuestion.type == "short_answer",
-                    AttemptQuestion.response.is_not(None)))
+                    AttemptQuestion.response.is_not(None), in_scope(viewer)))
     if only_pending:
         query = query.where(AttemptQuestion.score.is_(None))
     return query.order_by(Attempt.submitted_at, Attempt.id, AttemptQuestion.position)

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 import question_bank as qb
 from studyhall import audit
-from studyhall.auth.scope import in_scope, subtree_clause
+from studyhall.auth.scope import in_scope, subtree_clause, unit_in_scope
 from studyhall.bank import mapping
 from studyhall.bank.models import Question, QuestionCategory
 from studyhall.bank.queries import get_category_names
@@ -102,15 +102,17 @@ def check_paper(quiz: Quiz) -> qb.Paper:
 
 def query_audience(quiz: Quiz, viewer: Person | None = None) -> sa.Select:
     """Active people the audience names: units (with subtrees) and/or people, optionally
-    only some 政治面貌, and only those in the viewer's scope when a viewer is given.
-    Returns (person id, unit id, status) rows."""
+    only some 政治面貌; always within the owner unit's subtree, and within the viewer's
+    scope when a viewer is given. Returns (person id, unit id, status) rows."""
     audience = quiz.audience or {}
     unit_paths = db.session.scalars(sa.select(Unit.path).where(
         Unit.id.in_(audience.get("unit_ids", [])))).all()
     who = sa.or_(subtree_clause(Unit.path, unit_paths),
                  Person.id.in_(audience.get("person_ids", [])))
+    # Only people under the owner unit: its managers are the ones who see the results.
     query = (sa.select(Person.id, Person.unit_id, Person.political_status)
-             .join(Person.unit).where(Person.is_active, who))
+             .join(Person.unit)
+             .where(Person.is_active, who, subtree_clause(Unit.path, [quiz.owner_unit.path])))
     if viewer is not None:
         query = query.where(in_scope(viewer))
     statuses = [PoliticalStatus(s) for s in audience.get("statuses", [])]
@@ -125,6 +127,8 @@ def publish_quiz(actor: Person, quiz: Quiz, now: datetime | None = None) -> int:
     checked before anything is written; the recipients are one INSERT ... SELECT."""
     if quiz.status is not QuizStatus.DRAFT:
         raise QuizError(_l("This quiz is already published."))
+    if not unit_in_scope(actor, quiz.owner_unit):
+        raise QuizError(_l("You can publish only quizzes of units you manage."))
     check_paper(quiz)
     audience = query_audience(quiz, actor).subquery()
     expected = db.session.scalar(sa.select(sa.func.count()).select_from(audience))

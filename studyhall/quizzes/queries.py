@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import contains_eager
 
 from studyhall.auth.scope import in_scope, subtree_clause
 from studyhall.extensions import db
@@ -55,6 +56,13 @@ def get_my_quizzes(person: Person, now: datetime) -> list[MyQuiz]:
     return result
 
 
+def get_finished_attempts(quiz: Quiz, person: Person) -> list[Attempt]:
+    """A person's submitted attempts at a quiz, first to last, for links to results."""
+    return list(db.session.scalars(sa.select(Attempt).where(
+        Attempt.quiz_id == quiz.id, Attempt.person_id == person.id,
+        Attempt.status == AttemptStatus.SUBMITTED).order_by(Attempt.number)))
+
+
 @dataclass
 class PracticeRecord:
     done: int
@@ -84,8 +92,8 @@ def get_practice_record(person: Person) -> PracticeRecord:
 
 def query_managed_quizzes(viewer: Person) -> sa.Select:
     """Quizzes whose owner unit lies in the viewer's scope."""
-    return (sa.select(Quiz).join(Quiz.owner_unit).where(in_scope(viewer))
-            .order_by(Quiz.created_at.desc()))
+    return (sa.select(Quiz).join(Quiz.owner_unit).options(contains_eager(Quiz.owner_unit))
+            .where(in_scope(viewer)).order_by(Quiz.created_at.desc()))
 
 
 def counted_scores(quiz: Quiz) -> sa.Subquery:
@@ -281,11 +289,11 @@ def get_person_attempts(quiz: Quiz, person_id: int) -> list[tuple[Attempt, list]
     return [(attempt, events.get(attempt.id, [])) for attempt in attempts]
 
 
-def count_to_grade(quiz: Quiz) -> int:
+def count_to_grade(quiz: Quiz, viewer: Person) -> int:
     from studyhall.quizzes.grading import query_to_grade
 
     return db.session.scalar(sa.select(sa.func.count()).select_from(
-        query_to_grade(quiz).order_by(None).subquery())) or 0
+        query_to_grade(quiz, viewer).order_by(None).subquery())) or 0
 
 
 def get_snapshot_questions(quiz: Quiz) -> list[QuizQuestion]:

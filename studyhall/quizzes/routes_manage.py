@@ -30,8 +30,11 @@ from studyhall.quizzes.forms import (
 )
 from studyhall.quizzes.models import LABELS, QuizStatus
 from studyhall.quizzes.operations import QuizError
+from studyhall.urls import carried_args
 
 QUIZZES_PER_PAGE = 30
+#: The paper picker's filters and page, carried from page to form to redirect.
+PICKER_ARGS = ("kind", "q", "type", "category", "difficulty", "tag", "source", "page")
 #: Empty rule rows offered below the saved ones.
 BLANK_RULES = 3
 
@@ -71,7 +74,7 @@ def show_managed_quiz(quiz_id: int):
         check=queries.get_paper_check(quiz) if draft else None,
         audience_count=queries.count_audience(quiz, current_user) if draft else None,
         expected=queries.get_expected_counts([quiz.id]).get(quiz.id, 0),
-        to_grade=0 if draft else queries.count_to_grade(quiz),
+        to_grade=0 if draft else queries.count_to_grade(quiz, current_user),
         snapshot=[] if draft else queries.get_snapshot_questions(quiz))
 
 
@@ -174,7 +177,8 @@ def add_paper_questions(quiz_id: int):
     else:
         flash(_("Tick some questions."), "error")
     # The picker's filters and page ride along in the query string.
-    return redirect(url_for("quizzes.edit_paper", quiz_id=quiz.id, **request.args))
+    return redirect(url_for("quizzes.edit_paper", quiz_id=quiz.id,
+                            **carried_args(*PICKER_ARGS)))
 
 
 @bp.route("/manage/quizzes/<int:quiz_id>/paper/remove", methods=["POST"])
@@ -246,7 +250,7 @@ def publish_quiz(quiz_id: int):
             return redirect(url_for("quizzes.show_managed_quiz", quiz_id=quiz.id))
     return render_template("quizzes/manage/quiz_publish.html", quiz=quiz, form=form,
                            check=queries.get_paper_check(quiz),
-                           count=queries.count_audience(quiz))
+                           count=queries.count_audience(quiz, current_user))
 
 
 @bp.route("/manage/quizzes/<int:quiz_id>/close", methods=["GET", "POST"])

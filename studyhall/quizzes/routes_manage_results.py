@@ -18,9 +18,10 @@ from studyhall.org.models import PoliticalStatus
 from studyhall.org.queries import get_units_for_picker
 from studyhall.quizzes import bp, grading, operations, permissions, queries
 from studyhall.quizzes.forms import GradeForm, GrantForm
-from studyhall.quizzes.models import AttemptQuestion, AttemptStatus, QuizRecipient, QuizStatus
+from studyhall.quizzes.models import AttemptQuestion, QuizRecipient, QuizStatus
 from studyhall.quizzes.operations import QuizError
 from studyhall.quizzes.paper import as_shown, item_of
+from studyhall.urls import carried_args
 
 GRADING_PER_PAGE = 20
 END_REASONS = {"submitted": _l("submitted by the taker"), "expired": _l("time ran out"),
@@ -114,11 +115,14 @@ def grant_extra(quiz_id: int, person_id: int):
 
 
 def _load_answer_or_404(quiz, attempt_id: int, position: int) -> AttemptQuestion:
-    row = db.session.get(AttemptQuestion, (attempt_id, position))
-    if (row is None or row.attempt.quiz_id != quiz.id or row.type != "short_answer"
-            or row.attempt.status is not AttemptStatus.SUBMITTED):
+    """A submitted 简答 answer of this quiz by someone in the viewer's scope."""
+    found = db.session.execute(
+        grading.query_to_grade(quiz, current_user, only_pending=False)
+        .where(AttemptQuestion.attempt_id == attempt_id,
+               AttemptQuestion.position == position)).first()
+    if found is None:
         abort(404)
-    return row
+    return found[0]
 
 
 @bp.route("/manage/quizzes/<int:quiz_id>/grading", methods=["GET", "POST"])
@@ -143,8 +147,9 @@ def grade_answers(quiz_id: int):
         else:
             db.session.commit()
             flash(_("Score saved."), "success")
-        return redirect(url_for("quizzes.grade_answers", quiz_id=quiz.id, **request.args))
-    page = db.paginate(grading.query_to_grade(quiz, only_pending=not show_all),
+        return redirect(url_for("quizzes.grade_answers", quiz_id=quiz.id,
+                                **carried_args("all", "page")))
+    page = db.paginate(grading.query_to_grade(quiz, current_user, only_pending=not show_all),
                        per_page=GRADING_PER_PAGE, error_out=False)
     items = [(row, item_of(row).question) for row in page.items]
     return render_template("quizzes/manage/quiz_grading.html", quiz=quiz, page=page,

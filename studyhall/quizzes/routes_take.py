@@ -15,6 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from studyhall.database import start_writing
 from studyhall.extensions import db
 from studyhall.org.forms import ConfirmForm
 from studyhall.org.models import utcnow
@@ -55,6 +56,7 @@ def show_quiz(quiz_id: int):
     return render_template(
         "quizzes/quiz_start.html", quiz=quiz, now=now, form=ConfirmForm(),
         attempts_left=taking.attempts_left(quiz, recipient),
+        finished=queries.get_finished_attempts(quiz, current_user),
         open_attempt=taking.open_attempt_of(quiz.id, current_user.id),
         question_count=len(quiz.paper.get("question_ids", [])) or sum(
             int(rule["count"]) for rule in quiz.paper.get("rules", [])))
@@ -85,6 +87,8 @@ def take_attempt(attempt_id: int):
     attempt = load_own_attempt_or_404(current_user, attempt_id)
     now = utcnow()
     if attempt.is_open and now >= attempt.deadline_at:
+        start_writing()
+        attempt = load_own_attempt_or_404(current_user, attempt_id, lock=True)
         taking.finish_attempt(attempt, now, "expired")
         db.session.commit()
     if not attempt.is_open:
@@ -190,7 +194,8 @@ def submit_attempt(attempt_id: int):
     if attempt.is_open and _token(attempt.id) != attempt.session_token:
         flash(_("This attempt has been opened on another device."), "error")
         return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
-    taking.finish_attempt(attempt, utcnow(), "submitted")
+    now = utcnow()
+    taking.finish_attempt(attempt, now, "expired" if now >= attempt.deadline_at else "submitted")
     db.session.commit()
     return redirect(url_for("quizzes.show_result", attempt_id=attempt.id))
 
@@ -204,7 +209,13 @@ def show_result(attempt_id: int):
     if attempt.is_open:
         return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
     quiz = attempt.quiz
-    review = quiz.review_allowed(utcnow())
-    items = [(row, as_shown(item_of(row))) for row in attempt.questions] if review else []
+    now = utcnow()
+    review = quiz.review_allowed(now)
+    # With attempts left, the key would help the retake: answers wait until they are used
+    # up or the window closes (the score is shown as the policy says).
+    retake = (review and not quiz.is_practice and now < quiz.closes_at
+              and taking.attempts_left(quiz, taking.recipient_of(quiz, current_user)) > 0)
+    items = [(row, as_shown(item_of(row))) for row in attempt.questions] \
+        if review and not retake else []
     return render_template("quizzes/attempt_result.html", attempt=attempt, quiz=quiz,
-                           review=review, items=items)
+                           review=review, retake=retake, items=items)

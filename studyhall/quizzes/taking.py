@@ -143,6 +143,10 @@ def save_answer(attempt: Attempt, position: int, response, flagged: bool | None,
     row = db.session.get(AttemptQuestion, (attempt.id, position))
     if row is None:
         raise TakingError(_l("No such question in this paper."), "bad_position")
+    if attempt.quiz.is_practice and row.score is not None:
+        # The feedback showed the answer: changing it now would only flatter the record.
+        raise TakingError(_l("In practice an answer is final once it has been checked."),
+                          "bad_response")
     row.response = clean_response(row, response)
     if flagged is not None:
         row.is_flagged = bool(flagged)

@@ -85,3 +85,50 @@ def test_admin_dashboard_shows_the_whole_tree(client, org, login):
     login(org.admin)
     page = client.get("/").get_data(as_text=True)
     assert all(name in page for name in ("甲校党总支", "乙校党总支", "乙校第一支部"))
+
+
+def test_a_scoped_admin_cannot_appoint_an_admin_of_the_whole_tree(client, org, make_person,
+                                                                  login):
+    from studyhall.extensions import db
+    from studyhall.org.models import Role
+
+    school_admin = make_person("sa", unit=org.gen_a, role=Role.ADMIN, manages=[org.gen_a])
+    login(school_admin)
+    response = client.post(f"/manage/people/{org.teacher.id}/edit", data={
+        "account": "t1", "name": "李老师", "unit_id": org.branch_a.id,
+        "political_status": "01", "role": "admin"})
+    assert "Only a bureau administrator" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert org.teacher.role is Role.TEACHER and org.teacher.unit_id == org.branch_a.id
+
+
+def test_nobody_resets_or_deactivates_someone_with_wider_rights(client, org, make_person,
+                                                               make_unit, login):
+    """The 总支 secretary sits in a branch below; that branch's secretary cannot take over
+    their account."""
+    from studyhall.org.models import Role
+
+    org.secretary.unit = org.branch_a  # the general branch's secretary, a branch member
+    branch_secretary = make_person("bs", unit=org.branch_a, role=Role.SECRETARY,
+                                   manages=[org.branch_a])
+    login(branch_secretary)
+    for url in (f"/manage/people/{org.secretary.id}/reset-password",
+                f"/manage/people/{org.secretary.id}/deactivate"):
+        assert client.post(url).status_code == 404
+    assert client.get(f"/manage/people/{org.secretary.id}/edit").status_code == 404
+    assert client.get(f"/manage/people/{org.teacher.id}/edit").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example/", "//evil.example/",
+                                    "https://evil.example/", "/\\evil.example", "/ok%0a/x"])
+def test_redirects_after_login_and_language_stay_on_the_site(client, org, target):
+    assert client.get(f"/lang/en?next={target}").location == "/"
+    response = client.post(f"/login?next={target}", data={"account": "t1",
+                                                           "password": "correct-horse-9"})
+    assert response.location == "/"
+
+
+def test_a_signed_out_autosave_gets_a_401_not_a_login_page(client, org):
+    response = client.post("/attempts/1/answers", json={"position": 1, "response": "A"})
+    assert response.status_code == 401 and response.get_json()["error"] == "signed_out"
+    assert client.get("/manage/units").status_code == 302

@@ -245,3 +245,37 @@ def test_deactivating_a_person_signs_them_out_and_keeps_them(client, app, org, l
 def test_nobody_deactivates_themselves(org):
     with pytest.raises(operations.OrgError):
         operations.set_person_active(org.admin, org.admin, False)
+
+
+def test_people_search_is_literal_and_ignores_case_in_accounts(client, org, make_person,
+                                                              login):
+    make_person("AB_12", unit=org.branch_b, name="钟老师")
+    make_person("ab912", unit=org.branch_b, name="黄老师")
+    login(org.admin)
+    page = client.get("/manage/people?q=ab_").get_data(as_text=True)
+    assert "1 found" in page and "钟老师" in page
+
+
+def test_the_people_list_loads_units_in_the_same_query(client, org, make_person, login,
+                                                       app):
+    from sqlalchemy import event
+
+    for unit in (org.top, org.gen_a, org.gen_b, org.branch_a, org.branch_b):
+        make_person(unit=unit)
+    login(org.admin)
+    statements = []
+    def listener(conn, cursor, statement, *args):
+        if statement.startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        client.get("/manage/people?state=all")
+        first = len(statements)
+        for unit in (org.top, org.gen_a):
+            make_person(unit=unit)
+        statements.clear()
+        client.get("/manage/people?state=all")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(statements) <= first  # more people and units, no more queries

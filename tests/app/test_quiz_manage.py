@@ -664,3 +664,23 @@ def test_seed_demo_quizzes_is_idempotent_and_shows_both_kinds(app):
     graded = db.session.scalar(sa.select(sa.func.count()).select_from(AttemptQuestion).join(
         Attempt).where(Attempt.quiz_id == closed.id, AttemptQuestion.graded_by_id.is_not(None)))
     assert graded == 1
+
+
+def test_graders_see_and_score_only_answers_of_people_in_their_scope(client, org, login,
+                                                                    make_quiz):
+    """An admin's bureau-wide quiz owned by the committee: the 总支 secretary cannot read or
+    score the answer of someone in another school."""
+    from studyhall.quizzes import taking as taking_ops
+
+    quiz = make_quiz(audience={"unit_ids": [org.top.id]}, owner_unit_id=org.top.id,
+                     title="全局考试")
+    attempt = taking_ops.start_attempt(quiz, taking_ops.recipient_of(quiz, org.outsider))
+    taking_ops.save_answer(attempt, 5, "外校的答案", None, attempt.session_token)
+    taking_ops.finish_attempt(attempt, utcnow())
+    db.session.commit()
+    login(org.secretary)
+    assert client.get(f"/manage/quizzes/{quiz.id}/grading").status_code == 404
+    client.post("/logout")
+    login(org.admin)
+    assert "外校的答案" in client.get(f"/manage/quizzes/{quiz.id}/grading").get_data(
+        as_text=True)

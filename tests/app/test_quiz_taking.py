@@ -425,18 +425,61 @@ def test_moving_the_close_earlier_brings_open_deadlines_forward(app, org, make_q
     assert attempt.deadline_at == new_close
 
 
-def test_publishing_keeps_only_people_in_the_publishers_scope(app, org, make_quiz):
-    """A secretary's audience naming someone outside their subtree does not reach them."""
-    quiz = make_quiz(audience={"unit_ids": [org.top.id]}, title="全局")
-    assert {r.person_id for r in db.session.scalars(
-        sa.select(taking.QuizRecipient).where(taking.QuizRecipient.quiz_id == quiz.id))} == {
-        org.admin.id, org.secretary.id, org.teacher.id, org.outsider.id}
+def test_publishing_keeps_only_people_under_the_owner_and_in_the_publishers_scope(
+        app, org, make_quiz):
+    """A quiz reaches only people its managers can see: under its owner unit, and in
+    the scope of whoever publishes it."""
     from studyhall.quizzes import operations
-    from studyhall.quizzes.models import Quiz
+    from studyhall.quizzes.models import Quiz, QuizRecipient
 
-    scoped = Quiz(title="支部测试", owner_unit_id=org.gen_a.id, opens_at=quiz.opens_at,
-                  closes_at=quiz.closes_at, paper=quiz.paper,
-                  audience={"unit_ids": [org.top.id], "person_ids": [org.outsider.id]})
-    db.session.add(scoped)
+    bureau = make_quiz(audience={"unit_ids": [org.top.id]}, title="全局",
+                       owner_unit_id=org.top.id)
+    assert {r.person_id for r in db.session.scalars(
+        sa.select(QuizRecipient).where(QuizRecipient.quiz_id == bureau.id))} == {
+        org.admin.id, org.secretary.id, org.teacher.id, org.outsider.id}
+    branch = make_quiz(audience={"unit_ids": [org.top.id]}, title="总支")  # owned by gen_a
+    assert {r.person_id for r in db.session.scalars(
+        sa.select(QuizRecipient).where(QuizRecipient.quiz_id == branch.id))} == {
+        org.secretary.id, org.teacher.id}
+    foreign = Quiz(title="越权", owner_unit_id=org.gen_b.id, opens_at=branch.opens_at,
+                   closes_at=branch.closes_at, paper=branch.paper,
+                   audience={"unit_ids": [org.gen_b.id]})
+    db.session.add(foreign)
     db.session.flush()
-    assert operations.publish_quiz(org.secretary, scoped) == 2  # the secretary and 李老师
+    with pytest.raises(operations.QuizError):
+        operations.publish_quiz(org.secretary, foreign)
+
+
+def test_practice_answers_are_final_once_checked(client, org, login, make_quiz):
+    quiz = make_quiz(mode="practice", title="每日一练")
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    assert save(client, attempt_id, 1, "B").status_code == 200
+    assert save(client, attempt_id, 1, "A").status_code == 422
+    assert db.session.get(AttemptQuestion, (attempt_id, 1)).response == "B"
+
+
+def test_with_attempts_left_the_key_waits_but_results_stay_reachable(client, org, login,
+                                                                   make_quiz):
+    quiz = make_quiz(attempts_allowed=2)
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    save(client, attempt_id, 1, "B")
+    client.post(f"/attempts/{attempt_id}/submit")
+    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "You may try again" in result
+    assert_no_leak(result)
+    start_page = client.get(f"/quizzes/{quiz.id}").get_data(as_text=True)
+    assert f"/attempts/{attempt_id}/result" in start_page
+
+
+def test_a_submit_after_the_deadline_counts_as_expired(client, org, login, make_quiz):
+    quiz = make_quiz(time_limit_minutes=5)
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    attempt = db.session.get(Attempt, attempt_id)
+    attempt.deadline_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    client.post(f"/attempts/{attempt_id}/submit")
+    db.session.expire_all()
+    assert attempt.end_reason == "expired" and attempt.submitted_at == attempt.deadline_at

@@ -104,7 +104,8 @@
   }
   function post(url, body) {
     return fetch(url, {
-      method: "POST", credentials: "same-origin", keepalive: true,
+      // A redirect (to the login page) must never look like a saved answer.
+      method: "POST", credentials: "same-origin", keepalive: true, redirect: "manual",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf,
                  "Accept": "application/json" },
       body: JSON.stringify(body)
@@ -124,22 +125,27 @@
       })
       .then(function (result) {
         delete inFlight[position];
-        if (result.status === 200) {
+        var error = result.data.error;
+        if (result.status === 200 && result.data.ok === true) {
           if (pending[position] === sent) { delete pending[position]; }
           storePending();
           retryDelay = 1000;
           if (result.data.feedback) { showFeedback(position, result.data.feedback); }
-        } else if (result.data.error === "taken_over") {
+        } else if (error === "taken_over") {
           lock(messages.taken);
-        } else if (result.data.error === "expired" || result.data.error === "submitted") {
+        } else if (error === "expired" || error === "submitted") {
           finish(messages.expired);
-        } else if (result.status >= 500 || result.status === 429) {
-          retryLater();
-        } else {
+        } else if (result.status === 422 && error) {
           // Refused as malformed: keep the server's copy, drop this one.
           delete pending[position];
           storePending();
           showNotice(result.data.message || "");
+        } else {
+          // Signed out, an expired form, a redirect, a busy server: keep the answer on
+          // this device and try again; nothing is dropped.
+          if (result.data.message) { showNotice(result.data.message); }
+          else if (result.status === 0 || result.status === 400) { showNotice(messages.signedOut); }
+          retryLater();
         }
         showState();
         if (pending[position] && pending[position] !== sent) { send(position); }
@@ -244,8 +250,12 @@
       sections[index].scrollIntoView({ block: "start" });
     });
   });
-  root.querySelectorAll("[data-prev]").forEach(function (b) { b.addEventListener("click", function () { show(current - 1); }); });
-  root.querySelectorAll("[data-next]").forEach(function (b) { b.addEventListener("click", function () { show(current + 1); }); });
+  function step(delta) {
+    show(current + delta);
+    sections[current].scrollIntoView({ block: "start" });
+  }
+  root.querySelectorAll("[data-prev]").forEach(function (b) { b.addEventListener("click", function () { step(-1); }); });
+  root.querySelectorAll("[data-next]").forEach(function (b) { b.addEventListener("click", function () { step(1); }); });
   root.querySelectorAll("input[name=layout]").forEach(function (radio) {
     radio.addEventListener("change", function () { setLayout(radio.value); });
   });
