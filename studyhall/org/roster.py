@@ -20,6 +20,7 @@ from studyhall.auth.scope import scope_paths
 from studyhall.extensions import db
 from studyhall.org import operations
 from studyhall.org.models import PHONE_PATTERN, Person, PoliticalStatus, Unit, UnitKind
+from studyhall.org.permissions import can_manage_person
 from studyhall.spreadsheets import SpreadsheetError, find_header, normalise_header, read_rows
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -286,7 +287,8 @@ def _match_existing(viewer: Person, plan: RosterPlan, resolver: UnitResolver) ->
         if person is None or fate.issues:
             continue
         path = resolver.path_of.get(names_of.get(person.unit_id, ()), "")
-        if prefixes is not None and not any(path.startswith(p) for p in prefixes):
+        in_scope = prefixes is None or any(path.startswith(p) for p in prefixes)
+        if not in_scope or not can_manage_person(viewer, person):
             fate.issues.append(RowIssue(fate.row, column_label("account"), fate.account,
                                         _("This account belongs to someone outside your scope; "
                                           "ask an administrator.")))
@@ -333,6 +335,8 @@ def apply_plan(viewer: Person, plan: RosterPlan) -> list[tuple[str, str, str]]:
             values, person = fate.values, fate.person
             person.name, person.political_status = fate.name, values["status"]
             person.phone = values["phone"] or person.phone
-            person.unit, person.is_active = unit_for(values["unit_names"]), True
+            # Moves and reactivations are audited, as on the people pages.
+            operations.move_person(viewer, person, unit_for(values["unit_names"]))
+            operations.set_person_active(viewer, person, True)
     db.session.flush()
     return passwords

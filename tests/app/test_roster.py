@@ -368,3 +368,24 @@ def test_a_big_import_refreshes_postgresqls_statistics(app, org, rows, monkeypat
         "SELECT reltuples FROM pg_class WHERE oid = 'person'::regclass"))
     db.session.commit()
     assert reltuples == db.session.scalar(sa.select(sa.func.count(Person.id))) == 7
+
+
+def test_an_import_cannot_change_someone_with_wider_rights(org, make_person):
+    from studyhall.org.models import Role
+
+    make_person("boss", unit=org.branch_a, role=Role.ADMIN, name="局长")
+    data = "工号,姓名,单位,政治面貌\nboss,改名,甲校第一支部,群众\n".encode()
+    result = plan(org, data, "a.csv", viewer=org.secretary)
+    assert "outside your scope" in result.issues[0].reason
+
+
+def test_moves_and_reactivations_by_import_are_audited(org):
+    from studyhall.audit import AuditEntry
+
+    org.teacher.is_active = False
+    db.session.commit()
+    data = "工号,姓名,单位,政治面貌\nt1,李老师,乙校第一支部,中共党员\n".encode()
+    roster.apply_plan(org.admin, plan(org, data, "a.csv"))
+    db.session.commit()
+    actions = set(db.session.scalars(sa.select(AuditEntry.action)).all())
+    assert {"person.move", "person.activate"} <= actions
