@@ -259,7 +259,7 @@ async def wait_ready(base: str, process: subprocess.Popen) -> None:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise SystemExit(f"gunicorn exited with {process.returncode}")
-            with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                 async with client.get(f"{base}/bench/ping",
                                       timeout=aiohttp.ClientTimeout(total=2)) as response:
                     if response.status == 200:
@@ -317,7 +317,7 @@ async def timed_request(session: aiohttp.ClientSession, method: str, url: str,
         async with session.request(method, url, allow_redirects=False, **kwargs) as response:
             body = await response.text()
             status, location = response.status, response.headers.get("Location", "")
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         status, body, location = 0, repr(exc), ""
     ok = expect(status, body, location) if expect else 200 <= status < 300
     samples.append(Sample(start, time.perf_counter(), status, ok))

@@ -2,8 +2,9 @@
 
 Sets up the quiz-load database (bench_quiz_load.setup_database), logs one taker in,
 starts the exam, then times N answer saves against N bare INSERTs (POST /bench/insert)
-and N pings on the same app, and prints cProfile's top functions for the saves (and, with --starts N, N starts by
-N other takers, profiled with them, and their submits, timed).
+and N pings on the same app, and prints cProfile's top functions for the saves (and,
+with --starts N, N starts by N other takers, profiled with them, and their submits,
+timed).
 
     .venv/bin/python bench/profile_quiz_save.py [--n 2000] [--db sqlite|postgresql]
         [--sort cumulative|tottime] [--top 40]
