@@ -218,30 +218,31 @@ def run(tmp: Path) -> dict[str, float]:
     print(f"question bank: {QUESTIONS} questions ({types}) over {len(CATEGORIES)} categories; "
           f"{len(data) // 1024} KB .xlsx; median of {harness.REPEAT}")
 
-    read_s = statistics.median(read_baseline(data) for _ in range(harness.REPEAT))
+    read_runs = [read_baseline(data) for _ in range(harness.REPEAT)]
     cells = [list(table.question_row(q)) for q in questions]
-    write_s = statistics.median(write_baseline(cells) for _ in range(harness.REPEAT))
-    parse_s = statistics.median(parse_run(data) for _ in range(harness.REPEAT))
+    write_runs = [write_baseline(cells) for _ in range(harness.REPEAT)]
+    parse_runs = [parse_run(data) for _ in range(harness.REPEAT)]
+    read_s, write_s = statistics.median(read_runs), statistics.median(write_runs)
+    parse_s = statistics.median(parse_runs)
     values = insert_values(questions)
     rss_before = harness.peak_rss_mb()
     figures, table_rows = {}, []
     for database, fresh_url in harness.database_urls(tmp).items():
-        insert_s = statistics.median(insert_baseline(fresh_url(), values)
-                                     for _ in range(harness.REPEAT))
-        baseline = read_s + insert_s
-        phases = {"baseline: calamine read": read_s, "baseline: bare INSERT": insert_s,
-                  "baseline: bare XlsxWriter of the cells": write_s,
-                  "library parse only (load_questions)": parse_s}
+        insert_runs = [insert_baseline(fresh_url(), values) for _ in range(harness.REPEAT)]
+        baseline = read_s + statistics.median(insert_runs)
+        phases = {"baseline: calamine read": read_runs, "baseline: bare INSERT": insert_runs,
+                  "baseline: bare XlsxWriter of the cells": write_runs,
+                  "library parse only (load_questions)": parse_runs}
         runs = [import_run(fresh_url(), data) for _ in range(harness.REPEAT)]
-        phases |= harness.medians(runs)
+        phases |= harness.collect(runs)
         for phase, seconds in phases.items():
-            table_rows.append([database, phase, seconds, f"{seconds / baseline:.1f}×"])
-            figures[f"{database}: {phase}"] = seconds
+            table_rows.append(harness.figure_row(database, phase, seconds, baseline))
+            figures[f"{database}: {phase}"] = statistics.median(seconds)
         export = figures[f"{database}: export all (query + to_question + xlsx)"]
         print(f"{database}: baseline (read + INSERT) {baseline:.3f} s; export is "
               f"{export / write_s:.1f}× the bare XlsxWriter pass; library parse is "
               f"{parse_s / read_s:.1f}× the calamine read")
-    harness.print_table(["database", "phase", "median s", "× baseline"], table_rows)
+    harness.print_table(harness.FIGURE_HEADERS, table_rows)
     print(f"peak RSS: {rss_start:.0f} MB at the start, {rss_before:.0f} MB before the app's "
           f"imports (file, baselines, parse), {harness.peak_rss_mb():.0f} MB at the end")
     return figures

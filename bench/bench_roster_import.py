@@ -198,24 +198,24 @@ def run(tmp: Path) -> dict[str, float]:
     print(f"roster: {ROWS} rows, {len(unit_tree())} units; {xlsx.stat().st_size // 1024} KB "
           f".xlsx, {gbk_csv.stat().st_size // 1024} KB GBK .csv; median of {harness.REPEAT}")
 
-    read_s = statistics.median(read_baseline(xlsx) for _ in range(harness.REPEAT))
+    read_runs = [read_baseline(xlsx) for _ in range(harness.REPEAT)]
+    read_s = statistics.median(read_runs)
     figures, table = {}, []
     for database, fresh_url in harness.database_urls(tmp).items():
-        insert_s = statistics.median(insert_baseline(fresh_url(), rows)
-                                     for _ in range(harness.REPEAT))
-        baseline = read_s + insert_s
-        phases = {"baseline: calamine read": read_s, "baseline: bare INSERT": insert_s}
+        insert_runs = [insert_baseline(fresh_url(), rows) for _ in range(harness.REPEAT)]
+        baseline = read_s + statistics.median(insert_runs)
+        phases = {"baseline: calamine read": read_runs, "baseline: bare INSERT": insert_runs}
         for label, path, create_units in (("xlsx, new units", xlsx, True),
                                           ("xlsx, units exist", xlsx, False),
                                           ("csv GBK, new units", gbk_csv, True)):
             runs = [import_run(fresh_url(), path, create_units) for _ in range(harness.REPEAT)]
-            phases |= {f"{label}: {phase}": s for phase, s in harness.medians(runs).items()}
-        phases["CLI import-roster xlsx --create-units"] = statistics.median(
-            cli_run(fresh_url(), xlsx, tmp) for _ in range(harness.REPEAT))
+            phases |= {f"{label}: {phase}": s for phase, s in harness.collect(runs).items()}
+        phases["CLI import-roster xlsx --create-units"] = [
+            cli_run(fresh_url(), xlsx, tmp) for _ in range(harness.REPEAT)]
         for phase, seconds in phases.items():
-            table.append([database, phase, seconds, f"{seconds / baseline:.1f}×"])
-            figures[f"{database}: {phase}"] = seconds
-    harness.print_table(["database", "phase", "median s", "× baseline"], table)
+            table.append(harness.figure_row(database, phase, seconds, baseline))
+            figures[f"{database}: {phase}"] = statistics.median(seconds)
+    harness.print_table(harness.FIGURE_HEADERS, table)
     print(f"peak RSS: this process {harness.peak_rss_mb():.0f} MB, "
           f"CLI subprocess {harness.peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB")
     return figures

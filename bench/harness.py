@@ -80,6 +80,22 @@ def medians(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
+def collect(runs: list[dict[str, float]]) -> dict[str, list[float]]:
+    """Per key, every run's figure (each run a dict of figures with the same keys)."""
+    return {key: [run[key] for run in runs] for key in runs[0]}
+
+
+def figure_row(database: str, phase: str, seconds: list[float], baseline: float) -> list:
+    """A table row: the median, the range over the runs (how noisy the box was) and the
+    median as a multiple of the baseline."""
+    median = statistics.median(seconds)
+    return [database, phase, median, f"{min(seconds):.2f}–{max(seconds):.2f}",
+            f"{median / baseline:.1f}×"]
+
+
+FIGURE_HEADERS = ["database", "phase", "median s", "range s", "× baseline"]
+
+
 def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     """Peak resident set size so far (Linux reports kilobytes)."""
     return resource.getrusage(who).ru_maxrss / 1024
