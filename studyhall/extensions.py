@@ -1,5 +1,6 @@
 """Extensions, created once here and bound to an app in ``create_app``."""
 
+from babel import Locale
 from flask import has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -25,7 +26,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects are not expired on commit: reading an attribute after the request's commit
+# would otherwise open a second transaction, which on SQLite begins IMMEDIATE and holds
+# the write lock until the request ends (measured under the exam's start burst).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -33,10 +37,14 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
-def select_locale() -> str:
+#: Parsed once: Babel's Locale.parse scans every known locale name on each call.
+_LOCALES = {"en": Locale.parse("en"), "zh_CN": Locale.parse("zh_CN")}
+
+
+def select_locale() -> Locale:
     """The language chosen with the switcher (a cookie), else zh_CN.
 
     Babel reads "zh_CN" as zh_Hans_CN (it adds the script), so the catalogue lives in
     translations/zh_Hans_CN, where gettext looks for it."""
     chosen = request.cookies.get("lang") if has_request_context() else None
-    return "en" if chosen == "en" else "zh_CN"
+    return _LOCALES["en" if chosen == "en" else "zh_CN"]

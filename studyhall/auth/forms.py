@@ -1,19 +1,20 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from studyhall.forms import Form
 
 MIN_PASSWORD_LENGTH = 8
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     account = StringField(_l("Account"), validators=[DataRequired(), Length(max=64)],
                           filters=[lambda v: v.strip() if v else v])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(
         _l("New password"),

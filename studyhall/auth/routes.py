@@ -1,7 +1,7 @@
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from studyhall.auth import bp, throttle
 from studyhall.auth.forms import ChangePasswordForm, LoginForm
@@ -14,6 +14,10 @@ login_manager.login_message = None
 login_manager.session_protection = "basic"
 
 
+#: Built once: every request of a signed-in user runs it.
+_PERSON_BY_ID = select(Person).where(Person.id == bindparam("person_id"))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> Person | None:
     """Sessions carry "<id>:<session_version>": a changed password or a deactivated
@@ -21,7 +25,7 @@ def load_user(user_id: str) -> Person | None:
     person_id, _sep, version = user_id.partition(":")
     if not person_id.isdigit() or not version.isdigit():
         return None
-    person = db.session.get(Person, int(person_id))
+    person = db.session.execute(_PERSON_BY_ID, {"person_id": int(person_id)}).scalar()
     if person is None or not person.is_active or person.session_version != int(version):
         return None
     return person

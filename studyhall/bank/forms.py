@@ -7,7 +7,6 @@ import re
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -24,7 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 import question_bank as qb
 from studyhall.bank.importing import DUPLICATE_POLICIES
-from studyhall.forms import choices
+from studyhall.forms import Form, choices
 
 LETTERS = "ABCDEFGH"
 LIST_SPLIT = re.compile(r"[,，、;；\n]+")
@@ -42,7 +41,7 @@ def difficulty_choices():
     return [(d.value, label) for d, label in qb.DIFFICULTY_LABELS.items()]
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(Form):
     type = SelectField(_l("Question type"), choices=[])
     category_id = SelectField(_l("Category"), coerce=int, choices=[])
     stem = TextAreaField(_l("Question text"), validators=[DataRequired(), Length(max=5000)],
@@ -134,7 +133,7 @@ class QuestionForm(FlaskForm):
         self.case_sensitive.data = question.case_sensitive
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     parent_id = SelectField(_l("Parent category"), coerce=int, choices=[])
 
@@ -150,7 +149,7 @@ def format_choices(with_auto: bool):
     return auto + [(key, names.get(key, key)) for key in qb.FORMATS]
 
 
-class QuestionImportForm(FlaskForm):
+class QuestionImportForm(Form):
     file = FileField(_l("Question file"), validators=[FileRequired(_l("Choose a file."))],
                      description=_l("Excel, CSV, GIFT, Aiken or Moodle XML; at most 10 MB."))
     format = SelectField(_l("Format"), choices=[])
@@ -163,7 +162,7 @@ class QuestionImportForm(FlaskForm):
         self.category_id.choices = choices([(0, _l("(as in the file)")), *category_choices])
 
 
-class QuestionImportConfirmForm(FlaskForm):
+class QuestionImportConfirmForm(Form):
     token = StringField(validators=[DataRequired()])
     duplicates = RadioField(_l("Questions already in the bank"), default="skip", choices=choices([
         ("skip", _l("Skip them")), ("update", _l("Update them from the file"))]))

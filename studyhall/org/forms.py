@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import (
@@ -13,7 +12,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from studyhall.extensions import db
-from studyhall.forms import choices
+from studyhall.forms import Form, choices
 from studyhall.org.models import PHONE_PATTERN, Person, PoliticalStatus, Role, UnitKind
 
 
@@ -25,7 +24,7 @@ def status_choices():
     return [(s.value, s.label) for s in PoliticalStatus]
 
 
-class UnitForm(FlaskForm):
+class UnitForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)], filters=[_strip])
     kind = SelectField(_l("Kind"), choices=[])
     parent_id = SelectField(_l("Parent unit"), coerce=int, choices=[])
@@ -39,7 +38,7 @@ class UnitForm(FlaskForm):
         self.parent_id.choices = choices([*root, *parent_choices])
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     account = StringField(
         _l("Account"), filters=[_strip],
         validators=[DataRequired(), Length(max=64),
@@ -75,13 +74,13 @@ class PersonForm(FlaskForm):
             raise ValidationError(_l("Choose at least one unit for a secretary."))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare form for buttons that change something: it carries the CSRF token."""
 
     token = HiddenField()
 
 
-class RosterUploadForm(FlaskForm):
+class RosterUploadForm(Form):
     file = FileField(_l("Roster file"), validators=[FileRequired(_l("Choose a file."))],
                      description=_l(".xlsx or .csv (UTF-8 or GBK), at most 10 MB."))
     create_units = BooleanField(_l("Create missing units along full paths"))

@@ -8,15 +8,14 @@ import re
 from datetime import datetime
 from decimal import Decimal
 
+import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone, to_utc
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
     DecimalField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -36,7 +35,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from studyhall.bank.forms import difficulty_choices, type_choices
-from studyhall.forms import choices
+from studyhall.forms import Form, choices
 from studyhall.org.forms import status_choices
 from studyhall.quizzes.models import LABELS, Counting, Quiz, QuizMode, ReviewPolicy
 
@@ -58,7 +57,7 @@ def split_accounts(text: str | None) -> list[str]:
     return [a for a in ACCOUNT_SPLIT.split(text or "") if a]
 
 
-class QuizForm(FlaskForm):
+class QuizForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     instructions = TextAreaField(_l("Instructions"), validators=[Length(max=5000)],
                                  description=_l("Shown on the start page."))
@@ -170,7 +169,7 @@ class QuizForm(FlaskForm):
             raise ValidationError(_l("The excellent mark cannot be above the total."))
 
 
-class RuleForm(Form):
+class RuleForm(wtforms.Form):
     """One assembly rule; a row with no count is left out."""
 
     category_id = SelectField(_l("Category"), coerce=int, choices=[], validate_choice=False)
@@ -183,7 +182,7 @@ class RuleForm(Form):
                                                               max=Decimal(1000))])
 
 
-class RulesForm(FlaskForm):
+class RulesForm(Form):
     rules = FieldList(FormField(RuleForm), min_entries=1, max_entries=30)
 
     def __init__(self, *args, category_choices=(), **kwargs):
@@ -214,16 +213,16 @@ class RulesForm(FlaskForm):
                 for r in rows if r.count.data]
 
 
-class PickQuestionsForm(FlaskForm):
+class PickQuestionsForm(Form):
     question_ids = SelectMultipleField(coerce=int, choices=[], validate_choice=False,
                                        validators=[DataRequired(_l("Tick some questions."))])
 
 
-class RemoveQuestionForm(FlaskForm):
+class RemoveQuestionForm(Form):
     question_id = IntegerField(validators=[DataRequired()])
 
 
-class AudienceForm(FlaskForm):
+class AudienceForm(Form):
     unit_ids = SelectMultipleField(_l("Units"), coerce=int, choices=[],
                                    description=_l("Each unit with all its sub-units."))
     accounts = TextAreaField(_l("Named people"), validators=[Length(max=20000)],
@@ -261,14 +260,14 @@ class AudienceForm(FlaskForm):
                 "statuses": sorted(self.statuses.data)}
 
 
-class GrantForm(FlaskForm):
+class GrantForm(Form):
     attempts = IntegerField(_l("Extra attempts"), default=0,
                             validators=[Optional(), NumberRange(min=0, max=20)])
     minutes = IntegerField(_l("Extra minutes"), default=0,
                            validators=[Optional(), NumberRange(min=0, max=600)])
 
 
-class GradeForm(FlaskForm):
+class GradeForm(Form):
     score = StringField(_l("Score"), validators=[DataRequired(_l("Give a score."))])
     #: The score the grader saw ("" when ungraded): another grader's change is not
     #: overwritten.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import (
     abort,
     flash,
@@ -20,6 +21,7 @@ from studyhall.extensions import db
 from studyhall.org.forms import ConfirmForm
 from studyhall.org.models import utcnow
 from studyhall.quizzes import bp, queries, taking
+from studyhall.quizzes.models import Attempt, AttemptQuestion, Quiz, QuizMode
 from studyhall.quizzes.paper import as_shown, item_of
 from studyhall.quizzes.permissions import load_own_attempt_or_404, load_quiz_for_taker_or_404
 
@@ -130,24 +132,40 @@ def _refusal(exc: taking.TakingError):
     return jsonify(ok=False, error=exc.code, message=str(exc)), status
 
 
+#: The taker's attempt and its quiz's mode, locked (PostgreSQL) against a concurrent submit.
+_ATTEMPT_AND_MODE = (
+    sa.select(Attempt, Quiz.mode, Quiz.multiple_policy).join(Quiz, Quiz.id == Attempt.quiz_id)
+    .where(Attempt.id == sa.bindparam("attempt_id"),
+           Attempt.person_id == sa.bindparam("person_id"))
+    .with_for_update(of=Attempt))
+
+
 @bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
 @login_required
 def save_answer(attempt_id: int):
     """Save one answer: JSON {"position", "response", "flagged"}. The reply says when it
-    was saved; in practice mode it also grades it and explains."""
+    was saved; in practice mode it also grades it and explains. The hot path of an exam:
+    the attempt and its quiz's mode in one query, then one UPDATE."""
     data = _json_body()
-    attempt = load_own_attempt_or_404(current_user, attempt_id, lock=True)
     position = data.get("position")
     if not isinstance(position, int):
         abort(400)
+    found = db.session.execute(_ATTEMPT_AND_MODE, {"attempt_id": attempt_id,
+                                                   "person_id": current_user.id}).first()
+    if found is None:
+        abort(404)
+    attempt, mode, policy = found
+    practice = mode is QuizMode.PRACTICE
     try:
-        row = taking.save_answer(attempt, position, data.get("response"), data.get("flagged"),
-                                 _token(attempt.id))
+        saved_at = taking.save_answer(attempt, position, data.get("response"),
+                                      data.get("flagged"), _token(attempt.id),
+                                      practice=practice)
     except taking.TakingError as exc:
         return _refusal(exc)
-    reply = {"ok": True, "position": row.position, "saved_at": row.saved_at.isoformat() + "Z"}
-    if attempt.quiz.is_practice and row.response is not None:
-        reply["feedback"] = practice_feedback(row, attempt.quiz.multiple_policy)
+    reply = {"ok": True, "position": position, "saved_at": saved_at.isoformat() + "Z"}
+    if practice and data.get("response") not in (None, "", []):
+        reply["feedback"] = practice_feedback(
+            db.session.get(AttemptQuestion, (attempt.id, position)), policy)
     db.session.commit()
     return jsonify(reply)
 
