@@ -17,6 +17,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+$(VENV)/.installed-bench: $(VENV)/.installed-dev pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
 install: $(VENV)/.installed translations
 
 install-dev: $(VENV)/.installed-dev translations
@@ -38,7 +42,7 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 
-bench: install-dev
+bench: install-dev $(VENV)/.installed-bench
 	$(BIN)/python bench/run_all.py
 
 # Refresh the catalogue after changing user-facing strings, then translate the new

@@ -633,12 +633,15 @@ def measure(database: str, url: str, worker_class: str, options, tmp: Path) -> d
           f"{time.perf_counter() - began:.1f} s", flush=True)
     options.url = url
     log = tmp / f"gunicorn-{database}-{worker_class}.log"
-    with gunicorn(url, worker_class, options.workers, options.threads, log) as base:
-        figures = asyncio.run(load_session(base, accounts, exam_ids, options))
-    tracebacks = log.read_text(errors="replace").count("Traceback") if log.exists() else 0
-    if tracebacks:
-        print(f"    gunicorn log: {tracebacks} tracebacks; last lines:\n"
-              + "\n".join(log.read_text(errors="replace").splitlines()[-20:]), flush=True)
+    try:
+        with gunicorn(url, worker_class, options.workers, options.threads, log) as base:
+            figures = asyncio.run(load_session(base, accounts, exam_ids, options))
+    finally:
+        # Show the server's tracebacks even when the run's checks failed.
+        tracebacks = log.read_text(errors="replace").count("Traceback") if log.exists() else 0
+        if tracebacks:
+            print(f"    gunicorn log: {tracebacks} tracebacks; last lines:\n"
+                  + "\n".join(log.read_text(errors="replace").splitlines()[-40:]), flush=True)
     figures["tracebacks"] = tracebacks
     figures["seconds"] = time.perf_counter() - began
     return figures

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -58,6 +58,8 @@ def handle_unexpected(error: Exception):
     db.session.rollback()
     if isinstance(error, HTTPException):
         return handle_http_error(error)
+    # The person sees a calm page; the operator gets the traceback.
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
     title, message = _messages()[500]
     return _render(500, title, message)
 
