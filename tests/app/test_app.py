@@ -155,3 +155,25 @@ def test_a_locked_database_answers_503_with_retry_after(client, org, login, monk
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
     assert "The server is busy" in response.get_data(as_text=True)
+
+
+def test_an_unexpected_error_is_a_calm_500_and_is_logged(database_app, org, monkeypatch,
+                                                         caplog):
+    from studyhall.org import queries
+
+    app = _make_app(database_app.config["SQLALCHEMY_DATABASE_URI"], TESTING=False)
+    client = app.test_client()
+    client.set_cookie("lang", "en")
+    client.post("/login", data={"account": "admin", "password": "correct-horse-9"})
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(queries, "get_unit_tree", broken)
+    response = client.get("/manage/units")
+    assert response.status_code == 500
+    assert "Nothing you saved has been lost" in response.get_data(as_text=True)
+    assert "boom" not in response.get_data(as_text=True)
+    assert "Unhandled error on GET /manage/units" in caplog.text
+    with app.app_context():
+        db.engine.dispose()
