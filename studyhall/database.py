@@ -39,9 +39,23 @@ def configure_engine(app: Flask) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        writes = (not has_request_context() or request.method not in READ_ONLY_METHODS
-                  or g.get("writes"))
+        writes = (not has_request_context() or g.get("writes")
+                  or (request.method not in READ_ONLY_METHODS and not g.get("reads_first")))
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+    @app.before_request
+    def _mark_reads_first():
+        # Registered before every other hook, so it runs before the user is loaded.
+        if getattr(app.view_functions.get(request.endpoint), "reads_first", False):
+            g.reads_first = True
+
+
+def reads_first(view):
+    """Mark a write view that does its reading first: its first transaction begins
+    deferred, and it calls start_writing() before it writes. On SQLite the write lock is
+    then held only for the writes (the exam start draws its paper outside it)."""
+    view.reads_first = True
+    return view
 
 
 def start_writing() -> None:

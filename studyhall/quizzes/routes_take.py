@@ -16,7 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from studyhall.database import start_writing
+from studyhall.database import reads_first, start_writing
 from studyhall.extensions import db
 from studyhall.org.forms import ConfirmForm
 from studyhall.org.models import utcnow
@@ -65,16 +65,21 @@ def show_quiz(quiz_id: int):
 
 
 @bp.route("/quizzes/<int:quiz_id>/start", methods=["POST"])
+@reads_first
 @login_required
 def start_quiz(quiz_id: int):
+    """Start (or resume) an attempt. When a whole county starts at 15:00, the paper is
+    drawn before the write lock is taken, so the starts queue only for their inserts."""
     quiz, recipient = load_quiz_for_taker_or_404(current_user, quiz_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        attempt = taking.start_attempt(quiz, recipient)
+        draw = taking.draw_attempt(quiz, recipient)
+        start_writing()
+        attempt = taking.store_attempt(draw)
     except taking.TakingError as exc:
         flash(str(exc), "error")
-        return redirect(url_for("quizzes.show_quiz", quiz_id=quiz.id))
+        return redirect(url_for("quizzes.show_quiz", quiz_id=quiz_id))
     db.session.commit()
     if _token(attempt.id) is None:
         _keep_token(attempt.id, attempt.session_token)

@@ -5,6 +5,7 @@ attempt is finished with its saved answers, and submitting twice grades once."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -57,50 +58,89 @@ def _my_attempts(quiz_id: int, person_id: int):
         .where(Attempt.quiz_id == quiz_id, Attempt.person_id == person_id)).one()
 
 
-def start_attempt(quiz: Quiz, recipient: QuizRecipient, now: datetime | None = None) -> Attempt:
-    """Resume the open attempt or start a new one: the paper is drawn and stored with
-    the attempt in one transaction, and the clock starts now, when it is served.
+@dataclass
+class Draw:
+    """A paper drawn for one person and not yet stored. Drawing only reads, so on SQLite
+    it needs no write lock; ``store_attempt`` checks again under the lock."""
 
-    A second start racing this one hits the one-open-attempt index and gets the
-    attempt this one created."""
+    quiz_id: int
+    person_id: int
+    open_id: int | None = None
+    allowed: int | None = None  # attempts allowed in all; None for practice
+    number: int = 1
+    seed: str = ""
+    started_at: datetime | None = None
+    deadline_at: datetime | None = None
+    max_score: Decimal = Decimal(0)
+    rows: list[dict] = field(default_factory=list)
+
+
+def draw_attempt(quiz: Quiz, recipient: QuizRecipient, now: datetime | None = None) -> Draw:
+    """Check that the person may start, and draw their paper; the clock starts now."""
     now = now or utcnow()
-    used, last_number, open_id = _my_attempts(quiz.id, recipient.person_id)
-    if open_id is not None:
-        return db.session.get(Attempt, open_id)
+    draw = Draw(quiz.id, recipient.person_id)
+    used, last_number, draw.open_id = _my_attempts(quiz.id, recipient.person_id)
+    if draw.open_id is not None:
+        return draw
     if not quiz.is_open(now):
         raise TakingError(_l("This quiz is not open now."), "closed")
-    if not quiz.is_practice and quiz.attempts_allowed + recipient.extra_attempts - used <= 0:
-        raise TakingError(_l("You have used all your attempts."), "no_attempts")
-    number = (last_number or 0) + 1
-    seed = f"{quiz.id}-{recipient.person_id}-{number}"
+    if not quiz.is_practice:
+        draw.allowed = quiz.attempts_allowed + recipient.extra_attempts
+        if used >= draw.allowed:
+            raise TakingError(_l("You have used all your attempts."), "no_attempts")
+    draw.number = (last_number or 0) + 1
+    draw.seed = f"{quiz.id}-{recipient.person_id}-{draw.number}"
     snapshot = list(db.session.scalars(
         sa.select(QuizQuestion).where(QuizQuestion.quiz_id == quiz.id)))
-    paper = papers.assemble(quiz, papers.pool_items(snapshot), seed)
-    deadline = quiz.closes_at
+    paper = papers.assemble(quiz, papers.pool_items(snapshot), draw.seed)
+    draw.started_at, draw.deadline_at = now, quiz.closes_at
     if quiz.time_limit_minutes:
         limit = timedelta(minutes=quiz.time_limit_minutes + recipient.extra_minutes)
-        deadline = min(now + limit, deadline)
-    attempt = Attempt(quiz_id=quiz.id, person_id=recipient.person_id, number=number,
-                      started_at=now, deadline_at=deadline, seed=seed,
-                      max_score=paper.total_points, session_token=secrets.token_urlsafe(32))
+        draw.deadline_at = min(now + limit, quiz.closes_at)
+    draw.max_score = paper.total_points
+    # The configs go as the snapshot has them.
     config_of = {row.question_id: row for row in snapshot}
+    draw.rows = [{"position": i, "question_id": item.id, "type": config_of[item.id].type,
+                  "config": config_of[item.id].config, "option_order": list(item.option_order),
+                  "points": item.points} for i, item in enumerate(paper.items, start=1)]
+    return draw
+
+
+def store_attempt(draw: Draw) -> Attempt:
+    """Store a drawn paper as the person's attempt, unless an attempt was opened since
+    the draw (then that one is returned). A second start racing this one hits the
+    one-open-attempt index and gets the attempt this one created."""
+    if draw.open_id is not None:
+        return db.session.get(Attempt, draw.open_id)
+    used, last_number, open_id = _my_attempts(draw.quiz_id, draw.person_id)
+    if open_id is not None:
+        return db.session.get(Attempt, open_id)
+    if draw.allowed is not None and used >= draw.allowed:
+        raise TakingError(_l("You have used all your attempts."), "no_attempts")
+    attempt = Attempt(quiz_id=draw.quiz_id, person_id=draw.person_id,
+                      number=(last_number or 0) + 1, started_at=draw.started_at,
+                      deadline_at=draw.deadline_at, seed=draw.seed, max_score=draw.max_score,
+                      session_token=secrets.token_urlsafe(32))
     try:
         with db.session.begin_nested():
             db.session.add(attempt)
             db.session.flush()
-            # The paper's rows in one statement; the configs go as the snapshot has them.
-            db.session.execute(sa.insert(AttemptQuestion), [
-                {"attempt_id": attempt.id, "position": i, "question_id": item.id,
-                 "type": config_of[item.id].type, "config": config_of[item.id].config,
-                 "option_order": list(item.option_order), "points": item.points}
-                for i, item in enumerate(paper.items, start=1)])
+            # The paper's rows in one statement.
+            db.session.execute(sa.insert(AttemptQuestion),
+                               [{"attempt_id": attempt.id, **row} for row in draw.rows])
     except IntegrityError:
         # The one-open-attempt index (or the attempt number) says another start won.
-        winner = open_attempt_of(quiz.id, recipient.person_id)
+        winner = open_attempt_of(draw.quiz_id, draw.person_id)
         if winner is None:
             raise
         return winner
     return attempt
+
+
+def start_attempt(quiz: Quiz, recipient: QuizRecipient, now: datetime | None = None) -> Attempt:
+    """Resume the open attempt or start a new one: the paper is drawn and stored with
+    the attempt, and the clock starts now, when it is served."""
+    return store_attempt(draw_attempt(quiz, recipient, now))
 
 
 def clean_response(kind: str, option_count: int, response):

@@ -483,3 +483,31 @@ def test_a_submit_after_the_deadline_counts_as_expired(client, org, login, make_
     client.post(f"/attempts/{attempt_id}/submit")
     db.session.expire_all()
     assert attempt.end_reason == "expired" and attempt.submitted_at == attempt.deadline_at
+
+
+def test_on_sqlite_a_start_draws_its_paper_before_taking_the_write_lock(client, org, login,
+                                                                      make_quiz):
+    """The county-wide 15:00 start: reads begin deferred, the inserts IMMEDIATE."""
+    from sqlalchemy import event
+
+    quiz_id = make_quiz().id
+    login(org.teacher)
+    db.session.rollback()  # no transaction of the test's own left open
+    if db.engine.dialect.name != "sqlite":
+        # PostgreSQL locks only the rows it writes; the start simply works.
+        assert client.post(f"/quizzes/{quiz_id}/start").status_code == 302
+        return
+    statements = []
+
+    def listener(conn, cursor, statement, *args):
+        statements.append(statement if statement.startswith("BEGIN") else statement.split()[0])
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        client.post(f"/quizzes/{quiz_id}/start")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    begins = [s for s in statements if s.startswith("BEGIN")]
+    assert begins[:2] == ["BEGIN", "BEGIN IMMEDIATE"]
+    first_write = next(i for i, s in enumerate(statements) if s in ("INSERT", "UPDATE"))
+    assert statements.index("BEGIN IMMEDIATE") < first_write
