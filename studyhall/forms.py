@@ -8,7 +8,7 @@ from functools import lru_cache
 from babel import support
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice
+from wtforms import HiddenField, SelectChoice
 from wtforms.i18n import messages_path
 
 
@@ -25,6 +25,13 @@ class Form(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             return _wtforms_translations(str(get_locale()))
+
+
+class ConfirmForm(Form):
+    """A bare form for buttons that change something: it carries the CSRF token (and,
+    for import confirmations, the pending upload's token)."""
+
+    token = HiddenField()
 
 
 def choices(pairs: Iterable[tuple]) -> list[SelectChoice]:

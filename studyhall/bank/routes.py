@@ -18,7 +18,7 @@ from studyhall.bank.forms import (
 )
 from studyhall.bank.permissions import load_category_or_404, load_question_or_404
 from studyhall.extensions import db
-from studyhall.org.forms import ConfirmForm
+from studyhall.forms import ConfirmForm
 
 
 def filters_from_request() -> queries.QuestionFilters:

@@ -3,7 +3,6 @@ from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -72,12 +71,6 @@ class PersonForm(Form):
     def validate_managed_unit_ids(self, field):
         if self.role.data == Role.SECRETARY.value and not field.data:
             raise ValidationError(_l("Choose at least one unit for a secretary."))
-
-
-class ConfirmForm(Form):
-    """A bare form for buttons that change something: it carries the CSRF token."""
-
-    token = HiddenField()
 
 
 class RosterUploadForm(Form):

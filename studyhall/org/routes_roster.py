@@ -7,8 +7,9 @@ from flask_login import current_user
 from studyhall.auth.decorators import staff_required
 from studyhall.exports.roster import build_roster_template_xlsx
 from studyhall.extensions import db
+from studyhall.forms import ConfirmForm
 from studyhall.org import bp, permissions, roster
-from studyhall.org.forms import ConfirmForm, RosterUploadForm
+from studyhall.org.forms import RosterUploadForm
 from studyhall.uploads import keep_upload, load_upload
 
 

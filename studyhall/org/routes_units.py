@@ -7,8 +7,9 @@ from flask_login import current_user
 from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import load_unit_or_404
 from studyhall.extensions import db
+from studyhall.forms import ConfirmForm
 from studyhall.org import bp, operations, permissions, queries
-from studyhall.org.forms import ConfirmForm, UnitForm
+from studyhall.org.forms import UnitForm
 from studyhall.org.models import UnitKind
 
 

@@ -17,7 +17,7 @@ from studyhall.bank.forms import difficulty_choices, type_choices
 from studyhall.bank.models import Question
 from studyhall.bank.routes import filters_from_request
 from studyhall.extensions import db
-from studyhall.org.forms import ConfirmForm
+from studyhall.forms import ConfirmForm
 from studyhall.org.models import Person, PoliticalStatus
 from studyhall.org.queries import get_units_for_picker
 from studyhall.quizzes import bp, operations, permissions, queries

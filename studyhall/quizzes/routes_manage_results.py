@@ -13,7 +13,8 @@ from wtforms.validators import ValidationError
 from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import load_unit_or_404
 from studyhall.extensions import db
-from studyhall.org.forms import ConfirmForm, status_choices
+from studyhall.forms import ConfirmForm
+from studyhall.org.forms import status_choices
 from studyhall.org.models import PoliticalStatus
 from studyhall.org.queries import get_units_for_picker
 from studyhall.quizzes import bp, grading, operations, permissions, queries

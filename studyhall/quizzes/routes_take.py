@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 
 from studyhall.database import reads_first, start_writing
 from studyhall.extensions import db
-from studyhall.org.forms import ConfirmForm
+from studyhall.forms import ConfirmForm
 from studyhall.org.models import utcnow
 from studyhall.quizzes import bp, queries, taking
 from studyhall.quizzes.models import Attempt, AttemptQuestion, Quiz, QuizMode
