@@ -114,8 +114,9 @@ def setup_database(url: str, takers: int, exams: int) -> tuple[list[str], list[i
     """Migrate, then add the takers, the sample bank and ``exams`` published exams.
     Returns the takers' accounts and the exams' ids."""
     from studyhall.demo import seed_sample_bank
+    from studyhall.model_helpers import utcnow
     from studyhall.org import operations as org_ops
-    from studyhall.org.models import Person, PoliticalStatus, Role, UnitKind, utcnow
+    from studyhall.org.models import Person, PoliticalStatus, Role, UnitKind
     from studyhall.quizzes import operations as quiz_ops
     from studyhall.quizzes.models import Quiz
 

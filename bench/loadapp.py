@@ -48,7 +48,7 @@ def load_config(url: str) -> type:
 def create(url: str | None = None) -> Flask:
     from studyhall import create_app
     from studyhall.extensions import csrf, db
-    from studyhall.org.models import utcnow
+    from studyhall.model_helpers import utcnow
 
     app = create_app(load_config(url or os.environ[URL_VARIABLE]))
 

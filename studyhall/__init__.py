@@ -59,7 +59,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     login_manager.init_app(app)
-    database.configure_engine(app)
+    database.configure(app)
 
     # Import every model so that Alembic's autogenerate sees the whole schema.
     from studyhall import audit, uploads  # noqa: F401

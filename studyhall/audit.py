@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from studyhall.extensions import db
-from studyhall.org.models import utcnow
+from studyhall.model_helpers import utcnow
 
 
 class AuditEntry(db.Model):

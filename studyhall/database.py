@@ -1,4 +1,11 @@
-"""Per-connection settings for SQLite, and its write transactions.
+"""The request's one transaction, per-connection settings for SQLite, and its write
+transactions.
+
+Each request is one transaction, committed in one place (as indico's request handler
+does): after the view returned, ``_end_transaction`` commits if the response is a success
+or a redirect and rolls back if it is an error. Views and operations change and flush;
+they never commit. A view whose error response must still keep a write (an expired
+attempt finished on the way to a refusal) calls :func:`keep_changes`.
 
 SQLite (PERFORMANCE.md traps 2 and 3): WAL, a busy timeout and foreign keys are set once
 per pooled connection; a transaction that will write starts with BEGIN IMMEDIATE, so two
@@ -8,7 +15,7 @@ it upgrades a read lock. Reads (GET requests) begin deferred and never block wri
 
 from __future__ import annotations
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 from sqlalchemy import event
 
 from studyhall.extensions import db
@@ -16,7 +23,25 @@ from studyhall.extensions import db
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def configure_engine(app: Flask) -> None:
+def configure(app: Flask) -> None:
+    app.after_request(_end_transaction)
+    _configure_engine(app)
+
+
+def _end_transaction(response: Response) -> Response:
+    if response.status_code < 400 or g.get("keep_changes"):
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def keep_changes() -> None:
+    """Commit this request's changes even though it answers with an error."""
+    g.keep_changes = True
+
+
+def _configure_engine(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":

@@ -84,7 +84,7 @@ def make_quiz(app, org):
 
     import question_bank as qb
     from studyhall.bank import operations as bank_ops
-    from studyhall.org.models import utcnow
+    from studyhall.model_helpers import utcnow
     from studyhall.quizzes import operations as quiz_ops
     from studyhall.quizzes.models import Quiz
 

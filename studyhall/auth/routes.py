@@ -6,7 +6,8 @@ from sqlalchemy import bindparam, select
 from studyhall.auth import bp, throttle
 from studyhall.auth.forms import ChangePasswordForm, LoginForm
 from studyhall.extensions import db, login_manager
-from studyhall.org.models import Person, utcnow
+from studyhall.model_helpers import utcnow
+from studyhall.org.models import Person
 from studyhall.urls import safe_next
 
 login_manager.login_view = "auth.login"
@@ -86,7 +87,6 @@ def login():
             return render_template("auth/login.html", form=form), 200
         throttle.clear_account(account)
         person.last_login_at = utcnow()
-        db.session.commit()
         login_user(person, remember=form.remember.data)
         if person.must_change_password:
             flash(_("Please choose your own password before you continue."), "info")
@@ -109,7 +109,6 @@ def change_password():
     form = ChangePasswordForm(current_user)
     if form.validate_on_submit():
         current_user.set_password(form.new_password.data)
-        db.session.commit()
         # The session version changed: sign in again on this device at once.
         login_user(current_user._get_current_object())
         flash(_("Your password has been changed."), "success")

@@ -13,6 +13,7 @@ from flask import abort
 from sqlalchemy.orm import contains_eager
 
 from studyhall.extensions import db
+from studyhall.model_helpers import in_subtree, path_in_subtree
 from studyhall.org.models import Person, Role, Unit
 
 
@@ -24,25 +25,13 @@ def scope_paths(viewer: Person) -> list[str] | None:
         return []
     paths = sorted(unit.path for unit in viewer.managed_units)
     # Drop subtrees already covered by an ancestor in the list.
-    return [p for i, p in enumerate(paths) if not any(p.startswith(q) for q in paths[:i])]
-
-
-def subtree_clause(path_column, prefixes: list[str]):
-    """SQL: ``path_column`` lies in one of the subtrees given by ``prefixes``.
-
-    Written as a range rather than LIKE so that both SQLite and PostgreSQL use the index
-    on the path: every path in the subtree of "/1/4/" sorts from "/1/4/" up to, not
-    including, "/1/40" ("0" follows "/" in byte order; the column is compared bytewise).
-    """
-    if not prefixes:
-        return sa.false()
-    return sa.or_(*(sa.and_(path_column >= p, path_column < p[:-1] + "0") for p in prefixes))
+    return [p for i, p in enumerate(paths) if not path_in_subtree(p, paths[:i])]
 
 
 def in_scope(viewer: Person):
     """A WHERE clause on ``Unit`` for the units ``viewer`` may see and manage."""
     prefixes = scope_paths(viewer)
-    return sa.true() if prefixes is None else subtree_clause(Unit.path, prefixes)
+    return sa.true() if prefixes is None else in_subtree(Unit.path, prefixes)
 
 
 def query_units_in_scope(viewer: Person) -> sa.Select:
@@ -57,7 +46,7 @@ def query_people_in_scope(viewer: Person) -> sa.Select:
 
 def unit_in_scope(viewer: Person, unit: Unit) -> bool:
     prefixes = scope_paths(viewer)
-    return prefixes is None or any(unit.path.startswith(p) for p in prefixes)
+    return prefixes is None or path_in_subtree(unit.path, prefixes)
 
 
 def load_unit_or_404(viewer: Person, unit_id: int) -> Unit:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from question_bank import QUESTION_TYPES, Difficulty
 from studyhall.extensions import db
-from studyhall.org.models import PATH_TYPE, utcnow
+from studyhall.model_helpers import PATH_TYPE, utcnow
 
 
 class QuestionCategory(db.Model):

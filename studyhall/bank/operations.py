@@ -79,6 +79,7 @@ def save_question(row: Question | None, question: qb.Question, category: Questio
         db.session.add(row)
     mapping.fill_row(row, question)
     row.category = category
+    db.session.flush()
     return row
 
 

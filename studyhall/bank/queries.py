@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from studyhall.auth.scope import subtree_clause
 from studyhall.bank.models import Question, QuestionCategory
 from studyhall.extensions import db
+from studyhall.model_helpers import in_subtree
 
 
 @dataclass
@@ -75,7 +75,7 @@ def query_questions(filters: QuestionFilters) -> sa.Select:
     if filters.type:
         query = query.where(Question.type == filters.type)
     if filters.category is not None:
-        query = query.where(subtree_clause(QuestionCategory.path, [filters.category.path]))
+        query = query.where(in_subtree(QuestionCategory.path, [filters.category.path]))
     if filters.difficulty:
         query = query.where(Question.difficulty == filters.difficulty)
     if filters.tag:

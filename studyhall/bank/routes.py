@@ -60,7 +60,6 @@ def _save(form: QuestionForm, row=None):
         form.form_errors.extend(problems)
         return None
     row = operations.save_question(row, question, category, current_user)
-    db.session.commit()
     return row
 
 
@@ -101,7 +100,6 @@ def delete_question(question_id: int):
     row = load_question_or_404(question_id)
     if ConfirmForm().validate_on_submit():
         operations.delete_question(row)
-        db.session.commit()
         flash(_("Question deleted."), "success")
     return redirect(url_for("bank.list_questions", category=row.category_id))
 
@@ -115,9 +113,9 @@ def list_categories():
         try:
             operations.create_category(parent, form.name.data)
         except operations.BankError as exc:
+            db.session.rollback()
             form.name.errors.append(str(exc))
         else:
-            db.session.commit()
             flash(_("Category created."), "success")
             return redirect(url_for("bank.list_categories"))
     return render_template("bank/manage/category_list.html", form=form,
@@ -134,9 +132,9 @@ def edit_category(category_id: int):
         try:
             operations.rename_category(category, form.name.data)
         except operations.BankError as exc:
+            db.session.rollback()
             form.name.errors.append(str(exc))
         else:
-            db.session.commit()
             flash(_("Category saved."), "success")
             return redirect(url_for("bank.list_categories"))
     return render_template("bank/manage/category_edit.html", form=form, category=category,
@@ -151,8 +149,8 @@ def delete_category(category_id: int):
         try:
             operations.delete_category(category)
         except operations.BankError as exc:
+            db.session.rollback()
             flash(str(exc), "error")
         else:
-            db.session.commit()
             flash(_("Category deleted."), "success")
     return redirect(url_for("bank.list_categories"))

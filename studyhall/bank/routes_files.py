@@ -44,7 +44,6 @@ def import_questions():
         if plan.can_apply(valid_only=True):
             upload = keep_upload(current_user, "questions", filename, data,
                                  format=form.format.data, root=list(root))
-            db.session.commit()
             confirm = QuestionImportConfirmForm(token=upload.token)
         return render_template("bank/manage/import_preview.html", plan=plan, filename=filename,
                                confirm=confirm)
@@ -71,7 +70,6 @@ def confirm_import():
     done = apply_question_import(plan, actor=current_user, valid_only=form.valid_only.data,
                                  duplicates=form.duplicates.data)
     db.session.delete(upload)
-    db.session.commit()
     flash(_("%(created)d questions added, %(updated)d updated, %(skipped)d skipped.",
             created=done["created"], updated=done["updated"], skipped=done["skipped"]),
           "success")

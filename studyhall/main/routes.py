@@ -7,8 +7,9 @@ from flask_login import current_user, login_required
 from studyhall.auth.scope import scope_roots
 from studyhall.extensions import db
 from studyhall.main import bp
+from studyhall.model_helpers import utcnow
 from studyhall.org import queries
-from studyhall.org.models import Role, utcnow
+from studyhall.org.models import Role
 from studyhall.quizzes.queries import get_my_quizzes
 from studyhall.urls import safe_next
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -12,28 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from studyhall.extensions import db
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def enum_column(enum_cls: type[enum.Enum], length: int) -> sa.Enum:
-    """Store an enum by its value as a short string with a CHECK, the same on every database."""
-    return sa.Enum(
-        enum_cls,
-        native_enum=False,
-        create_constraint=True,
-        length=length,
-        values_callable=lambda members: [m.value for m in members],
-        name=enum_cls.__name__.lower(),
-        validate_strings=True,
-    )
-
-
-#: A materialised path ("/1/4/9/"), compared bytewise on PostgreSQL too so that the
-#: subtree range of auth/scope.py uses its index.
-PATH_TYPE = sa.String(255).with_variant(sa.String(255, collation="C"), "postgresql")
+from studyhall.model_helpers import PATH_TYPE, enum_column, utcnow
 
 #: A mainland mobile number, or a landline with its area code (0571-88888888, ext. allowed).
 PHONE_PATTERN = r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$"

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from studyhall import audit
 from studyhall.auth.scope import scope_paths
 from studyhall.extensions import db
+from studyhall.model_helpers import in_subtree, path_in_subtree
 from studyhall.org.models import (
     Person,
     PoliticalStatus,
@@ -86,7 +87,7 @@ def update_unit(unit: Unit, *, name: str, kind: UnitKind, sort_order: int) -> No
 def move_unit(unit: Unit, new_parent: Unit | None) -> None:
     """Put ``unit`` and its subtree under ``new_parent``, rewriting the subtree's paths in
     one UPDATE."""
-    if new_parent is not None and new_parent.path.startswith(unit.path):
+    if new_parent is not None and path_in_subtree(new_parent.path, unit.path):
         raise OrgError(_l("A unit cannot be moved under itself or one of its own sub-units."))
     old_prefix = unit.path
     new_prefix = f"{new_parent.path if new_parent else '/'}{unit.id}/"
@@ -96,7 +97,7 @@ def move_unit(unit: Unit, new_parent: Unit | None) -> None:
     db.session.flush()
     db.session.execute(
         sa.update(Unit)
-        .where(Unit.path >= old_prefix, Unit.path < old_prefix[:-1] + "0")
+        .where(in_subtree(Unit.path, old_prefix))
         .values(path=new_prefix + sa.func.substr(Unit.path, len(old_prefix) + 1))
         .execution_options(synchronize_session="fetch")
     )
@@ -105,7 +106,7 @@ def move_unit(unit: Unit, new_parent: Unit | None) -> None:
 def count_active_people(unit: Unit) -> int:
     return db.session.scalar(
         sa.select(sa.func.count(Person.id)).join(Person.unit).where(
-            Unit.path >= unit.path, Unit.path < unit.path[:-1] + "0", Person.is_active
+            in_subtree(Unit.path, unit.path), Person.is_active
         )
     ) or 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort
 
 from studyhall.auth.scope import load_person_or_404, scope_paths, unit_in_scope
+from studyhall.model_helpers import path_in_subtree
 from studyhall.org.models import Person, Role, Unit
 
 
@@ -40,7 +41,7 @@ def can_manage_person(viewer: Person, person: Person) -> bool:
         return True
     if theirs is None:
         return False
-    return all(any(path.startswith(own) for own in mine) for path in theirs)
+    return all(path_in_subtree(path, mine) for path in theirs)
 
 
 def load_manageable_person_or_404(viewer: Person, person_id: int) -> Person:

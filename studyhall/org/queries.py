@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import aliased
 
-from studyhall.auth.scope import in_scope, query_people_in_scope, subtree_clause
+from studyhall.auth.scope import in_scope, query_people_in_scope
 from studyhall.extensions import db
+from studyhall.model_helpers import in_subtree
 from studyhall.org.models import Person, PoliticalGroup, PoliticalStatus, Unit
 
 
@@ -90,7 +91,7 @@ def get_composition(unit: Unit) -> Composition:
     rows = db.session.execute(
         sa.select(Person.political_status, sa.func.count(Person.id))
         .join(Person.unit)
-        .where(subtree_clause(Unit.path, [unit.path]), Person.is_active)
+        .where(in_subtree(Unit.path, [unit.path]), Person.is_active)
         .group_by(Person.political_status)
     ).all()
     return Composition(Counter(dict(rows)))
@@ -102,10 +103,7 @@ def get_composition_by_child(unit: Unit) -> list[tuple[Unit, Composition]]:
     rows = db.session.execute(
         sa.select(child.id, Person.political_status, sa.func.count(Person.id))
         .select_from(child)
-        .join(Unit, sa.and_(
-            Unit.path >= child.path,
-            Unit.path < sa.func.substr(child.path, 1, sa.func.length(child.path) - 1).concat("0"),
-        ))
+        .join(Unit, in_subtree(Unit.path, child.path))
         .join(Person, Person.unit_id == Unit.id)
         .where(child.parent_id == unit.id, Person.is_active)
         .group_by(child.id, Person.political_status)
@@ -129,7 +127,7 @@ def query_people(viewer: Person, *, search: str = "", unit: Unit | None = None,
             Person.name.contains(text, autoescape=True),
             sa.func.lower(Person.account).contains(text.lower(), autoescape=True)))
     if unit is not None:
-        query = query.where(subtree_clause(Unit.path, [unit.path]))
+        query = query.where(in_subtree(Unit.path, [unit.path]))
     if status is not None:
         query = query.where(Person.political_status == status)
     if active is not None:

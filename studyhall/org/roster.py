@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 
 from studyhall.auth.scope import scope_paths
 from studyhall.extensions import db
+from studyhall.model_helpers import path_in_subtree
 from studyhall.org import operations
 from studyhall.org.models import PHONE_PATTERN, Person, PoliticalStatus, Unit, UnitKind
 from studyhall.org.permissions import can_manage_person
@@ -113,7 +114,7 @@ class UnitResolver:
         path = self.path_of.get(names)
         if path is None:
             return False
-        return self.prefixes is None or any(path.startswith(p) for p in self.prefixes)
+        return self.prefixes is None or path_in_subtree(path, self.prefixes)
 
     def _matches(self, segments: tuple[str, ...]) -> list[tuple[str, ...]]:
         n = len(segments)
@@ -287,7 +288,7 @@ def _match_existing(viewer: Person, plan: RosterPlan, resolver: UnitResolver) ->
         if person is None or fate.issues:
             continue
         path = resolver.path_of.get(names_of.get(person.unit_id, ()), "")
-        in_scope = prefixes is None or any(path.startswith(p) for p in prefixes)
+        in_scope = prefixes is None or path_in_subtree(path, prefixes)
         if not in_scope or not can_manage_person(viewer, person):
             fate.issues.append(RowIssue(fate.row, column_label("account"), fate.account,
                                         _("This account belongs to someone outside your scope; "

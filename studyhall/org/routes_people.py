@@ -74,7 +74,6 @@ def create_person():
             political_status=PoliticalStatus(form.political_status.data))
         db.session.flush()
         if _apply_role(form, person):
-            db.session.commit()
             return render_template("org/manage/password_shown.html", person=person,
                                    password=password, created=True)
     return render_template("org/manage/person_edit.html", form=form, person=None)
@@ -96,7 +95,6 @@ def edit_person(person_id: int):
         person.political_status = PoliticalStatus(form.political_status.data)
         operations.move_person(current_user, person, unit)
         if _apply_role(form, person):
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("org.list_people", unit=person.unit_id))
     return render_template("org/manage/person_edit.html", form=form, person=person,
@@ -112,9 +110,9 @@ def change_person_state(person_id: int, action: str):
     try:
         operations.set_person_active(current_user, person, action == "activate")
     except operations.OrgError as exc:
+        db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("org.edit_person", person_id=person.id))
-    db.session.commit()
     flash(_("%(name)s reactivated.", name=person.name) if action == "activate"
           else _("%(name)s deactivated.", name=person.name), "success")
     return redirect(url_for("org.edit_person", person_id=person.id))
@@ -131,6 +129,5 @@ def reset_password(person_id: int):
         flash(_("Change your own password from your account page."), "error")
         return redirect(url_for("org.edit_person", person_id=person.id))
     password = operations.reset_password(current_user, person)
-    db.session.commit()
     return render_template("org/manage/password_shown.html", person=person, password=password,
                            created=False)

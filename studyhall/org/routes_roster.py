@@ -28,7 +28,6 @@ def import_roster():
         confirm = None
         if plan.ok:
             upload = keep_upload(current_user, "roster", filename, data, create_units=create_units)
-            db.session.commit()
             confirm = ConfirmForm(token=upload.token)
         return render_template("org/manage/roster_preview.html", plan=plan, filename=filename,
                                confirm=confirm)
@@ -52,7 +51,6 @@ def confirm_roster():
                                filename=upload.filename, confirm=None)
     passwords = roster.apply_plan(current_user, plan)
     db.session.delete(upload)
-    db.session.commit()
     return render_template("org/manage/roster_done.html", plan=plan, passwords=passwords)
 
 

@@ -8,6 +8,7 @@ from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import load_unit_or_404
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
+from studyhall.model_helpers import path_in_subtree
 from studyhall.org import bp, operations, permissions, queries
 from studyhall.org.forms import UnitForm
 from studyhall.org.models import UnitKind
@@ -37,7 +38,7 @@ def _parent_choices(exclude_path: str | None = None):
     return [(uid, label) for uid, label, path in
             ((n.unit.id, "\u3000" * n.depth + n.unit.name, n.unit.path)
              for n in queries.get_unit_tree(current_user, include_inactive=False))
-            if exclude_path is None or not path.startswith(exclude_path)]
+            if exclude_path is None or not path_in_subtree(path, exclude_path)]
 
 
 @bp.route("/manage/units/new", methods=["GET", "POST"])
@@ -53,7 +54,6 @@ def create_unit():
         else:
             unit = operations.create_unit(parent, form.name.data, UnitKind(form.kind.data),
                                           form.sort_order.data or 0)
-            db.session.commit()
             flash(_("Unit “%(name)s” created.", name=unit.name), "success")
             return redirect(url_for("org.show_unit", unit_id=unit.id))
     return render_template("org/manage/unit_edit.html", form=form, unit=None)
@@ -94,7 +94,6 @@ def edit_unit(unit_id: int):
                 db.session.rollback()
                 flash(str(exc), "error")
             else:
-                db.session.commit()
                 flash(_("Unit saved."), "success")
                 return redirect(url_for("org.show_unit", unit_id=unit.id))
     return render_template("org/manage/unit_edit.html", form=form, unit=unit)
@@ -122,7 +121,6 @@ def change_unit_state(unit_id: int, action: str):
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("org.show_unit", unit_id=unit.id))
-    db.session.commit()
     flash({"activate": _("Unit reactivated."), "deactivate": _("Unit deactivated."),
            "delete": _("Unit deleted.")}[action], "success")
     if action == "delete":

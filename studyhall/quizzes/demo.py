@@ -17,7 +17,8 @@ import sqlalchemy as sa
 
 from studyhall.bank.models import QuestionCategory
 from studyhall.extensions import db
-from studyhall.org.models import Person, Unit, utcnow
+from studyhall.model_helpers import utcnow
+from studyhall.org.models import Person, Unit
 from studyhall.quizzes import grading, operations, taking
 from studyhall.quizzes.models import AttemptQuestion, Quiz, QuizMode, QuizRecipient
 from studyhall.quizzes.paper import item_of

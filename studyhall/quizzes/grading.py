@@ -15,7 +15,8 @@ from studyhall.bank import mapping
 from studyhall.bank.models import Question
 from studyhall.bank.queries import get_category_names
 from studyhall.extensions import db
-from studyhall.org.models import Person, Unit, utcnow
+from studyhall.model_helpers import utcnow
+from studyhall.org.models import Person, Unit
 from studyhall.quizzes.models import (
     Attempt,
     AttemptQuestion,

@@ -17,7 +17,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from studyhall.extensions import db
-from studyhall.org.models import PoliticalStatus, Unit, enum_column, utcnow
+from studyhall.model_helpers import enum_column, utcnow
+from studyhall.org.models import PoliticalStatus, Unit
 
 
 class QuizMode(enum.Enum):

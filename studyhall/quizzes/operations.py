@@ -10,12 +10,13 @@ from flask_babel import lazy_gettext as _l
 
 import question_bank as qb
 from studyhall import audit
-from studyhall.auth.scope import in_scope, subtree_clause, unit_in_scope
+from studyhall.auth.scope import in_scope, unit_in_scope
 from studyhall.bank import mapping
 from studyhall.bank.models import Question, QuestionCategory
 from studyhall.bank.queries import get_category_names
 from studyhall.extensions import db
-from studyhall.org.models import Person, PoliticalStatus, Unit, utcnow
+from studyhall.model_helpers import in_subtree, utcnow
+from studyhall.org.models import Person, PoliticalStatus, Unit
 from studyhall.quizzes import paper as papers
 from studyhall.quizzes.models import (
     Attempt,
@@ -82,7 +83,7 @@ def query_pool(quiz: Quiz) -> sa.Select:
                                      if r.get("category_id")]))).all()
         if any(not r.get("category_id") for r in quiz.paper["rules"]):
             return live
-        return live.join(Question.category).where(subtree_clause(QuestionCategory.path, paths))
+        return live.join(Question.category).where(in_subtree(QuestionCategory.path, paths))
     return live.where(Question.id.in_(quiz.paper.get("question_ids", [])))
 
 
@@ -107,12 +108,12 @@ def query_audience(quiz: Quiz, viewer: Person | None = None) -> sa.Select:
     audience = quiz.audience or {}
     unit_paths = db.session.scalars(sa.select(Unit.path).where(
         Unit.id.in_(audience.get("unit_ids", [])))).all()
-    who = sa.or_(subtree_clause(Unit.path, unit_paths),
+    who = sa.or_(in_subtree(Unit.path, unit_paths),
                  Person.id.in_(audience.get("person_ids", [])))
     # Only people under the owner unit: its managers are the ones who see the results.
     query = (sa.select(Person.id, Person.unit_id, Person.political_status)
              .join(Person.unit)
-             .where(Person.is_active, who, subtree_clause(Unit.path, [quiz.owner_unit.path])))
+             .where(Person.is_active, who, in_subtree(Unit.path, [quiz.owner_unit.path])))
     if viewer is not None:
         query = query.where(in_scope(viewer))
     statuses = [PoliticalStatus(s) for s in audience.get("statuses", [])]

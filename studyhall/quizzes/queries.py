@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager
 
-from studyhall.auth.scope import in_scope, subtree_clause
+from studyhall.auth.scope import in_scope
 from studyhall.extensions import db
+from studyhall.model_helpers import in_subtree
 from studyhall.org.models import Person, PoliticalStatus, Unit
 from studyhall.quizzes.models import (
     Attempt,
@@ -132,7 +133,7 @@ def query_participants(quiz: Quiz, viewer: Person, *, unit: Unit | None = None,
              .outerjoin(open_attempts, open_attempts.c.person_id == QuizRecipient.person_id)
              .where(QuizRecipient.quiz_id == quiz.id, in_scope(viewer)))
     if unit is not None:
-        query = query.where(subtree_clause(Unit.path, [unit.path]))
+        query = query.where(in_subtree(Unit.path, [unit.path]))
     if status is not None:
         query = query.where(QuizRecipient.political_status == status)
     if state == "not_started":

@@ -85,7 +85,6 @@ def create_quiz():
     if form.validate_on_submit():
         load_unit_or_404(current_user, form.owner_unit_id.data)
         quiz = operations.create_quiz(current_user, form.values())
-        db.session.commit()
         flash(_("Quiz created. Now choose its paper."), "success")
         return redirect(url_for("quizzes.edit_paper", quiz_id=quiz.id))
     return render_template("quizzes/manage/quiz_edit.html", form=form, quiz=None)
@@ -111,7 +110,6 @@ def edit_quiz(quiz_id: int):
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("quizzes.show_managed_quiz", quiz_id=quiz.id))
     return render_template("quizzes/manage/quiz_edit.html", form=form, quiz=quiz)
@@ -146,7 +144,6 @@ def edit_paper(quiz_id: int):
     form = _rules_form(quiz)
     if form.validate_on_submit():
         operations.set_paper_rules(quiz, form.values())
-        db.session.commit()
         flash(_("Rules saved."), "success")
         return redirect(url_for("quizzes.edit_paper", quiz_id=quiz.id, kind="rules"))
     kind = request.args.get("kind") or quiz.paper.get("kind") or "fixed"
@@ -172,7 +169,6 @@ def add_paper_questions(quiz_id: int):
     form = PickQuestionsForm()
     if form.validate_on_submit():
         added = operations.add_paper_questions(quiz, form.question_ids.data)
-        db.session.commit()
         flash(_("%(n)d questions added.", n=added), "success")
     else:
         flash(_("Tick some questions."), "error")
@@ -191,7 +187,6 @@ def remove_paper_question(quiz_id: int):
     if not form.validate_on_submit():
         abort(400)
     operations.remove_paper_question(quiz, form.question_id.data)
-    db.session.commit()
     flash(_("Question removed."), "success")
     return redirect(url_for("quizzes.edit_paper", quiz_id=quiz.id))
 
@@ -221,7 +216,6 @@ def edit_audience(quiz_id: int):
                         find_people=_find_people)
     if form.validate_on_submit():
         operations.set_audience(quiz, form.values())
-        db.session.commit()
         flash(_("Audience saved: %(n)d people now.",
                 n=queries.count_audience(quiz, current_user)), "success")
         return redirect(url_for("quizzes.edit_audience", quiz_id=quiz.id))
@@ -245,7 +239,6 @@ def publish_quiz(quiz_id: int):
             db.session.rollback()  # the snapshot rows written before the refusal
             flash(str(exc), "error")
         else:
-            db.session.commit()
             flash(_("Published: %(n)d people expected.", n=expected), "success")
             return redirect(url_for("quizzes.show_managed_quiz", quiz_id=quiz.id))
     return render_template("quizzes/manage/quiz_publish.html", quiz=quiz, form=form,
@@ -261,7 +254,6 @@ def close_quiz(quiz_id: int):
     form = ConfirmForm()
     if quiz.status is QuizStatus.PUBLISHED and form.validate_on_submit():
         finished = operations.close_quiz(current_user, quiz)
-        db.session.commit()
         flash(_("Closed; %(n)d attempts in progress were submitted.", n=finished), "success")
         return redirect(url_for("quizzes.show_managed_quiz", quiz_id=quiz.id))
     if quiz.status is not QuizStatus.PUBLISHED:

@@ -107,7 +107,6 @@ def grant_extra(quiz_id: int, person_id: int):
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            db.session.commit()
             flash(_("Granted."), "success")
     else:
         flash(_("Give a number of attempts (0–20) and minutes (0–600)."), "error")
@@ -146,7 +145,6 @@ def grade_answers(quiz_id: int):
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            db.session.commit()
             flash(_("Score saved."), "success")
         return redirect(url_for("quizzes.grade_answers", quiz_id=quiz.id,
                                 **carried_args("all", "page")))
@@ -171,6 +169,5 @@ def regrade_question(quiz_id: int, question_id: int):
         db.session.rollback()
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(_("Question updated from the bank; %(n)d scores changed.", n=changed), "success")
     return redirect(url_for("quizzes.show_managed_quiz", quiz_id=quiz.id))

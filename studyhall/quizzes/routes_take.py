@@ -16,10 +16,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from studyhall.database import reads_first, start_writing
+from studyhall.database import keep_changes, reads_first, start_writing
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
-from studyhall.org.models import utcnow
+from studyhall.model_helpers import utcnow
 from studyhall.quizzes import bp, queries, taking
 from studyhall.quizzes.models import Attempt, AttemptQuestion, Quiz, QuizMode
 from studyhall.quizzes.paper import as_shown, item_of
@@ -78,9 +78,9 @@ def start_quiz(quiz_id: int):
         start_writing()
         attempt = taking.store_attempt(draw)
     except taking.TakingError as exc:
+        db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("quizzes.show_quiz", quiz_id=quiz_id))
-    db.session.commit()
     if _token(attempt.id) is None:
         _keep_token(attempt.id, attempt.session_token)
     return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
@@ -97,7 +97,6 @@ def take_attempt(attempt_id: int):
         start_writing()
         attempt = load_own_attempt_or_404(current_user, attempt_id, lock=True)
         taking.finish_attempt(attempt, now, "expired")
-        db.session.commit()
     if not attempt.is_open:
         return redirect(url_for("quizzes.show_result", attempt_id=attempt.id))
     if _token(attempt.id) != attempt.session_token:
@@ -117,8 +116,8 @@ def take_over_attempt(attempt_id: int):
     try:
         _keep_token(attempt.id, taking.take_over(attempt))
     except taking.TakingError as exc:
+        db.session.rollback()
         flash(str(exc), "error")
-    db.session.commit()
     return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
 
 
@@ -132,7 +131,7 @@ def _json_body() -> dict:
 
 
 def _refusal(exc: taking.TakingError):
-    db.session.commit()  # an expired attempt was just finished: keep that
+    keep_changes()  # an expired attempt was just finished: keep that
     status = {"taken_over": 409, "submitted": 409, "expired": 409}.get(exc.code, 422)
     return jsonify(ok=False, error=exc.code, message=str(exc)), status
 
@@ -171,7 +170,6 @@ def save_answer(attempt_id: int):
     if practice and data.get("response") not in (None, "", []):
         reply["feedback"] = practice_feedback(
             db.session.get(AttemptQuestion, (attempt.id, position)), policy)
-    db.session.commit()
     return jsonify(reply)
 
 
@@ -202,7 +200,6 @@ def record_event(attempt_id: int):
         submitted = taking.record_event(attempt, data["kind"], _token(attempt.id))
     except taking.TakingError as exc:
         return _refusal(exc)
-    db.session.commit()
     return jsonify(ok=True, departures=attempt.departures, submitted=submitted,
                    limit=attempt.quiz.max_departures)
 
@@ -219,7 +216,6 @@ def submit_attempt(attempt_id: int):
         return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
     now = utcnow()
     taking.finish_attempt(attempt, now, "expired" if now >= attempt.deadline_at else "submitted")
-    db.session.commit()
     return redirect(url_for("quizzes.show_result", attempt_id=attempt.id))
 
 

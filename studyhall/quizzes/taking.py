@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 import question_bank as qb
 from studyhall.extensions import db
-from studyhall.org.models import Person, utcnow
+from studyhall.model_helpers import utcnow
+from studyhall.org.models import Person
 from studyhall.quizzes import paper as papers
 from studyhall.quizzes.models import (
     Attempt,

@@ -177,3 +177,49 @@ def test_an_unexpected_error_is_a_calm_500_and_is_logged(database_app, org, monk
     assert "Unhandled error on GET /manage/units" in caplog.text
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_request_commits_once_success_keeps_and_errors_roll_back(tmp_path):
+    """Views change and flush; the request commits after a success or a redirect, rolls
+    back after an error response, and keeps an error's changes only when asked to."""
+    from flask import abort
+    from flask_migrate import upgrade
+
+    from studyhall.database import keep_changes
+
+    app = _make_app(f"sqlite:///{tmp_path}/once.sqlite3")
+
+    def add_unit(name):
+        db.session.add(Unit(name=name, kind=UnitKind.SCHOOL, path="/"))
+        db.session.flush()
+
+    @app.post("/_t/ok")
+    def ok():
+        add_unit("ok")
+        return "done"
+
+    @app.post("/_t/refused")
+    def refused():
+        add_unit("refused")
+        return "no", 422
+
+    @app.post("/_t/aborted")
+    def aborted():
+        add_unit("aborted")
+        abort(404)
+
+    @app.post("/_t/kept")
+    def kept():
+        add_unit("kept")
+        keep_changes()
+        return "no, but keep it", 409
+
+    with app.app_context():
+        upgrade()
+        client = app.test_client()
+        for url in ("/_t/ok", "/_t/refused", "/_t/aborted", "/_t/kept"):
+            client.post(url)
+        db.session.remove()
+        names = set(db.session.scalars(sa.select(Unit.name)))
+        db.engine.dispose()
+    assert names == {"ok", "kept"}

@@ -15,8 +15,9 @@ from studyhall.audit import AuditEntry
 from studyhall.bank import operations as bank_ops
 from studyhall.bank.models import Question
 from studyhall.extensions import db
+from studyhall.model_helpers import utcnow
 from studyhall.org import operations as org_ops
-from studyhall.org.models import PoliticalStatus, utcnow
+from studyhall.org.models import PoliticalStatus
 from studyhall.quizzes import operations, taking
 from studyhall.quizzes.models import (
     Attempt,

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from studyhall.extensions import db
-from studyhall.org.models import utcnow
+from studyhall.model_helpers import utcnow
 from studyhall.quizzes import taking
 from studyhall.quizzes.models import Attempt, AttemptEvent, AttemptQuestion, AttemptStatus
 from tests.factories import PASSWORD

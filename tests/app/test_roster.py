@@ -11,8 +11,9 @@ from flask import current_app
 from werkzeug.security import check_password_hash
 
 from studyhall.extensions import db
+from studyhall.model_helpers import utcnow
 from studyhall.org import operations, roster
-from studyhall.org.models import Person, PoliticalStatus, Unit, utcnow
+from studyhall.org.models import Person, PoliticalStatus, Unit
 
 HEADER = ["序号", "工号", "姓名", "性别", "手机号码", "所属支部", "政治面貌", "备注"]
 

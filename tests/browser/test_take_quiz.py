@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from studyhall.bank.models import Question
 from studyhall.demo import DEMO_PASSWORD
 from studyhall.extensions import db
-from studyhall.org.models import Person, Unit, utcnow
+from studyhall.model_helpers import utcnow
+from studyhall.org.models import Person, Unit
 from studyhall.quizzes import operations
 from studyhall.quizzes.models import Attempt, AttemptQuestion, Quiz
 
