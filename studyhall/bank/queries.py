@@ -1,12 +1,16 @@
-"""Reads on the bank: the category tree with counts, the filtered question list."""
+"""Reads on the bank: the category tree with counts, the filtered question list, which
+questions are 保密."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import request
 
+import question_bank as qb
 from studyhall.bank.models import Question, QuestionCategory
+from studyhall.bank.permissions import load_category_or_404
 from studyhall.extensions import db
 from studyhall.model_helpers import in_subtree
 
@@ -64,6 +68,20 @@ class QuestionFilters:
     difficulty: str = ""
     tag: str = ""
     source: str = ""
+
+
+def filters_from_request() -> QuestionFilters:
+    """The list's filters from the query string (the bank's list, its export, and the
+    quiz paper picker share them). An unknown category answers 404."""
+    args = request.args
+    category_id = args.get("category", type=int)
+    return QuestionFilters(
+        search=args.get("q", "")[:100],
+        type=args.get("type", "") if args.get("type") in qb.QUESTION_TYPES else "",
+        category=load_category_or_404(category_id) if category_id else None,
+        difficulty=args.get("difficulty", "") if args.get("difficulty") in {
+            d.value for d in qb.Difficulty} else "",
+        tag=args.get("tag", "")[:50], source=args.get("source", "")[:100])
 
 
 def query_questions(filters: QuestionFilters) -> sa.Select:

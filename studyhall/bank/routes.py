@@ -17,20 +17,9 @@ from studyhall.bank.forms import (
     type_choices,
 )
 from studyhall.bank.permissions import load_category_or_404, load_question_or_404
+from studyhall.bank.queries import filters_from_request
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
-
-
-def filters_from_request() -> queries.QuestionFilters:
-    args = request.args
-    category_id = args.get("category", type=int)
-    return queries.QuestionFilters(
-        search=args.get("q", "")[:100],
-        type=args.get("type", "") if args.get("type") in qb.QUESTION_TYPES else "",
-        category=load_category_or_404(category_id) if category_id else None,
-        difficulty=args.get("difficulty", "") if args.get("difficulty") in {
-            d.value for d in qb.Difficulty} else "",
-        tag=args.get("tag", "")[:50], source=args.get("source", "")[:100])
 
 
 @bp.route("/")

@@ -15,7 +15,7 @@ from studyhall.auth.scope import load_unit_or_404, query_people_in_scope
 from studyhall.bank import queries as bank_queries
 from studyhall.bank.forms import difficulty_choices, type_choices
 from studyhall.bank.models import Question
-from studyhall.bank.routes import filters_from_request
+from studyhall.bank.queries import filters_from_request
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.org.models import Person, PoliticalStatus
