@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, ProductionConfig
+from studyhall.converters import IdConverter
 from studyhall.urls import carried_args
 
 
@@ -23,6 +24,8 @@ def create_app(config_class=None) -> Flask:
         ProductionConfig.check()
     app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
     app.config.from_object(config_class)
+    # Before any route is added: ids beyond what a database holds answer 404.
+    app.url_map.converters["int"] = IdConverter
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
     proxies = app.config["TRUSTED_PROXIES"]

@@ -12,6 +12,7 @@ from wtforms.validators import ValidationError
 
 from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import load_unit_or_404
+from studyhall.converters import id_arg
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.org.forms import status_choices
@@ -48,7 +49,12 @@ def list_participants(quiz_id: int):
     counted score; the figures above cover the unit and 政治面貌 chosen."""
     quiz = _published_quiz_or_404(quiz_id)
     args = request.args
-    unit = load_unit_or_404(current_user, args.get("unit", type=int)) if args.get("unit") else None
+    unit = None
+    if args.get("unit"):
+        unit_id = args.get("unit", type=id_arg)
+        if unit_id is None:
+            abort(404)
+        unit = load_unit_or_404(current_user, unit_id)
     status = PoliticalStatus(args["status"]) if args.get("status") in {
         s.value for s in PoliticalStatus} else None
     state = args.get("state", "") if args.get("state") in queries.PARTICIPANT_STATES else ""
@@ -134,8 +140,8 @@ def grade_answers(quiz_id: int):
     show_all = request.args.get("all") == "1"
     if request.method == "POST":
         form = GradeForm()
-        row = _load_answer_or_404(quiz, request.form.get("attempt_id", type=int) or 0,
-                                  request.form.get("position", type=int) or 0)
+        row = _load_answer_or_404(quiz, request.form.get("attempt_id", type=id_arg) or 0,
+                                  request.form.get("position", type=id_arg) or 0)
         try:
             if not form.validate_on_submit():
                 raise grading.GradingError(_("Give a score."))
