@@ -8,16 +8,15 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-import question_bank as qb
 from studyhall import audit
-from studyhall.auth.scope import in_scope, unit_in_scope
+from studyhall.auth.scope import unit_in_scope
 from studyhall.bank import mapping
-from studyhall.bank.models import Question, QuestionCategory
+from studyhall.bank.models import Question
 from studyhall.bank.queries import get_category_names
 from studyhall.extensions import db
-from studyhall.model_helpers import in_subtree, utcnow
-from studyhall.org.models import Person, PoliticalStatus, Unit
-from studyhall.quizzes import paper as papers
+from studyhall.model_helpers import utcnow
+from studyhall.org.models import Person
+from studyhall.quizzes import queries
 from studyhall.quizzes.models import (
     Attempt,
     AttemptStatus,
@@ -73,55 +72,6 @@ def rule_category_names(rules: list[dict]) -> list[dict]:
             for rule in rules]
 
 
-def query_pool(quiz: Quiz) -> sa.Select:
-    """Bank questions a quiz may draw from: its fixed list, or everything under its
-    rules' categories."""
-    live = sa.select(Question).where(~Question.is_deleted)
-    if quiz.paper.get("kind") == "rules":
-        paths = db.session.scalars(sa.select(QuestionCategory.path).where(
-            QuestionCategory.id.in_([r.get("category_id") for r in quiz.paper["rules"]
-                                     if r.get("category_id")]))).all()
-        if any(not r.get("category_id") for r in quiz.paper["rules"]):
-            return live
-        return live.join(Question.category).where(in_subtree(QuestionCategory.path, paths))
-    return live.where(Question.id.in_(quiz.paper.get("question_ids", [])))
-
-
-def check_paper(quiz: Quiz) -> qb.Paper:
-    """Assemble a sample paper from the current bank, as publishing would.
-
-    :raises QuizError: with the library's message when the bank cannot satisfy the spec.
-    """
-    names = get_category_names()
-    pool = [qb.PoolItem(row.id, mapping.to_question(row, names[row.category_id]))
-            for row in db.session.scalars(query_pool(quiz))]
-    try:
-        return papers.assemble(quiz, pool, seed="check")
-    except qb.AssemblyError as exc:
-        raise QuizError(str(exc)) from exc
-
-
-def query_audience(quiz: Quiz, viewer: Person | None = None) -> sa.Select:
-    """Active people the audience names: units (with subtrees) and/or people, optionally
-    only some 政治面貌; always within the owner unit's subtree, and within the viewer's
-    scope when a viewer is given. Returns (person id, unit id, status) rows."""
-    audience = quiz.audience or {}
-    unit_paths = db.session.scalars(sa.select(Unit.path).where(
-        Unit.id.in_(audience.get("unit_ids", [])))).all()
-    who = sa.or_(in_subtree(Unit.path, unit_paths),
-                 Person.id.in_(audience.get("person_ids", [])))
-    # Only people under the owner unit: its managers are the ones who see the results.
-    query = (sa.select(Person.id, Person.unit_id, Person.political_status)
-             .join(Person.unit)
-             .where(Person.is_active, who, in_subtree(Unit.path, [quiz.owner_unit.path])))
-    if viewer is not None:
-        query = query.where(in_scope(viewer))
-    statuses = [PoliticalStatus(s) for s in audience.get("statuses", [])]
-    if statuses:
-        query = query.where(Person.political_status.in_(statuses))
-    return query
-
-
 def publish_quiz(actor: Person, quiz: Quiz, now: datetime | None = None) -> int:
     """Fix the expected participants (those of the audience in the publisher's scope)
     and the question snapshot; returns how many people are expected. Everything is
@@ -130,8 +80,11 @@ def publish_quiz(actor: Person, quiz: Quiz, now: datetime | None = None) -> int:
         raise QuizError(_l("This quiz is already published."))
     if not unit_in_scope(actor, quiz.owner_unit):
         raise QuizError(_l("You can publish only quizzes of units you manage."))
-    check_paper(quiz)
-    audience = query_audience(quiz, actor).subquery()
+    try:
+        queries.check_paper(quiz)
+    except queries.PaperError as exc:
+        raise QuizError(str(exc)) from exc
+    audience = queries.query_audience(quiz, actor).subquery()
     expected = db.session.scalar(sa.select(sa.func.count()).select_from(audience))
     if not expected:
         raise QuizError(_l("Nobody is in the audience: choose units or people."))
@@ -141,7 +94,7 @@ def publish_quiz(actor: Person, quiz: Quiz, now: datetime | None = None) -> int:
         QuizQuestion(quiz_id=quiz.id, question_id=row.id, position=order.get(row.id, 0),
                      type=row.type,
                      config=mapping.to_question(row, names[row.category_id]).to_config())
-        for row in db.session.scalars(query_pool(quiz)))
+        for row in db.session.scalars(queries.query_pool(quiz)))
     db.session.execute(sa.insert(QuizRecipient).from_select(
         ["quiz_id", "person_id", "unit_id", "political_status"],
         sa.select(sa.literal(quiz.id), audience.c.id, audience.c.unit_id,
