@@ -12,7 +12,7 @@ from studyhall import audit
 from studyhall.auth.scope import unit_in_scope
 from studyhall.bank import mapping
 from studyhall.bank.models import Question
-from studyhall.bank.queries import get_category_names
+from studyhall.bank.queries import get_category_names, select_confidential_category_ids
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person
@@ -81,7 +81,7 @@ def publish_quiz(actor: Person, quiz: Quiz, now: datetime | None = None) -> int:
     if not unit_in_scope(actor, quiz.owner_unit):
         raise QuizError(_l("You can publish only quizzes of units you manage."))
     try:
-        queries.check_paper(quiz)
+        queries.check_paper(quiz, actor)
     except queries.PaperError as exc:
         raise QuizError(str(exc)) from exc
     audience = queries.query_audience(quiz, actor).subquery()
@@ -158,14 +158,17 @@ def create_quiz(actor: Person, values: dict) -> Quiz:
     return quiz
 
 
-def add_paper_questions(quiz: Quiz, question_ids: list[int]) -> int:
+def add_paper_questions(quiz: Quiz, question_ids: list[int], actor: Person | None = None) -> int:
     """Append bank questions to a fixed paper (a rules paper becomes a fixed one); ids
-    already on it are skipped. Returns how many were added."""
+    already on it are skipped, and so are 保密 ones unless the actor is an administrator
+    (others draw them only by rules). Returns how many were added."""
     _require_draft(quiz)
     current = list(quiz.paper.get("question_ids", [])) if quiz.paper.get("kind") == "fixed" \
         else []
-    live = set(db.session.scalars(sa.select(Question.id).where(
-        Question.id.in_(question_ids), ~Question.is_deleted)))
+    query = sa.select(Question.id).where(Question.id.in_(question_ids), ~Question.is_deleted)
+    if actor is not None and not actor.is_admin:
+        query = query.where(Question.category_id.not_in(select_confidential_category_ids()))
+    live = set(db.session.scalars(query))
     new = [qid for qid in dict.fromkeys(question_ids) if qid in live and qid not in current]
     quiz.paper = {"kind": "fixed", "question_ids": current + new}
     return len(new)

@@ -18,7 +18,7 @@ from studyhall.forms import ConfirmForm
 from studyhall.org.forms import status_choices
 from studyhall.org.models import PoliticalStatus
 from studyhall.org.queries import get_units_for_picker
-from studyhall.quizzes import bp, grading, operations, permissions, queries
+from studyhall.quizzes import bp, grading, operations, permissions, queries, review
 from studyhall.quizzes.forms import GradeForm, GrantForm
 from studyhall.quizzes.models import AttemptQuestion, QuizRecipient, QuizStatus
 from studyhall.quizzes.operations import QuizError
@@ -84,14 +84,17 @@ def _participant_or_404(quiz, person_id: int):
 @bp.route("/manage/quizzes/<int:quiz_id>/participants/<int:person_id>")
 @staff_required
 def show_person_attempts(quiz_id: int, person_id: int):
-    """One person's attempts with answers, scores and departures, and the grant form."""
+    """One person's attempts with answers, scores and departures, and the grant form.
+    The keys (and per-question scores) shown are review.key_view's decision."""
     quiz = _published_quiz_or_404(quiz_id)
     participant = _participant_or_404(quiz, person_id)
     attempts = [(attempt, events, [(row, as_shown(item_of(row))) for row in attempt.questions])
                 for attempt, events in queries.get_person_attempts(quiz, person_id)]
+    keys = review.key_view(current_user, quiz, {row.question_id for _a, _e, items in attempts
+                                                for row, _q in items}, staff=True)
     return render_template("quizzes/manage/quiz_person.html", quiz=quiz,
                            participant=participant, attempts=attempts, form=GrantForm(),
-                           end_reasons=END_REASONS, event_labels=EVENT_LABELS)
+                           end_reasons=END_REASONS, event_labels=EVENT_LABELS, keys=keys)
 
 
 @bp.route("/manage/quizzes/<int:quiz_id>/participants/<int:person_id>/grant",
@@ -157,8 +160,10 @@ def grade_answers(quiz_id: int):
     page = db.paginate(grading.query_to_grade(quiz, current_user, only_pending=not show_all),
                        per_page=GRADING_PER_PAGE, error_out=False)
     items = [(row, item_of(row).question) for row in page.items]
+    keys = review.key_view(current_user, quiz, {row.question_id for row in page.items},
+                           staff=True)
     return render_template("quizzes/manage/quiz_grading.html", quiz=quiz, page=page,
-                           items=items, form=GradeForm(), show_all=show_all)
+                           items=items, form=GradeForm(), show_all=show_all, keys=keys)
 
 
 @bp.route("/manage/quizzes/<int:quiz_id>/questions/<int:question_id>/regrade",
