@@ -153,9 +153,13 @@ def _json_body() -> dict:
     """The request's JSON object. Too large (with or without Content-Length): 413;
     anything but a JSON object: 400."""
     try:
-        data = request.get_json(silent=True)
+        # A chunked body is read up to the limit and cut there, so reaching it means
+        # there was more (the stream raises only on the read after).
+        if len(request.get_data(cache=True)) >= request.max_content_length:
+            raise RequestEntityTooLarge()
     except RequestEntityTooLarge:
         _refuse(413, "too_large", _("The request is too large."))
+    data = request.get_json(silent=True)
     if not isinstance(data, dict):
         _refuse(400, "bad_request", _("The request could not be understood."))
     return data

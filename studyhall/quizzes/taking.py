@@ -29,6 +29,7 @@ from studyhall.quizzes.models import (
 )
 
 MAX_TEXT_ANSWER = 10_000
+MAX_OPTIONS = 8  # A to H
 
 
 class TakingError(ValueError):
@@ -145,26 +146,42 @@ def start_attempt(quiz: Quiz, recipient: QuizRecipient, now: datetime | None = N
 
 
 def clean_response(kind: str, option_count: int, response):
-    """The response in its stored shape, or TakingError for a malformed one."""
-    if response in (None, "", []):
+    """The response in its stored shape, or TakingError ("bad_response") for one of the
+    wrong type or size: a choice is option letters as a string or a list of strings (a
+    number, a boolean or an object is refused, never read as a letter), true/false a
+    boolean or a word, blanks strings, a short answer a string."""
+    if response is None or response == "" or response == []:
         return None
     if kind in ("single", "multiple"):
-        letters = qb.parse_letters(response if isinstance(response, str) else "".join(
-            map(str, response)))
+        if isinstance(response, list) and len(response) <= MAX_OPTIONS \
+                and all(isinstance(x, str) for x in response):
+            response = "".join(response)
+        if not isinstance(response, str) or len(response) > 4 * MAX_OPTIONS:
+            raise TakingError(_l("Choose one of the options."), "bad_response")
+        letters = qb.parse_letters(response)
         if not letters or any("ABCDEFGH".index(x) >= option_count for x in letters):
             raise TakingError(_l("Choose one of the options."), "bad_response")
-        return letters[0] if kind == "single" else list(letters)
+        if kind == "single":
+            if len(letters) != 1:
+                raise TakingError(_l("Choose only one option."), "bad_response")
+            return letters[0]
+        return list(letters)
     if kind == "true_false":
-        value = qb.parse_true_false(response)
+        value = qb.parse_true_false(response) if isinstance(response, bool) or (
+            isinstance(response, str) and len(response) <= 10) else None
         if value is None:
             raise TakingError(_l("Answer true or false."), "bad_response")
         return value
     if kind == "fill_blank":
         blanks = response if isinstance(response, list) else [response]
-        if len(blanks) > 20 or not all(isinstance(b, str) and len(b) <= 500 for b in blanks):
+        if not all(isinstance(b, str) for b in blanks):
+            raise TakingError(_l("Write your answer as text."), "bad_response")
+        if len(blanks) > 20 or any(len(b) > 500 for b in blanks):
             raise TakingError(_l("The answer is too long."), "bad_response")
         return [b.strip() for b in blanks]
-    if not isinstance(response, str) or len(response) > MAX_TEXT_ANSWER:
+    if not isinstance(response, str):
+        raise TakingError(_l("Write your answer as text."), "bad_response")
+    if len(response) > MAX_TEXT_ANSWER:
         raise TakingError(_l("The answer is too long."), "bad_response")
     return response
 

@@ -502,3 +502,112 @@ def test_on_sqlite_a_start_draws_its_paper_before_taking_the_write_lock(client, 
     assert begins[:2] == ["BEGIN", "BEGIN IMMEDIATE"]
     first_write = next(i for i, s in enumerate(statements) if s in ("INSERT", "UPDATE"))
     assert statements.index("BEGIN IMMEDIATE") < first_write
+
+
+# --- refusals the page's script can rely on (issue 7 items 9 and 10) ---------------------
+
+def refusal(reply, status: int, code: str) -> None:
+    """A refusal in the JSON contract: the status, {"ok": false, "error", "message"}."""
+    assert reply.status_code == status, reply.get_data(as_text=True)
+    body = reply.get_json()
+    assert body["ok"] is False and body["error"] == code and body["message"]
+
+
+@pytest.mark.parametrize("position, response", [
+    (1, 1), (1, True), (1, {"a": 1}), (1, ["A", 1]), (1, "AB"), (1, 2.5), (1, "A" * 100),
+    (2, {"A": True}), (2, 3), (2, [["A"]]), (2, ["A"] * 9), (3, 1), (3, {"x": 1}),
+    (3, [True]), (3, "对" * 50), (4, {"a": "b"}), (4, [1]), (5, ["文本"]), (5, 12),
+])
+def test_responses_of_the_wrong_type_are_refused_with_a_message(client, org, login, make_quiz,
+                                                                position, response):
+    """A number, a boolean or an object as a choice gave a 500, and {"a": 1} was read as
+    "A": each is refused and nothing is stored."""
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    refusal(save(client, attempt_id, position, response), 422, "bad_response")
+    assert db.session.get(AttemptQuestion, (attempt_id, position)).response is None
+
+
+@pytest.mark.parametrize("position", [2**63, 2**31, 10**20, 0, -1, 6, True, "1", 1.5, None])
+def test_positions_out_of_range_or_of_the_wrong_type_are_refused(client, org, login,
+                                                                  make_quiz, position):
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    refusal(save(client, attempt_id, position, "A"), 422, "bad_position")
+    assert db.session.get(AttemptQuestion, (attempt_id, 1)).response is None
+
+
+def test_bodies_that_are_not_a_json_object_and_bad_flags_and_events_are_refused(
+        client, org, login, make_quiz):
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    url = f"/attempts/{attempt_id}/answers"
+    for body in ("[1, 2]", "not json", '"A"'):
+        refusal(client.post(url, data=body, content_type="application/json"), 400,
+                "bad_request")
+    refusal(client.post(url, data="position=1", content_type="text/plain"), 400,
+            "bad_request")
+    refusal(save(client, attempt_id, 1, "A", flagged="yes"), 422, "bad_flag")
+    refusal(client.post(f"/attempts/{attempt_id}/events", json={"kind": "dance"}), 422,
+            "bad_kind")
+    refusal(client.post(f"/attempts/{attempt_id}/events", json=[]), 400, "bad_request")
+
+
+def test_a_large_body_is_refused_as_json(client, org, login, make_quiz):
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    big = json.dumps({"position": 5, "response": "长" * 70_000})
+    refusal(client.post(f"/attempts/{attempt_id}/answers", data=big,
+                        content_type="application/json"), 413, "too_large")
+
+
+def test_a_chunked_body_is_held_to_the_json_limit_too(client, org, login, make_quiz,
+                                                      monkeypatch):
+    """Sent chunked (no Content-Length; the server marks the input terminated), a 5 MB
+    body was read in full. With CSRF on, as in production, whose check reads the form
+    (and so opens the input stream) before the view runs."""
+    import io
+
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    monkeypatch.setitem(client.application.config, "WTF_CSRF_ENABLED", True)
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    headers = {"X-CSRFToken": re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)}
+    url = f"/attempts/{attempt_id}/answers"
+
+    class Counted(io.BytesIO):
+        """The client's body, counting what the server reads of it."""
+        taken = 0
+
+        def read(self, size=-1):
+            data = super().read(size)
+            self.taken += len(data)
+            return data
+
+        def readinto(self, buffer):
+            size = super().readinto(buffer)
+            self.taken += size
+            return size
+
+    def chunked(body: Counted):
+        environ = EnvironBuilder(path=url, method="POST", input_stream=body,
+                                 content_type="application/json", headers=headers).get_environ()
+        del environ["CONTENT_LENGTH"]
+        environ["wsgi.input_terminated"] = True  # what a server does for a chunked body
+        return client.open(Request(environ))
+
+    small = chunked(Counted(json.dumps({"position": 1, "response": "A"}).encode()))
+    assert small.status_code == 200 and small.get_json()["ok"] is True  # the control
+    five_mb = Counted(json.dumps({"position": 5, "response": "长" * 1_700_000}).encode())
+    assert len(five_mb.getvalue()) > 5_000_000
+    refusal(chunked(five_mb), 413, "too_large")
+    assert five_mb.taken <= 64 * 1024  # never read past the limit
+    assert db.session.get(AttemptQuestion, (attempt_id, 5)).response is None
