@@ -25,6 +25,7 @@ from studyhall.quizzes.models import (
     QuizRecipient,
     QuizStatus,
 )
+from studyhall.quizzes.taking import finish_open_attempts, finish_overdue, recompute_deadlines
 
 
 class QuizError(ValueError):
@@ -52,16 +53,23 @@ def update_quiz(actor: Person, quiz: Quiz, values: dict) -> None:
             and quiz.status is not QuizStatus.DRAFT:
         audit.record(actor, "quiz.closes_at", quiz, before=quiz.closes_at.isoformat(),
                      after=values["closes_at"].isoformat())
+    moved = (quiz.status is QuizStatus.PUBLISHED and "closes_at" in values
+             and values["closes_at"] != quiz.closes_at)
     for key, value in values.items():
         setattr(quiz, key, value)
-    if quiz.status is QuizStatus.PUBLISHED and "closes_at" in values:
-        # An earlier close also ends the attempts in progress sooner: no one writes
-        # after the window (their deadline was fixed as "never past the close").
-        db.session.execute(
-            sa.update(Attempt)
-            .where(Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.IN_PROGRESS,
-                   Attempt.deadline_at > quiz.closes_at)
-            .values(deadline_at=quiz.closes_at).execution_options(synchronize_session=False))
+    if moved:
+        # Attempts in progress follow the new close, earlier or later: each deadline is
+        # recomputed by the rule fixed at start (min(start + limit + extra, close)). One
+        # whose time already ran out is finished with its saved answers, never revived;
+        # so is one whose new deadline (a close moved into the past) has passed.
+        now = utcnow()
+        finish_overdue(quiz.id, now)
+        changed = recompute_deadlines(quiz)
+        finish_overdue(quiz.id, now)
+        if changed:
+            audit.record(actor, "quiz.attempt_deadlines", quiz, attempts=changed,
+                         closes_at=quiz.closes_at.isoformat(),
+                         rule="min(started_at + time limit + extra minutes, closes_at)")
 
 
 def rule_category_names(rules: list[dict]) -> list[dict]:
@@ -104,23 +112,32 @@ def publish_quiz(actor: Person, quiz: Quiz, now: datetime | None = None) -> int:
     return expected
 
 
-def close_quiz(actor: Person, quiz: Quiz, now: datetime | None = None) -> int:
-    """Close now: open attempts are submitted with their saved answers. Returns how many."""
-    from studyhall.quizzes.taking import finish_attempt
+def close_quiz(actor: Person, quiz: Quiz, now: datetime | None = None, *,
+               commit_batches: bool = False) -> int:
+    """Close now: open attempts are submitted with their saved answers. Returns how many.
 
+    First one UPDATE sets every open attempt's deadline to now, so from then on no answer
+    is accepted; then the attempts are finished set-based in batches (taking.py). With
+    ``commit_batches`` (the close page) the close and each batch are committed as they
+    are done, so SQLite's write lock is held one batch at a time and not for a whole
+    county's attempts; should the request die midway, the attempts left are past their
+    deadline and close-expired (or the taker's next request) finishes them."""
     now = now or utcnow()
     if quiz.status is not QuizStatus.PUBLISHED:
         raise QuizError(_l("Only a published quiz can be closed."))
-    open_attempts = db.session.scalars(sa.select(Attempt).where(
-        Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.IN_PROGRESS)).all()
-    for attempt in open_attempts:
-        finish_attempt(attempt, now, "closed")
+    db.session.execute(
+        sa.update(Attempt)
+        .where(Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.IN_PROGRESS,
+               Attempt.deadline_at > now)
+        .values(deadline_at=now).execution_options(synchronize_session=False))
     quiz.status, quiz.closed_at = QuizStatus.CLOSED, now
     if quiz.closes_at > now:
         audit.record(actor, "quiz.closes_at", quiz, before=quiz.closes_at.isoformat(),
                      after=now.isoformat())
         quiz.closes_at = max(now, quiz.opens_at + timedelta(seconds=1))
-    return len(open_attempts)
+    if commit_batches:
+        db.session.commit()
+    return finish_open_attempts(quiz.id, now, "closed", commit_batches=commit_batches)
 
 
 def grant(actor: Person, recipient: QuizRecipient, *, attempts: int = 0,
@@ -135,6 +152,9 @@ def grant(actor: Person, recipient: QuizRecipient, *, attempts: int = 0,
                  quiz_id=recipient.quiz_id, attempts=attempts, minutes=minutes)
     if minutes:
         quiz = db.session.get(Quiz, recipient.quiz_id)
+        now = utcnow()
+        # An attempt whose time already ran out is finished first, never revived.
+        finish_overdue(quiz.id, now, recipient.person_id)
         for attempt in db.session.scalars(sa.select(Attempt).where(
                 Attempt.quiz_id == quiz.id, Attempt.person_id == recipient.person_id,
                 Attempt.status == AttemptStatus.IN_PROGRESS)):

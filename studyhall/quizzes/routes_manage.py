@@ -255,7 +255,9 @@ def close_quiz(quiz_id: int):
     quiz = _quiz_or_404(quiz_id)
     form = ConfirmForm()
     if quiz.status is QuizStatus.PUBLISHED and form.validate_on_submit():
-        finished = operations.close_quiz(current_user, quiz)
+        # Committed batch by batch (see close_quiz): a county's attempts are finished
+        # without holding SQLite's write lock for all of them at once.
+        finished = operations.close_quiz(current_user, quiz, commit_batches=True)
         flash(_("Closed; %(n)d attempts in progress were submitted.", n=finished), "success")
         return redirect(url_for("quizzes.show_managed_quiz", quiz_id=quiz.id))
     if quiz.status is not QuizStatus.PUBLISHED:

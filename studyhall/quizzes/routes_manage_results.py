@@ -29,7 +29,7 @@ GRADING_PER_PAGE = 20
 END_REASONS = {"submitted": _l("submitted by the taker"), "expired": _l("time ran out"),
                "departures": _l("left the page too often"), "closed": _l("quiz closed early")}
 EVENT_LABELS = {"leave": _l("Left the page"), "return": _l("Came back"),
-                "takeover": _l("Opened on another device")}
+                "takeover": _l("Opened on another device"), "submit": _l("Submitted")}
 STATE_LABELS = {"not_started": _l("Not started"), "in_progress": _l("In progress"),
                 "submitted": _l("Submitted"), "passed": _l("Passed"), "failed": _l("Failed")}
 

@@ -4,6 +4,7 @@ that no correct answer reaches the browser before review is allowed."""
 import concurrent.futures
 import json
 import re
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -288,7 +289,8 @@ def test_leaving_the_page_is_logged_and_can_submit_the_attempt(client, org, logi
     assert reply["submitted"] is True
     attempt = db.session.get(Attempt, attempt_id)
     assert attempt.end_reason == "departures"
-    assert len(db.session.scalars(sa.select(AttemptEvent)).all()) == 3
+    kinds = db.session.scalars(sa.select(AttemptEvent.kind).order_by(AttemptEvent.id)).all()
+    assert kinds == ["leave", "return", "leave", "submit"]
 
 
 def test_practice_explains_each_answer_at_once(client, org, login, make_quiz):
@@ -323,32 +325,37 @@ def test_answer_bodies_are_small(client, org, login, make_quiz):
 
 
 def _concurrently(app, count, work):
-    """Run ``work(client)`` from ``count`` logged-in clients at once."""
+    """Run ``work(client, barrier)`` from ``count`` logged-in clients at once; each calls
+    ``barrier.wait()`` just before the request that races, so all of them line up."""
     clients = []
     for _ in range(count):
         client = app.test_client()
         client.post("/login", data={"account": "t1", "password": PASSWORD})
         clients.append(client)
     db.session.remove()
+    barrier = threading.Barrier(count, timeout=60)
     with concurrent.futures.ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(lambda c: _in_context(app, work, c), clients))
+        return list(pool.map(lambda c: _in_context(app, work, c, barrier), clients))
 
 
-def _in_context(app, work, client):
+def _in_context(app, work, client, barrier):
     with app.app_context():
-        return work(client)
+        return work(client, barrier)
 
 
-def test_twenty_concurrent_submits_give_one_graded_result(app, org, make_quiz):
+def test_twenty_concurrent_submits_grade_once(app, org, make_quiz):
+    """Twenty submits of one attempt released together: one of them finishes and grades
+    it (one "submit" event), the others find it submitted."""
     quiz = make_quiz()
     attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
     db.session.commit()
     token, attempt_id, quiz_id = attempt.session_token, attempt.id, quiz.id
 
-    def submit(client):
+    def submit(client, barrier):
         with client.session_transaction() as session:
             session["attempt_tokens"] = {str(attempt_id): token}
         client.post(f"/attempts/{attempt_id}/answers", json={"position": 1, "response": "A"})
+        barrier.wait()
         return client.post(f"/attempts/{attempt_id}/submit").status_code
 
     codes = _concurrently(app, 20, submit)
@@ -356,14 +363,23 @@ def test_twenty_concurrent_submits_give_one_graded_result(app, org, make_quiz):
     rows = db.session.scalars(sa.select(Attempt).where(Attempt.quiz_id == quiz_id)).all()
     assert len(rows) == 1 and rows[0].status is AttemptStatus.SUBMITTED
     assert rows[0].score == 20
+    gradings = db.session.scalars(sa.select(AttemptEvent.kind).where(
+        AttemptEvent.attempt_id == attempt_id)).all()
+    assert gradings == ["submit"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AttemptQuestion)) == 5
 
 
 def test_concurrent_starts_give_one_attempt(app, org, make_quiz):
     quiz_id = make_quiz().id
-    codes = _concurrently(app, 8, lambda c: c.post(f"/quizzes/{quiz_id}/start").location)
-    assert len(set(codes)) == 1
+
+    def start_now(client, barrier):
+        barrier.wait()
+        return client.post(f"/quizzes/{quiz_id}/start").location
+
+    locations = _concurrently(app, 8, start_now)
+    assert len(set(locations)) == 1 and locations[0] is not None
     assert db.session.scalar(sa.select(sa.func.count(Attempt.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AttemptQuestion)) == 5
 
 
 def test_the_database_refuses_a_second_open_attempt(app, org, make_quiz):
