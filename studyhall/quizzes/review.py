@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from studyhall.bank.models import Question
@@ -34,6 +35,7 @@ from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person
 from studyhall.quizzes.models import (
     Attempt,
+    AttemptQuestion,
     AttemptStatus,
     Quiz,
     QuizMode,
@@ -41,6 +43,7 @@ from studyhall.quizzes.models import (
     QuizRecipient,
     QuizStatus,
 )
+from studyhall.quizzes.paper import item_of
 
 #: Why no key of the quiz is shown, by rule.
 NOT_YET = _l("Answers and explanations are not shown yet.")
@@ -144,3 +147,32 @@ def key_view(viewer: Person, quiz: Quiz, question_ids, now: datetime | None = No
         hidden = SITTING if staff else (IN_PROGRESS if why == "open" else RETAKE)
     withheld, confidential = _withheld(viewer, question_ids, now, quiz.id)
     return KeyView(str(hidden), withheld, confidential)
+
+
+def feedback(row: AttemptQuestion, policy: str) -> tuple[dict, object]:
+    """Practice feedback on one answer — right or wrong, the answer in the letters shown,
+    解析 and source — and the score it earns (None for a 简答, which a person reads).
+    Only for a row whose key ``key_view`` shows."""
+    item = item_of(row)
+    result = item.grade(row.response, multiple_policy=policy)
+    answer = item.displayed_answer
+    if isinstance(answer, bool):
+        answer = _("True") if answer else _("False")
+    elif isinstance(answer, tuple):
+        answer = "；".join("/".join(a) if isinstance(a, tuple) else a for a in answer)
+    reply = {"correct": result.is_correct, "manual": result.needs_manual, "answer": answer,
+             "explanation": item.question.explanation, "source": item.question.source}
+    return reply, None if result.needs_manual else result.score
+
+
+def checked_feedback(viewer: Person, quiz: Quiz, rows, now: datetime | None = None) -> dict:
+    """For the paper of a practice attempt after a reload: position → the feedback of each
+    answer already checked (a score on its row), or {"withheld": message} where the key is
+    withheld now (an exam in progress, 保密). Unchecked answers are left out."""
+    rows = [row for row in rows if row.score is not None and row.response is not None]
+    if not quiz.is_practice or not rows:
+        return {}
+    keys = key_view(viewer, quiz, [row.question_id for row in rows], now)
+    return {row.position: feedback(row, quiz.multiple_policy)[0]
+            if keys.shows(row.question_id) else {"withheld": keys.note(row.question_id)}
+            for row in rows}

@@ -217,28 +217,13 @@ def save_answer(attempt_id: int):
         row = db.session.get(AttemptQuestion, (attempt.id, position))
         keys = review.key_view(current_user, attempt.quiz, [row.question_id], saved_at)
         if keys.shows(row.question_id):
-            reply["feedback"] = practice_feedback(row, policy)
+            # Checked: the score is kept on the row for the person's practice record.
+            reply["feedback"], row.score = review.feedback(row, policy)
         else:
             # Saved, but neither graded nor explained: the key belongs to an exam in
             # progress (or is 保密). The page shows this message instead of feedback.
             reply["feedback_withheld"] = keys.note(row.question_id)
     return jsonify(reply)
-
-
-def practice_feedback(row, policy: str) -> dict:
-    """Right after each answer in practice mode: right or wrong, the answer, 解析. The
-    score is kept on the row for the person's practice record. Only for a row whose key
-    review.key_view shows."""
-    item = item_of(row)
-    result = item.grade(row.response, multiple_policy=policy)
-    row.score = None if result.needs_manual else result.score
-    answer = item.displayed_answer
-    if isinstance(answer, bool):
-        answer = _("True") if answer else _("False")
-    elif isinstance(answer, tuple):
-        answer = "；".join("/".join(a) if isinstance(a, tuple) else a for a in answer)
-    return {"correct": result.is_correct, "manual": result.needs_manual, "answer": answer,
-            "explanation": item.question.explanation, "source": item.question.source}
 
 
 @bp.route("/attempts/<int:attempt_id>/events", methods=["POST"])

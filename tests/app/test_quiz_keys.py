@@ -332,3 +332,30 @@ def test_confidential_keys_reach_administrators_only(client, org, login, make_qu
     login(org.admin)
     page = text(client.get(f"/manage/quizzes/{quiz.id}/participants/{org.teacher.id}"))
     assert "解析甲" in page and "20 of 20 points" in page
+
+
+def test_feedback_kept_for_a_reload_goes_through_the_same_rule(client, org, login, make_quiz):
+    """review.checked_feedback, for the practice paper after a reload: an answer checked
+    before an exam over the same question opened is withheld while the exam runs."""
+    from studyhall.quizzes import review
+
+    practice = make_quiz(mode="practice", title="每日一练")
+    login(org.teacher)
+    attempt_id = start(client, practice)
+    save(client, attempt_id, 1, "B")  # checked: feedback given, score kept
+    save(client, attempt_id, 3, False)
+    now = utcnow()
+    exam = Quiz(title="考试", owner_unit_id=org.gen_a.id, opens_at=now - timedelta(minutes=1),
+                closes_at=now + timedelta(hours=1),
+                paper={"kind": "fixed", "question_ids": make_quiz.question_ids[:1]},
+                audience={"unit_ids": [org.branch_a.id]})
+    db.session.add(exam)
+    db.session.flush()
+    operations.publish_quiz(org.admin, exam)
+    db.session.commit()
+    rows = db.session.scalars(sa.select(AttemptQuestion).where(
+        AttemptQuestion.attempt_id == attempt_id)).all()
+    shown = review.checked_feedback(org.teacher, practice, rows)
+    assert set(shown) == {1, 3}  # the unchecked ones are left out
+    assert shown[1] == {"withheld": IN_OPEN_EXAM}
+    assert shown[3]["correct"] is True and shown[3]["explanation"] == "解析丙"
