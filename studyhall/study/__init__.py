@@ -3,3 +3,8 @@
 from flask import Blueprint
 
 bp = Blueprint("study", __name__)
+
+from studyhall.study import (
+    routes_assignments,  # noqa: E402,F401
+    routes_materials,  # noqa: E402,F401
+)
