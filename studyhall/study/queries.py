@@ -300,14 +300,19 @@ def get_reminder_batches(assignment: Assignment, viewer: Person, limit: int = 20
 @dataclass
 class TodoItem:
     kind: str  # "assignment" or "quiz"
+    id: int
     title: str
     due_at: datetime
-    url: str
     #: ReadingState for assignments; "not_started"/"in_progress"/"submitted" for quizzes.
     state: object
     overdue: bool = False
     done_at: datetime | None = None
-    detail: str = ""
+
+    @property
+    def url(self) -> str:
+        if self.kind == "quiz":
+            return url_for("quizzes.show_quiz", quiz_id=self.id)
+        return reader_url(self.id)
 
 
 @dataclass
@@ -357,8 +362,8 @@ def get_todo(person: Person, now: datetime, done_limit: int = 20) -> TodoList:
 
     pending, done = [], []
     for assignment, completed_at, state in _my_assignments(person, now):
-        item = TodoItem("assignment", assignment.title, assignment.due_at,
-                        reader_url(assignment.id), ReadingState(state),
+        item = TodoItem("assignment", assignment.id, assignment.title, assignment.due_at,
+                        ReadingState(state),
                         overdue=state == ReadingState.OVERDUE.value, done_at=completed_at)
         (done if completed_at else pending).append(item)
     folded = set(db.session.scalars(_assigned_quiz_ids(person)))
@@ -366,12 +371,11 @@ def get_todo(person: Person, now: datetime, done_limit: int = 20) -> TodoList:
         quiz = mine.quiz
         if quiz.id in folded:
             continue
-        url = url_for("quizzes.show_quiz", quiz_id=quiz.id)
         if mine.open_attempt_id or (quiz.is_open(now) and not mine.attempts):
             state = "in_progress" if mine.open_attempt_id else "not_started"
-            pending.append(TodoItem("quiz", quiz.title, quiz.closes_at, url, state))
+            pending.append(TodoItem("quiz", quiz.id, quiz.title, quiz.closes_at, state))
         elif mine.attempts:
-            done.append(TodoItem("quiz", quiz.title, quiz.closes_at, url, "submitted",
+            done.append(TodoItem("quiz", quiz.id, quiz.title, quiz.closes_at, "submitted",
                                  done_at=quiz.closes_at))
     pending.sort(key=lambda i: i.due_at)
     done.sort(key=lambda i: i.done_at or i.due_at, reverse=True)
