@@ -28,7 +28,7 @@ from tests.app.study_fixtures_s1 import *  # noqa: F401,F403
 from tests.app.study_fixtures_s1 import add_progress
 
 DUE = datetime(2026, 6, 30, 18, 0)
-S, C, L, O, N = (ReadingState.IN_PROGRESS, ReadingState.COMPLETED,
+S, C, LATE, OVER, N = (ReadingState.IN_PROGRESS, ReadingState.COMPLETED,
                  ReadingState.COMPLETED_LATE, ReadingState.OVERDUE, ReadingState.NOT_STARTED)
 
 
@@ -37,9 +37,9 @@ S, C, L, O, N = (ReadingState.IN_PROGRESS, ReadingState.COMPLETED,
     (True, None, DUE - timedelta(hours=1), S),
     (True, DUE - timedelta(minutes=1), DUE + timedelta(days=3), C),
     (True, DUE, DUE + timedelta(days=3), C),  # at the due time is on time
-    (True, DUE + timedelta(seconds=1), DUE + timedelta(days=3), L),
-    (True, None, DUE + timedelta(seconds=1), O),
-    (False, None, DUE + timedelta(seconds=1), O),
+    (True, DUE + timedelta(seconds=1), DUE + timedelta(days=3), LATE),
+    (True, None, DUE + timedelta(seconds=1), OVER),
+    (False, None, DUE + timedelta(seconds=1), OVER),
     (False, None, DUE, N),
 ])
 def test_reading_state_rule_is_the_same_in_python_and_sql(app, started, completed_at, now,
