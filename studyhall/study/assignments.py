@@ -1,6 +1,6 @@
 """Writes on assignments (学习任务): author a draft, choose its items and audience,
-publish (which fixes the expected readers with one INSERT ... SELECT), close, record
-reminders, and mark a reader complete. Change and flush; the request commits once."""
+publish (which fixes the expected readers with one INSERT ... SELECT), close and record
+reminders. Change and flush; the request commits once."""
 
 from __future__ import annotations
 
@@ -22,9 +22,6 @@ from studyhall.study.models import (
     AssignmentReminder,
     AssignmentStatus,
     Material,
-    ReadingProgress,
-    Reflection,
-    ReflectionStatus,
 )
 
 #: Settings that may change after publication: none of them changes who is expected.
@@ -170,40 +167,3 @@ def record_reminders(actor: Person, assignment: Assignment, behind: sa.Select,
         sa.select(sa.literal(assignment.id), people.c.id, sa.literal(actor.id),
                   sa.literal(at, sa.DateTime))))
     return result.rowcount or 0
-
-
-def mark_complete_if_done(assignment: Assignment, person_id: int,
-                          now: datetime | None = None) -> bool:
-    """Set the reader's completed_at once every item is done: each material completed
-    (ReadingProgress.completed_at), each quiz submitted, and the reflection submitted
-    (or accepted) when one is required. Reading (s2) and reflections (s3) call this after
-    a change; a conditional UPDATE, so a double call completes once. Returns whether
-    the reader is complete now."""
-    from studyhall.quizzes.models import Attempt, AttemptStatus
-
-    material_ids = [i.material_id for i in assignment.items if i.material_id]
-    quiz_ids = [i.quiz_id for i in assignment.items if i.quiz_id]
-    conditions = [AssignmentRecipient.assignment_id == assignment.id,
-                  AssignmentRecipient.person_id == person_id]
-    if material_ids:
-        done = (sa.select(sa.func.count()).where(
-            ReadingProgress.assignment_id == assignment.id,
-            ReadingProgress.person_id == person_id,
-            ReadingProgress.material_id.in_(material_ids),
-            ReadingProgress.completed_at.is_not(None)).scalar_subquery())
-        conditions.append(done == len(material_ids))
-    for quiz_id in quiz_ids:
-        conditions.append(sa.exists().where(Attempt.quiz_id == quiz_id,
-                                            Attempt.person_id == person_id,
-                                            Attempt.status == AttemptStatus.SUBMITTED))
-    if assignment.requires_reflection:
-        conditions.append(sa.exists().where(
-            Reflection.assignment_id == assignment.id, Reflection.person_id == person_id,
-            Reflection.status.in_([ReflectionStatus.SUBMITTED, ReflectionStatus.ACCEPTED])))
-    db.session.execute(
-        sa.update(AssignmentRecipient)
-        .where(*conditions, AssignmentRecipient.completed_at.is_(None))
-        .values(completed_at=now or utcnow()).execution_options(synchronize_session=False))
-    return db.session.scalar(sa.select(AssignmentRecipient.completed_at).where(
-        AssignmentRecipient.assignment_id == assignment.id,
-        AssignmentRecipient.person_id == person_id)) is not None

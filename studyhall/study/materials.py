@@ -42,6 +42,7 @@ from studyhall.study.models import (
     MaterialVersion,
     material_tag,
 )
+from studyhall.study.text import count_length
 
 #: The reading estimate's rate, stated on every page that shows an estimate.
 CHARS_PER_MINUTE = 300
@@ -159,18 +160,9 @@ def plain_text(body_html: str) -> str:
 
 # --- Reading estimate -------------------------------------------------------------------
 
-_HAN = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_COUNTED = re.compile(f"[{_HAN}]|[^\\W{_HAN}_]+")
-
-
-def count_length(text: str) -> int:
-    """字数: each Chinese character counts one, each run of letters or digits (a word,
-    a number) counts one; punctuation, spaces and symbols count nothing."""
-    return len(_COUNTED.findall(text or ""))
-
-
 def estimate_seconds(chars: int) -> int:
-    """Whole minutes at CHARS_PER_MINUTE (at least one for any text), in seconds."""
+    """字数 (study.text.count_length) → whole minutes at CHARS_PER_MINUTE (at least one
+    for any text), in seconds."""
     return math.ceil(chars / CHARS_PER_MINUTE) * 60 if chars else 0
 
 

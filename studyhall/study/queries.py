@@ -46,30 +46,33 @@ BEHIND_STATES = (ReadingState.NOT_STARTED, ReadingState.IN_PROGRESS, ReadingStat
 
 # --- The reading state rule -------------------------------------------------------------
 
-def reading_state(started, completed_at, due_at, now):
+def reading_state(completed_at, started, due_at, now, closed=False):
     """THE rule for a reader's state, on one assignment (``completed_at`` of the
     AssignmentRecipient) or one material (of the ReadingProgress):
 
     - completed by the due time (at it included): 已完成 COMPLETED;
     - completed after it: 逾期完成 COMPLETED_LATE;
-    - not completed and the due time has passed: 逾期未完成 OVERDUE;
+    - not completed once the due time has passed or the assignment was closed:
+      逾期未完成 OVERDUE;
     - some progress (opened, answered, a draft): 学习中 IN_PROGRESS;
     - nothing yet: 未开始 NOT_STARTED.
 
-    Given SQL expressions (``started`` a boolean expression, ``completed_at`` and
-    ``due_at`` columns) it returns a CASE giving the state's value, to select, filter
-    and group by; given Python values it returns the ReadingState."""
-    if any(isinstance(arg, ClauseElement) for arg in (started, completed_at, due_at)):
+    Given SQL expressions (``completed_at`` and ``due_at`` columns, ``started`` and
+    ``closed`` boolean expressions) it returns a CASE giving the state's value, to
+    select, filter and group by; given Python values it returns the ReadingState."""
+    if any(isinstance(arg, ClauseElement) for arg in (completed_at, started, due_at, closed)):
         return sa.case(
             (sa.and_(completed_at.is_not(None), completed_at <= due_at),
              ReadingState.COMPLETED.value),
             (completed_at.is_not(None), ReadingState.COMPLETED_LATE.value),
-            (sa.literal(now) > due_at, ReadingState.OVERDUE.value),
+            (sa.or_(sa.literal(now, sa.DateTime) > due_at, sa.literal(closed)
+                    if not isinstance(closed, ClauseElement) else closed),
+             ReadingState.OVERDUE.value),
             (started, ReadingState.IN_PROGRESS.value),
             else_=ReadingState.NOT_STARTED.value)
     if completed_at is not None:
         return ReadingState.COMPLETED if completed_at <= due_at else ReadingState.COMPLETED_LATE
-    if now > due_at:
+    if closed or now > due_at:
         return ReadingState.OVERDUE
     return ReadingState.IN_PROGRESS if started else ReadingState.NOT_STARTED
 
@@ -208,7 +211,8 @@ def _status_parts(assignment: Assignment, now: datetime):
                                   Attempt.quiz_id.in_(_quiz_ids(assignment)))
     started = sa.or_(progress.c.person_id.is_not(None), reflection.c.person_id.is_not(None),
                      attempted)
-    state = reading_state(started, AssignmentRecipient.completed_at, assignment.due_at, now)
+    state = reading_state(AssignmentRecipient.completed_at, started, assignment.due_at, now,
+                          closed=assignment.status is AssignmentStatus.CLOSED)
     return progress, answers, reflection, reminders, state
 
 
@@ -335,7 +339,8 @@ def _my_assignments(person: Person, now: datetime):
                           ReadingProgress.person_id == person.id),
         sa.exists().where(Reflection.assignment_id == Assignment.id,
                           Reflection.person_id == person.id))
-    state = reading_state(started, AssignmentRecipient.completed_at, Assignment.due_at, now)
+    state = reading_state(AssignmentRecipient.completed_at, started, Assignment.due_at, now,
+                          closed=Assignment.status == AssignmentStatus.CLOSED)
     return db.session.execute(
         sa.select(Assignment, AssignmentRecipient.completed_at, state.label("state"))
         .join(AssignmentRecipient, AssignmentRecipient.assignment_id == Assignment.id)

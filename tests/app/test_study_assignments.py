@@ -32,22 +32,25 @@ S, C, LATE, OVER, N = (ReadingState.IN_PROGRESS, ReadingState.COMPLETED,
                  ReadingState.COMPLETED_LATE, ReadingState.OVERDUE, ReadingState.NOT_STARTED)
 
 
-@pytest.mark.parametrize("started, completed_at, now, expected", [
-    (False, None, DUE - timedelta(hours=1), N),
-    (True, None, DUE - timedelta(hours=1), S),
-    (True, DUE - timedelta(minutes=1), DUE + timedelta(days=3), C),
-    (True, DUE, DUE + timedelta(days=3), C),  # at the due time is on time
-    (True, DUE + timedelta(seconds=1), DUE + timedelta(days=3), LATE),
-    (True, None, DUE + timedelta(seconds=1), OVER),
-    (False, None, DUE + timedelta(seconds=1), OVER),
-    (False, None, DUE, N),
+@pytest.mark.parametrize("started, completed_at, now, closed, expected", [
+    (False, None, DUE - timedelta(hours=1), False, N),
+    (True, None, DUE - timedelta(hours=1), False, S),
+    (True, DUE - timedelta(minutes=1), DUE + timedelta(days=3), False, C),
+    (True, DUE, DUE + timedelta(days=3), False, C),  # at the due time is on time
+    (True, DUE + timedelta(seconds=1), DUE + timedelta(days=3), False, LATE),
+    (True, None, DUE + timedelta(seconds=1), False, OVER),
+    (False, None, DUE + timedelta(seconds=1), False, OVER),
+    (False, None, DUE, False, N),
+    (True, None, DUE - timedelta(days=1), True, OVER),  # closed early: no more chance
+    (True, DUE - timedelta(days=2), DUE - timedelta(days=1), True, C),
 ])
 def test_reading_state_rule_is_the_same_in_python_and_sql(app, started, completed_at, now,
-                                                          expected):
-    assert reading_state(started, completed_at, DUE, now) is expected
+                                                          closed, expected):
+    assert reading_state(completed_at, started, DUE, now, closed) is expected
     row = sa.select(sa.literal(completed_at, sa.DateTime).label("c"),
                     sa.literal(DUE, sa.DateTime).label("d")).subquery()
-    sql = db.session.scalar(sa.select(reading_state(sa.literal(started), row.c.c, row.c.d, now)))
+    sql = db.session.scalar(sa.select(reading_state(row.c.c, sa.literal(started), row.c.d, now,
+                                                    sa.literal(closed))))
     assert ReadingState(sql) is expected
 
 
@@ -363,27 +366,6 @@ def test_readers_page_runs_the_same_queries_for_5_or_50(client, org, login, make
         counts[size] = len(statements)
         client.post("/logout")
     assert counts[5] == counts[50], counts
-
-
-# --- Completion --------------------------------------------------------------------------
-
-def test_mark_complete_needs_every_item_and_the_reflection(app, org, make_assignment,
-                                                           make_material):
-    one, two = make_material("一"), make_material("二")
-    assignment = make_assignment(materials=[one, two], requires_reflection=True)
-    now = utcnow()
-    add_progress(assignment, org.teacher, one, completed_at=now)
-    assert not ops.mark_complete_if_done(assignment, org.teacher.id, now)
-    add_progress(assignment, org.teacher, two, completed_at=now)
-    assert not ops.mark_complete_if_done(assignment, org.teacher.id, now)
-    db.session.add(Reflection(assignment_id=assignment.id, person_id=org.teacher.id,
-                              status=ReflectionStatus.SUBMITTED))
-    db.session.flush()
-    assert ops.mark_complete_if_done(assignment, org.teacher.id, now)
-    later = now + timedelta(hours=1)
-    assert ops.mark_complete_if_done(assignment, org.teacher.id, later)
-    assert db.session.get(AssignmentRecipient, (assignment.id, org.teacher.id)).completed_at \
-        == now  # a second call completes once
 
 
 # --- The to-do list ----------------------------------------------------------------------
