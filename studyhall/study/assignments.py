@@ -117,6 +117,10 @@ def publish_assignment(actor: Person, assignment: Assignment,
     quizzes. Returns how many are expected. Everything is checked before any write."""
     from studyhall.quizzes.models import Quiz, QuizRecipient, QuizStatus
 
+    # Two publishes at once (a double click) on PostgreSQL: the second waits for the
+    # first, then sees it published. SQLite's BEGIN IMMEDIATE already queues them.
+    db.session.flush()
+    db.session.refresh(assignment, with_for_update=True)
     _require_draft(assignment)
     if not unit_in_scope(actor, assignment.owner_unit):
         raise AssignmentError(_l("You can publish only assignments of units you manage."))

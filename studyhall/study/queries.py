@@ -33,6 +33,7 @@ from studyhall.study.models import (
     Material,
     MaterialCategory,
     MaterialKind,
+    MaterialVersion,
     ReadingProgress,
     ReadingState,
     Reflection,
@@ -103,8 +104,6 @@ def query_materials(viewer: Person, filters: MaterialFilters) -> sa.Select:
                     Material.is_archived.is_(filters.archived))
              .order_by(Material.updated_at.desc(), Material.id.desc()))
     if filters.q:
-        from studyhall.study.models import MaterialVersion
-
         query = query.join(MaterialVersion, MaterialVersion.id == Material.current_version_id) \
             .where(MaterialVersion.title.contains(filters.q, autoescape=True))
     if filters.kind in {k.value for k in MaterialKind}:

@@ -107,6 +107,16 @@ def test_secretary_publishes_only_within_their_subtree(app, org, make_assignment
     assert org.outsider.id not in people and org.teacher.id in people
 
 
+def test_publishing_twice_publishes_once(client, org, login, make_assignment):
+    assignment = make_assignment(publish=False)
+    login(org.admin)
+    url = f"/manage/study/assignments/{assignment.id}/publish"
+    assert client.post(url).status_code == 302
+    second = client.post(url, follow_redirects=True)
+    assert "Once published" in second.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AssignmentRecipient)) == 1
+
+
 def test_published_assignment_keeps_items_audience_and_start(client, org, login,
                                                              make_assignment, make_material):
     assignment = make_assignment()
