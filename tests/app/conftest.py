@@ -41,6 +41,19 @@ def _make_app(url: str, **overrides):
     return app
 
 
+def checked_test_database_url(url: str) -> str:
+    """The SQLAlchemy URL of TEST_DATABASE_URL, only if it names a database whose name
+    ends in _test: the set-up drops the whole public schema of the database it is given,
+    so a URL pointing at a real database must stop the run, not empty that database."""
+    name = sa.engine.make_url(url).database or ""
+    if not name.endswith("_test"):
+        pytest.fail(f"TEST_DATABASE_URL names the database {name!r}: the app tests drop "
+                    "its whole schema, so they only run on a database whose name ends in "
+                    "_test (such as studyhall_test). Point TEST_DATABASE_URL at one.",
+                    pytrace=False)
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_app(request, tmp_path_factory):
     if request.param == "sqlite":
@@ -48,7 +61,7 @@ def database_app(request, tmp_path_factory):
     else:
         if not POSTGRES_URL.startswith("postgresql"):
             skip_or_fail("TEST_DATABASE_URL is not set to a PostgreSQL database")
-        url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+        url = checked_test_database_url(POSTGRES_URL)
     app = _make_app(url)
     with app.app_context():
         if request.param == "postgresql":
