@@ -122,9 +122,8 @@ def test_unit_page_writes_the_make_up_as_a_work_report_does(client, org, make_pe
     login(org.admin)
     page = client.get(f"/units/{org.gen_b.id}").get_data(as_text=True)
     # 11 made above + 赵老师 (群众) already in 乙校第一支部; the deactivated one is not counted.
-    assert ("12 people in all: 4 party members (including 1 probationary members), "
-            "2 league members, 1 democratic party members, 0 non-partisans and "
-            "5 of the masses") in page
+    assert ("Total 12, of whom party members 4 (probationary 1), league members 2, "
+            "democratic parties 1 and the masses 5<") in page
     by_child = dict(queries.get_composition_by_child(org.gen_b))
     assert by_child[org.branch_b].total == 12
 
