@@ -24,8 +24,7 @@ def index():
         todo = [item for item in get_my_quizzes(current_user, now)
                 if item.open_attempt_id or (item.quiz.is_open(now) and not item.attempts)]
         return render_template("main/dashboard_teacher.html", todo=todo, now=now)
-    roots = sorted(scope_roots(current_user), key=unit_sort_key)
-    summaries = [(unit, queries.get_composition(unit)) for unit in roots]
+    summaries = queries.get_compositions(sorted(scope_roots(current_user), key=unit_sort_key))
     tree = queries.get_unit_tree(current_user) if current_user.role is Role.ADMIN else None
     return render_template("main/dashboard_staff.html", summaries=summaries, tree=tree)
 

@@ -121,22 +121,37 @@ def get_composition(unit: Unit) -> Composition:
     return Composition(Counter(dict(rows)))
 
 
+def get_compositions(units: list[Unit]) -> list[tuple[Unit, Composition]]:
+    """The make-up of each unit's subtree, in one GROUP BY (a dashboard card per unit a
+    secretary manages)."""
+    ids = [u.id for u in units]
+    counts = _compositions_of(lambda root: root.id.in_(ids)) if ids else {}
+    return [(u, counts.get(u.id, Composition(Counter()))) for u in units]
+
+
 def get_composition_by_child(unit: Unit) -> list[tuple[Unit, Composition]]:
     """The make-up of each direct sub-unit's subtree, in one GROUP BY."""
-    child = aliased(Unit)
+    counts = _compositions_of(lambda root: root.parent_id == unit.id)
+    return [(c, counts.get(c.id, Composition(Counter())))
+            for c in sorted(unit.children, key=unit_sort_key)]
+
+
+def _compositions_of(which) -> dict[int, Composition]:
+    """Compositions of the subtrees of the units ``which(root)`` selects (a condition on
+    an alias of Unit), keyed by unit id; units with nobody active are left out."""
+    root = aliased(Unit)
     rows = db.session.execute(
-        sa.select(child.id, Person.political_status, sa.func.count(Person.id))
-        .select_from(child)
-        .join(Unit, in_subtree(Unit.path, child.path))
+        sa.select(root.id, Person.political_status, sa.func.count(Person.id))
+        .select_from(root)
+        .join(Unit, in_subtree(Unit.path, root.path))
         .join(Person, Person.unit_id == Unit.id)
-        .where(child.parent_id == unit.id, Person.is_active)
-        .group_by(child.id, Person.political_status)
+        .where(which(root), Person.is_active)
+        .group_by(root.id, Person.political_status)
     ).all()
     counts: dict[int, Counter] = {}
-    for child_id, status, n in rows:
-        counts.setdefault(child_id, Counter())[status] = n
-    return [(c, Composition(counts.get(c.id, Counter())))
-            for c in sorted(unit.children, key=unit_sort_key)]
+    for root_id, status, n in rows:
+        counts.setdefault(root_id, Counter())[status] = n
+    return {root_id: Composition(c) for root_id, c in counts.items()}
 
 
 def query_people(viewer: Person, *, search: str = "", unit: Unit | None = None,

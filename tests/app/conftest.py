@@ -6,12 +6,14 @@ every test all tables are emptied, so tests see real commits and real constraint
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import downgrade, upgrade
+from sqlalchemy import event
 
 from config import TestingConfig
 from studyhall import create_app
@@ -98,6 +100,46 @@ def client(app):
 @pytest.fixture()
 def db_session(app):
     return db.session
+
+
+class QueryLog(list):
+    """The SQL statements (SELECT, INSERT, UPDATE, DELETE) run inside ``count_queries()``;
+    transaction control (BEGIN, COMMIT, SAVEPOINT, PRAGMA) is left out."""
+
+    def __str__(self) -> str:
+        return "\n".join(f"{n}. {s[:200]}" for n, s in enumerate(self, 1))
+
+
+@pytest.fixture()
+def count_queries(app):
+    """Count the statements a block runs, to catch N+1 queries (indico's guard):
+
+        with count_queries() as few:
+            client.get(url)            # N rows
+        with count_queries() as many:
+            client.get(url)            # 10 N rows
+        assert len(many) == len(few), many
+
+    Pages must be rendered with page sizes large enough to show every row."""
+
+    @contextmanager
+    def counting():
+        log = QueryLog()
+
+        def listener(conn, cursor, statement, parameters, context, executemany):
+            if statement.lstrip().split(None, 1)[0].upper() in DATA_STATEMENTS:
+                log.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            yield log
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+
+    return counting
+
+
+DATA_STATEMENTS = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"}
 
 
 from tests.factories import *  # noqa: E402,F401,F403  (fixtures)

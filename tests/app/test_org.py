@@ -253,28 +253,3 @@ def test_people_search_is_literal_and_ignores_case_in_accounts(client, org, make
     login(org.admin)
     page = client.get("/manage/people?q=ab_").get_data(as_text=True)
     assert "1 found" in page and "钟老师" in page
-
-
-def test_the_people_list_loads_units_in_the_same_query(client, org, make_person, login,
-                                                       app):
-    from sqlalchemy import event
-
-    for unit in (org.top, org.gen_a, org.gen_b, org.branch_a, org.branch_b):
-        make_person(unit=unit)
-    login(org.admin)
-    statements = []
-    def listener(conn, cursor, statement, *args):
-        if statement.startswith("SELECT"):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        client.get("/manage/people?state=all")
-        first = len(statements)
-        for unit in (org.top, org.gen_a):
-            make_person(unit=unit)
-        statements.clear()
-        client.get("/manage/people?state=all")
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    assert len(statements) <= first  # more people and units, no more queries
