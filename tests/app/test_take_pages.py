@@ -132,13 +132,15 @@ def test_my_quizzes_shows_the_score_when_the_result_page_would(client, org, logi
     cards = {title: card for card in re.findall(r'<article class="card quiz-card">.*?</article>',
                                                 page, re.S)
              for title in ("立即公布的测试", "截止后公布的测试") if title in card}
-    assert re.search(r"Score：<strong>20</strong> <span[^>]*>/ 100</span>", cards["立即公布的测试"])
+    assert re.search(r"Score：<strong>20</strong> <span[^>]*>/ 100</span>",
+                     cards["立即公布的测试"])
     assert "Score" not in cards["截止后公布的测试"]
 
     held.closes_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     page = client.get("/quizzes/").get_data(as_text=True)
-    assert "Score：<strong>20</strong>" in page.split("截止后公布的测试", 1)[1].split("</article>")[0]
+    card = page.split("截止后公布的测试", 1)[1].split("</article>")[0]
+    assert "Score：<strong>20</strong>" in card
 
 
 def test_the_review_says_in_words_which_option_is_right_and_which_was_chosen(client, org,

@@ -31,7 +31,8 @@ def test_practice_feedback_stays_after_a_reload(phone, live_server, make_live_qu
                              closes_in=timedelta(days=365))
     log_in(page, live_server)
     start_quiz(page, live_server, quiz_id)
-    expect(page.locator("#countdown")).to_have_text(re.compile(r"^截止 \d{4}年\d+月\d+日 \d\d:\d\d$"))
+    expect(page.locator("#countdown")).to_have_text(
+        re.compile(r"^截止 \d{4}年\d+月\d+日 \d\d:\d\d$"))
     assert page.get_by_role("timer").count() == 0
 
     # A single choice is checked as soon as it is chosen, explained, and said.

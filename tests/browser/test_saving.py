@@ -14,11 +14,14 @@ pytestmark = pytest.mark.browser
 RECORDER = """
 window.__states = []; window.__spoken = [];
 document.addEventListener("DOMContentLoaded", function () {
-  var state = document.getElementById("save-state"), spoken = document.getElementById("announcer");
+  var state = document.getElementById("save-state");
+  var spoken = document.getElementById("announcer");
   if (!state) { return; }
   new MutationObserver(function () { window.__states.push(state.textContent); })
     .observe(state, {childList: true, characterData: true, subtree: true});
-  new MutationObserver(function () { if (spoken.textContent) { window.__spoken.push(spoken.textContent); } })
+  new MutationObserver(function () {
+    if (spoken.textContent) { window.__spoken.push(spoken.textContent); }
+  })
     .observe(spoken, {childList: true, characterData: true, subtree: true});
 });
 """
