@@ -10,6 +10,7 @@ from studyhall.main import bp
 from studyhall.model_helpers import utcnow
 from studyhall.org import queries
 from studyhall.org.models import Role
+from studyhall.org.sorting import unit_sort_key
 from studyhall.study.models import LABELS as STUDY_LABELS
 from studyhall.study.queries import get_todo
 from studyhall.urls import safe_next
@@ -25,8 +26,7 @@ def index():
     if current_user.role is Role.TEACHER:
         return render_template("main/dashboard_teacher.html", todo=todo, now=now,
                                labels=STUDY_LABELS)
-    roots = scope_roots(current_user)
-    summaries = [(unit, queries.get_composition(unit)) for unit in roots]
+    summaries = queries.get_compositions(sorted(scope_roots(current_user), key=unit_sort_key))
     tree = queries.get_unit_tree(current_user) if current_user.role is Role.ADMIN else None
     return render_template("main/dashboard_staff.html", summaries=summaries, tree=tree,
                            todo=todo, labels=STUDY_LABELS)

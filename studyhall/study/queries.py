@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.sql.elements import ClauseElement
 from werkzeug.routing import BuildError
@@ -279,7 +280,7 @@ def get_behind_text(assignment: Assignment, viewer: Person, now: datetime, **fil
 
     lines = [_("%(title)s: not completed yet, %(n)d people (due %(due)s)",
                title=assignment.title, n=total, due=localtime(assignment.due_at))]
-    lines += [_("%(unit)s: %(names)s", unit=unit, names=_(", ").join(names))
+    lines += [_("%(unit)s: %(names)s", unit=unit, names=pgettext("names", ", ").join(names))
               for unit, names in by_unit.items()]
     return "\n".join(lines)
 

@@ -92,27 +92,6 @@ def make_assignment(app, org, make_material):
     return make
 
 
-@pytest.fixture()
-def count_queries(app):
-    """A context manager counting the SQL statements run inside it."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def counting():
-        statements = []
-
-        def listen(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        sa.event.listen(db.engine, "before_cursor_execute", listen)
-        try:
-            yield statements
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listen)
-
-    return counting
-
-
 def add_progress(assignment, person, material, *, completed_at=None, credited_ms=60_000):
     """A reading record as s2's reading pages would leave it."""
     from studyhall.study.models import ReadingProgress
