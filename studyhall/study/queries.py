@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from flask import url_for
@@ -77,13 +76,6 @@ def reading_state(completed_at, started, due_at, now, closed=False):
     if closed or now > due_at:
         return ReadingState.OVERDUE
     return ReadingState.IN_PROGRESS if started else ReadingState.NOT_STARTED
-
-
-def percent(part: int, whole: int) -> Decimal | None:
-    """part ÷ whole as a percentage to one place, 四舍五入."""
-    if not whole:
-        return None
-    return (Decimal(part) * 100 / whole).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
 # --- Materials --------------------------------------------------------------------------

@@ -308,7 +308,7 @@ def list_readers(assignment_id: int):
     done = counts[ReadingState.COMPLETED] + counts[ReadingState.COMPLETED_LATE]
     return render_template(
         "study/manage/assignment_readers.html", assignment=assignment, rows=rows, page=page,
-        counts=counts, expected=expected, done=done, rate=queries.percent(done, expected),
+        counts=counts, expected=expected, done=done,
         behind_text=queries.get_behind_text(assignment, current_user, now, unit=unit,
                                             status=status),
         batches=queries.get_reminder_batches(assignment, current_user),

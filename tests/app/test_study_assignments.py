@@ -257,6 +257,7 @@ def test_readers_page_shows_each_state_and_filters_by_it(client, org, login, mak
     page = client.get(f"/manage/study/assignments/{current.id}/readers").get_data(as_text=True)
     assert 'data-state="in_progress"' in page and "2 min 05 s" in page
     assert 'data-state="completed"' in page and 'data-state="not_started"' in page
+    assert 'data-figure="rate">16.7%<' in page  # 1 of 6, 四舍五入 (figures.rate)
     done = client.get(f"/manage/study/assignments/{current.id}/readers?state=completed")
     text = done.get_data(as_text=True)
     assert "已完成者" in text and "未开始者" not in text.split("</form>", 1)[1].split(
