@@ -1,0 +1,412 @@
+"""Reflections (心得体会 / 学习笔记): the draft, submission, review and sharing.
+
+A reflection is written on a *target*: an assignment now, a study session once sessions
+exist (issue 11). Everything here goes through the target's small interface
+(:class:`AssignmentTarget`): its row filter, the people who write on it, who reviews,
+whether it still takes writing, its minimum length and the texts a reflection is
+compared with. A session target adds a class with the same attributes and a
+``session_id`` column beside ``assignment_id`` (see the model's docstring); nothing else
+here changes.
+
+The life of one reflection::
+
+    DRAFT ──submit──▶ SUBMITTED ──accept──▶ ACCEPTED (may be marked 优秀 and shared)
+                          ▲    └──return──▶ RETURNED ──submit──┘
+
+``Reflection.body`` is the working text, autosaved as a draft while it is DRAFT or
+RETURNED. Each submission adds a ``ReflectionVersion`` (numbered from 1) that keeps the
+text as submitted and, later, its review. A page says which version it was built on
+(``based_on``, the latest number it saw); a draft save or a submission from a page built
+on an older version is refused, so a stale tab can never overwrite what was submitted,
+and a second submission of the same text is refused rather than adding a version. A
+review names the version it read, so a review of an older version is refused too.
+Operations change and flush; the request commits.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import abort
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from studyhall.auth.scope import scope_paths, unit_in_scope
+from studyhall.extensions import db
+from studyhall.model_helpers import in_subtree, path_in_subtree
+from studyhall.org.models import Person, Role, Unit
+from studyhall.study import similarity
+from studyhall.study.models import (
+    Assignment,
+    AssignmentItem,
+    AssignmentRecipient,
+    AssignmentStatus,
+    MaterialVersion,
+    Reflection,
+    ReflectionStatus,
+    ReflectionVersion,
+)
+from studyhall.study.text import count_length
+
+#: As typed (not 字数): a long reflection is 3,000 字; this leaves room for ten times that.
+MAX_BODY_CHARS = 30_000
+MAX_COMMENT_CHARS = 2_000
+EDITABLE = (ReflectionStatus.DRAFT, ReflectionStatus.RETURNED)
+ACCEPTED, RETURNED = "accepted", "returned"
+#: C0 controls other than tab and newline (NUL breaks PostgreSQL text), and lone
+#: surrogates (valid in JSON, not in UTF-8: neither database would store them).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+class ReflectionError(Exception):
+    """A refused change, with a code for JSON clients and a message for people."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AssignmentTarget:
+    """An assignment as what reflections are written on."""
+
+    assignment: Assignment
+    kind = "assignment"
+
+    @property
+    def id(self) -> int:
+        return self.assignment.id
+
+    @property
+    def title(self) -> str:
+        return self.assignment.title
+
+    @property
+    def owner_unit(self) -> Unit:
+        return self.assignment.owner_unit
+
+    @property
+    def min_chars(self) -> int:
+        """Submitting needs at least this many 字 (and never nothing at all)."""
+        return max(self.assignment.reflection_min_chars, 1)
+
+    @property
+    def due_at(self) -> datetime:
+        return self.assignment.due_at
+
+    def accepts_writing(self) -> bool:
+        return self.assignment.status is AssignmentStatus.PUBLISHED
+
+    def where(self):
+        """The WHERE clause of this target's reflections."""
+        return Reflection.assignment_id == self.assignment.id
+
+    def new_reflection(self, person_id: int) -> Reflection:
+        return Reflection(person_id=person_id, assignment_id=self.assignment.id)
+
+    def is_writer(self, person: Person) -> bool:
+        return db.session.get(AssignmentRecipient, (self.assignment.id, person.id)) is not None
+
+    def query_writers(self) -> sa.Select:
+        """The ids of the people expected to write (the fixed expected readers)."""
+        return sa.select(AssignmentRecipient.person_id).where(
+            AssignmentRecipient.assignment_id == self.assignment.id)
+
+    def source_texts(self) -> list[tuple[dict, str]]:
+        """Each material's text (every version, run together) for the similarity check:
+        title, summary and body. Files and links have only their title and summary here."""
+        rows = db.session.execute(
+            sa.select(MaterialVersion.material_id, MaterialVersion.title,
+                      MaterialVersion.summary, MaterialVersion.body)
+            .join(AssignmentItem, AssignmentItem.material_id == MaterialVersion.material_id)
+            .where(AssignmentItem.assignment_id == self.assignment.id)
+            .order_by(MaterialVersion.material_id, MaterialVersion.number)).all()
+        texts: dict[int, list[str]] = {}
+        titles: dict[int, str] = {}
+        for material_id, title, summary, body in rows:
+            texts.setdefault(material_id, []).extend((title, summary or "", body or ""))
+            titles[material_id] = title  # the latest version's title
+        return [({"kind": "material", "material_id": material_id, "title": titles[material_id]},
+                 "\n".join(parts)) for material_id, parts in texts.items()]
+
+
+def target_of(reflection: Reflection) -> AssignmentTarget:
+    return AssignmentTarget(db.session.get(Assignment, reflection.assignment_id))
+
+
+# ---- who may do what -------------------------------------------------------------------
+
+def load_target_for_writer_or_404(viewer: Person, assignment_id: int) -> AssignmentTarget:
+    """An assignment that asks the viewer for a reflection; anything else answers 404."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if (assignment is None or assignment.status is AssignmentStatus.DRAFT
+            or not assignment.requires_reflection):
+        abort(404)
+    target = AssignmentTarget(assignment)
+    if not target.is_writer(viewer):
+        abort(404)
+    return target
+
+
+def can_review(viewer: Person, target: AssignmentTarget) -> bool:
+    """Admins and secretaries whose scope holds the unit that owns the target."""
+    return viewer.role is not Role.TEACHER and unit_in_scope(viewer, target.owner_unit)
+
+
+def load_target_for_reviewer_or_404(viewer: Person, assignment_id: int) -> AssignmentTarget:
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.status is AssignmentStatus.DRAFT:
+        abort(404)
+    target = AssignmentTarget(assignment)
+    if not can_review(viewer, target):
+        abort(404)
+    return target
+
+
+def load_reflection_for_reviewer_or_404(viewer: Person, reflection_id: int, *,
+                                        lock: bool = False) -> tuple[Reflection, AssignmentTarget]:
+    """A submitted reflection on a target the viewer reviews; drafts stay private (404)."""
+    query = sa.select(Reflection).where(Reflection.id == reflection_id)
+    reflection = db.session.scalar(query.with_for_update() if lock else query)
+    if reflection is None or reflection.status is ReflectionStatus.DRAFT:
+        abort(404)
+    target = target_of(reflection)
+    if not can_review(viewer, target):
+        abort(404)
+    return reflection, target
+
+
+def can_see_shared(viewer: Person, target: AssignmentTarget) -> bool:
+    """Shared 优秀 reflections are for the members of the owner unit's subtree (and for
+    whoever reviews there). The Python twin of :func:`shared_visible_to`."""
+    return path_in_subtree(viewer.unit.path, target.owner_unit.path) or can_review(viewer, target)
+
+
+def shared_visible_to(viewer: Person, owner_unit: type[Unit]):
+    """SQL on the owner ``Unit`` (or an alias of it) of a shared reflection's target: the
+    viewer may read it."""
+    member = in_subtree(sa.literal(viewer.unit.path), owner_unit.path)
+    if viewer.role is Role.TEACHER:
+        return member
+    prefixes = scope_paths(viewer)
+    scoped = sa.true() if prefixes is None else in_subtree(owner_unit.path, prefixes)
+    return sa.or_(member, scoped)
+
+
+def load_shared_reflection_or_404(viewer: Person, reflection_id: int) -> tuple[Reflection,
+                                                                                AssignmentTarget]:
+    reflection = db.session.get(Reflection, reflection_id)
+    if reflection is None or not reflection.is_excellent:
+        abort(404)
+    target = target_of(reflection)
+    if not can_see_shared(viewer, target):
+        abort(404)
+    return reflection, target
+
+
+# ---- the writer's side -----------------------------------------------------------------
+
+def clean_body(text: str) -> str:
+    """Line breaks as \\n, no control characters; refused when far too long."""
+    text = _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if len(text) > MAX_BODY_CHARS:
+        raise ReflectionError("too_long", _("The text is too long (at most %(n)d characters).",
+                                            n=MAX_BODY_CHARS))
+    return text
+
+
+def latest_number(reflection: Reflection | None) -> int:
+    """The number of the last submitted version; 0 before the first submission."""
+    return reflection.versions[-1].number if reflection is not None and reflection.versions else 0
+
+
+def get_reflection(target: AssignmentTarget, person_id: int, *,
+                   lock: bool = False) -> Reflection | None:
+    query = sa.select(Reflection).where(target.where(), Reflection.person_id == person_id)
+    return db.session.scalar(query.with_for_update() if lock else query)
+
+
+def _lock_or_create(target: AssignmentTarget, person_id: int) -> Reflection:
+    reflection = get_reflection(target, person_id, lock=True)
+    if reflection is not None:
+        return reflection
+    try:
+        with db.session.begin_nested():
+            reflection = target.new_reflection(person_id)
+            db.session.add(reflection)
+    except IntegrityError:
+        # Two first saves at once (PostgreSQL): the other one created it; wait for it.
+        reflection = get_reflection(target, person_id, lock=True)
+    return reflection
+
+
+def _check_writable(target: AssignmentTarget, reflection: Reflection, based_on: int) -> None:
+    if not target.accepts_writing():
+        raise ReflectionError("closed", _("This assignment is closed: reflections can no "
+                                          "longer be changed."))
+    if reflection.status not in EDITABLE:
+        raise ReflectionError("submitted", _("This reflection has already been submitted."))
+    if based_on != latest_number(reflection):
+        raise ReflectionError("stale", _(
+            "This reflection was submitted again from another page. Reload to see it; the "
+            "text on this page was not saved over it."))
+
+
+def save_draft(target: AssignmentTarget, person: Person, body: str, based_on: int,
+               now: datetime) -> Reflection:
+    """Autosave the working text (last save wins between two pages on one version)."""
+    body = clean_body(body)
+    reflection = _lock_or_create(target, person.id)
+    _check_writable(target, reflection, based_on)
+    reflection.body = body
+    reflection.char_count = count_length(body)
+    reflection.draft_saved_at = now
+    db.session.flush()
+    return reflection
+
+
+def submit(target: AssignmentTarget, person: Person, body: str, based_on: int,
+           now: datetime) -> ReflectionVersion:
+    """Submit the text as the next version, if it is long enough; flag near-copies."""
+    body = clean_body(body)
+    reflection = _lock_or_create(target, person.id)
+    _check_writable(target, reflection, based_on)
+    count = count_length(body)
+    if count < target.min_chars:
+        raise ReflectionError("too_short", _(
+            "Too short to submit: %(count)d characters, at least %(min)d are needed "
+            "(punctuation and spaces are not counted).", count=count, min=target.min_chars))
+    version = ReflectionVersion(number=latest_number(reflection) + 1, body=body,
+                                char_count=count, submitted_at=now)
+    reflection.versions.append(version)
+    reflection.body = body
+    reflection.char_count = count
+    reflection.status = ReflectionStatus.SUBMITTED
+    reflection.submitted_at = now
+    reflection.draft_saved_at = now
+    db.session.flush()
+    flag_similar(target, reflection, version)
+    return version
+
+
+def has_submitted(person_id: int, assignment_id: int) -> bool:
+    """Whether the person's reflection on the assignment was submitted (under review or
+    accepted): what completing an assignment that requires one asks for."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Reflection).where(
+        Reflection.person_id == person_id, Reflection.assignment_id == assignment_id,
+        Reflection.status.in_([ReflectionStatus.SUBMITTED, ReflectionStatus.ACCEPTED]))) > 0
+
+
+# ---- the reviewer's side ---------------------------------------------------------------
+
+def review(reflection: Reflection, number: int, reviewer: Person, decision: str, comment: str,
+           now: datetime, *, excellent: bool = False) -> ReflectionVersion:
+    """Accept or return the version the reviewer read (``number``); a return needs a reason."""
+    latest = reflection.versions[-1] if reflection.versions else None
+    if latest is None or latest.number != number:
+        raise ReflectionError("stale", _(
+            "A newer version was submitted after you opened this page. Read it before "
+            "reviewing."))
+    if latest.decision is not None:
+        raise ReflectionError("reviewed", _("This version has already been reviewed."))
+    if reviewer.id == reflection.person_id:
+        raise ReflectionError("own", _("You cannot review your own reflection."))
+    if decision not in (ACCEPTED, RETURNED):
+        raise ReflectionError("decision", _("Choose to accept or to return."))
+    comment = _CONTROLS.sub("", comment.replace("\r\n", "\n")).strip()[:MAX_COMMENT_CHARS]
+    if decision == RETURNED and not comment:
+        raise ReflectionError("reason", _("Say what to revise when returning a reflection."))
+    latest.decision = decision
+    latest.comment = comment
+    latest.reviewer_id = reviewer.id
+    latest.reviewed_at = now
+    reflection.status = (ReflectionStatus.ACCEPTED if decision == ACCEPTED
+                         else ReflectionStatus.RETURNED)
+    if decision == ACCEPTED and excellent:
+        set_excellent(reflection, reviewer, True, now)
+    db.session.flush()
+    return latest
+
+
+def set_excellent(reflection: Reflection, reviewer: Person, excellent: bool,
+                  now: datetime) -> None:
+    """Mark (or unmark) an accepted reflection as 优秀: marked means shared with the unit."""
+    if reviewer.id == reflection.person_id:
+        raise ReflectionError("own", _("You cannot review your own reflection."))
+    if reflection.status is not ReflectionStatus.ACCEPTED:
+        raise ReflectionError("not_accepted", _("Only an accepted reflection can be marked "
+                                                "excellent."))
+    reflection.is_excellent = excellent
+    reflection.shared_at = now if excellent else None
+    db.session.flush()
+
+
+# ---- near-copies -----------------------------------------------------------------------
+
+def _latest_versions_of_others(target: AssignmentTarget, reflection: Reflection):
+    latest = (sa.select(ReflectionVersion.reflection_id,
+                        sa.func.max(ReflectionVersion.number).label("number"))
+              .join(Reflection, Reflection.id == ReflectionVersion.reflection_id)
+              .where(target.where(), Reflection.id != reflection.id)
+              .group_by(ReflectionVersion.reflection_id).subquery())
+    return db.session.execute(
+        sa.select(ReflectionVersion.reflection_id, ReflectionVersion.number,
+                  ReflectionVersion.body, Person.id, Person.name)
+        .join(latest, sa.and_(latest.c.reflection_id == ReflectionVersion.reflection_id,
+                              latest.c.number == ReflectionVersion.number))
+        .join(Reflection, Reflection.id == ReflectionVersion.reflection_id)
+        .join(Person, Person.id == Reflection.person_id)).all()
+
+
+def flag_similar(target: AssignmentTarget, reflection: Reflection,
+                 version: ReflectionVersion) -> None:
+    """Compare the submitted version with the latest version of every other reflection
+    on the target and with the target's material texts (see similarity.py), keep the
+    best matches on the reflection, and raise the other side's figure when this text
+    contains most of it (the original of a copy is flagged too; the reviewer compares
+    the dates)."""
+    own = similarity.shingles(version.body)
+    if not similarity.comparable(own):
+        reflection.similarity, reflection.similar_to = None, None
+        return
+    candidates: list[tuple[dict, frozenset[str]]] = []
+    reverse: dict[int, float] = {}
+    for other_id, number, body, person_id, name in _latest_versions_of_others(target,
+                                                                              reflection):
+        theirs = similarity.shingles(body)
+        candidates.append(({"kind": "reflection", "reflection_id": other_id,
+                            "version": number, "person_id": person_id, "name": name}, theirs))
+        if similarity.comparable(theirs):
+            reverse[other_id] = similarity.containment(theirs, own)
+    candidates += [(key, similarity.shingles(text)) for key, text in target.source_texts()]
+    matches = similarity.best_matches(own, candidates)
+    reflection.similarity = round(matches[0][1], 3) if matches else 0.0
+    reflection.similar_to = {"matches": [dict(key, score=round(score, 3))
+                                         for key, score in matches]}
+    _raise_other_side(reflection, version, reverse)
+
+
+def _raise_other_side(reflection: Reflection, version: ReflectionVersion,
+                      reverse: dict[int, float]) -> None:
+    raised = {other_id: score for other_id, score in reverse.items()
+              if score >= similarity.SHOW_AT}
+    if not raised:
+        return
+    # Skip rows another submission holds right now: two copies submitted in the same
+    # instant must not deadlock; that one computes its own figure anyway.
+    others = db.session.scalars(sa.select(Reflection).where(Reflection.id.in_(raised))
+                                .with_for_update(skip_locked=True)).all()
+    mine = {"kind": "reflection", "reflection_id": reflection.id, "version": version.number,
+            "person_id": reflection.person_id, "name": reflection.person.name}
+    for other in others:
+        matches = [m for m in (other.similar_to or {}).get("matches", [])
+                   if m.get("reflection_id") != reflection.id]
+        matches = sorted([*matches, dict(mine, score=round(raised[other.id], 3))],
+                         key=lambda m: m["score"], reverse=True)[:3]
+        other.similarity = matches[0]["score"]
+        other.similar_to = {"matches": matches}
+    db.session.flush()
