@@ -22,6 +22,7 @@ from studyhall.study import bp, reflection_queries
 from studyhall.study import reflections as ops
 from studyhall.study.reflection_forms import ReflectionForm
 from studyhall.study.reflections import ReflectionError
+from studyhall.templating import localtime
 
 #: A draft of MAX_BODY_CHARS Chinese characters as UTF-8 JSON, with room to spare.
 MAX_JSON_BODY = 4 * ops.MAX_BODY_CHARS + 1024
@@ -77,7 +78,9 @@ def save_reflection_draft(assignment_id: int):
     except ReflectionError as exc:
         status = 409 if exc.code in ("submitted", "stale", "closed") else 422
         return jsonify(ok=False, error=exc.code, message=exc.message), status
-    return jsonify(ok=True, saved_at=now.isoformat() + "Z", count=reflection.char_count)
+    # The time as the page shows it, in the configured zone (not the phone's clock).
+    return jsonify(ok=True, saved_at=now.isoformat() + "Z", saved_time=localtime(now, "HH:mm"),
+                   count=reflection.char_count)
 
 
 @bp.route("/study/assignments/<int:assignment_id>/reflection/submit", methods=["POST"])

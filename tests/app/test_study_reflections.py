@@ -4,6 +4,8 @@ stranger's ids, a teacher on staff URLs, a stale tab, a double submit, hostile t
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -106,6 +108,7 @@ def test_the_draft_is_autosaved_and_counted(as_, org, assignment):
     assert reply.status_code == 200
     data = reply.get_json()
     assert data["ok"] is True and data["count"] == 9 and data["saved_at"].endswith("Z")
+    assert re.fullmatch(r"\d\d:\d\d", data["saved_time"])
     reply = save_draft(client, assignment, TEXT)
     assert reply.get_json()["count"] == count_length(TEXT)
     reflection = reflection_of(org.teacher, assignment)

@@ -101,8 +101,9 @@
   var pending = loadPending();
   if (pending && typeof pending.body !== "string") { pending = null; }
   if (pending && pending.basedOn !== basedOn) {
-    if (pending.submitting && basedOn > pending.basedOn) { pending = null; }  // it went through
-    else { offerOrphan(pending.body); pending = null; }
+    if (pending.submitting && basedOn > pending.basedOn) { storePending(null); }  // it went through
+    else { offerOrphan(pending.body); }
+    pending = null;
   }
   if (!textarea) {
     // Submitted or closed: nothing to edit here.
@@ -121,7 +122,7 @@
   var timer = null;
   var retryTimer = null;
   var retryDelay = 1000;
-  var savedAt = data.savedAt || "";
+  var savedTime = data.savedTime || "";  // HH:mm in the school's time zone, from the server
 
   function refreshCount() {
     var count = countLength(textarea.value);
@@ -129,10 +130,6 @@
     counter.classList.toggle("short", count < minChars);
     counter.classList.toggle("enough", count >= minChars);
     return count;
-  }
-  function clock(iso) {
-    var when = new Date(iso);
-    return String(when.getHours()).padStart(2, "0") + ":" + String(when.getMinutes()).padStart(2, "0");
   }
   function showState() {
     stateEl.classList.remove("saving", "unsaved", "editing");
@@ -148,8 +145,8 @@
     } else if (pending) {
       text = messages.editing;
       stateEl.classList.add("editing");
-    } else if (savedAt) {
-      text = messages.saved.replace("{time}", clock(savedAt));
+    } else if (savedTime) {
+      text = messages.saved.replace("{time}", savedTime);
     }
     stateEl.textContent = text;
   }
@@ -188,13 +185,13 @@
       if (result.status === 200 && result.data.ok === true) {
         failed = false;
         retryDelay = 1000;
-        savedAt = result.data.saved_at;
+        savedTime = result.data.saved_time;
         if (pending && pending.body === sent) { pending = null; storePending(null); }
         showNotice("");
       } else if (result.status === 409) {
         // Submitted from another page, or closed: stop here; the text stays on the device.
         failed = true;
-        lock(result.data.message || messages.stale);
+        lock(result.data.error === "closed" ? result.data.message : messages.stale);
         return;
       } else if (result.status === 422) {
         failed = true;  // refused as it is (too long): wait for the next edit
