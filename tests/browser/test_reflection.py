@@ -100,6 +100,18 @@ def log_in(browser, base, account):
     return context, page, errors
 
 
+WATCH_STATE = """() => {
+  window.stateLog = [];
+  const el = document.getElementById("save-state");
+  new MutationObserver(() => window.stateLog.push(el.className + " " + el.textContent))
+    .observe(el, {attributes: true, childList: true, characterData: true, subtree: true});
+}"""
+
+
+def failures_shown(page) -> list[str]:
+    return page.evaluate("window.stateLog.filter(s => s.includes('unsaved'))")
+
+
 def fits_the_phone(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
@@ -125,10 +137,13 @@ def test_write_offline_submit_return_revise_accept(browser, live_server, live_ap
     page.wait_for_url(f"**/study/assignments/{assignment_id}/reflection")
     body, state, count = page.locator("#body"), page.locator("#save-state"), page.locator("#count")
 
+    page.evaluate(WATCH_STATE)
+    body.press_sequentially(FIRST[:20], delay=20)
     body.fill(FIRST)
     expect(count).to_have_text(f"已写 {count_length(FIRST)} 字，至少 60 字")
     expect(state).to_have_text(re.compile("草稿已于"), timeout=10_000)
     assert stored(live_app, assignment_id)[0] == FIRST
+    assert failures_shown(page) == []  # typing online never says "not saved"
 
     # The network drops; typing goes on. Only the failed save says "not saved".
     teacher_context.set_offline(True)
@@ -173,9 +188,11 @@ def test_write_offline_submit_return_revise_accept(browser, live_server, live_ap
     expect(page.locator(".callout.returned")).to_contain_text("请结合自己今后的具体做法再写一段。")
     page.screenshot(path=str(screenshot_dir / "reflection-phone-returned.png"), full_page=True)
     body = page.locator("#body")
+    page.evaluate(WATCH_STATE)
     body.press("Control+End")
     body.press_sequentially(REVISION, delay=5)
     expect(state).to_have_text(re.compile("草稿已于"), timeout=10_000)
+    assert failures_shown(page) == []
     page.get_by_role("button", name="重新提交").click()
     expect(page.locator(".flash.success")).to_contain_text("第 2 版已提交")
 
