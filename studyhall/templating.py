@@ -24,3 +24,8 @@ def points(value) -> str:
 def register(app: Flask) -> None:
     app.add_template_filter(localtime)
     app.add_template_filter(points)
+
+    # Rates and averages (|rate, |average, |score): one module, rounded half up.
+    from studyhall import figures
+
+    figures.register(app)
