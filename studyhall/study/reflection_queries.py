@@ -16,6 +16,7 @@ from studyhall.study.models import (
     AssignmentStatus,
     Reflection,
     ReflectionStatus,
+    ReflectionVersion,
 )
 from studyhall.study.reflections import AssignmentTarget, shared_visible_to
 
@@ -45,8 +46,11 @@ def get_my_reflections(person: Person) -> list[sa.Row]:
 
 def query_queue(target: AssignmentTarget, state: str) -> sa.Select:
     """Submitted reflections of a target in one state (``QUEUE_STATES``, or "" for all),
-    with their writer and the writer's unit: the oldest waiting first, else the newest."""
-    query = (sa.select(Reflection, Person, Unit)
+    with their writer, the writer's unit and the latest version's number: the oldest
+    waiting first, else the newest."""
+    latest = (sa.select(sa.func.max(ReflectionVersion.number))
+              .where(ReflectionVersion.reflection_id == Reflection.id).scalar_subquery())
+    query = (sa.select(Reflection, Person, Unit, latest.label("version"))
              .join(Person, Person.id == Reflection.person_id)
              .join(Unit, Unit.id == Person.unit_id)
              .where(target.where()))

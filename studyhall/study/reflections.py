@@ -368,32 +368,36 @@ def flag_similar(target: AssignmentTarget, reflection: Reflection,
     on the target and with the target's material texts (see similarity.py), keep the
     best matches on the reflection, and raise the other side's figure when this text
     contains most of it (the original of a copy is flagged too; the reviewer compares
-    the dates)."""
+    the dates). A match keeps its integers: ``shared`` of ``of`` shingles."""
     own = similarity.shingles(version.body)
     if not similarity.comparable(own):
         reflection.similarity, reflection.similar_to = None, None
         return
     candidates: list[tuple[dict, frozenset[str]]] = []
-    reverse: dict[int, float] = {}
+    reverse: dict[int, tuple[int, int]] = {}
     for other_id, number, body, person_id, name in _latest_versions_of_others(target,
                                                                               reflection):
         theirs = similarity.shingles(body)
         candidates.append(({"kind": "reflection", "reflection_id": other_id,
                             "version": number, "person_id": person_id, "name": name}, theirs))
         if similarity.comparable(theirs):
-            reverse[other_id] = similarity.containment(theirs, own)
+            reverse[other_id] = (len(theirs & own), len(theirs))
     candidates += [(key, similarity.shingles(text)) for key, text in target.source_texts()]
-    matches = similarity.best_matches(own, candidates)
-    reflection.similarity = round(matches[0][1], 3) if matches else 0.0
-    reflection.similar_to = {"matches": [dict(key, score=round(score, 3))
-                                         for key, score in matches]}
+    matches = [_match(key, shared, len(own))
+               for key, shared in similarity.best_matches(own, candidates)]
+    reflection.similarity = matches[0]["score"] if matches else 0.0
+    reflection.similar_to = {"matches": matches}
     _raise_other_side(reflection, version, reverse)
 
 
+def _match(key: dict, shared: int, of: int) -> dict:
+    return dict(key, shared=shared, of=of, score=shared / of)
+
+
 def _raise_other_side(reflection: Reflection, version: ReflectionVersion,
-                      reverse: dict[int, float]) -> None:
-    raised = {other_id: score for other_id, score in reverse.items()
-              if score >= similarity.SHOW_AT}
+                      reverse: dict[int, tuple[int, int]]) -> None:
+    raised = {other_id: counts for other_id, counts in reverse.items()
+              if counts[0] >= similarity.SHOW_AT * counts[1]}
     if not raised:
         return
     # Skip rows another submission holds right now: two copies submitted in the same
@@ -405,7 +409,7 @@ def _raise_other_side(reflection: Reflection, version: ReflectionVersion,
     for other in others:
         matches = [m for m in (other.similar_to or {}).get("matches", [])
                    if m.get("reflection_id") != reflection.id]
-        matches = sorted([*matches, dict(mine, score=round(raised[other.id], 3))],
+        matches = sorted([*matches, _match(mine, *raised[other.id])],
                          key=lambda m: m["score"], reverse=True)[:3]
         other.similarity = matches[0]["score"]
         other.similar_to = {"matches": matches}

@@ -117,8 +117,10 @@ def submit_reflection(assignment_id: int):
 @bp.route("/study/reflections/excellent")
 @login_required
 def list_shared_reflections():
-    """Reflections marked 优秀 that the viewer's unit shares, newest first."""
-    query = reflection_queries.query_shared(current_user)
+    """Reflections marked 优秀 that the viewer's unit shares, newest first (of one
+    assignment with ?assignment=ID)."""
+    query = reflection_queries.query_shared(current_user,
+                                            request.args.get("assignment", type=int))
     page = db.paginate(query, per_page=current_app.config["PEOPLE_PER_PAGE"],
                        error_out=False)
     rows = db.session.execute(query.limit(page.per_page)

@@ -41,7 +41,7 @@ def list_assignment_reflections(assignment_id: int):
     return render_template("study/reflections/manage/queue.html", target=target, rows=rows,
                            page=page, state=state,
                            counts=reflection_queries.get_queue_counts(target),
-                           flag_at=similarity.FLAG_AT)
+                           flag_at=similarity.FLAG_AT, flag_percent=similarity.FLAG_PERCENT)
 
 
 def _render_review(reflection, target, form, status: int = 200):

@@ -43,7 +43,8 @@ from typing import TypeVar
 from studyhall.study.text import is_cjk
 
 SHINGLE_SIZE = 3
-FLAG_AT = 0.5
+FLAG_PERCENT = 50
+FLAG_AT = FLAG_PERCENT / 100
 SHOW_AT = 0.2
 MIN_SHINGLES = 20
 
@@ -74,11 +75,13 @@ def comparable(own: frozenset[str]) -> bool:
 
 
 def best_matches(own: frozenset[str], others: Iterable[tuple[Key, frozenset[str]]],
-                 limit: int = 3) -> list[tuple[Key, float]]:
-    """The ``limit`` texts that contain most of ``own``, highest first, from ``SHOW_AT``."""
+                 limit: int = 3) -> list[tuple[Key, int]]:
+    """The ``limit`` texts that contain most of ``own``, highest first, from ``SHOW_AT``:
+    each with how many of ``own``'s shingles it holds (the containment is that count over
+    ``len(own)``; kept as integers so that pages round the share once, in figures.py)."""
     if not comparable(own):
         return []
-    scored = [(key, containment(own, shingled)) for key, shingled in others]
-    scored = [(key, score) for key, score in scored if score >= SHOW_AT]
+    scored = [(key, len(own & shingled)) for key, shingled in others]
+    scored = [(key, shared) for key, shared in scored if shared >= SHOW_AT * len(own)]
     scored.sort(key=lambda pair: pair[1], reverse=True)
     return scored[:limit]

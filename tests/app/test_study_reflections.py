@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from studyhall.extensions import db
+from studyhall.figures import rate_value
 from studyhall.org.models import Role
 from studyhall.study import reflections as ops
 from studyhall.study.models import (
@@ -407,7 +408,9 @@ def test_a_copied_reflection_is_flagged_on_both_sides(as_, org, assignment, coll
     assert original.similar_to["matches"][0]["reflection_id"] == copy.id
     secretary = as_(org.secretary)
     queue = secretary.get(f"/manage/study/assignments/{assignment.id}/reflections")
-    assert f"Similar {round(copy.similarity * 100)}%" in queue.get_data(as_text=True)
+    best = copy.similar_to["matches"][0]
+    shown = rate_value(best["shared"], best["of"])
+    assert f"Similar {shown}%" in queue.get_data(as_text=True)
     page = secretary.get(f"/manage/study/reflections/{copy.id}").get_data(as_text=True)
     assert "Possibly copied" in page and "周老师" in page
 
@@ -462,3 +465,81 @@ def test_versions_are_numbered_per_reflection(as_, org, assignment, colleague):
     submit(as_(colleague), assignment, REVISED)
     numbers = db.session.scalars(sa.select(ReflectionVersion.number)).all()
     assert sorted(numbers) == [1, 1]
+
+
+# ---- no N+1 queries on the lists --------------------------------------------------------
+
+FEW, MANY = 2, 8
+
+
+@pytest.fixture()
+def two_queues(app, org, make_unit, make_person, make_assignment, monkeypatch):
+    """An assignment with FEW writers and one with MANY, each writer in a group of their
+    own; every writer submitted, one in two was returned, the rest accepted as 优秀, each
+    by a different reviewer."""
+    from datetime import timedelta
+
+    from studyhall.model_helpers import utcnow
+
+    monkeypatch.setitem(app.config, "PEOPLE_PER_PAGE", 4 * MANY)
+    now = utcnow()
+    assignments = {}
+    for n in (FEW, MANY):
+        people = [make_person(unit=make_unit(f"{n}组{i}", org.branch_a), name=f"写{n}-{i}")
+                  for i in range(n)]
+        assignment = make_assignment(title=f"任务{n}", audience={"person_ids": [
+            p.id for p in people]})
+        target = ops.AssignmentTarget(assignment)
+        for i, person in enumerate(people):
+            ops.submit(target, person, TEXT + person.name, 0, now)
+            reviewer = make_person(f"rev{n}-{i}", unit=org.gen_a, role=Role.SECRETARY,
+                                   manages=[org.gen_a])
+            reflection = ops.get_reflection(target, person.id)
+            ops.review(reflection, 1, reviewer, "returned" if i % 2 else "accepted", "评语",
+                       now + timedelta(minutes=i), excellent=not i % 2)
+        db.session.commit()
+        assignments[n] = assignment
+    return assignments
+
+
+def same_count(count_queries, client, few_url, many_url):
+    client.get(few_url)
+    with count_queries() as few:
+        assert client.get(few_url).status_code == 200
+    with count_queries() as many:
+        assert client.get(many_url).status_code == 200
+    assert len(many) == len(few), f"{few}\n\n{many}"
+
+
+def test_the_review_queue_and_shared_list_query_the_same_for_more_rows(
+        as_, org, two_queues, count_queries):
+    few, many = (two_queues[n].id for n in (FEW, MANY))
+    secretary = as_(org.secretary)
+    same_count(count_queries, secretary,
+               f"/manage/study/assignments/{few}/reflections?state=all",
+               f"/manage/study/assignments/{many}/reflections?state=all")
+    page = secretary.get(f"/manage/study/assignments/{many}/reflections?state=all")
+    assert page.get_data(as_text=True).count("写8-") == MANY
+    same_count(count_queries, as_(org.teacher), f"/study/reflections/excellent?assignment={few}",
+               f"/study/reflections/excellent?assignment={many}")
+
+
+def test_my_reflections_query_the_same_for_more_assignments(as_, org, make_person,
+                                                            make_assignment, count_queries,
+                                                            app, monkeypatch):
+    monkeypatch.setitem(app.config, "PEOPLE_PER_PAGE", 4 * MANY)
+    writers = {n: make_person(f"w{n}", unit=org.branch_a) for n in (FEW, MANY)}
+    for n, writer in writers.items():
+        for i in range(n):
+            assignment = make_assignment(title=f"任务{n}-{i}",
+                                         audience={"person_ids": [writer.id]})
+            if i % 2:
+                save_draft(as_(writer), assignment, TEXT)
+    client_few, client_many = as_(writers[FEW]), as_(writers[MANY])
+    client_few.get("/study/reflections/")
+    client_many.get("/study/reflections/")
+    with count_queries() as few:
+        client_few.get("/study/reflections/")
+    with count_queries() as many:
+        client_many.get("/study/reflections/")
+    assert len(many) == len(few), f"{few}\n\n{many}"
