@@ -10,6 +10,7 @@ from studyhall.auth.scope import scope_paths
 from studyhall.extensions import db
 from studyhall.model_helpers import in_subtree
 from studyhall.org.models import Person, Role, Unit
+from studyhall.sessions.models import StudySession
 from studyhall.study.models import (
     Assignment,
     AssignmentRecipient,
@@ -18,7 +19,7 @@ from studyhall.study.models import (
     ReflectionStatus,
     ReflectionVersion,
 )
-from studyhall.study.reflections import AssignmentTarget, shared_visible_to
+from studyhall.study.reflection_targets import Target, shared_visible_to
 
 #: The review queue's filters, in the order of its tabs.
 QUEUE_STATES = {
@@ -44,7 +45,7 @@ def get_my_reflections(person: Person) -> list[sa.Row]:
         .order_by(Assignment.due_at.desc(), Assignment.id.desc())).all()
 
 
-def query_queue(target: AssignmentTarget, state: str) -> sa.Select:
+def query_queue(target: Target, state: str) -> sa.Select:
     """Submitted reflections of a target in one state (``QUEUE_STATES``, or "" for all),
     with their writer, the writer's unit and the latest version's number: the oldest
     waiting first, else the newest."""
@@ -63,7 +64,7 @@ def query_queue(target: AssignmentTarget, state: str) -> sa.Select:
     return query.order_by(Reflection.submitted_at.desc(), Reflection.id.desc())
 
 
-def get_queue_counts(target: AssignmentTarget) -> dict[str, int]:
+def get_queue_counts(target: Target) -> dict[str, int]:
     """How many reflections are in each state, and how many writers have not submitted."""
     rows = db.session.execute(
         sa.select(Reflection.status, sa.func.count()).where(target.where())
@@ -102,14 +103,17 @@ def get_reviewable_assignments(viewer: Person) -> list[sa.Row]:
 
 
 def query_shared(viewer: Person, assignment_id: int | None = None) -> sa.Select:
-    """Shared 优秀 reflections the viewer may read, newest shared first:
-    (Reflection, Person, writer's Unit, Assignment)."""
+    """Shared 优秀 reflections the viewer may read, on assignments and sessions, newest
+    shared first: (Reflection, Person, the writer's Unit, the target's title)."""
     owner = aliased(Unit)
-    query = (sa.select(Reflection, Person, Unit, Assignment)
+    title = sa.func.coalesce(Assignment.title, StudySession.topic).label("title")
+    query = (sa.select(Reflection, Person, Unit, title)
              .join(Person, Person.id == Reflection.person_id)
              .join(Unit, Unit.id == Person.unit_id)
-             .join(Assignment, Assignment.id == Reflection.assignment_id)
-             .join(owner, owner.id == Assignment.owner_unit_id)
+             .outerjoin(Assignment, Assignment.id == Reflection.assignment_id)
+             .outerjoin(StudySession, StudySession.id == Reflection.session_id)
+             .join(owner, owner.id == sa.func.coalesce(Assignment.owner_unit_id,
+                                                       StudySession.owner_unit_id))
              .where(Reflection.is_excellent, shared_visible_to(viewer, owner))
              .order_by(Reflection.shared_at.desc(), Reflection.id.desc()))
     if assignment_id is not None:

@@ -1,12 +1,10 @@
 """Reflections (心得体会 / 学习笔记): the draft, submission, review and sharing.
 
-A reflection is written on a *target*: an assignment now, a study session once sessions
-exist (issue 11). Everything here goes through the target's small interface
-(:class:`AssignmentTarget`): its row filter, the people who write on it, who reviews,
-whether it still takes writing, its minimum length and the texts a reflection is
-compared with. A session target adds a class with the same attributes and a
-``session_id`` column beside ``assignment_id`` (see the model's docstring); nothing else
-here changes.
+A reflection is written on a *target*, an assignment or a study session (issue 11):
+everything here goes through the target's small interface (reflection_targets.py): its
+row filter, the people who write on it, whether it still takes writing, its minimum
+length and the texts a reflection is compared with, so nothing here asks which kind it
+holds.
 
 The life of one reflection::
 
@@ -26,29 +24,17 @@ Operations change and flush; the request commits.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from studyhall.auth.scope import scope_paths, unit_in_scope
 from studyhall.extensions import db
-from studyhall.model_helpers import in_subtree, path_in_subtree
-from studyhall.org.models import Person, Role, Unit
+from studyhall.org.models import Person
 from studyhall.study import similarity
-from studyhall.study.models import (
-    Assignment,
-    AssignmentItem,
-    AssignmentRecipient,
-    AssignmentStatus,
-    MaterialVersion,
-    Reflection,
-    ReflectionStatus,
-    ReflectionVersion,
-)
+from studyhall.study.models import Reflection, ReflectionStatus, ReflectionVersion
+from studyhall.study.reflection_targets import Target
 from studyhall.study.text import count_length
 
 #: As typed (not 字数): a long reflection is 3,000 字; this leaves room for ten times that.
@@ -70,144 +56,6 @@ class ReflectionError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
-class AssignmentTarget:
-    """An assignment as what reflections are written on."""
-
-    assignment: Assignment
-    kind = "assignment"
-
-    @property
-    def id(self) -> int:
-        return self.assignment.id
-
-    @property
-    def title(self) -> str:
-        return self.assignment.title
-
-    @property
-    def owner_unit(self) -> Unit:
-        return self.assignment.owner_unit
-
-    @property
-    def min_chars(self) -> int:
-        """Submitting needs at least this many 字 (and never nothing at all)."""
-        return max(self.assignment.reflection_min_chars, 1)
-
-    @property
-    def due_at(self) -> datetime:
-        return self.assignment.due_at
-
-    def accepts_writing(self) -> bool:
-        return self.assignment.status is AssignmentStatus.PUBLISHED
-
-    def where(self):
-        """The WHERE clause of this target's reflections."""
-        return Reflection.assignment_id == self.assignment.id
-
-    def new_reflection(self, person_id: int) -> Reflection:
-        return Reflection(person_id=person_id, assignment_id=self.assignment.id)
-
-    def is_writer(self, person: Person) -> bool:
-        return db.session.get(AssignmentRecipient, (self.assignment.id, person.id)) is not None
-
-    def query_writers(self) -> sa.Select:
-        """The ids of the people expected to write (the fixed expected readers)."""
-        return sa.select(AssignmentRecipient.person_id).where(
-            AssignmentRecipient.assignment_id == self.assignment.id)
-
-    def source_texts(self) -> list[tuple[dict, str]]:
-        """Each material's text (every version, run together) for the similarity check:
-        title, summary and body. Files and links have only their title and summary here."""
-        rows = db.session.execute(
-            sa.select(MaterialVersion.material_id, MaterialVersion.title,
-                      MaterialVersion.summary, MaterialVersion.body)
-            .join(AssignmentItem, AssignmentItem.material_id == MaterialVersion.material_id)
-            .where(AssignmentItem.assignment_id == self.assignment.id)
-            .order_by(MaterialVersion.material_id, MaterialVersion.number)).all()
-        texts: dict[int, list[str]] = {}
-        titles: dict[int, str] = {}
-        for material_id, title, summary, body in rows:
-            texts.setdefault(material_id, []).extend((title, summary or "", body or ""))
-            titles[material_id] = title  # the latest version's title
-        return [({"kind": "material", "material_id": material_id, "title": titles[material_id]},
-                 "\n".join(parts)) for material_id, parts in texts.items()]
-
-
-def target_of(reflection: Reflection) -> AssignmentTarget:
-    return AssignmentTarget(db.session.get(Assignment, reflection.assignment_id))
-
-
-# ---- who may do what -------------------------------------------------------------------
-
-def load_target_for_writer_or_404(viewer: Person, assignment_id: int) -> AssignmentTarget:
-    """An assignment that asks the viewer for a reflection; anything else answers 404."""
-    assignment = db.session.get(Assignment, assignment_id)
-    if (assignment is None or assignment.status is AssignmentStatus.DRAFT
-            or not assignment.requires_reflection):
-        abort(404)
-    target = AssignmentTarget(assignment)
-    if not target.is_writer(viewer):
-        abort(404)
-    return target
-
-
-def can_review(viewer: Person, target: AssignmentTarget) -> bool:
-    """Admins and secretaries whose scope holds the unit that owns the target."""
-    return viewer.role is not Role.TEACHER and unit_in_scope(viewer, target.owner_unit)
-
-
-def load_target_for_reviewer_or_404(viewer: Person, assignment_id: int) -> AssignmentTarget:
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or assignment.status is AssignmentStatus.DRAFT:
-        abort(404)
-    target = AssignmentTarget(assignment)
-    if not can_review(viewer, target):
-        abort(404)
-    return target
-
-
-def load_reflection_for_reviewer_or_404(viewer: Person, reflection_id: int, *,
-                                        lock: bool = False) -> tuple[Reflection, AssignmentTarget]:
-    """A submitted reflection on a target the viewer reviews; drafts stay private (404)."""
-    query = sa.select(Reflection).where(Reflection.id == reflection_id)
-    reflection = db.session.scalar(query.with_for_update() if lock else query)
-    if reflection is None or reflection.status is ReflectionStatus.DRAFT:
-        abort(404)
-    target = target_of(reflection)
-    if not can_review(viewer, target):
-        abort(404)
-    return reflection, target
-
-
-def can_see_shared(viewer: Person, target: AssignmentTarget) -> bool:
-    """Shared 优秀 reflections are for the members of the owner unit's subtree (and for
-    whoever reviews there). The Python twin of :func:`shared_visible_to`."""
-    return path_in_subtree(viewer.unit.path, target.owner_unit.path) or can_review(viewer, target)
-
-
-def shared_visible_to(viewer: Person, owner_unit: type[Unit]):
-    """SQL on the owner ``Unit`` (or an alias of it) of a shared reflection's target: the
-    viewer may read it."""
-    member = in_subtree(sa.literal(viewer.unit.path), owner_unit.path)
-    if viewer.role is Role.TEACHER:
-        return member
-    prefixes = scope_paths(viewer)
-    scoped = sa.true() if prefixes is None else in_subtree(owner_unit.path, prefixes)
-    return sa.or_(member, scoped)
-
-
-def load_shared_reflection_or_404(viewer: Person, reflection_id: int) -> tuple[Reflection,
-                                                                                AssignmentTarget]:
-    reflection = db.session.get(Reflection, reflection_id)
-    if reflection is None or not reflection.is_excellent:
-        abort(404)
-    target = target_of(reflection)
-    if not can_see_shared(viewer, target):
-        abort(404)
-    return reflection, target
-
-
 # ---- the writer's side -----------------------------------------------------------------
 
 def clean_body(text: str) -> str:
@@ -224,13 +72,13 @@ def latest_number(reflection: Reflection | None) -> int:
     return reflection.versions[-1].number if reflection is not None and reflection.versions else 0
 
 
-def get_reflection(target: AssignmentTarget, person_id: int, *,
+def get_reflection(target: Target, person_id: int, *,
                    lock: bool = False) -> Reflection | None:
     query = sa.select(Reflection).where(target.where(), Reflection.person_id == person_id)
     return db.session.scalar(query.with_for_update() if lock else query)
 
 
-def _lock_or_create(target: AssignmentTarget, person_id: int) -> Reflection:
+def _lock_or_create(target: Target, person_id: int) -> Reflection:
     reflection = get_reflection(target, person_id, lock=True)
     if reflection is not None:
         return reflection
@@ -244,7 +92,7 @@ def _lock_or_create(target: AssignmentTarget, person_id: int) -> Reflection:
     return reflection
 
 
-def _check_writable(target: AssignmentTarget, reflection: Reflection, based_on: int) -> None:
+def _check_writable(target: Target, reflection: Reflection, based_on: int) -> None:
     if not target.accepts_writing():
         raise ReflectionError("closed", _("This assignment is closed: reflections can no "
                                           "longer be changed."))
@@ -256,7 +104,7 @@ def _check_writable(target: AssignmentTarget, reflection: Reflection, based_on: 
             "text on this page was not saved over it."))
 
 
-def save_draft(target: AssignmentTarget, person: Person, body: str, based_on: int,
+def save_draft(target: Target, person: Person, body: str, based_on: int,
                now: datetime) -> Reflection:
     """Autosave the working text (last save wins between two pages on one version)."""
     body = clean_body(body)
@@ -269,7 +117,7 @@ def save_draft(target: AssignmentTarget, person: Person, body: str, based_on: in
     return reflection
 
 
-def submit(target: AssignmentTarget, person: Person, body: str, based_on: int,
+def submit(target: Target, person: Person, body: str, based_on: int,
            now: datetime) -> ReflectionVersion:
     """Submit the text as the next version, if it is long enough; flag near-copies."""
     body = clean_body(body)
@@ -347,7 +195,7 @@ def set_excellent(reflection: Reflection, reviewer: Person, excellent: bool,
 
 # ---- near-copies -----------------------------------------------------------------------
 
-def _latest_versions_of_others(target: AssignmentTarget, reflection: Reflection):
+def _latest_versions_of_others(target: Target, reflection: Reflection):
     latest = (sa.select(ReflectionVersion.reflection_id,
                         sa.func.max(ReflectionVersion.number).label("number"))
               .join(Reflection, Reflection.id == ReflectionVersion.reflection_id)
@@ -362,7 +210,7 @@ def _latest_versions_of_others(target: AssignmentTarget, reflection: Reflection)
         .join(Person, Person.id == Reflection.person_id)).all()
 
 
-def flag_similar(target: AssignmentTarget, reflection: Reflection,
+def flag_similar(target: Target, reflection: Reflection,
                  version: ReflectionVersion) -> None:
     """Compare the submitted version with the latest version of every other reflection
     on the target and with the target's material texts (see similarity.py), keep the

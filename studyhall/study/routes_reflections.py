@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.study import bp, reflection_queries
+from studyhall.study import reflection_targets as targets
 from studyhall.study import reflections as ops
 from studyhall.study.reflection_forms import ReflectionForm
 from studyhall.study.reflections import ReflectionError
@@ -40,7 +41,7 @@ def list_my_reflections():
 @login_required
 def write_reflection(assignment_id: int):
     """The writing page: the text with a live count, autosaved; the reviews so far."""
-    target = ops.load_target_for_writer_or_404(current_user, assignment_id)
+    target = targets.load_target_for_writer_or_404(current_user, assignment_id)
     reflection = ops.get_reflection(target, current_user.id)
     based_on = ops.latest_number(reflection)
     editable = target.accepts_writing() and (reflection is None
@@ -50,7 +51,11 @@ def write_reflection(assignment_id: int):
     return render_template("study/reflections/write.html", target=target,
                            reflection=reflection, form=form, editable=editable,
                            based_on=based_on,
-                           reviewers=reflection_queries.get_reviewer_names(reflection))
+                           reviewers=reflection_queries.get_reviewer_names(reflection),
+                           draft_url=url_for("study.save_reflection_draft",
+                                             assignment_id=assignment_id),
+                           submit_url=url_for("study.submit_reflection",
+                                              assignment_id=assignment_id))
 
 
 def _json_body() -> dict:
@@ -71,7 +76,7 @@ def save_reflection_draft(assignment_id: int):
     body, based_on = data.get("body"), data.get("based_on")
     if not isinstance(body, str) or not isinstance(based_on, int) or isinstance(based_on, bool):
         abort(400)
-    target = ops.load_target_for_writer_or_404(current_user, assignment_id)
+    target = targets.load_target_for_writer_or_404(current_user, assignment_id)
     now = utcnow()
     try:
         reflection = ops.save_draft(target, current_user, body, based_on, now)
@@ -88,7 +93,7 @@ def save_reflection_draft(assignment_id: int):
 def submit_reflection(assignment_id: int):
     """Submit the text on the page as the next version. Refused (and kept as the draft)
     when too short; a second submission, or one from a stale page, changes nothing."""
-    target = ops.load_target_for_writer_or_404(current_user, assignment_id)
+    target = targets.load_target_for_writer_or_404(current_user, assignment_id)
     form = ReflectionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -131,6 +136,6 @@ def list_shared_reflections():
 @bp.route("/study/reflections/excellent/<int:reflection_id>")
 @login_required
 def show_shared_reflection(reflection_id: int):
-    reflection, target = ops.load_shared_reflection_or_404(current_user, reflection_id)
+    reflection, target = targets.load_shared_reflection_or_404(current_user, reflection_id)
     return render_template("study/reflections/shared_show.html", reflection=reflection,
                            target=target, version=reflection.versions[-1])

@@ -12,6 +12,7 @@ from studyhall.auth.decorators import staff_required
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.study import bp, reflection_queries, similarity
+from studyhall.study import reflection_targets as targets
 from studyhall.study import reflections as ops
 from studyhall.study.reflection_forms import ExcellentForm, ReviewForm
 from studyhall.study.reflections import ReflectionError
@@ -29,7 +30,7 @@ def list_reflection_assignments():
 @staff_required
 def list_assignment_reflections(assignment_id: int):
     """The review queue of one assignment: awaiting review (default), returned, accepted."""
-    target = ops.load_target_for_reviewer_or_404(current_user, assignment_id)
+    target = targets.load_target_for_reviewer_or_404(current_user, assignment_id)
     state = request.args.get("state", "awaiting")
     if state not in (*reflection_queries.QUEUE_STATES, "all"):
         state = "awaiting"
@@ -44,10 +45,19 @@ def list_assignment_reflections(assignment_id: int):
                            flag_at=similarity.FLAG_AT, flag_percent=similarity.FLAG_PERCENT)
 
 
+def queue_url(target) -> str | None:
+    """The review queue a target's reflections are listed in (sessions: once their
+    pages exist)."""
+    if target.kind == "assignment":
+        return url_for("study.list_assignment_reflections", assignment_id=target.id)
+    return None
+
+
 def _render_review(reflection, target, form, status: int = 200):
     return render_template(
         "study/reflections/manage/review.html", reflection=reflection, target=target,
         form=form, latest=reflection.versions[-1], flag_at=similarity.FLAG_AT,
+        queue_url=queue_url(target),
         reviewers=reflection_queries.get_reviewer_names(reflection),
         can_decide=(reflection.versions[-1].decision is None
                     and reflection.person_id != current_user.id),
@@ -59,7 +69,7 @@ def _render_review(reflection, target, form, status: int = 200):
 def review_reflection(reflection_id: int):
     """One reflection: the latest version, the earlier ones with their reviews, the
     similarity flag, and the review form."""
-    reflection, target = ops.load_reflection_for_reviewer_or_404(current_user, reflection_id)
+    reflection, target = targets.load_reflection_for_reviewer_or_404(current_user, reflection_id)
     form = ReviewForm(formdata=None, version=reflection.versions[-1].number)
     return _render_review(reflection, target, form)
 
@@ -68,7 +78,7 @@ def review_reflection(reflection_id: int):
 @staff_required
 def decide_reflection(reflection_id: int):
     """Accept (optionally as 优秀) or return with a reason the version the reviewer read."""
-    reflection, target = ops.load_reflection_for_reviewer_or_404(current_user, reflection_id,
+    reflection, target = targets.load_reflection_for_reviewer_or_404(current_user, reflection_id,
                                                                  lock=True)
     form = ReviewForm()
     if not form.validate_on_submit():
@@ -84,14 +94,15 @@ def decide_reflection(reflection_id: int):
         flash(_("Accepted."), "success")
     else:
         flash(_("Returned for revision. The writer will see your comment."), "success")
-    return redirect(url_for("study.list_assignment_reflections", assignment_id=target.id))
+    return redirect(queue_url(target) or url_for("study.review_reflection",
+                                                 reflection_id=reflection_id))
 
 
 @bp.route("/manage/study/reflections/<int:reflection_id>/excellent", methods=["POST"])
 @staff_required
 def mark_reflection_excellent(reflection_id: int):
     """Mark (excellent=1) or unmark (excellent=0) an accepted reflection as 优秀."""
-    reflection, _target = ops.load_reflection_for_reviewer_or_404(current_user, reflection_id,
+    reflection, _target = targets.load_reflection_for_reviewer_or_404(current_user, reflection_id,
                                                                   lock=True)
     form = ExcellentForm()
     if not form.validate_on_submit() or form.excellent.data not in ("0", "1"):

@@ -87,3 +87,28 @@ def make_assignment(org, colleague):
 @pytest.fixture()
 def assignment(make_assignment):
     return make_assignment()
+
+
+@pytest.fixture()
+def make_session(org, colleague):
+    """A published study session of 甲校党总支 with its expected attendees fixed (the
+    teacher and the colleague of 甲校第一支部), built through the models."""
+    from studyhall.sessions.models import Attendance, SessionKind, SessionStatus, StudySession
+
+    def make(minutes: str = "") -> StudySession:
+        now = utcnow()
+        session = StudySession(kind=SessionKind.THEME_DAY, status=SessionStatus.PUBLISHED,
+                               owner_unit_id=org.gen_a.id, topic="主题党日：学习十项准则",
+                               starts_at=now - timedelta(hours=2), ends_at=now - timedelta(hours=1),
+                               checkin_secret="x" * 32, minutes=minutes, published_at=now,
+                               audience={"unit_ids": [org.branch_a.id]})
+        db.session.add(session)
+        db.session.flush()
+        db.session.add_all(Attendance(session_id=session.id, person_id=person.id,
+                                      unit_id=person.unit_id,
+                                      political_status=person.political_status)
+                           for person in (org.teacher, colleague))
+        db.session.commit()
+        return session
+
+    return make

@@ -19,6 +19,7 @@ from studyhall.study.models import (
     ReflectionStatus,
     ReflectionVersion,
 )
+from studyhall.study.reflection_targets import AssignmentTarget
 from studyhall.study.similarity import FLAG_AT
 from studyhall.study.text import count_length
 from tests.app.study_fixtures_s3 import *  # noqa: F401,F403  (fixtures)
@@ -489,7 +490,7 @@ def two_queues(app, org, make_unit, make_person, make_assignment, monkeypatch):
                   for i in range(n)]
         assignment = make_assignment(title=f"任务{n}", audience={"person_ids": [
             p.id for p in people]})
-        target = ops.AssignmentTarget(assignment)
+        target = AssignmentTarget(assignment)
         for i, person in enumerate(people):
             ops.submit(target, person, TEXT + person.name, 0, now)
             reviewer = make_person(f"rev{n}-{i}", unit=org.gen_a, role=Role.SECRETARY,
@@ -543,3 +544,43 @@ def test_my_reflections_query_the_same_for_more_assignments(as_, org, make_perso
     with count_queries() as many:
         client_many.get("/study/reflections/")
     assert len(many) == len(few), f"{few}\n\n{many}"
+
+
+# ---- the same reflections on a study session (issue 11) --------------------------------
+
+def test_a_session_is_a_target_like_an_assignment(as_, org, colleague, make_session,
+                                                  make_assignment):
+    """Drafts, submission, the stale guard, review, similarity and sharing run unchanged
+    on a session; its reflections never mix with an assignment's."""
+    from datetime import timedelta
+
+    from studyhall.model_helpers import utcnow
+    from studyhall.study.reflection_targets import SessionTarget, target_of
+
+    session = make_session(minutes=FROM_MATERIAL)
+    assignment = make_assignment()
+    target, now = SessionTarget(session), utcnow()
+    assert target.is_writer(org.teacher) and not target.is_writer(org.outsider)
+    ops.save_draft(target, org.teacher, "草稿", 0, now)
+    ops.submit(target, org.teacher, FROM_MATERIAL, 0, now)
+    ops.submit(AssignmentTarget(assignment), org.teacher, HONEST, 0, now)
+    db.session.commit()
+    on_session = ops.get_reflection(target, org.teacher.id)
+    assert (on_session.session_id, on_session.assignment_id) == (session.id, None)
+    assert isinstance(target_of(on_session), SessionTarget)
+    # copied from the session's own minutes
+    assert on_session.similar_to["matches"][0]["kind"] == "session"
+    assert reflection_of(org.teacher, assignment).similarity < 0.2
+    with pytest.raises(ops.ReflectionError) as stale:
+        ops.save_draft(target, org.teacher, "旧页面", 0, now)
+    assert stale.value.code == "submitted"
+    ops.review(on_session, 1, org.secretary, "accepted", "好", now + timedelta(minutes=1),
+               excellent=True)
+    db.session.commit()
+    secretary = as_(org.secretary)
+    page = secretary.get(f"/manage/study/reflections/{on_session.id}")
+    assert page.status_code == 200 and "主题党日：学习十项准则" in page.get_data(as_text=True)
+    listing = as_(colleague).get("/study/reflections/excellent").get_data(as_text=True)
+    assert "主题党日：学习十项准则" in listing and "李老师" in listing
+    assert as_(org.outsider).get(f"/study/reflections/excellent/{on_session.id}").status_code \
+        == 404

@@ -20,6 +20,7 @@ from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person, Unit
 from studyhall.study import reflections as ops
 from studyhall.study.models import Assignment, AssignmentRecipient, Reflection
+from studyhall.study.reflection_targets import AssignmentTarget
 from studyhall.study.text import count_length
 from tests.app.study_fixtures_s3 import create_assignment
 from tests.unit.reflection_samples import COPIED, HONEST
@@ -249,7 +250,7 @@ def test_the_reviewer_sees_a_near_copy_flagged(browser, live_server, live_app,
     """Two colleagues' reflections, one copied from the other with edits, submitted
     through the operations; the secretary's queue and review page show the flag."""
     with live_app.app_context():
-        target = ops.AssignmentTarget(db.session.get(Assignment, reflection_assignment))
+        target = AssignmentTarget(db.session.get(Assignment, reflection_assignment))
         writers = db.session.scalars(
             sa.select(Person).join(AssignmentRecipient,
                                    AssignmentRecipient.person_id == Person.id)
