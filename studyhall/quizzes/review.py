@@ -167,9 +167,9 @@ def feedback(row: AttemptQuestion, policy: str) -> tuple[dict, object]:
 
 def checked_feedback(viewer: Person, quiz: Quiz, rows, now: datetime | None = None) -> dict:
     """For the paper of a practice attempt after a reload: position → the feedback of each
-    answer already checked (a score on its row), or {"withheld": message} where the key is
-    withheld now (an exam in progress, 保密). Unchecked answers are left out."""
-    rows = [row for row in rows if row.score is not None and row.response is not None]
+    saved answer, or {"withheld": message} where its key is withheld now (an exam in
+    progress, 保密). Unanswered questions are left out. Nothing for an exam."""
+    rows = [row for row in rows if row.response is not None]
     if not quiz.is_practice or not rows:
         return {}
     keys = key_view(viewer, quiz, [row.question_id for row in rows], now)

@@ -125,8 +125,12 @@ def take_attempt(attempt_id: int):
         return render_template("quizzes/attempt_takeover.html", attempt=attempt,
                                form=ConfirmForm())
     items = [(row, item_of(row)) for row in attempt.questions]
-    return render_template("quizzes/attempt_take.html", attempt=attempt, quiz=attempt.quiz,
-                           items=items, now=now)
+    quiz = attempt.quiz
+    # Practice: answers already checked come back with their feedback (and stay final),
+    # unless review.py withholds the key now (then its message).
+    feedback = review.checked_feedback(current_user, quiz, attempt.questions, now)
+    return render_template("quizzes/attempt_take.html", attempt=attempt, quiz=quiz,
+                           items=items, now=now, feedback=feedback)
 
 
 @bp.route("/attempts/<int:attempt_id>/takeover", methods=["POST"])
