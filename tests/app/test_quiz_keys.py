@@ -359,3 +359,18 @@ def test_feedback_kept_for_a_reload_goes_through_the_same_rule(client, org, logi
     assert set(shown) == {1, 3}  # the unchecked ones are left out
     assert shown[1] == {"withheld": IN_OPEN_EXAM}
     assert shown[3]["correct"] is True and shown[3]["explanation"] == "解析丙"
+
+
+def test_the_practice_paper_reloaded_during_an_exam_shows_no_key(client, org, login,
+                                                                 make_quiz):
+    """The paper keeps checked answers' feedback after a reload, through the same rule:
+    an answer checked before an exam over the question opened shows the message instead."""
+    practice = make_quiz(mode="practice", title="每日一练")
+    login(org.teacher)
+    attempt_id = start(client, practice)
+    save(client, attempt_id, 1, "B")
+    assert "解析甲" in text(client.get(f"/attempts/{attempt_id}"))  # before the exam
+    make_quiz(title="正在进行的考试")
+    page = client.get(f"/attempts/{attempt_id}")
+    assert IN_OPEN_EXAM in text(page)
+    assert_no_leak(page)
