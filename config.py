@@ -44,8 +44,11 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(days=7)
+    # A login session's last use is written at most this often (auth/sessions.py).
+    LOGIN_SESSION_TOUCH_SECONDS = 300
     WTF_CSRF_TIME_LIMIT = 12 * 3600
 
+    # Failed-login counters: in the database unless this names a shared storage (redis://).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # Failed logins allowed before a pause, per account and per client address. A whole

@@ -66,6 +66,7 @@ def _init_extensions(app: Flask) -> None:
 
     # Import every model so that Alembic's autogenerate sees the whole schema.
     from studyhall import audit, uploads  # noqa: F401
+    from studyhall.auth import models as auth_models  # noqa: F401
     from studyhall.bank import models as bank_models  # noqa: F401
     from studyhall.org import models  # noqa: F401
     from studyhall.quizzes import models as quiz_models  # noqa: F401
