@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from studyhall.auth.models import LoginFailure, LoginSession
 from studyhall.extensions import db, limiter
 from studyhall.model_helpers import utcnow
+from studyhall.org.models import Person
 from tests.app.conftest import _make_app
 from tests.factories import PASSWORD
 
@@ -61,7 +62,7 @@ def test_initial_password_must_be_changed_before_anything_else(client, make_pers
 
 @pytest.mark.parametrize("new, message", [
     ("short1", "Use 8 to 200 characters."),
-    ("newbie22", "The password must not be your account name."),
+    ("newbie22", "A password must not contain the account name or the phone number."),
     (PASSWORD, "Choose a password different from the current one."),
 ])
 def test_weak_new_passwords_are_refused(client, make_person, login, new, message):
@@ -387,3 +388,53 @@ def test_counters_live_in_redis_when_it_is_configured(app, uri, in_database):
         assert throttle.counts_in_database() is in_database
     finally:
         app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+
+
+# -- The commonest passwords are refused -----------------------------------------------------
+
+@pytest.mark.parametrize("new, reason", [
+    ("12345678", "A run of digits or letters"),
+    ("98765432", "A run of digits or letters"),
+    ("88888888", "One character or one piece repeated"),
+    ("woaini1314", "This is one of the commonest passwords"),
+    ("qwertyuiop", "This is one of the commonest passwords"),
+    ("a123456789", "This is one of the commonest passwords"),
+    ("password1", "This is one of the commonest passwords"),
+    ("Laoshi2024!", "Common words, names and pinyin"),
+    ("19880808", "Dates and years"),
+    ("Wo-ai-shuxue7", None),
+    ("13912345678a", "must not contain the account name or the phone number"),
+    ("xnewbie22x!", "must not contain the account name or the phone number"),
+])
+def test_the_commonest_passwords_are_refused_with_the_reason(client, make_person, login,
+                                                              new, reason):
+    person = make_person("newbie22", must_change=True)
+    person.phone = "13912345678"
+    db.session.commit()
+    login(person)
+    response = client.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": new, "confirm": new})
+    if reason is None:
+        assert response.status_code == 302
+    else:
+        assert response.status_code == 200 and reason in response.get_data(as_text=True)
+
+
+def test_a_refused_password_is_explained_in_chinese(app, make_person):
+    make_person("newbie", must_change=True)
+    client = app.test_client()
+    client.post("/login", data={"account": "newbie", "password": PASSWORD})
+    page = client.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": "12345678", "confirm": "12345678"}
+    ).get_data(as_text=True)
+    assert "连续的数字或字母" in page
+
+
+def test_create_admin_refuses_a_common_password(app, make_unit):
+    make_unit("教育局党委")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-admin", "boss", "--password", "12345678"])
+    assert result.exit_code != 0
+    assert db.session.scalar(sa.select(Person).where(Person.account == "boss")) is None
+    result = runner.invoke(args=["create-admin", "boss", "--password", "Two-unrelated-words-9"])
+    assert result.exit_code == 0, result.output
