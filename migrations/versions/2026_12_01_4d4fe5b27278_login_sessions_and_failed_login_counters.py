@@ -5,7 +5,7 @@ from before this revision carry no session id, so everyone signs in once more. F
 counters move from each worker's memory to the database when no Redis is configured.
 
 Revision ID: 4d4fe5b27278
-Revises: 77877ef97942
+Revises: ed045fab34fc
 Create Date: 2026-12-01 11:47:10.265018
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4d4fe5b27278'
-down_revision = '77877ef97942'
+down_revision = 'ed045fab34fc'
 branch_labels = None
 depends_on = None
 

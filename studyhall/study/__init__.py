@@ -1,0 +1,5 @@
+"""Study: materials, assignments (学习任务), reading credit, checkpoints and reflections."""
+
+from flask import Blueprint
+
+bp = Blueprint("study", __name__)
