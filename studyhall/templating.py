@@ -122,15 +122,12 @@ def register(app: Flask) -> None:
     app.add_template_filter(localtime)
     app.add_template_filter(shortdate)
     app.add_template_filter(points)
-<<<<<<< HEAD
+    app.add_template_filter(difficulty_label)
+    app.jinja_env.globals["ListPage"] = ListPage
+    app.extensions["static_hashes"] = static_hashes(app.static_folder)
+    app.url_defaults(_version_static_urls)
 
     # Rates and averages (|rate, |average, |score): one module, rounded half up.
     from studyhall import figures
 
     figures.register(app)
-=======
-    app.add_template_filter(difficulty_label)
-    app.jinja_env.globals["ListPage"] = ListPage
-    app.extensions["static_hashes"] = static_hashes(app.static_folder)
-    app.url_defaults(_version_static_urls)
->>>>>>> h4
