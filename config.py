@@ -44,7 +44,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(days=7)
-    # A login session's last use is written at most this often (auth/sessions.py).
+    # A login session's last use is written at most this often (auth/login_sessions.py).
     LOGIN_SESSION_TOUCH_SECONDS = 300
     WTF_CSRF_TIME_LIMIT = 12 * 3600
 

@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from studyhall.auth import bp, sessions, throttle
+from studyhall.auth import bp, login_sessions, throttle
 from studyhall.auth.forms import ChangePasswordForm, LoginForm
 from studyhall.auth.passwords import verify_login
 from studyhall.database import reads_first, start_writing
@@ -19,12 +19,12 @@ from studyhall.urls import safe_next
 def load_user(session_id: str) -> Person | None:
     """The session cookie and the remember-me cookie carry a login session's id; a
     session ended by logout, a password change or a deactivation finds nobody."""
-    return sessions.load_person(session_id)
+    return login_sessions.load_person(session_id)
 
 
 @bp.teardown_app_request
 def touch_login_session(_error=None):
-    sessions.touch_after_request()
+    login_sessions.touch_after_request()
 
 
 @bp.before_app_request
@@ -81,7 +81,7 @@ def login():
             return render_template("auth/login.html", form=form), 200
         throttle.clear_account(account)
         person.last_login_at = utcnow()
-        sessions.sign_in(person, remember=form.remember.data)
+        login_sessions.sign_in(person, remember=form.remember.data)
         if person.must_change_password:
             flash(_("Please choose your own password before you continue."), "info")
             return redirect(url_for("auth.change_password"))
@@ -92,7 +92,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    sessions.sign_out()
+    login_sessions.sign_out()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -105,7 +105,7 @@ def change_password():
         person = current_user._get_current_object()
         person.set_password(form.new_password.data)
         # The new password ends every session; this browser carries on in a new one.
-        sessions.restart_after_password_change(person)
+        login_sessions.restart_after_password_change(person)
         flash(_("Your password has been changed. Every other device has been signed out."),
               "success")
         return redirect(url_for("main.index"))
@@ -116,15 +116,15 @@ def change_password():
 @login_required
 def list_sessions():
     """The browsers where this person is signed in, to end those left open elsewhere."""
-    return render_template("auth/sessions.html", rows=sessions.list_sessions(current_user),
-                           current_id=sessions.current_session_id(), form=ConfirmForm(),
-                           describe_device=sessions.describe_device)
+    return render_template("auth/sessions.html", rows=login_sessions.list_sessions(current_user),
+                           current_id=login_sessions.current_session_id(), form=ConfirmForm(),
+                           describe_device=login_sessions.describe_device)
 
 
 @bp.route("/account/sessions/end-others", methods=["POST"])
 @login_required
 def end_other_sessions():
     if ConfirmForm().validate_on_submit():
-        ended = sessions.end_other_sessions(current_user)
+        ended = login_sessions.end_other_sessions(current_user)
         flash(_("Other devices signed out: %(n)d.", n=ended), "success")
     return redirect(url_for("auth.list_sessions"))
