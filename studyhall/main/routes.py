@@ -12,6 +12,7 @@ from studyhall.org import queries
 from studyhall.org.models import Role
 from studyhall.org.sorting import unit_sort_key
 from studyhall.quizzes.queries import get_my_quizzes
+from studyhall.sessions.queries import get_dashboard_sessions
 from studyhall.urls import safe_next
 
 
@@ -23,10 +24,12 @@ def index():
         now = utcnow()
         todo = [item for item in get_my_quizzes(current_user, now)
                 if item.open_attempt_id or (item.quiz.is_open(now) and not item.attempts)]
-        return render_template("main/dashboard_teacher.html", todo=todo, now=now)
+        return render_template("main/dashboard_teacher.html", todo=todo, now=now,
+                               sessions=get_dashboard_sessions(current_user, now))
     summaries = queries.get_compositions(sorted(scope_roots(current_user), key=unit_sort_key))
     tree = queries.get_unit_tree(current_user) if current_user.role is Role.ADMIN else None
-    return render_template("main/dashboard_staff.html", summaries=summaries, tree=tree)
+    return render_template("main/dashboard_staff.html", summaries=summaries, tree=tree,
+                           sessions=get_dashboard_sessions(current_user, utcnow()))
 
 
 @bp.route("/lang/<any(zh_CN, en):code>")
