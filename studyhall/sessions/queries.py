@@ -258,7 +258,8 @@ def get_names(person_ids) -> dict[int, str]:
     ids = {int(i) for i in person_ids}
     if not ids:
         return {}
-    return dict(db.session.execute(sa.select(Person.id, Person.name).where(Person.id.in_(ids))))
+    return dict(db.session.execute(
+        sa.select(Person.id, Person.name).where(Person.id.in_(ids))).all())
 
 
 def record_is_complete(session: StudySession, counts: SessionCounts) -> bool:

@@ -36,8 +36,7 @@ def _session_page(session, row, form, status=200):
     return render_template(
         "sessions/member/session_show.html", session=session, row=row, form=form,
         withdraw_form=ConfirmForm(), labels=LABELS, now=utcnow(),
-        can_record=permissions.can_record(current_user, session),
-        counts=queries.get_counts(session) if row.status else None), status
+        can_record=permissions.can_record(current_user, session)), status
 
 
 @bp.route("/sessions/<int:session_id>/leave", methods=["POST"])
@@ -50,10 +49,10 @@ def request_leave(session_id: int):
             operations.request_leave(session, row, form.reason.data)
         except SessionError as exc:
             db.session.rollback()
-            form.reason.errors = [*form.reason.errors, str(exc)]
+            flash(str(exc), "error")
         else:
             flash(_("Leave requested. The organiser will decide."), "success")
-            return redirect(url_for("sessions.show_my_session", session_id=session.id))
+        return redirect(url_for("sessions.show_my_session", session_id=session.id))
     return _session_page(session, row, form, status=422)
 
 
