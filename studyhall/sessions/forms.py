@@ -183,7 +183,7 @@ class AttachmentForm(Form):
 
 
 class LeaveRequestForm(Form):
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give a reason.")),
+    reason = TextAreaField(_l("Reason for leave"), validators=[DataRequired(_l("Give a reason.")),
                                                      Length(max=500)],
                            render_kw={"rows": 3})
 
