@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from markdown_it import MarkdownIt
 
 from studyhall import audit
 from studyhall.audience import query_audience
@@ -17,7 +18,6 @@ from studyhall.auth.scope import unit_in_scope
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person, Unit
-from studyhall.rich_text import render_markdown
 from studyhall.sessions import files
 from studyhall.sessions.models import (
     Attendance,
@@ -30,6 +30,7 @@ from studyhall.sessions.models import (
     StudySession,
 )
 from studyhall.sessions.queries import get_counts, get_unit_managers, record_is_complete
+from studyhall.study.materials import clean_html
 
 
 class SessionError(ValueError):
@@ -44,6 +45,10 @@ AUDITED_DETAILS = ("topic", "starts_at", "ends_at", "place", "online_url", "host
                    "speaker", "recorder_id", "leave_counts_as_expected")
 MAX_PHOTOS = 30
 MAX_ATTACHMENTS = 20
+#: Minutes are typed on phones one remark per line, so a single line break is kept
+#: (materials' Markdown needs a blank line); raw HTML is off, as for materials.
+_minutes_markdown = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable(
+    ["table", "strikethrough"])
 
 
 def default_audience(kind: SessionKind, owner_unit: Unit) -> dict:
@@ -264,18 +269,26 @@ def _require_record(session: StudySession) -> None:
     _require_unlocked(session)
 
 
+def render_minutes(text: str | None) -> str:
+    """Minutes in Markdown → HTML cleaned by the one sanitiser (materials' nh3 list: no
+    script, style or event attribute, links only to http(s), no outside image)."""
+    if not text or not text.strip():
+        return ""
+    return clean_html(_minutes_markdown.render(text)).strip()
+
+
 def save_record(session: StudySession, minutes: str, resolutions: str) -> None:
     """Minutes (Markdown, rendered and cleaned once here) and resolutions."""
     _require_record(session)
     session.minutes = minutes or ""
-    session.minutes_html = render_markdown(session.minutes)
+    session.minutes_html = render_minutes(session.minutes)
     session.resolutions = resolutions or ""
 
 
 def add_attachment(actor: Person, session: StudySession, kind: str, data: bytes,
                    filename: str, caption: str = "") -> SessionAttachment:
     """A photo (original kept, page copy made) or another attachment, checked by its
-    content. Raises files.UploadError or SessionError with the reason."""
+    content. Raises storage.UploadError or SessionError with the reason."""
     _require_record(session)
     counts = dict(db.session.execute(
         sa.select(SessionAttachment.kind, sa.func.count())
@@ -287,7 +300,7 @@ def add_attachment(actor: Person, session: StudySession, kind: str, data: bytes,
     if kind == "photo":
         original, preview = files.save_photo(data, filename, actor)
     else:
-        original, preview = files.save_file(data, filename, actor), None
+        original, preview = files.save_attachment(data, filename, actor), None
     position = db.session.scalar(sa.select(sa.func.coalesce(
         sa.func.max(SessionAttachment.position), 0)).where(
         SessionAttachment.session_id == session.id)) + 1

@@ -14,8 +14,7 @@ from studyhall.auth.decorators import staff_required
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
-from studyhall.rich_text import render_markdown
-from studyhall.sessions import bp, files, operations, permissions, queries
+from studyhall.sessions import bp, operations, permissions, queries
 from studyhall.sessions.forms import AttachmentForm, RecordForm, ReopenForm
 from studyhall.sessions.models import (
     LABELS,
@@ -25,6 +24,7 @@ from studyhall.sessions.models import (
     SessionStatus,
 )
 from studyhall.sessions.operations import SessionError
+from studyhall.storage import UploadError, file_response
 from studyhall.templating import localtime
 
 
@@ -171,7 +171,7 @@ def upload_attachments(session_id: int):
                 operations.add_attachment(current_user, session, form.kind.data,
                                           upload.read(), upload.filename or "",
                                           form.caption.data)
-        except (SessionError, files.UploadError) as exc:
+        except (SessionError, UploadError) as exc:
             db.session.rollback()
             form.files.errors = [*form.files.errors, str(exc)]
         else:
@@ -217,8 +217,7 @@ def attachment_file(session_id: int, attachment_id: int, size: str = ""):
     attachment = _attachment_or_404(session, attachment_id)
     stored = attachment.preview_file if size == "page" and attachment.preview_file \
         else attachment.file
-    return files.file_response(stored, download=None if size == "page" else
-                               request.args.get("download") == "1")
+    return file_response(stored)
 
 
 @bp.route("/manage/sessions/<int:session_id>/record/confirm", methods=["POST"])
@@ -297,4 +296,4 @@ def show_record_history(session_id: int):
         details={entry.id: _detail_lines(entry, names) for entry, _name in entries
                  if entry.action == "session.update"},
         statuses={s.value: s for s in AttendanceStatus},
-        minutes_html={v.id: render_markdown(v.minutes) for v in versions})
+        minutes_html={v.id: operations.render_minutes(v.minutes) for v in versions})

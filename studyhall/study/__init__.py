@@ -3,3 +3,6 @@
 from flask import Blueprint
 
 bp = Blueprint("study", __name__)
+
+from studyhall.study import routes_assignments  # noqa: E402,F401,I001
+from studyhall.study import routes_materials  # noqa: E402,F401

@@ -8,11 +8,13 @@ import io
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 from PIL import Image
 
+from studyhall import storage
 from studyhall.audit import AuditEntry
 from studyhall.extensions import db
-from studyhall.sessions import files, operations, queries
+from studyhall.sessions import operations, queries
 from studyhall.sessions.models import (
     Attendance,
     AttendanceStatus,
@@ -177,14 +179,15 @@ def test_photos_keep_the_original_and_get_an_upright_page_copy_without_exif(
     photos = db.session.scalars(sa.select(SessionAttachment).order_by(
         SessionAttachment.position)).all()
     assert [p.kind for p in photos] == ["photo", "photo"]
+    # "IMG_0001.JPG" and a phone's ".jpeg" both end in ".jpg", never ".jpeg.jpg".
     assert [p.file.filename for p in photos] == ["IMG_0001.jpg", "会场.jpg"]
     assert photos[0].caption == "会议现场"
-    assert files.read_file(photos[0].file) == sideways  # the original, byte for byte
-    with Image.open(io.BytesIO(files.read_file(photos[0].preview_file))) as page_copy:
+    assert storage.read_file(photos[0].file) == sideways  # the original, byte for byte
+    with Image.open(io.BytesIO(storage.read_file(photos[0].preview_file))) as page_copy:
         assert page_copy.format == "JPEG"
         assert page_copy.size == (853, 1280)  # upright and at most 1280 px
         assert not page_copy.getexif()
-    with Image.open(io.BytesIO(files.read_file(photos[1].preview_file))) as small:
+    with Image.open(io.BytesIO(storage.read_file(photos[1].preview_file))) as small:
         assert small.size == (1000, 800)  # never enlarged
 
 
@@ -225,7 +228,7 @@ def test_attachments_are_checked_by_content_and_served_as_downloads(
     assert response.status_code == 422 and "not a PDF" in text(response)
     item = db.session.scalar(sa.select(SessionAttachment))
     assert item.kind == "attachment" and item.preview_file_id is None
-    with client.get(f"/manage/sessions/{session.id}/attachments/{item.id}?download=1") \
+    with client.get(f"/manage/sessions/{session.id}/attachments/{item.id}") \
             as response:
         assert response.status_code == 200 and response.data == pdf
         assert response.headers["Content-Type"] == "application/pdf"
@@ -270,7 +273,7 @@ def test_the_record_is_confirmed_only_when_complete(client, login, branch, make_
     assert "The record is not complete" in text(response)
     operations.mark_all_present(branch.secretary, session)
     db.session.commit()
-    with pytest.raises(SessionError, match="not complete"):
+    with force_locale("en"), pytest.raises(SessionError, match="not complete"):
         operations.confirm_record(branch.secretary, session)  # minutes still missing
     db.session.rollback()
     client.post(f"/manage/sessions/{session.id}/record",
@@ -314,7 +317,7 @@ def test_a_locked_record_refuses_every_change(client, login, branch, make_sessio
     assert db.session.scalar(sa.select(sa.func.count(SessionAttachment.id))) == 1
     assert db.session.get(Attendance, (session.id, branch.zheng.id)).leave_state \
         is LeaveState.REQUESTED
-    with pytest.raises(SessionError, match="locked"):
+    with force_locale("en"), pytest.raises(SessionError, match="locked"):
         operations.update_session(branch.secretary, session, {"place": "别处"})
 
 
@@ -399,5 +402,5 @@ def test_the_record_is_confirmed_after_the_session_not_before(branch, make_sessi
                        .values(status=AttendanceStatus.PRESENT))
     operations.save_record(session, "提前写好的记录", "")
     assert queries.record_is_complete(session, queries.get_counts(session))
-    with pytest.raises(SessionError, match="after the session"):
+    with force_locale("en"), pytest.raises(SessionError, match="after the session"):
         operations.confirm_record(branch.secretary, session)
