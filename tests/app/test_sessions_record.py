@@ -120,6 +120,25 @@ def test_the_roster_page_groups_people_by_unit_with_four_buttons_each(
     assert "All present" in page and "sessions-roster.js" in page
 
 
+def test_the_roster_and_the_record_run_the_same_queries_for_4_or_24_people(
+        client, login, branch, make_session, make_person, count_queries):
+    few_session = make_session("held")
+    for i in range(20):
+        make_person(f"extra{i}", unit=branch.branch_a, name=f"新党员{i}")
+    many_session = make_session("held")
+    login(branch.secretary)
+    counts = {}
+    for label, session in (("few", few_session), ("many", many_session)):
+        for page in ("roster", "record", "attendance-record", "sign-in-sheet"):
+            with count_queries() as log:
+                response = client.get(f"/manage/sessions/{session.id}/{page}")
+            assert response.status_code == 200
+            counts[label, page] = len(log)
+    assert queries.get_counts(many_session).expected == 24
+    for page in ("roster", "record", "attendance-record", "sign-in-sheet"):
+        assert counts["few", page] == counts["many", page], page
+
+
 def test_the_recorder_keeps_the_record_though_a_teacher(client, login, branch, make_session):
     session = make_session("held")
     login(branch.recorder)
