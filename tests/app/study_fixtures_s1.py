@@ -8,13 +8,12 @@ from datetime import timedelta
 from xml.sax.saxutils import escape
 
 import pytest
-import sqlalchemy as sa
 
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.study import assignments as assignment_ops
 from studyhall.study import materials as material_ops
-from studyhall.study.models import Assignment, Material, MaterialKind
+from studyhall.study.models import Assignment, MaterialKind
 
 PDF_BYTES = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
              b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
@@ -36,16 +35,6 @@ def make_docx(paragraphs: list[str], document: str | None = None) -> bytes:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("word/document.xml", document)
     return buffer.getvalue()
-
-
-@pytest.fixture(autouse=True)
-def unlink_current_versions(app):
-    """The app fixture empties tables in dependency order, which the cycle material ↔
-    material_version (current_version_id) defeats: break the cycle first."""
-    yield
-    db.session.rollback()
-    db.session.execute(sa.update(Material).values(current_version_id=None))
-    db.session.commit()
 
 
 @pytest.fixture()
