@@ -1,7 +1,7 @@
 """question category confidential (保密 / 考试专用, inherited by subcategories)
 
 Revision ID: 1a27db3fbdc6
-Revises: ed045fab34fc
+Revises: 4d4fe5b27278
 Create Date: 2026-12-01 11:46:40.794348
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '1a27db3fbdc6'
-down_revision = 'ed045fab34fc'
+down_revision = '4d4fe5b27278'
 branch_labels = None
 depends_on = None
 
