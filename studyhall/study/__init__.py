@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("study", __name__)
+
+from studyhall.study import routes_reading  # noqa: E402,F401
