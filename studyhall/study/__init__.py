@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("study", __name__)
 
-from studyhall.study import routes_reading  # noqa: E402,F401
+from studyhall.study import routes_reading  # noqa: E402,F401  # isort: skip
+from studyhall.study import routes_checkpoints  # noqa: E402,F401  # isort: skip

@@ -340,3 +340,76 @@ def describe_answer(question: qb.Question) -> str:
     if isinstance(answer, tuple):
         return "、".join(answer)
     return str(answer)
+
+
+# --- what the owner sees ----------------------------------------------------------------
+
+@dataclass
+class CheckpointSummary:
+    checkpoint: MaterialCheckpoint
+    question: qb.Question
+    material_title: str
+    version_number: int
+    answered: int = 0
+    correct: int = 0
+
+
+@dataclass
+class ReaderAnswers:
+    name: str
+    unit: str
+    answers: dict  # checkpoint id -> CheckpointAnswer
+
+
+@dataclass
+class CheckpointResults:
+    checkpoints: list[CheckpointSummary]
+    readers: list[ReaderAnswers]
+
+
+def get_checkpoint_results(assignment, viewer_scope) -> CheckpointResults:
+    """How the assignment's readers answered its checkpoints: every checkpoint of the
+    versions they read (and of the current versions), with counts, and each reader who
+    answered, by unit. ``viewer_scope`` is the WHERE clause on Unit of the viewer's
+    scope (auth.scope.in_scope): readers outside it are not shown."""
+    from studyhall.org.models import Person, Unit
+    from studyhall.study.models import (
+        AssignmentItem,
+        AssignmentRecipient,
+        Material,
+        ReadingProgress,
+    )
+
+    read = sa.select(ReadingProgress.version_id).where(
+        ReadingProgress.assignment_id == assignment.id)
+    current = (sa.select(Material.current_version_id)
+               .join(AssignmentItem, AssignmentItem.material_id == Material.id)
+               .where(AssignmentItem.assignment_id == assignment.id))
+    rows = db.session.execute(
+        sa.select(MaterialCheckpoint, MaterialVersion.title, MaterialVersion.number)
+        .join(MaterialVersion, MaterialVersion.id == MaterialCheckpoint.version_id)
+        .where(sa.or_(MaterialCheckpoint.version_id.in_(read),
+                      MaterialCheckpoint.version_id.in_(current)))
+        .order_by(MaterialVersion.material_id, MaterialVersion.number,
+                  MaterialCheckpoint.anchor, MaterialCheckpoint.position)).all()
+    summaries = {cp.id: CheckpointSummary(cp, question_of(cp), title, number)
+                 for cp, title, number in rows}
+    readers: dict[int, ReaderAnswers] = {}
+    answers = db.session.execute(
+        sa.select(CheckpointAnswer, Person.name, Unit.name)
+        .join(AssignmentRecipient, sa.and_(
+            AssignmentRecipient.assignment_id == CheckpointAnswer.assignment_id,
+            AssignmentRecipient.person_id == CheckpointAnswer.person_id))
+        .join(Unit, Unit.id == AssignmentRecipient.unit_id)
+        .join(Person, Person.id == CheckpointAnswer.person_id)
+        .where(CheckpointAnswer.assignment_id == assignment.id, viewer_scope)
+        .order_by(Unit.path, Person.name, Person.id)).all()
+    for answer, name, unit in answers:
+        summary = summaries.get(answer.checkpoint_id)
+        if summary is None:
+            continue
+        summary.answered += 1
+        summary.correct += answer.is_correct
+        reader = readers.setdefault(answer.person_id, ReaderAnswers(name, unit, {}))
+        reader.answers[answer.checkpoint_id] = answer
+    return CheckpointResults(list(summaries.values()), list(readers.values()))

@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+import question_bank as qb
 from studyhall.database import start_writing
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
@@ -52,7 +53,8 @@ def duration(seconds: int) -> str:
 def _reading_helpers() -> dict:
     return {"describe_response": checkpoints.describe_response,
             "describe_answer": checkpoints.describe_answer,
-            "state_badge": lambda state: _BADGES.get(state, ""), "duration": duration}
+            "state_badge": lambda state: _BADGES.get(state, ""), "duration": duration,
+            "question_types": qb.QUESTION_TYPES}
 
 
 def load_assignment_for_reader_or_404(assignment_id: int) -> tuple[Assignment,
@@ -79,7 +81,7 @@ def _load_reading_or_404(assignment_id: int, material_id: int) -> reading.Readin
 
 @bp.route("/study/assignments/<int:assignment_id>")
 @login_required
-def read_assignment(assignment_id: int):
+def show_assignment(assignment_id: int):
     """The reader's view of an assignment: each material and quiz with its state."""
     assignment, recipient = load_assignment_for_reader_or_404(assignment_id)
     now = utcnow()
@@ -116,7 +118,7 @@ def read_material(assignment_id: int, material_id: int):
     if found.progress is None:
         if not reading.assignment_is_live(found.assignment, now):
             flash(_("This assignment is not open for reading."), "info")
-            return redirect(url_for("study.read_assignment", assignment_id=assignment_id))
+            return redirect(url_for("study.show_assignment", assignment_id=assignment_id))
         start_writing()
         found = _load_reading_or_404(assignment_id, material_id)
         try:
@@ -124,7 +126,7 @@ def read_material(assignment_id: int, material_id: int):
         except reading.ReadingError as exc:
             db.session.rollback()
             flash(str(exc), "error")
-            return redirect(url_for("study.read_assignment", assignment_id=assignment_id))
+            return redirect(url_for("study.show_assignment", assignment_id=assignment_id))
     version = found.version
     cps = checkpoints.get_reader_checkpoints(version.id, assignment_id, current_user.id, now)
     text = found.material.kind is MaterialKind.TEXT
@@ -195,7 +197,7 @@ def complete_material(assignment_id: int, material_id: int):
         flash(str(exc), "error")
         return redirect(url_for("study.read_material", assignment_id=assignment_id,
                                 material_id=material_id))
-    return redirect(url_for("study.read_assignment", assignment_id=assignment_id))
+    return redirect(url_for("study.show_assignment", assignment_id=assignment_id))
 
 
 @bp.route("/study/assignments/<int:assignment_id>/checkpoints/<int:checkpoint_id>",

@@ -142,3 +142,13 @@ def progress_of(assignment, person, material):
     return db.session.scalar(sa.select(ReadingProgress).where(
         ReadingProgress.assignment_id == assignment.id, ReadingProgress.person_id == person.id,
         ReadingProgress.material_id == material.id))
+
+
+@pytest.fixture()
+def login_as(client, login):
+    """Sign out whoever is signed in, then sign ``person`` in."""
+    def do(person):
+        client.post("/logout")
+        return login(person)
+
+    return do
