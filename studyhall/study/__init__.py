@@ -6,3 +6,4 @@ bp = Blueprint("study", __name__)
 
 from studyhall.study import routes_reading  # noqa: E402,F401  # isort: skip
 from studyhall.study import routes_checkpoints  # noqa: E402,F401  # isort: skip
+from studyhall.study import routes_record  # noqa: E402,F401  # isort: skip

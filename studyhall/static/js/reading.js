@@ -6,8 +6,13 @@
 // stretch before did not). Each tab keeps one random token (sessionStorage), so the server
 // can tell a second tab or device, which earns nothing while this one reads.
 // Checkpoint answers are posted in place and the graded answer replaces the form.
+// The learning record page uses this file only for its print button.
 (function () {
   "use strict";
+  // The learning record's print button (no inline script: the CSP allows none).
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
   var root = document.getElementById("reading");
   if (!root) { return; }
   var messages = document.getElementById("reading-messages").dataset;
