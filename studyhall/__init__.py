@@ -66,6 +66,7 @@ def _init_extensions(app: Flask) -> None:
     from studyhall.bank import models as bank_models  # noqa: F401
     from studyhall.org import models  # noqa: F401
     from studyhall.quizzes import models as quiz_models  # noqa: F401
+    from studyhall.sessions import models as session_models  # noqa: F401
     from studyhall.study import models as study_models  # noqa: F401
 
 
@@ -75,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from studyhall.main import bp as main_bp
     from studyhall.org import bp as org_bp
     from studyhall.quizzes import bp as quizzes_bp
+    from studyhall.sessions import bp as sessions_bp
     from studyhall.study import bp as study_bp
 
     app.register_blueprint(main_bp)
@@ -83,3 +85,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(bank_bp)
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(study_bp)
+    app.register_blueprint(sessions_bp)

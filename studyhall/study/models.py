@@ -80,7 +80,7 @@ LABELS = {
     ReflectionStatus.DRAFT: _l("Draft"), ReflectionStatus.SUBMITTED: _l("Awaiting review"),
     ReflectionStatus.RETURNED: _l("Returned for revision"),
     ReflectionStatus.ACCEPTED: _l("Accepted"),
-    ReadingState.NOT_STARTED: _l("Not started"), ReadingState.IN_PROGRESS: _l("In progress"),
+    ReadingState.NOT_STARTED: _l("Not yet started"), ReadingState.IN_PROGRESS: _l("Studying"),
     ReadingState.COMPLETED: _l("Completed"), ReadingState.COMPLETED_LATE: _l("Completed late"),
     ReadingState.OVERDUE: _l("Overdue"),
 }
@@ -330,15 +330,16 @@ class CheckpointAnswer(db.Model):
 
 
 class Reflection(db.Model):
-    """心得体会 / 学习笔记 on an assignment (and, once study sessions exist, on a session:
-    that issue adds ``session_id`` beside ``assignment_id`` and a CHECK that exactly one
-    is set). ``body`` is the working text (the autosaved draft); each submission is kept
-    as a ``ReflectionVersion`` with its review."""
+    """心得体会 / 学习笔记 on an assignment or on a study session (exactly one of the two).
+    ``body`` is the working text (the autosaved draft); each submission is kept as a
+    ``ReflectionVersion`` with its review."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"), index=True)
     assignment_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("assignment.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("study_session.id", ondelete="CASCADE"), index=True)
     status: Mapped[ReflectionStatus] = mapped_column(enum_column(ReflectionStatus, 10),
                                                      default=ReflectionStatus.DRAFT)
     body: Mapped[str] = mapped_column(sa.Text, default="")
@@ -360,7 +361,8 @@ class Reflection(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("person_id", "assignment_id", name="uq_reflection_person_assignment"),
-        sa.CheckConstraint("assignment_id IS NOT NULL", name="has_target"),
+        sa.UniqueConstraint("person_id", "session_id", name="uq_reflection_person_session"),
+        sa.CheckConstraint("(assignment_id IS NULL) <> (session_id IS NULL)", name="has_target"),
     )
 
     def __repr__(self) -> str:
