@@ -171,8 +171,9 @@ def verify(url: str, assignment_id: int, expected: dict[str, int]) -> dict[str, 
     problems = []
     wrong = [a for a, n in expected.items() if a not in found or found[a].beats != n]
     if wrong:
+        sample = [(a, found[a].beats if a in found else None, expected[a]) for a in wrong[:3]]
         problems.append(f"{len(wrong)} readers whose beats differ from those acknowledged, "
-                        f"e.g. {[(a, found.get(a) and found[a].beats, expected[a]) for a in wrong[:3]]}")
+                        f"e.g. {sample}")
     over = [row.account for row in rows if row.credited_ms > row.last_beat_ms - row.opened_ms]
     if over:
         problems.append(f"{len(over)} readers credited beyond wall-clock time: {over[:3]}")

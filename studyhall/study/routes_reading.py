@@ -41,12 +41,16 @@ _BADGES = {ReadingState.COMPLETED: "ok", ReadingState.COMPLETED_LATE: "warn",
 
 
 def duration(seconds: int) -> str:
-    """Reading time as people say it: "1小时5分", "12分30秒"."""
+    """Reading time as people say it: "1小时5分", "12分30秒", "10分钟", "45秒"."""
     hours, rest = divmod(max(0, int(seconds)), 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
         return _("%(h)d h %(m)d min", h=hours, m=minutes)
-    return _("%(m)d min %(s)d s", m=minutes, s=secs)
+    if minutes and secs:
+        return _("%(m)d min %(s)d s", m=minutes, s=secs)
+    if minutes:
+        return _("%(m)d minutes", m=minutes)
+    return _("%(s)d seconds", s=secs)
 
 
 @bp.context_processor

@@ -292,7 +292,7 @@ def test_the_assignment_page_lists_the_materials(client, login, study, org):
     login(org.teacher)
     html = client.get(f"/study/assignments/{study.assignment.id}").get_data(as_text=True)
     assert "中国共产党纪律处分条例（节选）" in html and page_url(study) in html
-    assert "Not started" in html
+    assert "Not yet started" in html
 
 
 @pytest.mark.parametrize("who", ["outsider", "secretary", "admin"])

@@ -89,7 +89,7 @@ def test_read_answer_the_checkpoint_and_finish(browser, live_server, live_app,
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.goto(f"{live_server}/study/assignments/{assignment_id}")
-    expect(page.get_by_text("未开始")).to_be_visible()
+    expect(page.locator(".study-item").get_by_text("未开始")).to_be_visible()
     page.get_by_role("link", name="廉洁自律准则学习").click()
     page.wait_for_url(f"**/materials/{material_id}")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
