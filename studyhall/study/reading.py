@@ -63,6 +63,9 @@ HOLD_MS = 30_000
 BEAT_SECONDS = 15
 IDLE_SECONDS = 60
 TOKEN_MAX = 32
+#: The first key of the PostgreSQL advisory locks that make one person's beats take turns
+#: (the second is the person's id).
+PERSON_LOCK_SPACE = 7201
 _EPOCH = datetime(1970, 1, 1)
 
 
@@ -235,7 +238,8 @@ def heartbeat(assignment_id: int, material_id: int, person_id: int, token: str,
     now_ms = to_ms(now or utcnow())
     if db.engine.dialect.name == "postgresql":
         # One person's beats take turns, so each sees the one before (the per-person cap).
-        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(person_id)))
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(PERSON_LOCK_SPACE,
+                                                                   person_id)))
     row = db.session.execute(_CREDIT, {
         "b_assignment": assignment_id, "b_person": person_id, "b_material": material_id,
         "now": now_ms, "token": token, "active": bool(active)}).first()

@@ -6,6 +6,7 @@ the server time it arrives at, so replays, gaps, second tabs and hidden pages ar
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -165,6 +166,36 @@ def test_two_materials_in_two_tabs_do_not_double_the_time(org, make_material,
         beat(study_, org.teacher, t0 + n * 15 * SECOND, "b", material=second)
     total = credited(study_, org.teacher, first) + credited(study_, org.teacher, second)
     assert total == 120
+
+
+def test_simultaneous_beats_of_one_person_take_turns(app, org, make_material,
+                                                     make_assignment):
+    """Two beats of one person on two materials at the same moment: the second waits for
+    the first (SQLite's write lock; PostgreSQL's advisory lock on the person) and so
+    sees it, instead of both counting the same seconds."""
+    first, second = make_material("甲"), make_material("乙")
+    assignment = make_assignment([first, second])
+    t0 = utcnow()
+    for material in (first, second):
+        reading.open_reading(reading.find_reading(assignment, material.id, org.teacher.id),
+                             org.teacher.id, t0)
+    db.session.commit()
+    results = {}
+
+    def other_tab():
+        with app.app_context():
+            results["beat"] = reading.heartbeat(assignment.id, second.id, org.teacher.id, "b",
+                                                True, t0 + 10_500 * SECOND / 1000)
+            db.session.commit()
+            db.session.remove()
+
+    reading.heartbeat(assignment.id, first.id, org.teacher.id, "a", True, t0 + 10 * SECOND)
+    thread = threading.Thread(target=other_tab)
+    thread.start()
+    thread.join(timeout=0.5)         # it waits for this transaction
+    db.session.commit()
+    thread.join()
+    assert results["beat"].credited_ms == 500
 
 
 def test_a_closed_assignment_credits_nothing(study, org):
@@ -346,6 +377,15 @@ def test_malformed_heartbeats_are_refused(client, login, study, org, body):
     login(org.teacher)
     client.get(page_url(study))
     assert client.post(page_url(study) + "/beat", json=body).status_code == 400
+
+
+def test_an_oversized_heartbeat_is_refused(client, login, study, org):
+    login(org.teacher)
+    client.get(page_url(study))
+    reply = client.post(page_url(study) + "/beat",
+                        json={"token": "tab-a", "active": True, "pad": "x" * 2000})
+    assert reply.status_code == 413
+    assert credited(study, org.teacher) == 0
 
 
 def test_a_heartbeat_never_carries_a_duration(client, login, study, org):
