@@ -10,6 +10,7 @@ from studyhall.main import bp
 from studyhall.model_helpers import utcnow
 from studyhall.org import queries
 from studyhall.org.models import Role
+from studyhall.org.sorting import unit_sort_key
 from studyhall.quizzes.queries import get_my_quizzes
 from studyhall.urls import safe_next
 
@@ -23,8 +24,7 @@ def index():
         todo = [item for item in get_my_quizzes(current_user, now)
                 if item.open_attempt_id or (item.quiz.is_open(now) and not item.attempts)]
         return render_template("main/dashboard_teacher.html", todo=todo, now=now)
-    roots = scope_roots(current_user)
-    summaries = [(unit, queries.get_composition(unit)) for unit in roots]
+    summaries = queries.get_compositions(sorted(scope_roots(current_user), key=unit_sort_key))
     tree = queries.get_unit_tree(current_user) if current_user.role is Role.ADMIN else None
     return render_template("main/dashboard_staff.html", summaries=summaries, tree=tree)
 
