@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
@@ -179,6 +180,51 @@ def open_reading(reading: Reading, person_id: int, now: datetime | None = None) 
     reading.progress = progress
     reading.version = db.session.get(MaterialVersion, progress.version_id)
     return reading
+
+
+@dataclass
+class ReaderItem:
+    """One item of an assignment on the reader's page: a material (the title of the
+    version they read, else the current one) with their progress and state, or a quiz."""
+
+    item: AssignmentItem
+    title: str
+    progress: ReadingProgress | None = None
+    state: ReadingState | None = None
+
+
+def get_reader_items(assignment: Assignment, person_id: int, now: datetime
+                     ) -> list[ReaderItem]:
+    """The assignment's items for one reader, in four queries whatever their number."""
+    from studyhall.quizzes.models import Quiz
+
+    closed = assignment.status is not AssignmentStatus.PUBLISHED
+    items = db.session.scalars(
+        sa.select(AssignmentItem).where(AssignmentItem.assignment_id == assignment.id)
+        .options(joinedload(AssignmentItem.material))
+        .order_by(AssignmentItem.position)).all()
+    progress = {p.material_id: p for p in db.session.scalars(sa.select(ReadingProgress).where(
+        ReadingProgress.assignment_id == assignment.id, ReadingProgress.person_id == person_id))}
+    # The version each reader read, else the current one.
+    version_of = {i.material_id: i.material.current_version_id
+                  for i in items if i.material_id}
+    version_of.update({p.material_id: p.version_id for p in progress.values()})
+    titles = dict(db.session.execute(sa.select(MaterialVersion.id, MaterialVersion.title).where(
+        MaterialVersion.id.in_([v for v in version_of.values() if v]))).all())
+    quiz_ids = [i.quiz_id for i in items if i.quiz_id]
+    quiz_titles = dict(db.session.execute(sa.select(Quiz.id, Quiz.title).where(
+        Quiz.id.in_(quiz_ids))).all()) if quiz_ids else {}
+    result = []
+    for item in items:
+        if item.material_id is None:
+            result.append(ReaderItem(item, quiz_titles.get(item.quiz_id, "")))
+            continue
+        row = progress.get(item.material_id)
+        state = reading_state(row.completed_at if row else None, row is not None,
+                              assignment.due_at, now, closed)
+        result.append(ReaderItem(item, titles.get(version_of[item.material_id], ""), row,
+                                 state))
+    return result
 
 
 # --- the heartbeat ----------------------------------------------------------------------

@@ -22,7 +22,6 @@ from studyhall.database import start_writing
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
-from studyhall.quizzes.models import Quiz
 from studyhall.study import bp, checkpoints, reading
 from studyhall.study.models import (
     Assignment,
@@ -89,27 +88,12 @@ def show_assignment(assignment_id: int):
     """The reader's view of an assignment: each material and quiz with its state."""
     assignment, recipient = load_assignment_for_reader_or_404(assignment_id)
     now = utcnow()
-    closed = assignment.status is AssignmentStatus.CLOSED
-    progress = {p.material_id: p for p in db.session.scalars(sa.select(ReadingProgress).where(
-        ReadingProgress.assignment_id == assignment.id,
-        ReadingProgress.person_id == current_user.id))}
-    items = []
-    for item in assignment.items:
-        if item.material_id is None:
-            items.append((item, None, None))
-            continue
-        row = progress.get(item.material_id)
-        state = reading.reading_state(row.completed_at if row else None, row is not None,
-                                      assignment.due_at, now, closed)
-        items.append((item, row, state))
-    state = reading.reading_state(recipient.completed_at, bool(progress), assignment.due_at,
-                                  now, closed)
-    quiz_ids = [item.quiz_id for item in assignment.items if item.quiz_id]
-    quiz_titles = dict(db.session.execute(sa.select(Quiz.id, Quiz.title).where(
-        Quiz.id.in_(quiz_ids))).all()) if quiz_ids else {}
+    items = reading.get_reader_items(assignment, current_user.id, now)
+    state = reading.reading_state(recipient.completed_at, any(i.progress for i in items),
+                                  assignment.due_at, now,
+                                  assignment.status is AssignmentStatus.CLOSED)
     return render_template("study/reading/assignment.html", assignment=assignment,
                            recipient=recipient, items=items, state=state, now=now,
-                           quiz_titles=quiz_titles,
                            live=reading.assignment_is_live(assignment, now))
 
 

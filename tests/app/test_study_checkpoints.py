@@ -333,3 +333,39 @@ def test_the_owner_sees_how_each_reader_answered(client, login_as, org, bank, ma
     html = client.get(f"/manage/study/assignments/{assignment.id}/checkpoints").get_data(
         as_text=True)
     assert "赵老师" in html and "3 answered, 1 right" in html
+
+
+def test_pages_do_not_query_per_checkpoint_or_reader(client, login_as, org, bank, make_person,
+                                                     make_material, make_assignment,
+                                                     count_queries):
+    few = make_material("一")
+    many = make_material("多")
+    checkpoints.place_checkpoint(few.current_version, bank["single"].id, 1)
+    for kind in ("single", "multiple", "true_false", "fill_blank"):
+        checkpoints.place_checkpoint(many.current_version, bank[kind].id, 2)
+    db.session.commit()
+    readers = [org.teacher] + [make_person(f"r{n}", unit=org.branch_a) for n in range(4)]
+    small = make_assignment([few], readers=readers[:1])
+    large = make_assignment([many], readers=readers)
+    for person in readers:
+        login_as(person)
+        for assignment, material in ((small, few), (large, many)):
+            if person is org.teacher or assignment is large:
+                client.get(f"/study/assignments/{assignment.id}/materials/{material.id}")
+                for cp in material.current_version.checkpoints:
+                    client.post(f"/study/assignments/{assignment.id}/checkpoints/{cp.id}",
+                                data={"response": "A"})
+    login_as(org.teacher)
+    with count_queries() as one:
+        client.get(f"/study/assignments/{small.id}/materials/{few.id}")
+    with count_queries() as four:
+        client.get(f"/study/assignments/{large.id}/materials/{many.id}")
+    assert len(four) == len(one), four
+    login_as(org.secretary)
+    with count_queries() as one:
+        client.get(f"/manage/study/assignments/{small.id}/checkpoints")
+    with count_queries() as five:
+        html = client.get(f"/manage/study/assignments/{large.id}/checkpoints").get_data(
+            as_text=True)
+    assert len(five) == len(one), five
+    assert "5 answered" in html

@@ -447,3 +447,19 @@ def test_completing_through_the_page(client, login, org, make_material, make_ass
     recipient = db.session.get(AssignmentRecipient, (assignment.id, org.teacher.id))
     db.session.refresh(recipient)
     assert recipient.completed_at is not None
+
+
+def test_the_assignment_page_does_not_query_per_item(client, login, org, make_material,
+                                                     make_assignment, make_quiz,
+                                                     count_queries):
+    few = make_assignment([make_material("一")])
+    many = make_assignment([make_material(str(n)) for n in range(5)], quizzes=[make_quiz()])
+    login(org.teacher)
+    for assignment in (few, many):   # opened once, so the readers have some progress
+        client.get(f"/study/assignments/{assignment.id}/materials/{assignment.items[0].material_id}")
+    with count_queries() as one:
+        client.get(f"/study/assignments/{few.id}")
+    with count_queries() as six:
+        html = client.get(f"/study/assignments/{many.id}").get_data(as_text=True)
+    assert len(six) == len(one) + 1, six     # the quiz titles
+    assert "党纪党规知识测试" in html and html.count('class="card study-item"') == 6
