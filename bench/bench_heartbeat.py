@@ -209,7 +209,13 @@ async def open_page(reader: Reader, page: str) -> None:
         data={"account": reader.account, "password": PASSWORD, "csrf_token": token.group(1)})
     if status != 302:
         raise SystemExit(f"POST /login for {reader.account}: {status} {body[:300]}")
-    status, body, _ = await load.timed_request(reader.session, "GET", page, scratch)
+    for _attempt in range(5):
+        # The first open writes the reader's progress; on a loaded box SQLite's busy
+        # timeout can run out under 50 opens at once (503 with Retry-After): try again.
+        status, body, _ = await load.timed_request(reader.session, "GET", page, scratch)
+        if status != 503:
+            break
+        await asyncio.sleep(1.0)
     meta, tab = load.CSRF_META.search(body), TOKEN.search(body)
     if status != 200 or meta is None or tab is None:
         raise SystemExit(f"GET {page} for {reader.account}: {status} {body[:300]}")
