@@ -96,6 +96,7 @@ def setup_database(url: str, readers: int) -> tuple[list[str], int, int]:
     from studyhall.model_helpers import utcnow
     from studyhall.org import operations as org_ops
     from studyhall.org.models import Person, PoliticalStatus, Role, UnitKind
+    from studyhall.study.materials import BLOCK_SEP
     from studyhall.study.models import (
         Assignment,
         AssignmentItem,
@@ -125,8 +126,8 @@ def setup_database(url: str, readers: int) -> tuple[list[str], int, int]:
         material = Material(kind=MaterialKind.TEXT, owner_unit_id=top.id)
         db.session.add(material)
         db.session.flush()
-        paragraphs = "".join(f"<p>第{n}段：党员必须遵守党的纪律，严格执行党的决定。</p>\n"
-                             for n in range(1, 41))
+        paragraphs = BLOCK_SEP.join(f"<p>第{n}段：党员必须遵守党的纪律，严格执行党的决定。</p>"
+                                    for n in range(1, 41))
         version = MaterialVersion(material_id=material.id, number=1, title="压测学习资料",
                                   body_html=paragraphs, min_reading_seconds=600)
         db.session.add(version)

@@ -2,9 +2,9 @@
 version's text, answered by readers as they read and graded at once with 解析.
 
 A checkpoint sits after block ``anchor`` of the version's text (0: before the first
-block; a block is a top-level element of the sanitised HTML: a heading, a paragraph, a
-list...). Files, links and videos have no blocks: their checkpoints follow the material.
-Only objective questions (graded at once) are placed, never 保密 ones
+block; a block is a top-level block of its Markdown — a heading, a paragraph, a list —
+as materials.py stores them). Files, links and videos have no blocks: their checkpoints
+follow the material. Only objective questions (graded at once) are placed, never 保密 ones
 (:func:`confidential`), and the question is copied as it was when placed. A reader's
 first answer stands. While a published exam that has not closed yet includes the same
 question and the reader is among its takers, the reader's answer is recorded but its key
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from html.parser import HTMLParser
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -29,6 +28,7 @@ from studyhall.bank.queries import get_category_names
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.quizzes.models import Quiz, QuizMode, QuizQuestion, QuizRecipient, QuizStatus
+from studyhall.study import materials
 from studyhall.study.models import CheckpointAnswer, MaterialCheckpoint, MaterialVersion
 
 #: Types graded at once; 简答 needs a person and cannot be a checkpoint.
@@ -67,83 +67,28 @@ def query_placeable_questions(search: str = "", type_: str = "") -> sa.Select:
 
 # --- blocks of a version's text ---------------------------------------------------------
 
-_VOID = frozenset({"area", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-                   "source", "track", "wbr"})
+def split_blocks(body_html: str) -> list[str]:
+    """The top-level blocks of a text version, as materials.py stores them."""
+    return materials.block_html(body_html)
 
 
-class _BlockSplitter(HTMLParser):
-    """Finds where each top-level element (or run of top-level text) begins."""
+def has_blocks(material, version: MaterialVersion) -> bool:
+    """Whether the reading page shows the version as text blocks (a text, or a Word
+    file's text), as study/_material_body.html decides; else checkpoints follow it."""
+    from studyhall import storage
+    from studyhall.study.models import MaterialKind
 
-    def __init__(self, html: str):
-        super().__init__(convert_charrefs=False)
-        self.line_starts = [0]
-        for index, char in enumerate(html):
-            if char == "\n":
-                self.line_starts.append(index + 1)
-        self.depth = 0
-        self.starts: list[int] = []
-
-    def _here(self) -> int:
-        line, column = self.getpos()
-        return self.line_starts[line - 1] + column
-
-    def _mark(self) -> None:
-        if self.depth == 0:
-            self.starts.append(self._here())
-
-    def handle_starttag(self, tag, attrs):
-        self._mark()
-        if tag not in _VOID:
-            self.depth += 1
-
-    def handle_startendtag(self, tag, attrs):
-        self._mark()
-
-    def handle_endtag(self, tag):
-        if tag not in _VOID and self.depth:
-            self.depth -= 1
-
-    def handle_data(self, data):
-        if data.strip():
-            self._mark()
-
-
-def split_blocks(html: str) -> list[str]:
-    """The sanitised HTML of a text version cut into its top-level blocks, each the exact
-    source text of that block (nothing is re-serialised, so nothing sanitised changes)."""
-    if not html.strip():
-        return []
-    splitter = _BlockSplitter(html)
-    splitter.feed(html)
-    splitter.close()
-    bounds = splitter.starts + [len(html)]
-    blocks = [html[start:end].strip() for start, end in zip(bounds, bounds[1:], strict=False)]
-    return [block for block in blocks if block]
+    file = version.file
+    return material.kind is MaterialKind.TEXT or bool(file and file.content_type == storage.DOCX)
 
 
 def block_excerpts(version: MaterialVersion, length: int = 30) -> list[str]:
     """Each block's text, shortened: what an owner chooses "after block N" from."""
     excerpts = []
     for block in split_blocks(version.body_html or ""):
-        text = _TextOnly.text_of(block)
+        text = " ".join(materials.plain_text(block).split())
         excerpts.append(text if len(text) <= length else text[:length] + "…")
     return excerpts
-
-
-class _TextOnly(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.parts: list[str] = []
-
-    def handle_data(self, data):
-        self.parts.append(data)
-
-    @classmethod
-    def text_of(cls, html: str) -> str:
-        parser = cls()
-        parser.feed(html)
-        parser.close()
-        return " ".join("".join(parser.parts).split())
 
 
 # --- placing ----------------------------------------------------------------------------

@@ -53,8 +53,8 @@ from studyhall.study.models import (
     ReadingProgress,
     ReadingState,
     Reflection,
-    ReflectionStatus,
 )
+from studyhall.study.queries import reading_state
 
 #: The most one heartbeat can earn, and how long a silent page keeps the reading.
 BEAT_CAP_MS = 15_000
@@ -91,20 +91,6 @@ def new_page_token() -> str:
 def valid_token(token) -> bool:
     return (isinstance(token, str) and 0 < len(token) <= TOKEN_MAX
             and all(c.isascii() and (c.isalnum() or c in "-_") for c in token))
-
-
-# --- the state rule ---------------------------------------------------------------------
-
-def reading_state(completed_at: datetime | None, started: bool, due_at: datetime,
-                  now: datetime, closed: bool = False) -> ReadingState:
-    """未开始 / 学习中 / 已完成 / 逾期完成 / 逾期未完成, for one material or a whole
-    assignment: done by the due date, done after it, not done once it passed (or the
-    assignment was closed), else started or not."""
-    if completed_at is not None:
-        return ReadingState.COMPLETED if completed_at <= due_at else ReadingState.COMPLETED_LATE
-    if closed or now > due_at:
-        return ReadingState.OVERDUE
-    return ReadingState.IN_PROGRESS if started else ReadingState.NOT_STARTED
 
 
 # --- opening ----------------------------------------------------------------------------
@@ -356,9 +342,11 @@ def refresh_assignment_completion(assignment: Assignment, person_id: int) -> dat
     parts = [last] if wanted and done == wanted else []
     complete = wanted > 0 and done == wanted
     if assignment.requires_reflection:
+        from studyhall.study.reflections import has_submitted  # reflections call this
+
         submitted = db.session.scalar(sa.select(Reflection.submitted_at).where(
-            Reflection.assignment_id == assignment.id, Reflection.person_id == person_id,
-            Reflection.status.in_([ReflectionStatus.SUBMITTED, ReflectionStatus.ACCEPTED])))
+            Reflection.assignment_id == assignment.id, Reflection.person_id == person_id)
+        ) if has_submitted(person_id, assignment.id) else None
         complete = (complete or not wanted) and submitted is not None
         parts.append(submitted)
     completed_at = max(p for p in parts if p is not None) if complete else None

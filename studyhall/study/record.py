@@ -30,7 +30,7 @@ from studyhall.study.models import (
     Reflection,
     ReflectionStatus,
 )
-from studyhall.study.reading import reading_state
+from studyhall.study.queries import reading_state
 
 #: The longest period one record covers.
 MAX_DAYS = 3 * 366

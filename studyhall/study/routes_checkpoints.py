@@ -11,17 +11,16 @@ from wtforms import HiddenField, IntegerField, SelectField
 from wtforms.validators import InputRequired
 
 from studyhall.auth.decorators import staff_required
-from studyhall.auth.scope import in_scope, unit_in_scope
+from studyhall.auth.scope import in_scope
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm, Form, choices
 from studyhall.study import bp, checkpoints
 from studyhall.study.models import (
-    Assignment,
     Material,
     MaterialCheckpoint,
-    MaterialKind,
     MaterialVersion,
 )
+from studyhall.study.permissions import load_assignment_or_404, load_managed_material_or_404
 
 SEARCH_RESULTS = 20
 
@@ -32,22 +31,8 @@ class PlaceCheckpointForm(Form):
     q = HiddenField()
 
 
-def _managed_material_or_404(material_id: int) -> Material:
-    material = db.session.get(Material, material_id)
-    if material is None or not unit_in_scope(current_user, material.owner_unit):
-        abort(404)
-    return material
-
-
-def _managed_assignment_or_404(assignment_id: int) -> Assignment:
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or not unit_in_scope(current_user, assignment.owner_unit):
-        abort(404)
-    return assignment
-
-
 def _anchor_choices(material: Material, version: MaterialVersion) -> list:
-    if material.kind is not MaterialKind.TEXT:
+    if not checkpoints.has_blocks(material, version):
         return choices([(0, _("After the material"))])
     excerpts = checkpoints.block_excerpts(version)
     pairs = [(0, _("Before the text"))] + [
@@ -60,7 +45,7 @@ def _anchor_choices(material: Material, version: MaterialVersion) -> list:
 @staff_required
 def manage_checkpoints(material_id: int):
     """The checkpoints of the material's current version, and bank questions to place."""
-    material = _managed_material_or_404(material_id)
+    material = load_managed_material_or_404(current_user, material_id)
     version = material.current_version
     if version is None:
         abort(404)
@@ -84,7 +69,7 @@ def manage_checkpoints(material_id: int):
 @bp.route("/manage/study/materials/<int:material_id>/checkpoints", methods=["POST"])
 @staff_required
 def place_checkpoint(material_id: int):
-    material = _managed_material_or_404(material_id)
+    material = load_managed_material_or_404(current_user, material_id)
     version = material.current_version
     if version is None:
         abort(404)
@@ -106,7 +91,7 @@ def place_checkpoint(material_id: int):
           methods=["POST"])
 @staff_required
 def remove_checkpoint(material_id: int, checkpoint_id: int):
-    material = _managed_material_or_404(material_id)
+    material = load_managed_material_or_404(current_user, material_id)
     checkpoint = db.session.get(MaterialCheckpoint, checkpoint_id)
     if checkpoint is None or checkpoint.version.material_id != material.id:
         abort(404)
@@ -125,7 +110,7 @@ def remove_checkpoint(material_id: int, checkpoint_id: int):
 @staff_required
 def checkpoint_results(assignment_id: int):
     """How each reader (in the viewer's scope) answered the assignment's checkpoints."""
-    assignment = _managed_assignment_or_404(assignment_id)
+    assignment = load_assignment_or_404(current_user, assignment_id)
     results = checkpoints.get_checkpoint_results(assignment, in_scope(current_user))
     return render_template("study/reading/checkpoint_results.html", assignment=assignment,
                            results=results)

@@ -24,14 +24,14 @@ from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
 from studyhall.study import bp, checkpoints, reading
 from studyhall.study.models import (
-    Assignment,
-    AssignmentRecipient,
     AssignmentStatus,
     MaterialCheckpoint,
-    MaterialKind,
     ReadingProgress,
     ReadingState,
+    Reflection,
 )
+from studyhall.study.permissions import load_assignment_for_reader_or_404
+from studyhall.study.queries import reading_state
 
 #: A heartbeat is a few bytes of JSON; anything larger is refused.
 MAX_BEAT_BODY = 1024
@@ -60,22 +60,8 @@ def _reading_helpers() -> dict:
             "question_types": qb.QUESTION_TYPES}
 
 
-def load_assignment_for_reader_or_404(assignment_id: int) -> tuple[Assignment,
-                                                                    AssignmentRecipient]:
-    """An assignment the current user is an expected reader of, published or closed."""
-    found = db.session.execute(
-        sa.select(Assignment, AssignmentRecipient)
-        .join(AssignmentRecipient, AssignmentRecipient.assignment_id == Assignment.id)
-        .where(Assignment.id == assignment_id, AssignmentRecipient.person_id == current_user.id,
-               Assignment.status.in_([AssignmentStatus.PUBLISHED, AssignmentStatus.CLOSED]))
-    ).first()
-    if found is None:
-        abort(404)
-    return found.Assignment, found.AssignmentRecipient
-
-
 def _load_reading_or_404(assignment_id: int, material_id: int) -> reading.Reading:
-    assignment, _recipient = load_assignment_for_reader_or_404(assignment_id)
+    assignment, _recipient = load_assignment_for_reader_or_404(current_user, assignment_id)
     found = reading.find_reading(assignment, material_id, current_user.id)
     if found is None:
         abort(404)
@@ -86,14 +72,18 @@ def _load_reading_or_404(assignment_id: int, material_id: int) -> reading.Readin
 @login_required
 def show_assignment(assignment_id: int):
     """The reader's view of an assignment: each material and quiz with its state."""
-    assignment, recipient = load_assignment_for_reader_or_404(assignment_id)
+    assignment, recipient = load_assignment_for_reader_or_404(current_user, assignment_id)
     now = utcnow()
     items = reading.get_reader_items(assignment, current_user.id, now)
-    state = reading.reading_state(recipient.completed_at, any(i.progress for i in items),
+    state = reading_state(recipient.completed_at, any(i.progress for i in items),
                                   assignment.due_at, now,
                                   assignment.status is AssignmentStatus.CLOSED)
+    reflection = db.session.scalar(sa.select(Reflection).where(
+        Reflection.assignment_id == assignment.id, Reflection.person_id == current_user.id)
+    ) if assignment.requires_reflection else None
     return render_template("study/reading/assignment.html", assignment=assignment,
                            recipient=recipient, items=items, state=state, now=now,
+                           reflection=reflection,
                            live=reading.assignment_is_live(assignment, now))
 
 
@@ -117,12 +107,17 @@ def read_material(assignment_id: int, material_id: int):
             return redirect(url_for("study.show_assignment", assignment_id=assignment_id))
     version = found.version
     cps = checkpoints.get_reader_checkpoints(version.id, assignment_id, current_user.id, now)
-    text = found.material.kind is MaterialKind.TEXT
-    blocks = checkpoints.split_blocks(version.body_html or "") if text and cps else []
+    # Checkpoints by the block they follow (one beyond the text's end goes to its end).
+    blocks = (len(checkpoints.split_blocks(version.body_html or ""))
+              if checkpoints.has_blocks(found.material, version) else 0)
+    by_anchor: dict[int, list] = {}
+    for cp in cps:
+        by_anchor.setdefault(min(cp.anchor, blocks), []).append(cp)
     return render_template(
         "study/reading/material.html", reading=found, version=version,
         material=found.material, assignment=found.assignment, progress=found.progress,
-        checkpoints=cps, blocks=blocks, token=reading.new_page_token(), form=ConfirmForm(),
+        checkpoints=cps, blocks=blocks, by_anchor=by_anchor, token=reading.new_page_token(),
+        form=ConfirmForm(),
         live=found.assignment.status is AssignmentStatus.PUBLISHED,
         unanswered=sum(1 for cp in cps if cp.answer is None),
         beat_seconds=current_app.config.get("READING_BEAT_SECONDS", reading.BEAT_SECONDS),
@@ -194,7 +189,7 @@ def complete_material(assignment_id: int, material_id: int):
 def answer_checkpoint(assignment_id: int, checkpoint_id: int):
     """Answer a checkpoint, graded at once. The page's script asks for JSON and shows the
     result in place; without it the form posts and the page comes back at the question."""
-    assignment, _recipient = load_assignment_for_reader_or_404(assignment_id)
+    assignment, _recipient = load_assignment_for_reader_or_404(current_user, assignment_id)
     checkpoint = db.session.get(MaterialCheckpoint, checkpoint_id)
     if checkpoint is None:
         abort(404)

@@ -13,6 +13,7 @@ import question_bank as qb
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person
+from studyhall.study.materials import BLOCK_SEP
 from studyhall.study.models import (
     Assignment,
     AssignmentItem,
@@ -23,10 +24,12 @@ from studyhall.study.models import (
     MaterialVersion,
 )
 
-#: Four top-level blocks: a heading, two paragraphs, a list.
-BODY_HTML = ("<h2>第一章 总则</h2>\n<p>党员必须遵守党的纪律。</p>\n"
-             "<p>党的纪律是党的各级组织和全体党员必须遵守的<strong>行为规则</strong>。</p>\n"
-             "<ul>\n<li>政治纪律</li>\n<li>组织纪律</li>\n</ul>\n")
+#: Four top-level blocks, stored as materials.py stores a text: a heading, two
+#: paragraphs, a list.
+BLOCKS = ["<h2>第一章 总则</h2>", "<p>党员必须遵守党的纪律。</p>",
+          "<p>党的纪律是党的各级组织和全体党员必须遵守的<strong>行为规则</strong>。</p>",
+          "<ul>\n<li>政治纪律</li>\n<li>组织纪律</li>\n</ul>"]
+BODY_HTML = BLOCK_SEP.join(BLOCKS)
 
 
 @pytest.fixture()
@@ -70,12 +73,7 @@ def make_material(app, org):
         db.session.commit()
         return material
 
-    yield make
-    # material and material_version point at each other: unhook them so that the app
-    # fixture can empty the tables in order.
-    db.session.rollback()
-    db.session.execute(sa.update(Material).values(current_version_id=None))
-    db.session.commit()
+    return make
 
 
 def add_version(material: Material, title: str, body_html: str = BODY_HTML,

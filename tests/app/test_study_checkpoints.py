@@ -17,7 +17,7 @@ from studyhall.quizzes.models import QuizStatus
 from studyhall.study import checkpoints
 from studyhall.study.models import CheckpointAnswer, MaterialKind, ReadingProgress
 from tests.app.study_fixtures_s2 import *  # noqa: F403  (fixtures)
-from tests.app.study_fixtures_s2 import BODY_HTML, add_version, progress_of
+from tests.app.study_fixtures_s2 import BLOCKS, BODY_HTML, add_version, progress_of
 
 
 def page_url(study_):
@@ -42,20 +42,9 @@ def post_answer(client, study_, checkpoint, response):
 
 # --- blocks -----------------------------------------------------------------------------
 
-def test_blocks_are_the_top_level_elements():
-    blocks = checkpoints.split_blocks(BODY_HTML)
-    assert blocks == ["<h2>第一章 总则</h2>", "<p>党员必须遵守党的纪律。</p>",
-                      "<p>党的纪律是党的各级组织和全体党员必须遵守的<strong>行为规则</strong>。</p>",
-                      "<ul>\n<li>政治纪律</li>\n<li>组织纪律</li>\n</ul>"]
-
-
-def test_blocks_keep_void_elements_and_nesting_whole():
-    html = ('<p>一<br>二</p><hr><blockquote><p>引</p><p>文</p></blockquote>'
-            '<p><img src="/a.png" alt="图"></p>')
-    assert checkpoints.split_blocks(html) == [
-        "<p>一<br>二</p>", "<hr>", "<blockquote><p>引</p><p>文</p></blockquote>",
-        '<p><img src="/a.png" alt="图"></p>']
-    assert checkpoints.split_blocks("") == [] and checkpoints.split_blocks("  \n") == []
+def test_checkpoints_use_the_blocks_materials_store():
+    assert checkpoints.split_blocks(BODY_HTML) == BLOCKS
+    assert checkpoints.split_blocks("") == []
 
 
 # --- placing ----------------------------------------------------------------------------
@@ -309,6 +298,15 @@ def test_who_may_manage_checkpoints(client, login_as, org, study, make_person, m
                       ).status_code == 404
     login_as(org.admin)
     assert client.get(manage_url(study)).status_code == 200
+
+
+def test_owners_find_the_checkpoint_pages(client, login, org, study):
+    login(org.secretary)
+    assert manage_url(study) in client.get(f"/manage/study/materials/{study.material.id}"
+                                           ).get_data(as_text=True)
+    page = client.get(f"/manage/study/assignments/{study.assignment.id}").get_data(
+        as_text=True)
+    assert f"/manage/study/assignments/{study.assignment.id}/checkpoints" in page
 
 
 def test_the_owner_sees_how_each_reader_answered(client, login_as, org, bank, make_person,

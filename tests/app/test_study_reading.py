@@ -302,6 +302,31 @@ def test_a_required_reflection_must_be_submitted_too(org, make_material, make_as
     assert recipient.completed_at is None
 
 
+def test_submitting_and_returning_the_reflection_moves_completion(org, make_material,
+                                                                 make_assignment):
+    """Through the reflections' own operations: submitting completes the assignment
+    whose materials are done; returning it for revision undoes that."""
+    from studyhall.study import reflections
+    from studyhall.study.reflection_targets import AssignmentTarget
+
+    material = make_material(min_seconds=15)
+    assignment = make_assignment([material], requires_reflection=True)
+    study_ = type("S", (), {"assignment": assignment, "material": material})
+    t0 = utcnow()
+    found = opened(study_, org.teacher, t0)
+    read_for(study_, org.teacher, 15, t0)
+    db.session.refresh(found.progress)
+    reading.complete_reading(found, org.teacher.id, t0 + 20 * SECOND)
+    recipient = db.session.get(AssignmentRecipient, (assignment.id, org.teacher.id))
+    assert recipient.completed_at is None
+    version = reflections.submit(AssignmentTarget(assignment), org.teacher, "学" * 320, 0,
+                                 t0 + 60 * SECOND)
+    assert recipient.completed_at == t0 + 60 * SECOND
+    reflections.review(version.reflection, version.number, org.secretary, reflections.RETURNED,
+                       "请结合工作实际修改。", t0 + 90 * SECOND)
+    assert recipient.completed_at is None
+
+
 # --- pages and the heartbeat endpoint ---------------------------------------------------
 
 def page_url(study_, material=None):

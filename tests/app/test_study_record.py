@@ -129,6 +129,17 @@ def test_who_may_see_a_record(client, login_as, org, history, make_person):
     assert client.get(teacher_url).status_code == 200
 
 
+def test_the_record_is_in_the_menu_and_behind_each_reader(client, login, org, study):
+    login(org.teacher)
+    assert "/study/record" in client.get("/").get_data(as_text=True)
+    login_page = client.get(f"/manage/study/assignments/{study.assignment.id}/readers")
+    assert login_page.status_code == 403
+    client.post("/logout")
+    login(org.secretary)
+    readers = client.get(f"/manage/study/assignments/{study.assignment.id}/readers")
+    assert f"/study/record/{org.teacher.id}" in readers.get_data(as_text=True)
+
+
 def test_the_print_stylesheet_is_linked_on_the_record_only(client, login, org, study):
     login(org.teacher)
     html = client.get("/study/record").get_data(as_text=True)

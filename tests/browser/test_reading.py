@@ -15,6 +15,7 @@ from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person
 from studyhall.study import checkpoints
+from studyhall.study.materials import BLOCK_SEP
 from studyhall.study.models import (
     Assignment,
     AssignmentItem,
@@ -28,7 +29,7 @@ from studyhall.study.models import (
 
 pytestmark = pytest.mark.browser
 
-BODY = "\n".join([
+BODY = BLOCK_SEP.join([
     "<h2>一、严明政治纪律</h2>",
     "<p>党员必须坚定理想信念，自觉在思想上政治上行动上同党中央保持高度一致，"
     "不得散布违背党的理论和路线方针政策的言论。</p>",
