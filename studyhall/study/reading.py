@@ -328,7 +328,15 @@ def refresh_assignment_completion(assignment: Assignment, person_id: int) -> dat
     """Set (or clear) the recipient's ``completed_at``: when every material item is
     completed and, if a reflection is required, it is submitted or accepted, the time the
     last of these was done; otherwise None (a reflection returned for revision undoes it).
-    Reflections call this after a submission or a review."""
+    Reflections call this after a submission or a review.
+
+    The recipient's row is locked first (PostgreSQL), so that two last steps finished at
+    once in two tabs — two materials, or a material and the reflection — take turns and
+    the second sees the first: otherwise each would find the other undone."""
+    recipient = db.session.scalar(
+        sa.select(AssignmentRecipient).where(AssignmentRecipient.assignment_id == assignment.id,
+                                             AssignmentRecipient.person_id == person_id)
+        .with_for_update().execution_options(populate_existing=True))
     item_ids = sa.select(AssignmentItem.material_id).where(
         AssignmentItem.assignment_id == assignment.id, AssignmentItem.material_id.is_not(None))
     wanted = db.session.scalar(sa.select(sa.func.count()).select_from(item_ids.subquery()))
@@ -350,7 +358,6 @@ def refresh_assignment_completion(assignment: Assignment, person_id: int) -> dat
         complete = (complete or not wanted) and submitted is not None
         parts.append(submitted)
     completed_at = max(p for p in parts if p is not None) if complete else None
-    recipient = db.session.get(AssignmentRecipient, (assignment.id, person_id))
     if recipient is not None:
         if completed_at is None:
             recipient.completed_at = None

@@ -279,6 +279,37 @@ def test_the_recipient_is_done_when_every_material_is(org, make_material, make_a
     assert recipient.completed_at == t0 + 120 * SECOND
 
 
+def test_the_last_two_materials_finished_at_once_complete_the_assignment(
+        app, org, make_material, make_assignment):
+    """Two tabs finish the last two materials at the same moment: the second to get the
+    recipient's row sees the first, so the assignment is completed."""
+    first, second = make_material("甲", min_seconds=0), make_material("乙", min_seconds=0)
+    assignment = make_assignment([first, second])
+    t0 = utcnow()
+    for material in (first, second):
+        reading.open_reading(reading.find_reading(assignment, material.id, org.teacher.id),
+                             org.teacher.id, t0)
+    db.session.commit()
+
+    def other_tab():
+        with app.app_context():
+            found = reading.find_reading(assignment, second.id, org.teacher.id)
+            reading.complete_reading(found, org.teacher.id, t0 + 20 * SECOND)
+            db.session.commit()
+            db.session.remove()
+
+    found = reading.find_reading(assignment, first.id, org.teacher.id)
+    reading.complete_reading(found, org.teacher.id, t0 + 20 * SECOND)
+    thread = threading.Thread(target=other_tab)
+    thread.start()
+    thread.join(timeout=0.5)         # it waits for this transaction
+    db.session.commit()
+    thread.join()
+    db.session.expire_all()
+    recipient = db.session.get(AssignmentRecipient, (assignment.id, org.teacher.id))
+    assert recipient.completed_at == t0 + 20 * SECOND
+
+
 def test_a_required_reflection_must_be_submitted_too(org, make_material, make_assignment):
     material = make_material(min_seconds=15)
     assignment = make_assignment([material], requires_reflection=True)
