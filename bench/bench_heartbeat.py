@@ -199,24 +199,30 @@ def beat_ok(status: int, body: str, _location: str) -> bool:
     return status == 200 and '"held":true' in body.replace(" ", "")
 
 
-async def open_page(reader: Reader, page: str) -> None:
-    scratch: list = []
-    status, body, _ = await load.timed_request(reader.session, "GET", "/login", scratch)
-    token = load.CSRF_INPUT.search(body)
-    if status != 200 or token is None:
-        raise SystemExit(f"GET /login: {status}")
-    status, body, _ = await load.timed_request(
-        reader.session, "POST", "/login", scratch,
-        data={"account": reader.account, "password": PASSWORD, "csrf_token": token.group(1)})
-    if status != 302:
-        raise SystemExit(f"POST /login for {reader.account}: {status} {body[:300]}")
+async def set_up_request(reader: Reader, method: str, url: str, **kwargs):
+    """A set-up request (not timed). On a loaded box SQLite's busy timeout can run out
+    when 50 readers log in or open the page at once (503 with Retry-After): try again."""
     for _attempt in range(5):
-        # The first open writes the reader's progress; on a loaded box SQLite's busy
-        # timeout can run out under 50 opens at once (503 with Retry-After): try again.
-        status, body, _ = await load.timed_request(reader.session, "GET", page, scratch)
+        status, body, location = await load.timed_request(reader.session, method, url, [],
+                                                          **kwargs)
         if status != 503:
             break
         await asyncio.sleep(1.0)
+    return status, body, location
+
+
+async def open_page(reader: Reader, page: str) -> None:
+    status, body, _ = await set_up_request(reader, "GET", "/login")
+    token = load.CSRF_INPUT.search(body)
+    if status != 200 or token is None:
+        raise SystemExit(f"GET /login: {status}")
+    status, body, _ = await set_up_request(
+        reader, "POST", "/login",
+        data={"account": reader.account, "password": PASSWORD, "csrf_token": token.group(1)})
+    if status != 302:
+        raise SystemExit(f"POST /login for {reader.account}: {status} {body[:300]}")
+    # The first open writes the reader's progress.
+    status, body, _ = await set_up_request(reader, "GET", page)
     meta, tab = load.CSRF_META.search(body), TOKEN.search(body)
     if status != 200 or meta is None or tab is None:
         raise SystemExit(f"GET {page} for {reader.account}: {status} {body[:300]}")
@@ -328,6 +334,48 @@ def measure(database: str, url: str, worker_class: str, options, tmp: Path) -> d
     return figures
 
 
+def in_process(url: str, batches: int = 10, size: int = 100) -> dict[str, float]:
+    """The cost of one heartbeat against one bare INSERT in one process (Flask's test
+    client, no gunicorn, no network), in alternating batches so that the load other
+    sessions put on the box falls on both alike: a steadier ratio than req/s."""
+    import loadapp as served
+
+    accounts, assignment_id, material_id = setup_database(url, 1)
+    app = served.create(url)
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = load.CSRF_INPUT.search(page).group(1)
+    client.post("/login", data={"account": accounts[0], "password": PASSWORD,
+                                "csrf_token": token})
+    page = f"/study/assignments/{assignment_id}/materials/{material_id}"
+    body = client.get(page).get_data(as_text=True)
+    csrf, tab = load.CSRF_META.search(body).group(1), TOKEN.search(body).group(1)
+    bare = app.test_client()
+
+    def beats(n: int) -> None:
+        for _ in range(n):
+            reply = client.post(page + "/beat", json={"token": tab, "active": True},
+                                headers={"X-CSRFToken": csrf})
+            assert reply.status_code == 200, reply.get_data(as_text=True)
+
+    def inserts(n: int) -> None:
+        for _ in range(n):
+            assert bare.post("/bench/insert").status_code == 200
+
+    beats(size), inserts(size)  # warm up
+    spent = {"beat": 0.0, "insert": 0.0}
+    for _ in range(batches):
+        for name, fn in (("beat", beats), ("insert", inserts)):
+            began = time.perf_counter()
+            fn(size)
+            spent[name] += time.perf_counter() - began
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    n = batches * size
+    return {"beat ms": spent["beat"] / n * 1000, "insert ms": spent["insert"] / n * 1000}
+
+
 def report(label: str, figures: dict, options) -> None:
     steps = figures["steps"]
     ceiling = steps["ceiling INSERT"]["req/s"]
@@ -366,6 +414,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
               f"in this process", flush=True)
         results: dict[str, float] = {}
         for database in [d for d in wanted if d in urls]:
+            one = in_process(urls[database]())
+            print(f"\n{database}, one process (test client, 10 alternating batches of 100): "
+                  f"heartbeat {one['beat ms']:.2f} ms, bare INSERT {one['insert ms']:.2f} ms "
+                  f"each: the beat at {one['insert ms'] / one['beat ms']:.0%} of the INSERT's "
+                  f"rate", flush=True)
+            results[f"{database} in-process beat / INSERT"] = one["insert ms"] / one["beat ms"]
             for worker_class in classes:
                 figures = measure(database, urls[database](), worker_class, options, tmp_path)
                 label = f"{database}, gunicorn -w {options.workers} -k {worker_class}" + (
