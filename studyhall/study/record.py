@@ -1,6 +1,6 @@
 """学习档案: one person's study over a period — materials completed with their reading
-time, quizzes with their scores, reflections with their review state — in a few
-queries, for the person and for staff whose scope holds them.
+time, quizzes with their scores, reflections with their review state, study sessions
+attended by kind — in a few queries, for the person and for staff whose scope holds them.
 
 A period is given in local dates (the deployment's time zone, 北京时间), both ends
 included, and compared in UTC as every timestamp is stored. A quiz appears when one of
@@ -110,6 +110,23 @@ class ReflectionLine:
 
 
 @dataclass
+class AttendanceLine:
+    """Sessions of one kind the person was expected at (应到), and how they came."""
+
+    kind: object  # sessions.models.SessionKind
+    expected: int = 0
+    present: int = 0
+    late: int = 0
+    excused: int = 0
+    absent: int = 0
+
+    @property
+    def attended(self) -> int:
+        """出席 and 迟到 count as 实到 (DOMAIN.md)."""
+        return self.present + self.late
+
+
+@dataclass
 class LearningRecord:
     person: Person
     period: Period
@@ -117,10 +134,15 @@ class LearningRecord:
     exams: list[QuizLine] = field(default_factory=list)
     practice: list[QuizLine] = field(default_factory=list)
     reflections: list[ReflectionLine] = field(default_factory=list)
+    attendance: list[AttendanceLine] = field(default_factory=list)
 
     @property
     def reading_seconds(self) -> int:
         return sum(line.seconds for line in self.materials)
+
+    @property
+    def sessions_attended(self) -> int:
+        return sum(line.attended for line in self.attendance)
 
     @property
     def accepted_reflections(self) -> int:
@@ -139,7 +161,42 @@ def get_learning_record(person: Person, period: Period, *, staff_view: bool,
     for line in _quizzes(person.id, start, end, staff_view, now):
         (record.practice if line.quiz.mode is QuizMode.PRACTICE else record.exams).append(line)
     record.reflections = _reflections(person.id, start, end)
+    record.attendance = _attendance(person.id, start, end)
     return record
+
+
+def _attendance(person_id: int, start: datetime, end: datetime) -> list[AttendanceLine]:
+    """Per kind of session held in the period (published, not cancelled, begun by its
+    end), the times the person was expected and how they were marked: one GROUP BY."""
+    from studyhall.sessions.models import (
+        Attendance,
+        AttendanceStatus,
+        SessionKind,
+        SessionStatus,
+        StudySession,
+    )
+
+    rows = db.session.execute(
+        sa.select(StudySession.kind, Attendance.status, sa.func.count())
+        .join(Attendance, Attendance.session_id == StudySession.id)
+        .where(Attendance.person_id == person_id,
+               StudySession.status == SessionStatus.PUBLISHED,
+               StudySession.starts_at >= start, StudySession.starts_at < end)
+        .group_by(StudySession.kind, Attendance.status)).all()
+    lines: dict = {}
+    for kind, status, count in rows:
+        line = lines.setdefault(kind, AttendanceLine(kind))
+        line.expected += count
+        if status is AttendanceStatus.PRESENT:
+            line.present += count
+        elif status is AttendanceStatus.LATE:
+            line.late += count
+        elif status is AttendanceStatus.EXCUSED:
+            line.excused += count
+        elif status is AttendanceStatus.ABSENT:
+            line.absent += count
+    order = list(SessionKind)
+    return sorted(lines.values(), key=lambda line: order.index(line.kind))
 
 
 def _materials(person_id: int, start: datetime, end: datetime) -> list[MaterialLine]:

@@ -63,8 +63,46 @@ def test_the_person_sees_their_year(client, login, org, history):
     assert "旧资料" not in html                      # last December
     assert "党纪党规知识测试" in html and "85 / 100" in html and "Passed" in html
     assert "820 characters" in html and "Excellent" in html and "Accepted" in html
-    assert ("1 materials studied, 12 min 34 s of reading; 1 exams taken; 1 reflections "
-            "submitted, 1 accepted, 1 marked excellent") in html
+    assert ("1 materials studied, 12 min 34 s of reading; 1 exams taken; 0 study sessions "
+            "attended; 1 reflections submitted, 1 accepted, 1 marked excellent") in html
+
+
+def test_sessions_attended_by_kind(client, login, org, history):
+    from studyhall.sessions.models import (
+        Attendance,
+        AttendanceStatus,
+        SessionKind,
+        SessionStatus,
+        StudySession,
+    )
+
+    def session(kind, day, status=SessionStatus.PUBLISHED, marked=AttendanceStatus.PRESENT):
+        held = StudySession(kind=kind, status=status, owner_unit_id=org.branch_a.id,
+                            topic="学习", starts_at=datetime(history.year, 4, day, 7),
+                            ends_at=datetime(history.year, 4, day, 9), checkin_secret="s")
+        db.session.add(held)
+        db.session.flush()
+        db.session.add(Attendance(session_id=held.id, person_id=org.teacher.id,
+                                  unit_id=org.branch_a.id,
+                                  political_status=org.teacher.political_status,
+                                  status=marked))
+
+    session(SessionKind.BRANCH_MEETING, 1)
+    session(SessionKind.BRANCH_MEETING, 8, marked=AttendanceStatus.LATE)
+    session(SessionKind.BRANCH_MEETING, 15, marked=AttendanceStatus.EXCUSED)
+    session(SessionKind.PARTY_LECTURE, 20, marked=AttendanceStatus.ABSENT)
+    session(SessionKind.THEME_DAY, 25, status=SessionStatus.CANCELLED)
+    db.session.commit()
+    period = record.Period(date(history.year, 1, 1), date(history.year, 12, 31))
+    found = record.get_learning_record(org.teacher, period, staff_view=False, now=utcnow())
+    assert [(line.kind, line.expected, line.attended, line.excused, line.absent)
+            for line in found.attendance] == [(SessionKind.BRANCH_MEETING, 3, 2, 1, 0),
+                                              (SessionKind.PARTY_LECTURE, 1, 0, 0, 1)]
+    assert found.sessions_attended == 2
+    login(org.teacher)
+    html = client.get(f"/study/record?start={history.year}-01-01&end={history.year}-12-31"
+                      ).get_data(as_text=True)
+    assert "2 study sessions attended" in html
 
 
 def test_the_period_is_in_beijing_time(app, org, history, make_material, make_assignment):
