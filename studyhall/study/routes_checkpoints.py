@@ -27,7 +27,7 @@ SEARCH_RESULTS = 20
 
 class PlaceCheckpointForm(Form):
     question_id = IntegerField(validators=[InputRequired()])
-    anchor = SelectField(_l("Place"), coerce=int, validate_choice=False)
+    anchor = SelectField(_l("Where in the text"), coerce=int, validate_choice=False)
     q = HiddenField()
 
 
