@@ -483,6 +483,37 @@ def test_the_heartbeat_needs_the_csrf_header(database_app, study, org):
         db.engine.dispose()
 
 
+def test_a_locked_database_answers_503_with_the_menu_and_all(tmp_path, org, study):
+    """SQLite's lock held past the busy timeout: the reader gets the calm 503 page. Its
+    menu reads the database again; that read must not wait for the lock a second time
+    (it did, and the error page itself failed with a 500)."""
+    import sqlite3
+
+    from tests.app.conftest import _make_app
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's database lock")
+    url = page_url(study)
+    db.session.commit()
+    app = _make_app(db.engine.url.render_as_string(hide_password=False),
+                    SQLITE_BUSY_TIMEOUT_MS=50)
+    client = app.test_client()
+    client.set_cookie("lang", "en")
+    with app.app_context():
+        client.post("/login", data={"account": "t1", "password": "correct-horse-9"})
+        blocker = sqlite3.connect(db.engine.url.database, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            response = client.post(url + "/complete")
+            assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+            assert "The server is busy" in response.get_data(as_text=True)
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+            db.session.remove()
+            db.engine.dispose()
+
+
 def test_completing_through_the_page(client, login, org, make_material, make_assignment):
     material = make_material(min_seconds=15)
     assignment = make_assignment([material])
