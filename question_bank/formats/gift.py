@@ -46,7 +46,7 @@ from question_bank.formats.base import (
     moodle_weight,
 )
 from question_bank.formats.html_text import html_to_text
-from question_bank.types import OPTION_LETTERS, Question, QuestionType
+from question_bank.types import MAX_OPTIONS, OPTION_LETTERS, Question, QuestionType
 
 # Escaped characters are swapped for private-use placeholders while parsing.
 _SPECIAL = "\\:~=#{}"
@@ -221,6 +221,10 @@ def _choice(
     block: _Block, answers: list[_Answer], common: dict[str, Any], result: ImportResult
 ) -> Question | None:
     options = tuple(a.text for a in answers)
+    if len(options) > MAX_OPTIONS:
+        message = f"选择题最多{MAX_OPTIONS}个选项，这道题有{len(options)}个"
+        result.errors.append(ImportIssue(block.line, message))
+        return None
     letters = OPTION_LETTERS[: len(options)]
     if any(a.marker == "=" for a in answers):
         right = [letter for letter, a in zip(letters, answers, strict=False) if a.marker == "="]
