@@ -28,6 +28,7 @@ from question_bank.formats.base import (
     decode_text,
     head_text,
 )
+from question_bank.formats.limits import DEFAULT_LIMITS, ReadLimits
 from question_bank.normalize import parse_letters
 from question_bank.types import MAX_OPTIONS, OPTION_LETTERS, Question, QuestionType
 
@@ -42,7 +43,9 @@ class _Draft:
     options: list[tuple[str, str]] = field(default_factory=list)
 
 
-def load(data: bytes, default_category: tuple[str, ...]) -> ImportResult:
+def load(
+    data: bytes, default_category: tuple[str, ...], limits: ReadLimits = DEFAULT_LIMITS
+) -> ImportResult:
     """Read single-choice questions from Aiken text."""
     text = decode_text(data)
     if text is None:

@@ -46,6 +46,7 @@ from question_bank.formats.base import (
     moodle_weight,
 )
 from question_bank.formats.html_text import html_to_text
+from question_bank.formats.limits import DEFAULT_LIMITS, ReadLimits
 from question_bank.types import MAX_OPTIONS, OPTION_LETTERS, Question, QuestionType
 
 # Escaped characters are swapped for private-use placeholders while parsing.
@@ -75,7 +76,9 @@ class _Answer:
     feedback: str
 
 
-def load(data: bytes, default_category: tuple[str, ...]) -> ImportResult:
+def load(
+    data: bytes, default_category: tuple[str, ...], limits: ReadLimits = DEFAULT_LIMITS
+) -> ImportResult:
     """Read questions from GIFT text."""
     text = decode_text(data)
     if text is None:

@@ -38,6 +38,7 @@ from question_bank.formats.base import (
     moodle_category_problem,
 )
 from question_bank.formats.html_text import html_to_text
+from question_bank.formats.limits import DEFAULT_LIMITS, ReadLimits
 from question_bank.formats.moodle_xml_writer import write_quiz
 from question_bank.types import OPTION_LETTERS, Question, QuestionType
 
@@ -112,7 +113,9 @@ class _Reader:
         self.result.warnings.append(ImportIssue(self.line, message))
 
 
-def load(data: bytes, default_category: tuple[str, ...]) -> ImportResult:
+def load(
+    data: bytes, default_category: tuple[str, ...], limits: ReadLimits = DEFAULT_LIMITS
+) -> ImportResult:
     """Read questions from a Moodle XML file."""
     source = _xml_source(data)
     if isinstance(source, ImportIssue):
