@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from question_bank.errors import ExportError, FormatError
 from question_bank.formats import aiken, csvfile, gift, moodle_xml, xlsx
-from question_bank.formats.base import Codec, ExportProblem, ImportIssue, ImportResult
+from question_bank.formats.base import Codec, ExportProblem, ImportResult
 from question_bank.formats.limits import DEFAULT_LIMITS, ReadLimits, refuse
 from question_bank.types import Question
 
@@ -50,9 +50,11 @@ def load_questions(
     :param format: one of ``FORMATS``; detected from ``filename`` and ``data`` if None.
     :param default_category: category path for questions whose file gives none.
     :param limits: what the file may hold (:class:`ReadLimits`): a workbook is checked
-        before it is read (a zip bomb or a cell at XFD1048576 is refused, not read); a
-        file beyond a limit gives one error saying what and the limit, and no questions.
-    :raises FormatError: for an unknown format name or an undetectable format. Problems
+        before it is read, so a zip bomb or a cell at XFD1048576 is refused, not read.
+    :raises FormatError: for an unknown format name or an undetectable format.
+    :raises FileRefusedError: when the file is beyond ``limits`` (too many rows or
+        questions, a grid or an unpacked size too large, a cell too long); its message
+        says what and the limit. A damaged workbook is an error in the result. Problems
         inside the file never raise: they are in the result's ``errors``,
         ``unsupported`` and ``warnings``.
     """
@@ -61,8 +63,7 @@ def load_questions(
     items = len(result.questions) + len(result.errors) + len(result.unsupported)
     if codec.name not in TABLE_FORMATS and items > limits.max_rows:
         # Tables are held to max_rows as they are read; a text format once parsed.
-        refusal = refuse("questions", limits, count=items)
-        return ImportResult(errors=[ImportIssue(None, str(refusal))])
+        raise refuse("questions", limits, count=items)
     return result
 
 

@@ -25,6 +25,7 @@ from question_bank.formats.base import (
     head_text,
 )
 from question_bank.formats.limits import (
+    DAMAGED,
     DEFAULT_LIMITS,
     FileRefusedError,
     ReadLimits,
@@ -49,6 +50,8 @@ def load(
         message = f"CSV格式错误（{exc}）：请用Excel另存为CSV后重试"
         return ImportResult(errors=[ImportIssue(None, message)])
     except FileRefusedError as exc:
+        if exc.reason not in DAMAGED:
+            raise
         return ImportResult(errors=[ImportIssue(None, str(exc))])
     return table.read_rows(rows, default_category) or ImportResult(errors=[table.NO_HEADER])
 

@@ -66,6 +66,9 @@ class ReadLimits:
 
 
 DEFAULT_LIMITS = ReadLimits()
+#: Refusals that say the file is broken rather than too big: ``load_questions`` reports
+#: them in ``ImportResult.errors`` like any unreadable file; the others it raises.
+DAMAGED = ("damaged", "not_xlsx", "encrypted")
 
 
 class FileRefusedError(QuestionBankError, ValueError):

@@ -23,6 +23,7 @@ import xlsxwriter
 from question_bank.formats import table
 from question_bank.formats.base import Codec, ImportIssue, ImportResult
 from question_bank.formats.limits import (
+    DAMAGED,
     DEFAULT_LIMITS,
     FileRefusedError,
     ReadLimits,
@@ -53,6 +54,8 @@ def load(
             if result is not None:
                 return result
     except FileRefusedError as exc:
+        if exc.reason not in DAMAGED:
+            raise
         return ImportResult(errors=[ImportIssue(None, str(exc))])
     except python_calamine.CalamineError as exc:
         message = f"无法读取Excel文件（{exc}）：请确认文件未加密、未损坏，并另存为.xlsx后重试"

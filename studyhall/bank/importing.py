@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from flask import current_app
 from flask_babel import gettext as _
 
 import question_bank as qb
@@ -19,6 +20,9 @@ from studyhall.extensions import db
 #: Where a question lands when neither the file nor the importer names a category.
 DEFAULT_CATEGORY = ("未分类",)
 DUPLICATE_POLICIES = ("skip", "update")
+#: The longest texts the question form accepts (bank/forms.py), held on import too.
+TEXT_LIMITS = {"stem": 5000, "option": 1000, "explanation": 5000, "reference": 5000,
+               "source": 300, "tags": 400, "keywords": 500}
 
 
 def split_path(text: str) -> tuple[str, ...]:
@@ -67,18 +71,33 @@ class QuestionImportPlan:
 
 
 def plan_question_import(data: bytes, filename: str, *, format: str | None = None,
-                         root: tuple[str, ...] = ()) -> QuestionImportPlan:
+                         root: tuple[str, ...] = (),
+                         limits: qb.ReadLimits = qb.DEFAULT_LIMITS) -> QuestionImportPlan:
     """Read the file and decide each question's fate; writes nothing. Questions go to
-    ``root`` followed by the category the file gives them."""
+    ``root`` followed by the category the file gives them. The web passes
+    ``web_limits()``; a file over its rows gets a message pointing to the CLI."""
     plan = QuestionImportPlan()
     if not data:
         plan.file_error = _("The file is empty.")
         return plan
     try:
-        plan.result = qb.load_questions(data, format or None, filename)
+        plan.result = qb.load_questions(data, format or None, filename, limits=limits)
     except qb.FormatError as exc:
         plan.file_error = str(exc)
         return plan
+    except qb.FileRefusedError as exc:
+        plan.file_error = str(exc)
+        if exc.reason in ("rows", "questions"):
+            plan.file_error += " " + _("Larger files can be imported on the server by an "
+                                       "administrator: flask --app studyhall import-questions "
+                                       "FILE")
+        return plan
+    except Exception:  # a parser bug must not become a 500 on the import page
+        current_app.logger.exception("question import: %s could not be parsed", filename)
+        plan.file_error = _("The file could not be read. Check that it is an Excel, CSV, "
+                            "GIFT, Aiken or Moodle XML file, or choose its format.")
+        return plan
+    _refuse_overlong(plan.result)
     cache = CategoryCache()
     seen: dict[tuple[tuple[str, ...], str], int | None] = {}
     keys_by_category: dict[int, set[str]] = {}
@@ -99,6 +118,41 @@ def plan_question_import(data: bytes, filename: str, *, format: str | None = Non
         if row.fate == "new" and found is not None:
             row.fate, row.existing_id = "duplicate", found.id
     return plan
+
+
+def web_limits() -> qb.ReadLimits:
+    """What a question file uploaded through the page may hold (``MAX_QUESTION_ROWS``)."""
+    return qb.ReadLimits(max_rows=current_app.config["MAX_QUESTION_ROWS"])
+
+
+def _refuse_overlong(result: qb.ImportResult) -> None:
+    """Questions with a text longer than the edit screen accepts become errors: the import
+    must not store what the question form would then refuse to save, and the preview
+    shows every text of a question."""
+    kept = []
+    for parsed in result.questions:
+        problems = overlong_texts(parsed.question)
+        if problems:
+            result.errors.extend(qb.ImportIssue(parsed.line, problem) for problem in problems)
+        else:
+            kept.append(parsed)
+    result.questions[:] = kept
+
+
+def overlong_texts(question: qb.Question) -> list[str]:
+    """What in ``question`` is longer than the question form allows (``TEXT_LIMITS``)."""
+    texts = [(_("Question text"), question.stem, TEXT_LIMITS["stem"]),
+             (_("Explanation"), question.explanation, TEXT_LIMITS["explanation"]),
+             (_("Source"), question.source, TEXT_LIMITS["source"]),
+             (_("Tags"), " ".join(question.tags), TEXT_LIMITS["tags"]),
+             (_("Keywords for graders"), " ".join(question.keywords), TEXT_LIMITS["keywords"])]
+    texts += [(_("Option %(letter)s", letter=letter), option, TEXT_LIMITS["option"])
+              for letter, option in zip("ABCDEFGH", question.options, strict=False)]
+    if isinstance(question.answer, str):
+        texts.append((_("Reference answer"), question.answer, TEXT_LIMITS["reference"]))
+    return [_("%(field)s has %(n)d characters; at most %(limit)d are allowed.", field=field,
+              n=len(text), limit=limit)
+            for field, text, limit in texts if len(text) > limit]
 
 
 def apply_question_import(plan: QuestionImportPlan, *, actor=None, valid_only: bool = False,

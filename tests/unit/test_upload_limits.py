@@ -48,8 +48,11 @@ CHILD = textwrap.dedent("""
                 roster = "read %d rows" % len(rows)
             except SpreadsheetError as exc:
                 roster = [exc.reason, str(exc)]
-            result = qb.load_questions(data, "xlsx", name + ".xlsx")
-            bank = [issue.message for issue in result.errors]
+            try:
+                result = qb.load_questions(data, "xlsx", name + ".xlsx")
+                bank = [issue.message for issue in result.errors]
+            except qb.FileRefusedError as exc:
+                bank = [str(exc)]
             out[name] = {"roster": roster, "bank": bank}
             print(json.dumps({name: out[name]}, ensure_ascii=False), flush=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
