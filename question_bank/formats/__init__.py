@@ -59,6 +59,8 @@ def load_questions(
         ``unsupported`` and ``warnings``.
     """
     codec = _codec(format or detect_format(filename, data))
+    if codec.count is not None and (found := codec.count(data)) > limits.max_rows:
+        raise refuse("questions", limits, count=found)  # before a long parse
     result = codec.load(data, tuple(default_category), limits)
     items = len(result.questions) + len(result.errors) + len(result.unsupported)
     if codec.name not in TABLE_FORMATS and items > limits.max_rows:

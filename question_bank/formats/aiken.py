@@ -135,4 +135,9 @@ def looks_like(data: bytes) -> bool:
     return bool(re.search(r"^\s*ANSWER\s*:\s*[A-Z]\s*$", head, re.MULTILINE | re.IGNORECASE))
 
 
-CODEC = Codec("aiken", (".aiken",), looks_like, load, dump, export_problem)
+def count(data: bytes) -> int:
+    """ANSWER lines, one per question: to refuse a file before parsing."""
+    return len(re.findall(rb"(?im)^[ \t]*ANSWER[ \t]*:", data))
+
+
+CODEC = Codec("aiken", (".aiken",), looks_like, load, dump, export_problem, count)

@@ -113,6 +113,9 @@ class Codec:
     load: Callable[[bytes, tuple[str, ...], Any], ImportResult]
     dump: Callable[[Sequence[Question]], bytes]
     export_problem: Callable[[Question], str | None]
+    #: A quick count of the questions in a text file, so that one beyond the limit is
+    #: refused before it is parsed (tables are counted as they are read).
+    count: Callable[[bytes], int] | None = None
 
 
 def decode_text(data: bytes) -> str | None:

@@ -344,4 +344,9 @@ def looks_like(data: bytes) -> bool:
     return "$CATEGORY:" in head or "::" in head or bool(re.search(r"\{[\s\S]*[=~}]", head))
 
 
-CODEC = Codec("gift", (".gift",), looks_like, load, dump, export_problem)
+def count(data: bytes) -> int:
+    """Answer blocks (an unescaped "{"), one per question: to refuse a file before parsing."""
+    return len(re.findall(rb"(?<!\\)\{", data))
+
+
+CODEC = Codec("gift", (".gift",), looks_like, load, dump, export_problem, count)

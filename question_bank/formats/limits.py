@@ -13,9 +13,9 @@ a sheet (``WorkbookCheck.check_sheet``):
   declared ``<dimension>`` and the real last row and column that hold a value: the grid
   calamine would build must fit the limits.
 
-A legacy .xls (BIFF, in an OLE2 container) cannot be inspected this way; it is held to
-``max_xls_bytes``, and its grid is checked right after calamine reads it (at most
-65,536 × 256 cells by the format itself).
+A legacy .xls (BIFF records in an OLE2 compound file) is held to ``max_xls_bytes``, and
+its workbook stream is walked record by record (``check_xls``) for the last row and
+column of every sheet that hold a value, before calamine reads it.
 
 Text files (CSV) get the same row and cell-length limits while they are read.
 """
@@ -185,8 +185,119 @@ def check_workbook(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> Workbook
     if data.startswith(XLS_MAGIC):
         if len(data) > limits.max_xls_bytes:
             raise refuse("xls_bytes", limits)
+        check_xls(data, limits)
         return None
     return WorkbookCheck(data, limits)
+
+
+# --- legacy .xls: BIFF records in an OLE2 compound file --------------------------------
+
+#: BIFF records that put a value in a cell (calamine skips BLANK and MULBLANK): NUMBER,
+#: LABEL, LABELSST, RK (BIFF2 and later), MULRK, BOOLERR, RSTRING, FORMULA (BIFF2–8).
+_VALUE_RECORDS = {0x0203, 0x0204, 0x00FD, 0x027E, 0x007E, 0x00BD, 0x0205, 0x00D6,
+                  0x0006, 0x0206, 0x0406}
+_BOF, _EOF, _MULRK = (0x0009, 0x0209, 0x0409, 0x0809), 0x000A, 0x00BD
+
+
+def check_xls(data: bytes, limits: ReadLimits) -> None:
+    """Refuse an .xls whose sheets' grids are beyond the limits, before calamine reads it:
+    calamine parses every sheet of an .xls as it opens the file, each into a grid from its
+    first to its last value (a 6 KB file with values at A1 and IV65536 on five sheets
+    asks for 2.5 GB). Counted from A1, per sheet and over all sheets."""
+    stream = _cfb_stream(data, limits, ("Workbook", "Book"))
+    total, position, rows, columns, depth, end = 0, 0, 0, 0, 0, len(stream) - 4
+    while position <= end:
+        kind, length = struct.unpack_from("<HH", stream, position)
+        body = position + 4
+        position = body + length
+        if kind in _BOF:
+            depth += 1
+            rows = columns = 0
+        elif kind == _EOF and depth:
+            depth -= 1
+            total += rows * columns
+            if total > limits.max_cells:
+                raise refuse("cells", limits, cells=total, last=_last(rows, columns))
+        elif kind in _VALUE_RECORDS and length >= 4:
+            row, column = struct.unpack_from("<HH", stream, body)
+            if kind == _MULRK and length >= 6:  # a run of RKs: the last column at its end
+                column = struct.unpack_from("<H", stream, body + length - 2)[0]
+            if row + 1 > rows or column + 1 > columns:
+                rows, columns = max(rows, row + 1), max(columns, column + 1)
+                check_grid(rows, columns, limits)
+
+
+def _last(rows: int, columns: int) -> str:
+    return f"{column_name(columns - 1)}{rows}" if rows and columns else "A1"
+
+
+def _cfb_stream(data: bytes, limits: ReadLimits, names: tuple[str, ...]) -> bytes:
+    """The first stream called one of ``names`` in an OLE2 compound file (MS-CFB),
+    followed through its sector chain; every chain is bounded, so a looping or
+    overlong chain is refused as damaged rather than followed forever."""
+
+    def damaged(detail: str) -> FileRefusedError:
+        return refuse("damaged", limits, detail=f"OLE2: {detail}")
+
+    if len(data) < 512:
+        raise damaged("too short")
+    sector_shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
+    if sector_shift not in (9, 12) or mini_shift != 6:
+        raise damaged("bad sector size")
+    size = 1 << sector_shift
+    (fat_count, directory_start, _, mini_cutoff, mini_fat_start, mini_fat_count,
+     difat_start, difat_count) = struct.unpack_from("<IIIIIIII", data, 0x2C)
+    sectors = (len(data) - size) // size + 1
+
+    def sector(number: int) -> bytes:
+        if number >= sectors:
+            raise damaged(f"sector {number} beyond the file")
+        return data[(number + 1) * size:(number + 2) * size]
+
+    difat = list(struct.unpack_from("<109I", data, 0x4C))
+    next_difat, per_sector = difat_start, size // 4 - 1
+    for _ in range(min(difat_count, sectors)):
+        if next_difat >= 0xFFFFFFFA:
+            break
+        entries = struct.unpack(f"<{size // 4}I", sector(next_difat))
+        difat += entries[:per_sector]
+        next_difat = entries[per_sector]
+    fat: list[int] = []
+    for number in difat[:fat_count]:
+        if number < 0xFFFFFFFA:
+            fat += struct.unpack(f"<{size // 4}I", sector(number))
+
+    def chain(start: int, table: list[int]) -> list[int]:
+        found, seen = [], set()
+        while start < 0xFFFFFFFA:
+            if start in seen or start >= len(table):
+                raise damaged("broken sector chain")
+            seen.add(start)
+            found.append(start)
+            start = table[start]
+        return found
+
+    directory = b"".join(sector(n) for n in chain(directory_start, fat))
+    entries = [directory[i:i + 128] for i in range(0, len(directory) - 127, 128)]
+    if not entries:
+        raise damaged("no directory")
+    root_start, root_size = struct.unpack_from("<IQ", entries[0], 116)
+    for entry in entries:
+        name_length = struct.unpack_from("<H", entry, 64)[0]
+        name = entry[:max(0, min(name_length, 64) - 2)].decode("utf-16-le", "replace")
+        if entry[66] != 2 or name not in names:
+            continue
+        start, length = struct.unpack_from("<IQ", entry, 116)
+        if length > limits.max_xls_bytes * 4:
+            raise damaged("stream larger than the file")
+        if length >= mini_cutoff:
+            return b"".join(sector(n) for n in chain(start, fat))[:length]
+        mini_fat: list[int] = []
+        for number in chain(mini_fat_start, fat)[:mini_fat_count]:
+            mini_fat += struct.unpack(f"<{size // 4}I", sector(number))
+        mini_stream = b"".join(sector(n) for n in chain(root_start, fat))[:root_size]
+        return b"".join(mini_stream[n * 64:(n + 1) * 64] for n in chain(start, mini_fat))[:length]
+    raise damaged("no Workbook stream")
 
 
 class WorkbookCheck:

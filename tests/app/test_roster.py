@@ -84,6 +84,15 @@ def test_csv_in_every_usual_encoding_is_read_without_mojibake(org, rows, encodin
     assert [r.name for r in result.rows] == ["孙丽", "周强", "吴敏"]
 
 
+def test_a_legacy_xls_roster_is_read(org):
+    from tests.fixtures.hostile_files import FIXTURES
+
+    result = plan(org, (FIXTURES / "roster.xls").read_bytes(), "花名册.xls")
+    assert result.ok, result.issues
+    assert [(r.account, r.name) for r in result.rows] == [("00000101", "孙丽"),
+                                                          ("00000102", "周强")]
+
+
 def test_headers_are_matched_by_their_usual_names(org):
     data = "用户名,名字,手机,单位,政治面貌,备注\nzs01,张三,,甲校第一支部,党员,x\n".encode()
     result = plan(org, data, "a.csv")

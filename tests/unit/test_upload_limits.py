@@ -7,6 +7,7 @@ grid such a file declares would abort the child, not raise."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from question_bank import load_questions
+from question_bank import FORMATS, load_questions
 from question_bank.formats.limits import (
     FileRefusedError,
     ReadLimits,
@@ -129,3 +130,19 @@ def test_cell_references():
     assert parse_reference("XFD1048576") == (1048576, 16384)
     assert parse_reference("$B$3") == (3, 2) and parse_reference("3B") is None
     assert [column_name(i) for i in (0, 25, 26, 701, 16383)] == ["A", "Z", "AA", "ZZ", "XFD"]
+
+
+@pytest.mark.parametrize("format, text", [
+    ("gift", "\n\n".join(f"题{n}{{T}}" for n in range(6))),
+    ("aiken", "".join(f"题{n}\nA. 甲\nB. 乙\nANSWER: A\n\n" for n in range(6))),
+    ("moodle_xml", "<quiz>" + '<question type="essay"></question>' * 6 + "</quiz>"),
+])
+def test_a_text_file_over_the_question_limit_is_refused_before_it_is_parsed(
+        monkeypatch, format, text):
+    def parse(*args):
+        raise AssertionError("parsed")
+
+    monkeypatch.setitem(FORMATS, format, dataclasses.replace(FORMATS[format], load=parse))
+    with pytest.raises(FileRefusedError) as refused:
+        load_questions(text.encode(), format, limits=ReadLimits(max_rows=5))
+    assert str(refused.value) == "文件有6道题，超过上限5道"
