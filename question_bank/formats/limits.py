@@ -340,8 +340,9 @@ class WorkbookCheck:
                 for _chunk in self._inflate(info):
                     pass
 
-    def _inflate(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
-        """The part's real uncompressed bytes, in chunks, counted against the limits."""
+    def _inflate(self, info: zipfile.ZipInfo, counted: bool = True) -> Iterator[bytes]:
+        """The part's real uncompressed bytes, in chunks, counted against the limits
+        (not ``counted`` again when a part is read a second time)."""
         if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED,
                                                               zipfile.ZIP_DEFLATED):
             raise refuse("encrypted", self.limits)
@@ -361,7 +362,8 @@ class WorkbookCheck:
                     if size > info.file_size:  # the zip's directory lies
                         raise refuse("damaged", self.limits,
                                      detail=f"{info.filename}: larger than its zip entry says")
-                    self._count(info.filename, len(out), size, len(raw))
+                    if counted:
+                        self._count(info.filename, len(out), size, len(raw))
                     yield out
                     if inflater is not None and inflater.eof:
                         return
@@ -369,7 +371,8 @@ class WorkbookCheck:
                 out = inflater.flush()
                 if size + len(out) > info.file_size:
                     raise refuse("damaged", self.limits, detail=f"{info.filename}: too long")
-                self._count(info.filename, len(out), size + len(out), len(raw))
+                if counted:
+                    self._count(info.filename, len(out), size + len(out), len(raw))
                 yield out
         except zlib.error as exc:
             raise refuse("damaged", self.limits, detail=f"{info.filename}: {exc}") from exc
@@ -439,10 +442,15 @@ class WorkbookCheck:
         return self._scans[part]
 
     def _scan(self, info: zipfile.ZipInfo) -> SheetScan:
+        """The sheet's grid: by the fast scan when every cell tag has the usual shape (as
+        Excel, WPS and the usual libraries write them), else by a full streaming parse."""
+        scan = self._fast_scan(info)
+        if scan is not None:
+            return scan
         scan = SheetScan(self.limits)
         parser = DefusedXMLParser(target=scan)
         try:
-            for chunk in self._inflate(info):
+            for chunk in self._inflate(info, counted=False):
                 parser.feed(chunk)
             parser.close()
         except FileRefusedError:
@@ -451,6 +459,35 @@ class WorkbookCheck:
             raise refuse("damaged", self.limits, detail=f"{info.filename}: {exc}") from exc
         return scan
 
+    def _fast_scan(self, info: zipfile.ZipInfo) -> SheetScan | None:
+        """Regular expressions over the inflated chunks, about ten times faster than a
+        parse: each cell start tag must carry ``r="A1"`` in plain form; a tag that is not
+        self-closing counts as holding a value (so a formatted empty cell written as
+        ``<c r="Z9" s="1"/>`` does not count, as calamine skips it). Returns None, for the
+        full parse, as soon as one cell tag does not fit (no reference, quotes or spacing
+        of another kind), so nothing can hide from the count."""
+        scan = SheetScan(self.limits)
+        tail = b""
+        for chunk in self._inflate(info):
+            text = tail + chunk
+            cut = text.rfind(b">") + 1
+            text, tail = text[:cut], text[cut:]
+            if scan.declared is None and (found := _DIMENSION.search(text)):
+                scan.declared = parse_reference(found[1].decode("ascii").rpartition(":")[2])
+            cells = _CELL.findall(text)
+            if len(cells) != len(_CELL_START.findall(text)):
+                return None
+            valued = [(letters, digits) for letters, digits, closed in cells if not closed]
+            if valued:
+                rows = max({digits for _, digits in valued}, key=lambda d: (len(d), d))
+                columns = max({letters for letters, _ in valued}, key=lambda c: (len(c), c))
+                row, column = parse_reference((columns + rows).decode("ascii"))  # type: ignore[misc]
+                if row > scan.rows or column > scan.columns:
+                    scan.rows, scan.columns = max(scan.rows, row), max(scan.columns, column)
+                    check_grid(scan.rows, scan.columns, self.limits)
+        if _CELL_START.search(tail):
+            return None
+        return scan
 
 def _normalise(path: str) -> str:
     parts: list[str] = []
@@ -468,6 +505,11 @@ def _check_ratio(part: str, size: int, compressed: int, limits: ReadLimits) -> N
         raise refuse("ratio", limits, part=part)
 
 
+#: Any cell start tag, with or without a namespace prefix.
+_CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+#: A cell start tag in the usual shape: its reference, and "/" when it closes itself.
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"[^>]*?(/?)>")
+_DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s[^>]*?\bref=\"([A-Z0-9:$]{1,30})\"")
 _REFERENCE = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 
 

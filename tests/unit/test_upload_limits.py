@@ -146,3 +146,17 @@ def test_a_text_file_over_the_question_limit_is_refused_before_it_is_parsed(
     with pytest.raises(FileRefusedError) as refused:
         load_questions(text.encode(), format, limits=ReadLimits(max_rows=5))
     assert str(refused.value) == "文件有6道题，超过上限5道"
+
+
+@pytest.mark.parametrize("cells", [
+    ['<c t="inlineStr"><is><t>x</t></is></c>'] * 300,  # positions implied, no references
+    ["<c r='A1'><v>1</v></c>", "<c r='XFD1'><v>1</v></c>"],  # quoted otherwise
+    ['<c r="A1"><v>1</v></c>',
+     f'<x:c xmlns:x="{hostile_files.MAIN_NS}" r = "XFD1"><x:v>1</x:v></x:c>'],  # spaced
+    ['<c foo=">" r="XFD1"><v>1</v></c>'],  # a ">" inside an attribute
+])
+def test_cells_written_in_unusual_ways_are_counted_too(cells):
+    data = hostile_files.workbook(hostile_files.sheet({1: cells}))
+    with pytest.raises(FileRefusedError) as refused:
+        check_workbook(data).check_sheet(index=0)
+    assert refused.value.reason == "columns"
