@@ -26,7 +26,7 @@ from question_bank.formats.limits import (
     XLSX_MAGIC,
     FileRefusedError,
     ReadLimits,
-    check_cell,
+    check_cells,
     check_grid,
     check_workbook,
     read_limited,
@@ -116,9 +116,7 @@ def _read_workbook(data: bytes, limits: ReadLimits) -> list[list[str]]:
         raise SpreadsheetError(_l("The workbook could not be read; it may be damaged or "
                                   "password-protected. Save it again as .xlsx.")) from exc
     texts = [[cell_text(value) for value in row] for row in rows]
-    for number, row in enumerate(texts, start=1):
-        for column, text in enumerate(row, start=1):
-            check_cell(text, number, column, limits)
+    check_cells(texts, limits)
     return texts
 
 

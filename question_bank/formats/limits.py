@@ -27,7 +27,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from xml.etree.ElementTree import ParseError
 
@@ -144,6 +144,14 @@ def check_cell(text: str, row: int, column: int, limits: ReadLimits) -> None:
                      chars=len(text))
 
 
+def check_cells(rows: Iterable[Sequence[str]], limits: ReadLimits, first_row: int = 1) -> None:
+    """``check_cell`` over rows of text, a row at a time (the longest cell first)."""
+    for number, row in enumerate(rows, start=first_row):
+        if row and max(map(len, row)) > limits.max_cell_chars:
+            for column, text in enumerate(row, start=1):
+                check_cell(text, number, column, limits)
+
+
 def read_limited(
     reader: Iterable[list[str]], limits: ReadLimits, clean: Callable[[str], str] = str.strip
 ) -> list[list[str]]:
@@ -154,8 +162,7 @@ def read_limited(
     last = 0
     for number, row in enumerate(reader, start=1):
         cells = [clean(cell) for cell in row]
-        for column, text in enumerate(cells, start=1):
-            check_cell(text, number, column, limits)
+        check_cells((cells,), limits, number)
         if any(cells):
             last = number
             if last > limits.max_rows:

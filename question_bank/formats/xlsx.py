@@ -27,7 +27,7 @@ from question_bank.formats.limits import (
     DEFAULT_LIMITS,
     FileRefusedError,
     ReadLimits,
-    check_cell,
+    check_cells,
     check_grid,
     check_workbook,
 )
@@ -78,9 +78,7 @@ def _text_rows(sheet: python_calamine.CalamineSheet, limits: ReadLimits) -> list
     if sheet.height:
         check_grid(sheet.end[0] + 1, sheet.end[1] + 1, limits)
     rows = [[_cell_text(value) for value in row] for row in sheet.to_python(skip_empty_area=False)]
-    for number, row in enumerate(rows, start=1):
-        for column, text in enumerate(row, start=1):
-            check_cell(text, number, column, limits)
+    check_cells(rows, limits)
     for (top, left), (bottom, _) in sheet.merged_cell_ranges or ():
         for row in rows[top + 1 : bottom + 1]:
             if left < len(row) and not row[left]:

@@ -140,19 +140,30 @@ def _refuse_overlong(result: qb.ImportResult) -> None:
 
 
 def overlong_texts(question: qb.Question) -> list[str]:
-    """What in ``question`` is longer than the question form allows (``TEXT_LIMITS``)."""
-    texts = [(_("Question text"), question.stem, TEXT_LIMITS["stem"]),
-             (_("Explanation"), question.explanation, TEXT_LIMITS["explanation"]),
-             (_("Source"), question.source, TEXT_LIMITS["source"]),
-             (_("Tags"), " ".join(question.tags), TEXT_LIMITS["tags"]),
-             (_("Keywords for graders"), " ".join(question.keywords), TEXT_LIMITS["keywords"])]
-    texts += [(_("Option %(letter)s", letter=letter), option, TEXT_LIMITS["option"])
-              for letter, option in zip("ABCDEFGH", question.options, strict=False)]
+    """What in ``question`` is longer than the question form allows (``TEXT_LIMITS``).
+    Lengths first, labels only for what is too long: this runs for every question."""
+    texts = [("stem", question.stem), ("explanation", question.explanation),
+             ("source", question.source), ("tags", " ".join(question.tags)),
+             ("keywords", " ".join(question.keywords))]
+    texts += [(letter, option) for letter, option in zip("ABCDEFGH", question.options,
+                                                          strict=False)]
     if isinstance(question.answer, str):
-        texts.append((_("Reference answer"), question.answer, TEXT_LIMITS["reference"]))
-    return [_("%(field)s has %(n)d characters; at most %(limit)d are allowed.", field=field,
-              n=len(text), limit=limit)
-            for field, text, limit in texts if len(text) > limit]
+        texts.append(("reference", question.answer))
+    return [_("%(field)s has %(n)d characters; at most %(limit)d are allowed.",
+              field=_field_label(key), n=len(text), limit=_limit(key))
+            for key, text in texts if len(text) > _limit(key)]
+
+
+def _limit(key: str) -> int:
+    return TEXT_LIMITS["option"] if len(key) == 1 else TEXT_LIMITS[key]
+
+
+def _field_label(key: str) -> str:
+    if len(key) == 1:
+        return _("Option %(letter)s", letter=key)
+    return {"stem": _("Question text"), "explanation": _("Explanation"), "source": _("Source"),
+            "tags": _("Tags"), "keywords": _("Keywords for graders"),
+            "reference": _("Reference answer")}[key]
 
 
 def apply_question_import(plan: QuestionImportPlan, *, actor=None, valid_only: bool = False,
@@ -170,7 +181,7 @@ def apply_question_import(plan: QuestionImportPlan, *, actor=None, valid_only: b
             done["skipped"] += 1
             continue
         existing = db.session.get(Question, row.existing_id) if row.existing_id else None
-        save_question(existing, row.question, cache.get(row.category), actor)
+        save_question(existing, row.question, cache.get(row.category), actor, flush=False)
         done["updated" if existing else "created"] += 1
     db.session.flush()
     return done
