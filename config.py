@@ -37,6 +37,9 @@ class Config:
     # bank, rows of a table or questions of a text file.
     MAX_ROSTER_ROWS = int(os.environ.get("MAX_ROSTER_ROWS", "20000"))
     MAX_QUESTION_ROWS = int(os.environ.get("MAX_QUESTION_ROWS", "10000"))
+    # Materials' files: the largest kept, and where (default: instance/files).
+    MAX_FILE_MB = float(os.environ.get("MAX_FILE_MB", "10"))
+    FILE_STORAGE_DIR = os.environ.get("FILE_STORAGE_DIR") or None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False

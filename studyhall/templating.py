@@ -1,16 +1,34 @@
-"""Jinja filters for dates (stored in UTC, shown in the configured time zone) and points."""
+"""Jinja filters and helpers: dates (stored in UTC, shown in the configured time zone),
+points, lists paged in memory, and versioned static URLs."""
 
 from __future__ import annotations
 
+import hashlib
+import math
+import os
 from datetime import datetime
 from decimal import Decimal
 
-from flask import Flask
-from flask_babel import format_datetime
+from babel.dates import format_skeleton
+from flask import Flask, current_app
+from flask_babel import format_datetime, get_locale, to_user_timezone
+
+import question_bank as qb
 
 
 def localtime(value: datetime | None, pattern: str = "yyyy-MM-dd HH:mm") -> str:
     return format_datetime(value, pattern) if value else ""
+
+
+def shortdate(value: datetime | None, now: datetime | None = None) -> str:
+    """Month, day and time in the reader's language ("12月31日 18:00", "Dec 31, 18:00"),
+    with the year only when it is not this year's."""
+    if value is None:
+        return ""
+    local = to_user_timezone(value)
+    same_year = now is None or to_user_timezone(now).year == local.year
+    day = format_skeleton("MMMd" if same_year else "yMMMd", local, locale=get_locale())
+    return f"{day} {local:%H:%M}"
 
 
 def points(value) -> str:
@@ -21,6 +39,95 @@ def points(value) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def difficulty_label(value: str | None) -> str:
+    return qb.DIFFICULTY_LABELS.get(qb.Difficulty(value), value) if value else ""
+
+
+class ListPage:
+    """One page of a list already in memory, with the interface of Flask-SQLAlchemy's
+    pagination that macros/forms.html's ``pagination`` reads."""
+
+    def __init__(self, items: list, page, per_page: int = 20):
+        try:
+            page = int(page)
+        except (TypeError, ValueError):
+            page = 1
+        self.total = len(items)
+        self.per_page = per_page
+        self.pages = max(1, math.ceil(self.total / per_page))
+        self.page = min(max(page, 1), self.pages)
+        start = (self.page - 1) * per_page
+        self.items = items[start:start + per_page]
+        self.first = start + 1
+
+    has_prev = property(lambda self: self.page > 1)
+    has_next = property(lambda self: self.page < self.pages)
+    prev_num = property(lambda self: self.page - 1 if self.has_prev else None)
+    next_num = property(lambda self: self.page + 1 if self.has_next else None)
+
+    def iter_pages(self, left_edge=1, right_edge=1, left_current=1, right_current=2):
+        last = 0
+        for number in range(1, self.pages + 1):
+            if (number <= left_edge or number > self.pages - right_edge
+                    or self.page - left_current <= number <= self.page + right_current):
+                if last + 1 != number:
+                    yield None
+                yield number
+                last = number
+
+
+# ---- versioned static files ----
+
+#: Hex digits spelled as letters: a version has no figures in it, so a search of a page
+#: for a score ("80") never finds one inside a static URL.
+_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
+
+
+def content_version(data: bytes) -> str:
+    """48 bits of the content's SHA-256, in letters."""
+    return hashlib.sha256(data).hexdigest()[:12].translate(_LETTERS)
+
+
+def static_hashes(folder: str) -> dict[str, str]:
+    """The content version of every static file, by its URL filename."""
+    hashes = {}
+    for directory, _dirs, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(directory, name)
+            with open(path, "rb") as handle:
+                version = content_version(handle.read())
+            hashes[os.path.relpath(path, folder).replace(os.sep, "/")] = version
+    return hashes
+
+
+def static_version(filename: str) -> str | None:
+    """The version a static file's URL carries now. Computed once at startup; in debug
+    mode (files edited while the server runs) recomputed, so a stale hash never sticks."""
+    app = current_app._get_current_object()
+    if app.debug:
+        app.extensions["static_hashes"] = static_hashes(app.static_folder)
+    return app.extensions["static_hashes"].get(filename)
+
+
+def _version_static_urls(endpoint: str, values: dict) -> None:
+    """Every url_for('static', filename=...) gains ?v=<hash>, so a changed file gets a new
+    URL and an unchanged one can be cached for a year (security.py sets the headers)."""
+    if endpoint == "static" and "filename" in values and "v" not in values:
+        version = static_version(values["filename"])
+        if version:
+            values["v"] = version
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(localtime)
+    app.add_template_filter(shortdate)
     app.add_template_filter(points)
+    app.add_template_filter(difficulty_label)
+    app.jinja_env.globals["ListPage"] = ListPage
+    app.extensions["static_hashes"] = static_hashes(app.static_folder)
+    app.url_defaults(_version_static_urls)
+
+    # Rates and averages (|rate, |average, |score): one module, rounded half up.
+    from studyhall import figures
+
+    figures.register(app)

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy.orm import aliased
 
-from studyhall.auth.scope import in_scope, query_people_in_scope
+from studyhall.auth.scope import in_scope, query_people_in_scope, unit_in_scope
 from studyhall.extensions import db
 from studyhall.model_helpers import in_subtree
 from studyhall.org.models import Person, PoliticalGroup, PoliticalStatus, Unit
+from studyhall.org.sorting import unit_sort_key
 
 
 @dataclass
@@ -23,8 +25,9 @@ class TreeNode:
 
 
 def get_unit_tree(viewer: Person, *, include_inactive: bool = True) -> list[TreeNode]:
-    """The viewer's units in tree order (depth-first, by sort order then name), each with
-    its own count of active people. Two queries however large the tree."""
+    """The viewer's units in tree order (depth-first; siblings by sort order, then by name
+    with numbers compared by value), each with its own count of active people. Two
+    queries however large the tree."""
     query = sa.select(Unit).where(in_scope(viewer))
     if not include_inactive:
         query = query.where(Unit.is_active)
@@ -40,7 +43,7 @@ def get_unit_tree(viewer: Person, *, include_inactive: bool = True) -> list[Tree
         parent = unit.parent_id if unit.parent_id in ids else None
         children.setdefault(parent, []).append(unit)
     for group in children.values():
-        group.sort(key=lambda u: (u.sort_order, u.name))
+        group.sort(key=unit_sort_key)
     nodes: list[TreeNode] = []
 
     def walk(parent_id: int | None, depth: int) -> None:
@@ -74,17 +77,38 @@ class Composition:
         return [(group, self.group_count(group)) for group in PoliticalGroup]
 
     def report_line(self) -> str:
-        """The make-up in a work report's words: "共97人,其中党员50名(含预备党员2名),..."."""
-        return _(
-            "%(total)d people in all: %(party)d party members (including %(prob)d "
-            "probationary members), %(league)d league members, %(dem)d democratic party "
-            "members, %(nonp)d non-partisans and %(masses)d of the masses",
-            total=self.total, party=self.group_count(PoliticalGroup.PARTY_MEMBER),
-            prob=self.probationary, league=self.group_count(PoliticalGroup.LEAGUE_MEMBER),
-            dem=self.group_count(PoliticalGroup.DEMOCRATIC_PARTY),
-            nonp=self.group_count(PoliticalGroup.NON_PARTISAN),
-            masses=self.group_count(PoliticalGroup.MASSES),
-        )
+        """The make-up in a work report's words, naming only the groups that have anyone,
+        in the reports' order: "共97人，其中党员50名（含预备党员2名），团员6名，群众41名"."""
+        headcount = _("Total %(total)d", total=self.total)
+        parts = [self._part(group, n) for group, n in self.by_group if n]
+        if not parts:
+            return headcount
+        listed = parts[0] if len(parts) == 1 else "".join((
+            pgettext("list separator", ", ").join(parts[:-1]),
+            pgettext("list separator before the last item", " and "), parts[-1]))
+        return _("%(headcount)s, of whom %(parts)s", headcount=headcount, parts=listed)
+
+    def _part(self, group: PoliticalGroup, n: int) -> str:
+        if group is PoliticalGroup.PARTY_MEMBER:
+            if self.probationary:
+                return _("party members %(n)d (probationary %(prob)d)", n=n,
+                         prob=self.probationary)
+            return _("party members %(n)d", n=n)
+        if group is PoliticalGroup.LEAGUE_MEMBER:
+            return _("league members %(n)d", n=n)
+        if group is PoliticalGroup.DEMOCRATIC_PARTY:
+            return _("democratic parties %(n)d", n=n)
+        if group is PoliticalGroup.NON_PARTISAN:
+            return _("non-partisans %(n)d", n=n)
+        return _("the masses %(n)d", n=n)
+
+
+def get_breadcrumb(viewer: Person, unit: Unit) -> list[tuple[Unit, bool]]:
+    """The unit's ancestors from the root down, each with whether ``viewer`` may open it:
+    a secretary sees the name of the committee above their branch, not a link to a 404."""
+    ids = unit.ancestor_ids
+    found = {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_(ids)))}
+    return [(found[i], unit_in_scope(viewer, found[i])) for i in ids if i in found]
 
 
 def get_composition(unit: Unit) -> Composition:
@@ -97,21 +121,37 @@ def get_composition(unit: Unit) -> Composition:
     return Composition(Counter(dict(rows)))
 
 
+def get_compositions(units: list[Unit]) -> list[tuple[Unit, Composition]]:
+    """The make-up of each unit's subtree, in one GROUP BY (a dashboard card per unit a
+    secretary manages)."""
+    ids = [u.id for u in units]
+    counts = _compositions_of(lambda root: root.id.in_(ids)) if ids else {}
+    return [(u, counts.get(u.id, Composition(Counter()))) for u in units]
+
+
 def get_composition_by_child(unit: Unit) -> list[tuple[Unit, Composition]]:
     """The make-up of each direct sub-unit's subtree, in one GROUP BY."""
-    child = aliased(Unit)
+    counts = _compositions_of(lambda root: root.parent_id == unit.id)
+    return [(c, counts.get(c.id, Composition(Counter())))
+            for c in sorted(unit.children, key=unit_sort_key)]
+
+
+def _compositions_of(which) -> dict[int, Composition]:
+    """Compositions of the subtrees of the units ``which(root)`` selects (a condition on
+    an alias of Unit), keyed by unit id; units with nobody active are left out."""
+    root = aliased(Unit)
     rows = db.session.execute(
-        sa.select(child.id, Person.political_status, sa.func.count(Person.id))
-        .select_from(child)
-        .join(Unit, in_subtree(Unit.path, child.path))
+        sa.select(root.id, Person.political_status, sa.func.count(Person.id))
+        .select_from(root)
+        .join(Unit, in_subtree(Unit.path, root.path))
         .join(Person, Person.unit_id == Unit.id)
-        .where(child.parent_id == unit.id, Person.is_active)
-        .group_by(child.id, Person.political_status)
+        .where(which(root), Person.is_active)
+        .group_by(root.id, Person.political_status)
     ).all()
     counts: dict[int, Counter] = {}
-    for child_id, status, n in rows:
-        counts.setdefault(child_id, Counter())[status] = n
-    return [(c, Composition(counts.get(c.id, Counter()))) for c in unit.children]
+    for root_id, status, n in rows:
+        counts.setdefault(root_id, Counter())[status] = n
+    return {root_id: Composition(c) for root_id, c in counts.items()}
 
 
 def query_people(viewer: Person, *, search: str = "", unit: Unit | None = None,

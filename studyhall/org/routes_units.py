@@ -29,6 +29,7 @@ def show_unit(unit_id: int):
     unit = load_unit_or_404(current_user, unit_id)
     return render_template(
         "org/unit_show.html", unit=unit, composition=queries.get_composition(unit),
+        breadcrumb=queries.get_breadcrumb(current_user, unit),
         by_child=queries.get_composition_by_child(unit),
         action_form=ConfirmForm(), can_move=permissions.can_move_unit(current_user, unit),
     )

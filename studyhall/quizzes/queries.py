@@ -69,10 +69,6 @@ class PracticeRecord:
     done: int
     correct: int
 
-    @property
-    def accuracy(self) -> float | None:
-        return self.correct / self.done if self.done else None
-
 
 def get_practice_record(person: Person) -> PracticeRecord:
     """Questions answered in practice quizzes and how many were right (full points).
@@ -206,7 +202,8 @@ def get_paper_check(quiz: Quiz) -> PaperCheck:
 
 @dataclass
 class Figures:
-    """统计口径 (DOMAIN.md) of a set of expected participants."""
+    """统计口径 (DOMAIN.md) of a set of expected participants: the counts and the exact
+    score total. Rates and averages are formed from these by studyhall.figures."""
 
     expected: int
     took: int
@@ -214,30 +211,6 @@ class Figures:
     passed: int
     excellent: int
     pending: int
-
-    @staticmethod
-    def _share(part, whole):
-        return None if not whole else Decimal(part) * 100 / whole
-
-    @property
-    def participation(self):
-        return self._share(self.took, self.expected)
-
-    @property
-    def average(self):
-        return None if not self.took else Decimal(self.total) / self.took
-
-    @property
-    def average_over_expected(self):
-        return None if not self.expected else Decimal(self.total) / self.expected
-
-    @property
-    def pass_rate(self):
-        return self._share(self.passed, self.took)
-
-    @property
-    def excellent_rate(self):
-        return self._share(self.excellent, self.took)
 
 
 def get_participant_figures(quiz: Quiz, viewer: Person, *, unit: Unit | None = None,

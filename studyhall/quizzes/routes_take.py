@@ -103,8 +103,12 @@ def take_attempt(attempt_id: int):
         return render_template("quizzes/attempt_takeover.html", attempt=attempt,
                                form=ConfirmForm())
     items = [(row, item_of(row)) for row in attempt.questions]
-    return render_template("quizzes/attempt_take.html", attempt=attempt, quiz=attempt.quiz,
-                           items=items, now=now)
+    quiz = attempt.quiz
+    # Practice: answers already checked come back with their feedback (and stay final).
+    feedback = {row.position: practice_feedback(row, quiz.multiple_policy)
+                for row in attempt.questions if quiz.is_practice and row.response is not None}
+    return render_template("quizzes/attempt_take.html", attempt=attempt, quiz=quiz,
+                           items=items, now=now, feedback=feedback)
 
 
 @bp.route("/attempts/<int:attempt_id>/takeover", methods=["POST"])

@@ -6,12 +6,14 @@ every test all tables are emptied, so tests see real commits and real constraint
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import downgrade, upgrade
+from sqlalchemy import event
 
 from config import TestingConfig
 from studyhall import create_app
@@ -41,6 +43,19 @@ def _make_app(url: str, **overrides):
     return app
 
 
+def checked_test_database_url(url: str) -> str:
+    """The SQLAlchemy URL of TEST_DATABASE_URL, only if it names a database whose name
+    ends in _test: the set-up drops the whole public schema of the database it is given,
+    so a URL pointing at a real database must stop the run, not empty that database."""
+    name = sa.engine.make_url(url).database or ""
+    if not name.endswith("_test"):
+        pytest.fail(f"TEST_DATABASE_URL names the database {name!r}: the app tests drop "
+                    "its whole schema, so they only run on a database whose name ends in "
+                    "_test (such as studyhall_test). Point TEST_DATABASE_URL at one.",
+                    pytrace=False)
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_app(request, tmp_path_factory):
     if request.param == "sqlite":
@@ -48,7 +63,7 @@ def database_app(request, tmp_path_factory):
     else:
         if not POSTGRES_URL.startswith("postgresql"):
             skip_or_fail("TEST_DATABASE_URL is not set to a PostgreSQL database")
-        url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+        url = checked_test_database_url(POSTGRES_URL)
     app = _make_app(url)
     with app.app_context():
         if request.param == "postgresql":
@@ -69,6 +84,13 @@ def app(database_app):
         yield database_app
         db.session.remove()
         with db.engine.begin() as connection:
+            # Tables that point at each other (material.current_version_id) are
+            # unlinked first, so every table can then be emptied in dependency order.
+            for table in db.metadata.sorted_tables:
+                for key in table.foreign_key_constraints:
+                    if key.use_alter:
+                        connection.execute(table.update().values(
+                            {column.name: None for column in key.columns}))
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
 
@@ -85,6 +107,46 @@ def client(app):
 @pytest.fixture()
 def db_session(app):
     return db.session
+
+
+class QueryLog(list):
+    """The SQL statements (SELECT, INSERT, UPDATE, DELETE) run inside ``count_queries()``;
+    transaction control (BEGIN, COMMIT, SAVEPOINT, PRAGMA) is left out."""
+
+    def __str__(self) -> str:
+        return "\n".join(f"{n}. {s[:200]}" for n, s in enumerate(self, 1))
+
+
+@pytest.fixture()
+def count_queries(app):
+    """Count the statements a block runs, to catch N+1 queries (indico's guard):
+
+        with count_queries() as few:
+            client.get(url)            # N rows
+        with count_queries() as many:
+            client.get(url)            # 10 N rows
+        assert len(many) == len(few), many
+
+    Pages must be rendered with page sizes large enough to show every row."""
+
+    @contextmanager
+    def counting():
+        log = QueryLog()
+
+        def listener(conn, cursor, statement, parameters, context, executemany):
+            if statement.lstrip().split(None, 1)[0].upper() in DATA_STATEMENTS:
+                log.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            yield log
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+
+    return counting
+
+
+DATA_STATEMENTS = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"}
 
 
 from tests.factories import *  # noqa: E402,F401,F403  (fixtures)

@@ -201,15 +201,30 @@ def test_a_save_just_before_the_deadline_is_kept(app, org, make_quiz):
 
 
 def test_the_clients_clock_does_not_matter(client, org, login, make_quiz):
-    """Only the server's time decides: a client claiming another time changes nothing."""
+    """Only the server's time decides: a client claiming another time changes nothing.
+    The save is stamped with the server's clock and the deadline stays start + limit."""
+    from datetime import datetime
+
     quiz = make_quiz(time_limit_minutes=10)
     login(org.teacher)
     attempt_id = start(client, quiz)
-    for skew in ("+1h", "-1h"):
+    attempt = db.session.get(Attempt, attempt_id)
+    deadline = attempt.deadline_at
+    assert deadline == attempt.started_at + timedelta(minutes=10)
+    for skew, claimed in (("+1h", "2099-01-01"), ("-1h", "2000-01-01")):
+        before = utcnow()
         reply = client.post(f"/attempts/{attempt_id}/answers", json={
-            "position": 1, "response": "A", "client_time": skew, "now": "2099-01-01"},
+            "position": 1, "response": "A", "client_time": skew, "now": claimed},
             headers={"Date": "Thu, 01 Jan 2099 00:00:00 GMT"})
+        after = utcnow()
         assert reply.status_code == 200
+        saved_at = datetime.fromisoformat(reply.get_json()["saved_at"].removesuffix("Z"))
+        assert before <= saved_at <= after
+        db.session.expire_all()
+        assert db.session.get(AttemptQuestion, (attempt_id, 1)).saved_at == saved_at
+        assert db.session.get(Attempt, attempt_id).deadline_at == deadline
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert f'data-deadline="{deadline.isoformat()}Z"' in page
 
 
 def test_close_expired_finishes_overdue_attempts_with_saved_answers(app, org, make_quiz):

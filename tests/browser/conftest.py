@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,59 @@ def browser():
 def screenshot_dir():
     OUTPUT.mkdir(parents=True, exist_ok=True)
     return OUTPUT
+
+
+@pytest.fixture()
+def make_live_quiz(live_app):
+    """Publish a quiz for the demo teacher's branch over the first questions of the sample
+    bank of the given types: ``make(title, kinds=[("single", 3), ...], **settings)``."""
+    import sqlalchemy as sa
+
+    from studyhall.bank.models import Question
+    from studyhall.model_helpers import utcnow
+    from studyhall.org.models import Person, Unit
+    from studyhall.quizzes import operations
+    from studyhall.quizzes.models import Quiz
+
+    def make(title, kinds=(("single", 1), ("multiple", 1), ("true_false", 1),
+                           ("fill_blank", 1)), *, closes_in=timedelta(hours=1), **settings):
+        with live_app.app_context():
+            ids = []
+            for kind, count in kinds:
+                ids += db.session.scalars(sa.select(Question.id).where(Question.type == kind)
+                                          .order_by(Question.id).limit(count)).all()
+            branch = db.session.scalar(sa.select(Unit).where(Unit.name == "实验小学第一支部"))
+            admin = db.session.scalar(sa.select(Person).where(Person.account == "admin"))
+            now = utcnow()
+            values = {"time_limit_minutes": 20, "shuffle_options": False, **settings}
+            quiz = Quiz(title=title, owner_unit_id=branch.id, opens_at=now - timedelta(minutes=1),
+                        closes_at=now + closes_in, paper={"kind": "fixed", "question_ids": ids},
+                        audience={"unit_ids": [branch.id]}, **values)
+            db.session.add(quiz)
+            db.session.flush()
+            operations.publish_quiz(admin, quiz)
+            quiz_id = quiz.id
+            db.session.commit()
+            # Leave the app context: a transaction kept open here would hold SQLite's lock.
+            db.session.remove()
+        return quiz_id
+
+    return make
+
+
+def log_in(page, live_server, account="teacher"):
+    from studyhall.demo import DEMO_PASSWORD
+
+    page.goto(f"{live_server}/login")
+    page.get_by_label("账号").fill(account)
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+
+
+def start_quiz(page, live_server, quiz_id) -> str:
+    """Open the start page, start, and return the paper's URL."""
+    page.goto(f"{live_server}/quizzes/{quiz_id}")
+    page.get_by_role("button", name="开始答题").click()
+    page.wait_for_url("**/attempts/*")
+    return page.url

@@ -75,7 +75,8 @@ def test_offline_half_way_then_reload_and_submit(browser, live_server, live_app,
     page.locator("#q2 [data-next]").click()
     page.locator("#q3 .choice").nth(1).click()
     assert page.locator("#notice").is_visible()
-    expect(page.locator("#save-state")).to_have_class(re.compile("unsaved"))
+    expect(page.locator("#save-state")).to_have_class(re.compile("failed"))
+    expect(page.locator("#save-state")).to_have_text("未保存：网络已断开，恢复后会自动提交。")
     page.screenshot(path=str(screenshot_dir / "quiz-phone-offline.png"))
 
     # Back online: everything is sent.

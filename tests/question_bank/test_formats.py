@@ -1,5 +1,4 @@
 import io
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -436,13 +435,13 @@ def test_export_error_lists_a_few_and_keeps_them_all(make_question):
     assert "第6题" not in str(error.value)
 
 
-def test_five_thousand_questions_import_and_export_quickly():
+def test_five_thousand_questions_survive_an_xlsx_round_trip():
+    """Correctness at the issue's size; the time it takes is measured in
+    bench/bench_question_bank.py (library parse and the app's import), not here."""
     questions = (load_sample_bank() * 40)[:5000]
-    started = time.perf_counter()
-    data = dump_questions(questions, "xlsx")
-    result = load_questions(data, "xlsx")
-    assert len(result.questions) == 5000 and result.ok
-    assert time.perf_counter() - started < 5  # measured about 0.6 s; the goal is 10 s
+    result = load_questions(dump_questions(questions, "xlsx"), "xlsx")
+    assert result.ok
+    assert [parsed.question for parsed in result.questions] == questions
 
 
 def test_gift_category_line_right_after_a_question_applies_to_the_next_one():

@@ -18,6 +18,10 @@
       event.preventDefault();
     }
   });
+  // A form sent back with errors: the focus goes to the first field in error, whose
+  // description reads its message.
+  var invalid = document.querySelector('[aria-invalid="true"], fieldset[data-invalid] input');
+  if (invalid) { invalid.focus(); }
   // Print buttons (initial passwords).
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
