@@ -15,7 +15,6 @@ import csv
 import io
 from datetime import date, datetime
 
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from python_calamine import CalamineWorkbook
@@ -31,6 +30,7 @@ from question_bank.formats.limits import (
     check_workbook,
     read_limited,
 )
+from studyhall import figures
 
 
 class SpreadsheetError(ValueError):
@@ -122,7 +122,11 @@ def _read_workbook(data: bytes, limits: ReadLimits) -> list[list[str]]:
 
 def refusal_message(exc: FileRefusedError, limits: ReadLimits) -> str:
     """What was wrong with the file and the limit, in the reader's language."""
-    found, number = exc.details, format_decimal
+    found = exc.details
+
+    def number(value: int) -> str:  # 20000 → "20,000" in the reader's locale
+        return figures.score(value, 0)
+
     megabytes = 1024 * 1024
     messages = {
         "damaged": lambda: _("The workbook could not be read; it may be damaged or "
