@@ -1,0 +1,268 @@
+"""Item analysis of an exam, as Moodle's quiz statistics report defines it (ANCHORS.md).
+
+The score matrix (counted attempt × question) comes from ONE query; numpy and pandas do
+the statistics, which is what they are for. For a question with marks x over the
+attempts that drew it, and y the rest of the paper (the attempt's total minus x):
+
+- facility (得分率) = mean(x) ÷ the question's mark;
+- SD = the standard deviation of x with the n − 1 denominator, as a share of the mark;
+- discrimination index = 100 · cov(x, y) ÷ √(var(x) · var(y));
+- discriminative efficiency = 100 · cov(x, y) ÷ cov_max, cov_max pairing both lists sorted;
+- for the paper (only when every attempt drew the same questions): internal consistency
+  (Cronbach's α) = 100 · p/(p − 1) · (1 − Σ var(xᵢ) ÷ var(total)); error ratio =
+  100 · √(1 − α/100); standard error = error ratio · SD(total) ÷ 100.
+
+The wrong answer chosen most is one GROUP BY (question, option order, response) in SQL.
+Floats stop here: each statistic leaves as a Decimal of its shortest repr, and pages and
+sheets round it half up through studyhall.figures like every other figure. An 简答 still
+waiting for a grader counts 0 (the analysis is then marked provisional).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+import question_bank as qb
+from studyhall.extensions import db
+from studyhall.org.models import Person, Unit
+from studyhall.quizzes.models import AttemptQuestion, Quiz, QuizQuestion, QuizRecipient
+from studyhall.stats.queries import EVERYONE, Filters, counted_attempts, recipient_conditions
+
+LETTERS = "ABCDEFGH"
+#: Below this facility (a share of the mark) a question is flagged: a wrong key, or too hard.
+LOW_FACILITY = Decimal("0.20")
+CHOICE_TYPES = ("single", "multiple", "true_false")
+
+
+@dataclass
+class WrongChoice:
+    """The wrong answer chosen most: an option's letter and text (in the bank's order),
+    对/错, or a 填空 answer, and by how many of those who answered."""
+
+    label: str
+    text: str
+    count: int
+
+
+@dataclass
+class ItemStats:
+    number: int
+    question_id: int
+    type: str
+    stem: str
+    mark: Decimal
+    attempts: int = 0
+    #: Shares (0–1) and indices (−100–100) as exact Decimals of the computed values.
+    facility: Decimal | None = None
+    sd: Decimal | None = None
+    discrimination: Decimal | None = None
+    efficiency: Decimal | None = None
+    wrong: WrongChoice | None = None
+
+    @property
+    def type_label(self) -> str:
+        kind = qb.QUESTION_TYPES.get(self.type)
+        return kind.label if kind else self.type
+
+    @property
+    def low_facility(self) -> bool:
+        return self.facility is not None and self.facility < LOW_FACILITY
+
+    @property
+    def negative_discrimination(self) -> bool:
+        return self.discrimination is not None and self.discrimination < 0
+
+    @property
+    def flagged(self) -> bool:
+        return self.low_facility or self.negative_discrimination
+
+
+@dataclass
+class PaperStats:
+    attempts: int = 0
+    #: Every counted attempt drew the same questions (α is only defined then).
+    same_paper: bool = True
+    mean: Decimal | None = None
+    sd: Decimal | None = None
+    alpha: Decimal | None = None
+    error_ratio: Decimal | None = None
+    standard_error: Decimal | None = None
+    provisional: bool = False
+    items: list[ItemStats] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> list[ItemStats]:
+        return [item for item in self.items if item.flagged]
+
+
+def _decimal(value) -> Decimal | None:
+    """A numpy result as the exact decimal of its shortest repr; None for NaN or inf."""
+    value = float(value)
+    if not np.isfinite(value):
+        return None
+    return Decimal(repr(value))
+
+
+def query_score_matrix(quiz: Quiz, viewer: Person, filters: Filters) -> sa.Select:
+    """(attempt id, question id, mark, score, pending) of every question of every counted
+    attempt in the filters: the one query behind the analysis. Marks and scores travel
+    as floats: numpy takes them so, and converting a million Decimals costs seconds."""
+    counted = counted_attempts(quiz)
+    return (sa.select(AttemptQuestion.attempt_id, AttemptQuestion.question_id,
+                      sa.cast(AttemptQuestion.points, sa.Float),
+                      sa.cast(AttemptQuestion.score, sa.Float), counted.c.pending)
+            .select_from(counted)
+            .join(AttemptQuestion, AttemptQuestion.attempt_id == counted.c.id)
+            .join(QuizRecipient, sa.and_(QuizRecipient.quiz_id == quiz.id,
+                                         QuizRecipient.person_id == counted.c.person_id))
+            .join(Unit, Unit.id == QuizRecipient.unit_id)
+            .where(*recipient_conditions(quiz, viewer, filters)))
+
+
+def get_item_analysis(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE) -> PaperStats:
+    """Each question's statistics over the counted attempts of the expected participants
+    in the filters that the viewer may see, and the paper's."""
+    snapshot = list(db.session.scalars(
+        sa.select(QuizQuestion).where(QuizQuestion.quiz_id == quiz.id)
+        .order_by(QuizQuestion.position, QuizQuestion.question_id)))
+    rows = db.session.execute(query_score_matrix(quiz, viewer, filters)).all()
+    frame = pd.DataFrame(np.array(rows, dtype=float).reshape(len(rows), 5),
+                         columns=["attempt", "question", "mark", "score", "pending"])
+    paper = PaperStats(provisional=bool(frame["pending"].any()))
+    frame["score"] = frame["score"].fillna(0.0)  # an 简答 not graded yet counts 0 for now
+    items = {row.question_id: ItemStats(number, row.question_id, row.type,
+                                        str(row.config.get("stem", "")), Decimal(0))
+             for number, row in enumerate(snapshot, start=1)}
+    if not frame.empty:
+        _compute(frame, items, paper)
+    wrong = _most_chosen_wrong(quiz, viewer, filters, {row.question_id: row for row in snapshot})
+    for question_id, choice in wrong.items():
+        if question_id in items:
+            items[question_id].wrong = choice
+    paper.items = [item for item in items.values() if item.attempts] + \
+        [item for item in items.values() if not item.attempts]
+    return paper
+
+
+def _compute(frame: pd.DataFrame, items: dict[int, ItemStats], paper: PaperStats) -> None:
+    scores = frame.pivot(index="attempt", columns="question", values="score")
+    marks = frame.groupby("question")["mark"].max()
+    matrix = scores.to_numpy()
+    totals = np.nansum(matrix, axis=1)
+    paper.attempts = len(totals)
+    paper.same_paper = not np.isnan(matrix).any()
+    if paper.attempts:
+        paper.mean = _decimal(totals.mean())
+    if paper.attempts > 1:
+        paper.sd = _decimal(totals.std(ddof=1))
+    variances = []
+    for column, question_id in enumerate(scores.columns):
+        x_all = matrix[:, column]
+        drawn = ~np.isnan(x_all)
+        x = x_all[drawn]
+        y = totals[drawn] - x
+        item = items.get(int(question_id))
+        if item is None:  # a question no longer in the snapshot: not analysed
+            continue
+        mark = float(marks[question_id])
+        item.mark = Decimal(repr(mark))
+        item.attempts = len(x)
+        if mark > 0 and len(x):
+            item.facility = _decimal(x.mean() / mark)
+        if len(x) > 1:
+            variances.append(x.var(ddof=1))
+            if mark > 0:
+                item.sd = _decimal(x.std(ddof=1) / mark)
+            item.discrimination, item.efficiency = _discrimination(x, y)
+    p = len(variances)
+    if paper.same_paper and p > 1 and paper.attempts > 1:
+        total_variance = totals.var(ddof=1)
+        if total_variance > 0:
+            alpha = 100 * p / (p - 1) * (1 - sum(variances) / total_variance)
+            paper.alpha = _decimal(alpha)
+            if alpha <= 100:
+                error_ratio = 100 * np.sqrt(max(0.0, 1 - alpha / 100))
+                paper.error_ratio = _decimal(error_ratio)
+                paper.standard_error = _decimal(error_ratio * totals.std(ddof=1) / 100)
+
+
+def _discrimination(x: np.ndarray, y: np.ndarray) -> tuple[Decimal | None, Decimal | None]:
+    """Moodle's discrimination index and discriminative efficiency (percent); None when
+    either list does not vary (everyone scored alike)."""
+    cov = np.cov(x, y, ddof=1)[0, 1]
+    var_x, var_y = x.var(ddof=1), y.var(ddof=1)
+    if var_x <= 0 or var_y <= 0:
+        return None, None
+    index = 100 * cov / np.sqrt(var_x * var_y)
+    cov_max = np.cov(np.sort(x), np.sort(y), ddof=1)[0, 1]
+    efficiency = 100 * cov / cov_max if cov_max > 0 else np.nan
+    return _decimal(index), _decimal(efficiency)
+
+
+def _most_chosen_wrong(quiz: Quiz, viewer: Person, filters: Filters,
+                       snapshot: dict[int, QuizQuestion]) -> dict[int, WrongChoice]:
+    """For 单选/多选/判断 the wrong option (or 对/错) chosen most, and for 填空 the wrong
+    answer given most, from one GROUP BY over the counted attempts' answers."""
+    counted = counted_attempts(quiz)
+    option_order = sa.cast(AttemptQuestion.option_order, sa.Text)
+    response = sa.cast(AttemptQuestion.response, sa.Text)
+    rows = db.session.execute(
+        sa.select(AttemptQuestion.question_id, AttemptQuestion.type, option_order, response,
+                  sa.func.count())
+        .select_from(counted)
+        .join(AttemptQuestion, AttemptQuestion.attempt_id == counted.c.id)
+        .join(QuizRecipient, sa.and_(QuizRecipient.quiz_id == quiz.id,
+                                     QuizRecipient.person_id == counted.c.person_id))
+        .join(Unit, Unit.id == QuizRecipient.unit_id)
+        .where(*recipient_conditions(quiz, viewer, filters),
+               AttemptQuestion.type.in_([*CHOICE_TYPES, "fill_blank"]),
+               AttemptQuestion.response.is_not(None),
+               sa.or_(AttemptQuestion.score.is_(None),
+                      AttemptQuestion.score < AttemptQuestion.points))
+        .group_by(AttemptQuestion.question_id, AttemptQuestion.type, option_order, response))
+    tallies: dict[int, Counter] = {}
+    for question_id, kind, order_text, response_text, count in rows:
+        question = snapshot.get(question_id)
+        if question is None or response_text is None:
+            continue
+        for choice in _wrong_choices(kind, question.config, json.loads(order_text or "[]"),
+                                     json.loads(response_text)):
+            tallies.setdefault(question_id, Counter())[choice] += count
+    result = {}
+    for question_id, tally in tallies.items():
+        (label, text), count = min(tally.items(), key=lambda kv: (-kv[1], kv[0]))
+        result[question_id] = WrongChoice(label, text, count)
+    return result
+
+
+def _wrong_choices(kind: str, config: dict, order: list, response) -> list[tuple[str, str]]:
+    """The wrong choices in one answer, as (label, text) in the bank's option order."""
+    from flask_babel import gettext as _
+
+    answer = config.get("answer")
+    if kind == "true_false":
+        if isinstance(response, bool) and response != answer:
+            return [(_("True") if response else _("False"), "")]
+        return []
+    if kind == "fill_blank":
+        text = "；".join(str(b) for b in response) if isinstance(response, list) else str(response)
+        return [("", text)] if text.strip() else []
+    options = config.get("options", [])
+    right = set(answer if isinstance(answer, list) else [answer])
+    chosen = response if isinstance(response, list) else [response]
+    found = []
+    for letter in chosen:
+        if not isinstance(letter, str) or letter not in LETTERS[:len(order)]:
+            continue
+        original = order[LETTERS.index(letter)] if order else LETTERS.index(letter)
+        original_letter = LETTERS[original]
+        if original_letter not in right and original < len(options):
+            found.append((original_letter, str(options[original])))
+    return found

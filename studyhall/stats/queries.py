@@ -1,0 +1,511 @@
+"""Exam figures (统计口径, DOMAIN.md) computed in SQL, the same on SQLite and PostgreSQL.
+
+Every figure is taken over the expected participants fixed at publication
+(``QuizRecipient``: their unit and 政治面貌 of that day) that the viewer may see, joined
+to the attempt that counts (:func:`counted_attempts`). A unit's figures cover its whole
+subtree, by the materialised path (``model_helpers.in_subtree``); a table of units is one
+GROUP BY over ``root ⋈ descendants ⋈ recipients``, never rows loaded into Python.
+
+- 应考 expected, 实考 took (a submitted attempt), 缺考 = 应考 − 实考.
+- Totals, sums of squares, highest, lowest, 及格/优秀 counts and the score bands are
+  aggregates (exact NUMERIC on PostgreSQL; on SQLite the 2-decimal scores are summed as
+  REAL and read back at their scale, exact for any realistic count).
+- The median is picked in SQL with window functions (ROW_NUMBER over the scores in order,
+  the middle one or two rows); the standard deviation (sample, n − 1, as Excel's
+  STDEV.S) is formed from the SQL sums at the edge with Decimal arithmetic.
+
+Rates and averages are rounded only when shown, by ``studyhall.figures``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Context, Decimal
+from fractions import Fraction
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from studyhall.auth.scope import in_scope, scope_paths
+from studyhall.extensions import db
+from studyhall.model_helpers import in_subtree
+from studyhall.org.models import Person, PoliticalGroup, PoliticalStatus, Unit, UnitKind
+from studyhall.quizzes.models import Attempt, AttemptStatus, Counting, Quiz, QuizRecipient
+
+#: The score distribution: ten bands of a tenth of the total each, the last one closed.
+BAND_COUNT = 10
+#: Ranking orders a unit table offers (the key shown, rounded, decides; equal ones share).
+RANK_KEYS = ("average", "average_expected", "participation", "pass_rate")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a statistics page is taken over: a unit's subtree (None: the viewer's whole
+    scope), 政治面貌 at publication (empty: all), and for the unit table either the
+    direct sub-units (kind None) or every unit of one kind in the subtree."""
+
+    unit: Unit | None = None
+    statuses: tuple[PoliticalStatus, ...] = ()
+    kind: UnitKind | None = None
+
+
+#: No filter: the viewer's whole scope, every 政治面貌, direct sub-units.
+EVERYONE = Filters()
+
+
+def parse_political(value: str | None) -> tuple[PoliticalStatus, ...]:
+    """A 政治面貌 filter: a report group ("party_member": 中共党员 and 预备党员) or one
+    GB/T 4762 code ("03"). Anything else means no filter."""
+    if not value:
+        return ()
+    for group in PoliticalGroup:
+        if group.value == value:
+            return tuple(s for s in PoliticalStatus if s.group is group)
+    try:
+        return (PoliticalStatus(value),)
+    except ValueError:
+        return ()
+
+
+def counted_attempts(quiz: Quiz) -> sa.Subquery:
+    """Per person with a submitted attempt: the attempt that counts (``Quiz.counting``:
+    the highest score — of equal ones the earliest — or the last submitted), its score and
+    times, and whether any of the person's submitted attempts still waits for a 简答 grader
+    (the figures are provisional then). Agrees with quizzes.queries.counted_scores, which
+    gives the score alone (a test checks it)."""
+    if quiz.counting is Counting.HIGHEST:
+        order = (Attempt.score.is_(None), Attempt.score.desc(), Attempt.number)
+    else:
+        order = (Attempt.number.desc(),)
+    pending = sa.case((Attempt.pending_manual, 1), else_=0)
+    ranked = (sa.select(
+        Attempt.id, Attempt.person_id, Attempt.score, Attempt.started_at,
+        Attempt.submitted_at,
+        sa.func.max(pending).over(partition_by=Attempt.person_id).label("pending"),
+        sa.func.row_number().over(partition_by=Attempt.person_id, order_by=order)
+        .label("rank"))
+        .where(Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.SUBMITTED)
+        .subquery("ranked"))
+    return (sa.select(ranked.c.id, ranked.c.person_id, ranked.c.score, ranked.c.started_at,
+                      ranked.c.submitted_at, ranked.c.pending)
+            .where(ranked.c.rank == 1).subquery("counted"))
+
+
+def _open_attempts(quiz: Quiz) -> sa.Subquery:
+    return (sa.select(Attempt.person_id).where(
+        Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.IN_PROGRESS)
+        .subquery("open_attempts"))
+
+
+def recipient_conditions(quiz: Quiz, viewer: Person, filters: Filters) -> list:
+    """Conditions on QuizRecipient and Unit (the recipient's unit at publication)."""
+    conditions = [QuizRecipient.quiz_id == quiz.id, in_scope(viewer)]
+    if filters.unit is not None:
+        conditions.append(in_subtree(Unit.path, [filters.unit.path]))
+    if filters.statuses:
+        conditions.append(QuizRecipient.political_status.in_(filters.statuses))
+    return conditions
+
+
+# --- the figures of a set of expected participants ----------------------------------
+
+
+@dataclass
+class ExamFigures:
+    """The counts and exact sums of a set of expected participants; rates and averages
+    are formed from them by studyhall.figures when shown."""
+
+    expected: int = 0
+    took: int = 0
+    total: Decimal = Decimal(0)
+    squares: Decimal = Decimal(0)
+    highest: Decimal | None = None
+    lowest: Decimal | None = None
+    passed: int = 0
+    excellent: int = 0
+    #: People whose figures may still change: a submitted attempt waits for a grader.
+    pending: int = 0
+    bands: list[int] = field(default_factory=lambda: [0] * BAND_COUNT)
+    median: Fraction | None = None
+
+    @property
+    def absent(self) -> int:
+        return self.expected - self.took
+
+    @property
+    def provisional(self) -> bool:
+        return self.pending > 0
+
+    @property
+    def sd(self) -> Decimal | None:
+        """Sample standard deviation (n − 1) of the counted scores; None under two."""
+        n = self.took
+        if n < 2:
+            return None
+        total, squares = Fraction(self.total), Fraction(self.squares)
+        variance = (n * squares - total * total) / (n * (n - 1))
+        if variance <= 0:
+            return Decimal(0)
+        context = Context(prec=30)
+        return context.divide(Decimal(variance.numerator), Decimal(variance.denominator)) \
+            .sqrt(context)
+
+    def ratio_key(self, key: str):
+        """The exact value a ranking compares (before rounding), or None."""
+        if key == "average":
+            return Fraction(self.total) / self.took if self.took else None
+        if key == "average_expected":
+            return Fraction(self.total) / self.expected if self.expected else None
+        if key == "participation":
+            return Fraction(self.took, self.expected) if self.expected else None
+        return Fraction(self.passed, self.took) if self.took else None
+
+
+def band_edges(quiz: Quiz) -> list[Decimal]:
+    """The 11 edges of the score bands: 0, a tenth of the total, …, the total."""
+    return [quiz.total_points * k / BAND_COUNT for k in range(BAND_COUNT + 1)]
+
+
+def _aggregates(quiz: Quiz, score, pending) -> list:
+    edges = band_edges(quiz)
+    bands = []
+    for k in range(BAND_COUNT):
+        upper = score <= edges[k + 1] if k == BAND_COUNT - 1 else score < edges[k + 1]
+        bands.append(sa.func.sum(sa.case((sa.and_(score >= edges[k], upper), 1), else_=0)))
+    return [
+        sa.func.count(), sa.func.count(score), sa.func.sum(score),
+        # The square keeps four decimals: NUMERIC on PostgreSQL, REAL read back at scale 4
+        # on SQLite.
+        sa.func.sum(sa.cast(score * score, sa.Numeric(24, 4))),
+        sa.func.max(score), sa.func.min(score),
+        sa.func.sum(sa.case((score >= quiz.pass_mark, 1), else_=0)),
+        sa.func.sum(sa.case((score >= quiz.excellent_mark, 1), else_=0)),
+        sa.func.sum(sa.case((pending == 1, 1), else_=0)),
+        *bands,
+    ]
+
+
+def _figures_from(row) -> ExamFigures:
+    (expected, took, total, squares, highest, lowest, passed, excellent, pending,
+     *bands) = row
+    return ExamFigures(expected or 0, took or 0, Decimal(total or 0), Decimal(squares or 0),
+                       highest, lowest, passed or 0, excellent or 0, pending or 0,
+                       [b or 0 for b in bands])
+
+
+def _medians(rows: sa.Subquery) -> dict:
+    """The median score of each ``key`` group of ``rows`` (key, score), exact: the middle
+    row, or the mean of the middle two, of the scores in order. Window functions, so the
+    same statement on SQLite (3.25+) and PostgreSQL."""
+    ordered = (sa.select(
+        rows.c.key, rows.c.score,
+        sa.func.row_number().over(partition_by=rows.c.key, order_by=rows.c.score).label("n"),
+        sa.func.count().over(partition_by=rows.c.key).label("size"))
+        .where(rows.c.score.is_not(None)).subquery("ordered"))
+    # Integer division (``//`` renders "/" on integers on both databases).
+    middle = sa.or_(ordered.c.n == (ordered.c.size + 1) // 2,
+                    ordered.c.n == (ordered.c.size + 2) // 2)
+    result = db.session.execute(
+        sa.select(ordered.c.key, sa.func.sum(ordered.c.score), sa.func.count())
+        .where(middle).group_by(ordered.c.key))
+    return {key: Fraction(Decimal(total)) / count for key, total, count in result}
+
+
+def _recipient_rows(quiz: Quiz, viewer: Person, filters: Filters) -> sa.Select:
+    counted = counted_attempts(quiz)
+    return (sa.select(sa.literal(0).label("key"), counted.c.score, counted.c.pending)
+            .select_from(QuizRecipient)
+            .join(Unit, Unit.id == QuizRecipient.unit_id)
+            .outerjoin(counted, counted.c.person_id == QuizRecipient.person_id)
+            .where(*recipient_conditions(quiz, viewer, filters)))
+
+
+def get_exam_figures(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE) -> ExamFigures:
+    """The figures of the expected participants in the filters' subtree and 政治面貌 that
+    the viewer may see: one aggregate and one median query."""
+    rows = _recipient_rows(quiz, viewer, filters).subquery("rows")
+    result = db.session.execute(sa.select(*_aggregates(quiz, rows.c.score, rows.c.pending))
+                                ).one()
+    figures = _figures_from(result)
+    figures.median = _medians(rows).get(0)
+    return figures
+
+
+# --- units rolled up ----------------------------------------------------------------
+
+
+@dataclass
+class UnitFigures:
+    unit: Unit | None  # None: the people attached to the parent unit itself (本级)
+    figures: ExamFigures
+    rank: int | None = None
+    #: The unit has sub-units with participants (its row links to a deeper table).
+    has_children: bool = False
+
+
+def _unit_rows(quiz: Quiz, viewer: Person, filters: Filters, which) -> sa.Subquery:
+    """(root id, score, pending) for every expected participant in the subtree of each
+    root unit ``which(root)`` selects: a person counts in every selected root above them."""
+    root = aliased(Unit, name="root")
+    counted = counted_attempts(quiz)
+    return (sa.select(root.id.label("key"), counted.c.score, counted.c.pending)
+            .select_from(root)
+            .join(Unit, in_subtree(Unit.path, root.path))
+            .join(QuizRecipient, sa.and_(QuizRecipient.unit_id == Unit.id,
+                                         QuizRecipient.quiz_id == quiz.id))
+            .outerjoin(counted, counted.c.person_id == QuizRecipient.person_id)
+            .where(which(root), *recipient_conditions(quiz, viewer, filters))
+            .subquery("rows"))
+
+
+def _figures_by_root(quiz: Quiz, viewer: Person, filters: Filters, which) -> dict:
+    rows = _unit_rows(quiz, viewer, filters, which)
+    result = db.session.execute(
+        sa.select(rows.c.key, *_aggregates(quiz, rows.c.score, rows.c.pending))
+        .group_by(rows.c.key))
+    figures = {row[0]: _figures_from(row[1:]) for row in result}
+    for key, median in _medians(rows).items():
+        figures[key].median = median
+    return figures
+
+
+def _selected_roots(viewer: Person, filters: Filters):
+    """The condition on the root alias for the unit table of ``filters``."""
+    unit, kind = filters.unit, filters.kind
+    if kind is not None:
+        base = [unit.path] if unit is not None else scope_paths(viewer)
+
+        def which(root):
+            inside = sa.true() if base is None else in_subtree(root.path, base)
+            return sa.and_(root.kind == kind, inside)
+        return which
+    if unit is not None:
+        return lambda root: root.parent_id == unit.id
+    prefixes = scope_paths(viewer)
+    if prefixes is None:
+        return lambda root: root.parent_id.is_(None)
+    return lambda root: root.path.in_(prefixes)
+
+
+def get_unit_figures(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE,
+                     rank_by: str = "average") -> list[UnitFigures]:
+    """The unit table of a statistics page: each direct sub-unit of ``filters.unit`` (or
+    each top unit of the viewer's scope), or with ``filters.kind`` every unit of that kind
+    in the subtree, with its subtree's figures; units without expected participants are
+    left out. Direct sub-units come with a 本级 row for people attached to the unit itself,
+    so that the rows add up to the unit's figures. Ranked by ``rank_by`` as shown (rounded
+    half up), equal values sharing a rank (1, 1, 3)."""
+    figures = _figures_by_root(quiz, viewer, filters, _selected_roots(viewer, filters))
+    units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(
+        Unit.id.in_(list(figures))))} if figures else {}
+    with_children = _units_with_child_participants(quiz, list(units.values()))
+    rows = [UnitFigures(units[key], value, has_children=key in with_children)
+            for key, value in figures.items()]
+    if filters.kind is None and filters.unit is not None:
+        own = _own_figures(quiz, viewer, filters)
+        if own.expected:
+            rows.append(UnitFigures(None, own))
+    _rank(rows, rank_by)
+    return rows
+
+
+def _own_figures(quiz: Quiz, viewer: Person, filters: Filters) -> ExamFigures:
+    """Figures of the people attached to ``filters.unit`` itself, not to a sub-unit."""
+    rows = (_recipient_rows(quiz, viewer, filters)
+            .where(QuizRecipient.unit_id == filters.unit.id).subquery("rows"))
+    figures = _figures_from(db.session.execute(
+        sa.select(*_aggregates(quiz, rows.c.score, rows.c.pending))).one())
+    figures.median = _medians(rows).get(0)
+    return figures
+
+
+def _units_with_child_participants(quiz: Quiz, units: list[Unit]) -> set[int]:
+    """Which of ``units`` have expected participants below them (in a sub-unit)."""
+    if not units:
+        return set()
+    root = aliased(Unit, name="root")
+    return set(db.session.scalars(
+        sa.select(root.id).distinct()
+        .join(Unit, sa.and_(in_subtree(Unit.path, root.path), Unit.id != root.id))
+        .join(QuizRecipient, sa.and_(QuizRecipient.unit_id == Unit.id,
+                                     QuizRecipient.quiz_id == quiz.id))
+        .where(root.id.in_([u.id for u in units]))))
+
+
+def _rank(rows: list[UnitFigures], key: str) -> None:
+    """Sort best first by the figure as shown and number the rows; equal shown values
+    share a rank. Rows without the figure (nobody took part) come last, unranked."""
+    from studyhall.figures import average_value, rate_value
+
+    def shown(row: UnitFigures):
+        f = row.figures
+        if key == "average_expected":
+            return average_value(f.total, f.expected)
+        if key == "participation":
+            return rate_value(f.took, f.expected)
+        if key == "pass_rate":
+            return rate_value(f.passed, f.took)
+        return average_value(f.total, f.took)
+
+    values = {id(row): shown(row) for row in rows}
+    rows.sort(key=lambda r: (values[id(r)] is None, -(values[id(r)] or 0),
+                             r.unit is None, r.unit.path if r.unit else ""))
+    previous, rank = None, 0
+    for position, row in enumerate(rows, start=1):
+        value = values[id(row)]
+        if value is None:
+            row.rank = None
+            continue
+        if value != previous:
+            rank, previous = position, value
+        row.rank = rank
+
+
+def get_all_unit_figures(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE
+                         ) -> list[UnitFigures]:
+    """Every unit of the subtree (or scope) with participants, each with its subtree's
+    figures, in path order: the unit-summary sheet of an export. One GROUP BY."""
+    unit = filters.unit
+    prefixes = [unit.path] if unit is not None else scope_paths(viewer)
+
+    def which(root):
+        return sa.true() if prefixes is None else in_subtree(root.path, prefixes)
+
+    figures = _figures_by_root(quiz, viewer, Filters(unit, filters.statuses), which)
+    units = sorted(db.session.scalars(sa.select(Unit).where(Unit.id.in_(list(figures)))),
+                   key=lambda u: [int(i) for i in u.path.strip("/").split("/")])
+    return [UnitFigures(u, figures[u.id]) for u in units]
+
+
+# --- people: the score sheet --------------------------------------------------------
+
+
+STATES = ("submitted", "pending", "in_progress", "absent")
+
+
+@dataclass
+class ScoreRow:
+    person_id: int
+    unit_id: int
+    name: str
+    account: str
+    political_status: PoliticalStatus
+    score: Decimal | None
+    pending: bool
+    in_progress: bool
+    started_at: datetime | None
+    submitted_at: datetime | None
+
+    @property
+    def state(self) -> str:
+        """已交卷 / 待阅卷 (a 简答 waits for a grader) / 答题中 / 未参加."""
+        if self.score is not None:
+            return "pending" if self.pending else "submitted"
+        return "in_progress" if self.in_progress else "absent"
+
+    @property
+    def seconds(self) -> int | None:
+        """Time taken by the counted attempt, in whole seconds."""
+        if self.started_at is None or self.submitted_at is None:
+            return None
+        return max(0, int((self.submitted_at - self.started_at).total_seconds()))
+
+
+def query_score_sheet(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE) -> sa.Select:
+    """One row per expected participant in the filters that the viewer may see, with the
+    counted attempt; ordered by unit (tree order of ids), name, id."""
+    counted = counted_attempts(quiz)
+    opened = _open_attempts(quiz)
+    return (sa.select(QuizRecipient.person_id, QuizRecipient.unit_id, Person.name,
+                      Person.account, QuizRecipient.political_status, counted.c.score,
+                      counted.c.pending, opened.c.person_id.is_not(None).label("in_progress"),
+                      counted.c.started_at, counted.c.submitted_at)
+            .select_from(QuizRecipient)
+            .join(Unit, Unit.id == QuizRecipient.unit_id)
+            .join(Person, Person.id == QuizRecipient.person_id)
+            .outerjoin(counted, counted.c.person_id == QuizRecipient.person_id)
+            .outerjoin(opened, opened.c.person_id == QuizRecipient.person_id)
+            .where(*recipient_conditions(quiz, viewer, filters))
+            .order_by(Unit.path, Person.name, Person.id))
+
+
+def _score_row(row) -> ScoreRow:
+    return ScoreRow(row.person_id, row.unit_id, row.name, row.account, row.political_status,
+                    row.score, bool(row.pending), bool(row.in_progress), row.started_at,
+                    row.submitted_at)
+
+
+def iter_score_sheet(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE,
+                     batch: int = 2000) -> Iterator[ScoreRow]:
+    """The score sheet's rows, fetched ``batch`` at a time so that a city's 100,000 rows
+    are never all in memory."""
+    result = db.session.execute(query_score_sheet(quiz, viewer, filters)
+                                .execution_options(yield_per=batch))
+    for row in result:
+        yield _score_row(row)
+
+
+def get_score_rows(quiz: Quiz, viewer: Person, filters: Filters, *, limit: int,
+                   offset: int = 0, direct_only: bool = False) -> list[ScoreRow]:
+    """One page of the score sheet (a branch's people on the statistics page)."""
+    query = query_score_sheet(quiz, viewer, filters)
+    if direct_only and filters.unit is not None:
+        query = query.where(QuizRecipient.unit_id == filters.unit.id)
+    return [_score_row(r) for r in db.session.execute(query.limit(limit).offset(offset))]
+
+
+def count_score_rows(quiz: Quiz, viewer: Person, filters: Filters,
+                     direct_only: bool = False) -> int:
+    query = (sa.select(sa.func.count()).select_from(QuizRecipient)
+             .join(Unit, Unit.id == QuizRecipient.unit_id)
+             .where(*recipient_conditions(quiz, viewer, filters)))
+    if direct_only and filters.unit is not None:
+        query = query.where(QuizRecipient.unit_id == filters.unit.id)
+    return db.session.scalar(query) or 0
+
+
+def get_unit_names(unit_ids=None) -> dict[int, str]:
+    """Each unit's full path of names ("示例市教育局党委/示例市实验小学党总支/实验小学第一支部"),
+    from one read of the unit table (units number in the thousands, people in the
+    hundreds of thousands)."""
+    units = db.session.execute(sa.select(Unit.id, Unit.name, Unit.path)).all()
+    names = {u.id: u.name for u in units}
+    wanted = set(unit_ids) if unit_ids is not None else None
+    return {u.id: "/".join(names.get(int(i), "?") for i in u.path.strip("/").split("/"))
+            for u in units if wanted is None or u.id in wanted}
+
+
+# --- which exams --------------------------------------------------------------------
+
+
+def query_exams(viewer: Person) -> sa.Select:
+    """Published or closed exams (practice never counts) with expected participants in
+    the viewer's scope, newest window first."""
+    from studyhall.quizzes.models import QuizMode, QuizStatus
+
+    visible = (sa.select(QuizRecipient.quiz_id).join(Unit, Unit.id == QuizRecipient.unit_id)
+               .where(QuizRecipient.quiz_id == Quiz.id, in_scope(viewer)).exists())
+    return (sa.select(Quiz).where(Quiz.mode == QuizMode.EXAM,
+                                  Quiz.status.in_([QuizStatus.PUBLISHED, QuizStatus.CLOSED]),
+                                  visible)
+            .order_by(Quiz.opens_at.desc(), Quiz.id.desc()))
+
+
+def get_exam_counts(quiz_ids: list[int], viewer: Person) -> dict[int, tuple[int, int]]:
+    """(应考, 实考) of each exam within the viewer's scope, in one GROUP BY: 实考 does not
+    depend on which attempt counts, only on whether one was submitted."""
+    if not quiz_ids:
+        return {}
+    took = (sa.select(Attempt.quiz_id, Attempt.person_id).distinct()
+            .where(Attempt.quiz_id.in_(quiz_ids), Attempt.status == AttemptStatus.SUBMITTED)
+            .subquery("took"))
+    rows = db.session.execute(
+        sa.select(QuizRecipient.quiz_id, sa.func.count(), sa.func.count(took.c.person_id))
+        .join(Unit, Unit.id == QuizRecipient.unit_id)
+        .outerjoin(took, sa.and_(took.c.quiz_id == QuizRecipient.quiz_id,
+                                 took.c.person_id == QuizRecipient.person_id))
+        .where(QuizRecipient.quiz_id.in_(quiz_ids), in_scope(viewer))
+        .group_by(QuizRecipient.quiz_id))
+    return {quiz_id: (expected, n) for quiz_id, expected, n in rows}
