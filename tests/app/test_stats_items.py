@@ -65,7 +65,7 @@ def test_moodle_figures_by_hand(app, org, make_person, make_quiz):
     # The wrong answers chosen most, in the bank's letters: 两年; 记过 twice; 正确; the 填空.
     assert (q1.wrong.label, q1.wrong.text, q1.wrong.count) == ("B", "两年", 1)
     assert (q2.wrong.label, q2.wrong.text, q2.wrong.count) == ("C", "记过", 2)
-    assert (q3.wrong.label, q3.wrong.count) == ("True", 1)
+    assert (q3.wrong.label, q3.wrong.count) == ("正确", 1)  # 判断: the wrong 对 or 错
     assert (q4.wrong.text, q4.wrong.count) == ("中央纪委", 1)
     assert q5.wrong is None
 
