@@ -40,3 +40,9 @@ def write_text(sheet, row: int, col: int, value, fmt=None, guarded_fmt=None) -> 
         sheet.write_string(row, col, text)
     else:
         sheet.write_string(row, col, text, fmt)
+
+
+def unguard(text: str) -> str:
+    """Undo :func:`csv_text` on a cell read back (the roster import): "'=1+1" → "=1+1".
+    An apostrophe before anything else is the person's own and stays."""
+    return text[1:] if text.startswith("'") and is_risky(text[1:]) else text
