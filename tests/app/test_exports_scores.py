@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from studyhall.stats import queries
-from tests.app.stats_fixtures_f1 import TAKES, small_exam  # noqa: F401
+from tests.app.stats_fixtures_f1 import *  # noqa: F401,F403
+from tests.app.stats_fixtures_f1 import TAKES
 
 SCORE_HEADERS = ["序号", "单位", "姓名", "账号", "政治面貌", "状态", "得分", "是否及格", "用时",
                  "交卷时间"]

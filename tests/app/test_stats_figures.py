@@ -17,7 +17,8 @@ from studyhall.quizzes import queries as quiz_queries
 from studyhall.quizzes.models import Counting
 from studyhall.stats import queries
 from studyhall.stats.queries import Filters
-from tests.app.stats_fixtures_f1 import attempt_of, sit, small_exam  # noqa: F401
+from tests.app.stats_fixtures_f1 import *  # noqa: F401,F403
+from tests.app.stats_fixtures_f1 import attempt_of, sit
 
 
 def shown(client, url: str) -> dict[str, str]:
@@ -161,3 +162,28 @@ def test_every_unit_summary_row_matches_its_own_page(client, org, login, small_e
         assert page["took"] == str(row.figures.took)
     kinds = {r.unit.kind for r in queries.get_all_unit_figures(small_exam.quiz, org.admin)}
     assert UnitKind.COMMITTEE in kinds and UnitKind.BRANCH in kinds
+
+
+def test_the_page_runs_as_many_queries_for_many_units_as_for_few(
+        client, org, login, make_unit, make_person, make_quiz, count_queries):
+    few = make_quiz(owner_unit_id=org.top.id, audience={"unit_ids": [org.gen_a.id]})
+    sit(few, org.teacher, "90")
+    branches = [make_unit(f"甲校第{n}支部", org.gen_a) for n in range(2, 8)]
+    sitting = [[make_person(unit=branch) for _ in range(3)][0] for branch in branches]
+    many = make_quiz(owner_unit_id=org.top.id, audience={"unit_ids": [org.gen_a.id]})
+    for person in sitting:
+        sit(many, person, "75")
+    login(org.admin)
+
+
+    def figures_queries(url) -> list[str]:
+        """The statements that read the exam (the page's own; not the menu's counts)."""
+        with count_queries() as log:
+            client.get(url)
+        return [s for s in log if "quiz_recipient" in s or "attempt" in s]
+
+    small = figures_queries(f"/manage/stats/exams/{few.id}?unit={org.gen_a.id}")
+    large = figures_queries(f"/manage/stats/exams/{many.id}?unit={org.gen_a.id}")
+    assert len(large) == len(small) and len(small) <= 10, "\n".join(large)
+    people = figures_queries(f"/manage/stats/exams/{many.id}?unit={branches[0].id}")
+    assert len(people) <= len(small) + 2, "\n".join(people)
