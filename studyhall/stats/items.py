@@ -12,7 +12,7 @@ attempts that drew it, and y the rest of the paper (the attempt's total minus x)
   (Cronbach's α) = 100 · p/(p − 1) · (1 − Σ var(xᵢ) ÷ var(total)); error ratio =
   100 · √(1 − α/100); standard error = error ratio · SD(total) ÷ 100.
 
-The wrong answer chosen most is one GROUP BY (question, option order, response) in SQL.
+The wrong answer chosen most is tallied from the same rows.
 Floats stop here: each statistic leaves as a Decimal of its shortest repr, and pages and
 sheets round it half up through studyhall.figures like every other figure. An 简答 still
 waiting for a grader counts 0 (the analysis is then marked provisional).
@@ -32,13 +32,21 @@ import sqlalchemy as sa
 import question_bank as qb
 from studyhall.extensions import db
 from studyhall.org.models import Person, Unit
-from studyhall.quizzes.models import AttemptQuestion, Quiz, QuizQuestion, QuizRecipient
-from studyhall.stats.queries import EVERYONE, Filters, counted_attempts, recipient_conditions
+from studyhall.quizzes.models import (
+    Attempt,
+    AttemptQuestion,
+    AttemptStatus,
+    Quiz,
+    QuizQuestion,
+    QuizRecipient,
+)
+from studyhall.stats.queries import EVERYONE, Filters, counted_attempt, recipient_conditions
 
 LETTERS = "ABCDEFGH"
 #: Below this facility (a share of the mark) a question is flagged: a wrong key, or too hard.
 LOW_FACILITY = Decimal("0.20")
-CHOICE_TYPES = ("single", "multiple", "true_false")
+#: Whose wrong answers are tallied: the option (or 对/错, or the text) chosen most.
+WRONG_TALLIED = ("single", "multiple", "true_false", "fill_blank")
 
 
 @dataclass
@@ -110,20 +118,56 @@ def _decimal(value) -> Decimal | None:
     return Decimal(repr(value))
 
 
-def query_score_matrix(quiz: Quiz, viewer: Person, filters: Filters) -> sa.Select:
-    """(attempt id, question id, mark, score, pending) of every question of every counted
-    attempt in the filters: the one query behind the analysis. Marks and scores travel
-    as floats: numpy takes them so, and converting a million Decimals costs seconds."""
-    counted = counted_attempts(quiz)
-    return (sa.select(AttemptQuestion.attempt_id, AttemptQuestion.question_id,
-                      sa.cast(AttemptQuestion.points, sa.Float),
-                      sa.cast(AttemptQuestion.score, sa.Float), counted.c.pending)
-            .select_from(counted)
-            .join(AttemptQuestion, AttemptQuestion.attempt_id == counted.c.id)
-            .join(QuizRecipient, sa.and_(QuizRecipient.quiz_id == quiz.id,
-                                         QuizRecipient.person_id == counted.c.person_id))
+def _counted_answers(quiz: Quiz, viewer: Person, filters: Filters, *columns) -> sa.Select:
+    """``columns`` of every answer row of every counted attempt in the filters."""
+    counted = counted_attempt(quiz)
+    return (sa.select(*columns)
+            .select_from(QuizRecipient)
             .join(Unit, Unit.id == QuizRecipient.unit_id)
+            .join(counted.attempt, counted.on)
+            .join(AttemptQuestion, AttemptQuestion.attempt_id == counted.attempt.id)
             .where(*recipient_conditions(quiz, viewer, filters)))
+
+
+def query_score_matrix(quiz: Quiz, viewer: Person, filters: Filters) -> sa.Select:
+    """(attempt id, question id, mark, score, wrong answer) of every question of every
+    counted attempt in the filters: the one query behind the analysis. Marks and scores
+    travel as floats (numpy takes them so; a million Decimals cost seconds). The wrong
+    answer is "option order#response" (JSON texts) for a 单选/多选/判断/填空 answer that
+    did not earn full marks, else NULL: tallied from the same rows, no second scan."""
+    wrong = sa.case((sa.and_(AttemptQuestion.type.in_(WRONG_TALLIED),
+                             AttemptQuestion.response.is_not(None),
+                             sa.or_(AttemptQuestion.score.is_(None),
+                                    AttemptQuestion.score < AttemptQuestion.points)),
+                     sa.cast(AttemptQuestion.option_order, sa.Text).concat("#")
+                     .concat(sa.cast(AttemptQuestion.response, sa.Text))))
+    return _counted_answers(quiz, viewer, filters, AttemptQuestion.attempt_id,
+                            AttemptQuestion.question_id,
+                            sa.cast(AttemptQuestion.points, sa.Float),
+                            sa.cast(AttemptQuestion.score, sa.Float), wrong)
+
+
+def fetch_columns(query: sa.Select, width: int) -> list[tuple]:
+    """The rows of ``query`` as ``width`` columns, read from the driver's cursor itself
+    (SQLAlchemy binds the parameters; its per-row result path, like pandas', costs several
+    times the query on a million rows). The columns must need no result processing: ints,
+    floats, text."""
+    result = db.session.connection().execute(query)
+    try:
+        return list(zip(*result.cursor.fetchall(), strict=True)) or [()] * width
+    finally:
+        result.close()
+
+
+def _provisional(quiz: Quiz, viewer: Person, filters: Filters) -> bool:
+    """Whether anyone in the filters has a submitted attempt waiting for a grader."""
+    waiting = sa.exists().where(Attempt.quiz_id == quiz.id,
+                                Attempt.person_id == QuizRecipient.person_id,
+                                Attempt.status == AttemptStatus.SUBMITTED,
+                                Attempt.pending_manual)
+    return db.session.scalar(
+        sa.select(QuizRecipient.person_id).join(Unit, Unit.id == QuizRecipient.unit_id)
+        .where(*recipient_conditions(quiz, viewer, filters), waiting).limit(1)) is not None
 
 
 def get_item_analysis(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE) -> PaperStats:
@@ -132,17 +176,18 @@ def get_item_analysis(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE) -
     snapshot = list(db.session.scalars(
         sa.select(QuizQuestion).where(QuizQuestion.quiz_id == quiz.id)
         .order_by(QuizQuestion.position, QuizQuestion.question_id)))
-    rows = db.session.execute(query_score_matrix(quiz, viewer, filters)).all()
-    frame = pd.DataFrame(np.array(rows, dtype=float).reshape(len(rows), 5),
-                         columns=["attempt", "question", "mark", "score", "pending"])
-    paper = PaperStats(provisional=bool(frame["pending"].any()))
+    columns = fetch_columns(query_score_matrix(quiz, viewer, filters), 5)
+    frame = pd.DataFrame({name: np.array(values, dtype=float) for name, values in
+                          zip(("attempt", "question", "mark", "score"), columns, strict=False)})
+    frame["wrong"] = pd.Series(columns[4], dtype=object)
+    paper = PaperStats(provisional=_provisional(quiz, viewer, filters))
     frame["score"] = frame["score"].fillna(0.0)  # an 简答 not graded yet counts 0 for now
     items = {row.question_id: ItemStats(number, row.question_id, row.type,
                                         str(row.config.get("stem", "")), Decimal(0))
              for number, row in enumerate(snapshot, start=1)}
     if not frame.empty:
         _compute(frame, items, paper)
-    wrong = _most_chosen_wrong(quiz, viewer, filters, {row.question_id: row for row in snapshot})
+    wrong = _most_chosen_wrong(frame, {row.question_id: row for row in snapshot})
     for question_id, choice in wrong.items():
         if question_id in items:
             items[question_id].wrong = choice
@@ -206,35 +251,23 @@ def _discrimination(x: np.ndarray, y: np.ndarray) -> tuple[Decimal | None, Decim
     return _decimal(index), _decimal(efficiency)
 
 
-def _most_chosen_wrong(quiz: Quiz, viewer: Person, filters: Filters,
-                       snapshot: dict[int, QuizQuestion]) -> dict[int, WrongChoice]:
+def _most_chosen_wrong(frame: pd.DataFrame, snapshot: dict[int, QuizQuestion]
+                       ) -> dict[int, WrongChoice]:
     """For 单选/多选/判断 the wrong option (or 对/错) chosen most, and for 填空 the wrong
-    answer given most, from one GROUP BY over the counted attempts' answers."""
-    counted = counted_attempts(quiz)
-    option_order = sa.cast(AttemptQuestion.option_order, sa.Text)
-    response = sa.cast(AttemptQuestion.response, sa.Text)
-    rows = db.session.execute(
-        sa.select(AttemptQuestion.question_id, AttemptQuestion.type, option_order, response,
-                  sa.func.count())
-        .select_from(counted)
-        .join(AttemptQuestion, AttemptQuestion.attempt_id == counted.c.id)
-        .join(QuizRecipient, sa.and_(QuizRecipient.quiz_id == quiz.id,
-                                     QuizRecipient.person_id == counted.c.person_id))
-        .join(Unit, Unit.id == QuizRecipient.unit_id)
-        .where(*recipient_conditions(quiz, viewer, filters),
-               AttemptQuestion.type.in_([*CHOICE_TYPES, "fill_blank"]),
-               AttemptQuestion.response.is_not(None),
-               sa.or_(AttemptQuestion.score.is_(None),
-                      AttemptQuestion.score < AttemptQuestion.points))
-        .group_by(AttemptQuestion.question_id, AttemptQuestion.type, option_order, response))
+    answer given most: the matrix's wrong answers counted per question and text, then
+    each distinct text read once (in the bank's option order)."""
+    wrong = frame.loc[frame["wrong"].notna(), ["question", "wrong"]]
     tallies: dict[int, Counter] = {}
-    for question_id, kind, order_text, response_text, count in rows:
-        question = snapshot.get(question_id)
-        if question is None or response_text is None:
+    if wrong.empty:
+        return {}
+    for (question_id, text), count in wrong.groupby(["question", "wrong"]).size().items():
+        question = snapshot.get(int(question_id))
+        if question is None:
             continue
-        for choice in _wrong_choices(kind, question.config, json.loads(order_text or "[]"),
-                                     json.loads(response_text)):
-            tallies.setdefault(question_id, Counter())[choice] += count
+        order_text, _, response_text = text.partition("#")
+        for choice in _wrong_choices(question.type, question.config,
+                                     json.loads(order_text or "[]"), json.loads(response_text)):
+            tallies.setdefault(int(question_id), Counter())[choice] += int(count)
     result = {}
     for question_id, tally in tallies.items():
         (label, text), count = min(tally.items(), key=lambda kv: (-kv[1], kv[0]))
