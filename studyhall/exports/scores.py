@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import xlsxwriter
+from flask_babel import get_timezone, to_user_timezone
 from flask_babel import gettext as _
-from flask_babel import to_user_timezone
 
 from studyhall.exports.sheets import (
     DATETIME,
@@ -59,8 +59,14 @@ class ScoreExport:
         return [line, labels.counting_rule(self.quiz)]
 
 
-def local(moment: datetime | None) -> datetime | None:
-    return None if moment is None else to_user_timezone(moment).replace(tzinfo=None)
+def local(moment: datetime | None, zone=None) -> datetime | None:
+    """A stored UTC time in the configured zone, without tzinfo (as a sheet holds it).
+    ``zone`` (flask_babel.get_timezone()) saves looking the zone up for every row."""
+    if moment is None:
+        return None
+    if zone is None:
+        return to_user_timezone(moment).replace(tzinfo=None)
+    return moment.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
 
 
 # --- 成绩单: one row per expected participant ---------------------------------------
@@ -77,7 +83,7 @@ def score_columns() -> list[Column]:
 def iter_score_values(export: ScoreExport) -> Iterator[list]:
     quiz = export.quiz
     unit_names = queries.get_unit_names()
-    yes, no = _("Yes"), _("No")
+    yes, no, zone = _("Yes"), _("No"), get_timezone()
     states = {key: labels.state_label(key) for key in labels.STATE_LABELS}
     for number, row in enumerate(queries.iter_score_sheet(quiz, export.viewer,
                                                           export.filters), start=1):
@@ -85,7 +91,7 @@ def iter_score_values(export: ScoreExport) -> Iterator[list]:
         yield [number, unit_names.get(row.unit_id, ""), row.name, row.account,
                row.political_status.label, states[row.state], row.score,
                (yes if row.score >= quiz.pass_mark else no) if took else None,
-               row.seconds if took else None, local(row.submitted_at) if took else None]
+               row.seconds if took else None, local(row.submitted_at, zone) if took else None]
 
 
 # --- 单位汇总: the roll-up of every unit ---------------------------------------------
