@@ -312,16 +312,17 @@ def get_unit_figures(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE,
     """The unit table of a statistics page: each direct sub-unit of ``filters.unit`` (or
     each top unit of the viewer's scope), or with ``filters.kind`` every unit of that kind
     in the subtree, with its subtree's figures; units without expected participants are
-    left out. Direct sub-units come with a 本级 row for people attached to the unit itself,
-    so that the rows add up to the unit's figures. Ranked by ``rank_by`` as shown (rounded
-    half up), equal values sharing a rank (1, 1, 3)."""
+    left out. Direct sub-units (if any) come with a 本级 row for people attached to the
+    unit itself, so that the rows add up to the unit's figures. Ranked by ``rank_by`` as
+    shown (rounded half up), equal values sharing a rank (1, 1, 3)."""
     figures = _figures_by_root(quiz, viewer, filters, _selected_roots(viewer, filters))
     units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(
         Unit.id.in_(list(figures))))} if figures else {}
     with_children = _units_with_child_participants(quiz, list(units.values()))
     rows = [UnitFigures(units[key], value, has_children=key in with_children)
             for key, value in figures.items()]
-    if filters.kind is None and filters.unit is not None:
+    if filters.kind is None and filters.unit is not None and rows:
+        # At a unit without sub-units the people are listed instead (no 本级 row alone).
         own = _own_figures(quiz, viewer, filters)
         if own.expected:
             rows.append(UnitFigures(None, own))
