@@ -195,3 +195,23 @@ def test_a_secretary_exports_their_subtree_only(client, org, login, small_exam, 
         assert "李老师" in text and "王书记" in text
     assert client.get(f"/manage/stats/exams/{small_exam.quiz.id}/{suffix}"
                       f"?unit={org.gen_b.id}").status_code == 404
+
+
+def test_the_export_commands_write_what_the_page_serves(app, org, small_exam, tmp_path):
+    runner = app.test_cli_runner()
+    out = tmp_path / "scores.xlsx"
+    result = runner.invoke(args=["export-scores", "--quiz", str(small_exam.quiz.id),
+                                 "--out", str(out), "--unit", "甲校党总支"])
+    assert result.exit_code == 0, result.output
+    header, rows = table(openpyxl.load_workbook(out)["成绩单"])
+    assert header == SCORE_HEADERS and len(rows) == 5  # 甲校党总支's subtree
+    csv_out = tmp_path / "scores.csv"
+    assert runner.invoke(args=["export-scores", "--quiz", str(small_exam.quiz.id),
+                               "--out", str(csv_out)]).exit_code == 0
+    lines = list(csv.reader(io.StringIO(csv_out.read_text(encoding="utf-8-sig"))))
+    assert len(lines) == lines.index(SCORE_HEADERS) + 1 + 8
+    roster_out = tmp_path / "roster.xlsx"
+    result = runner.invoke(args=["export-roster", "--out", str(roster_out)])
+    assert result.exit_code == 0 and "已写入 9 人" in result.output
+    bad = runner.invoke(args=["export-scores", "--quiz", "99999", "--out", str(out)])
+    assert bad.exit_code != 0
