@@ -124,11 +124,11 @@ def figure_values(f: ExamFigures) -> list:
 def iter_unit_values(export: ScoreExport) -> Iterator[list]:
     """The whole scope first (合计, the page's top figures), then every unit with
     participants in tree order, each over its subtree."""
-    total = queries.get_exam_figures(export.quiz, export.viewer, export.filters)
+    total, units = queries.get_all_unit_figures(export.quiz, export.viewer, export.filters)
     yield [_("Total: %(scope)s", scope=export.scope_name or _("All units in your scope")),
            "", *figure_values(total)]
     names = queries.get_unit_names()
-    for row in queries.get_all_unit_figures(export.quiz, export.viewer, export.filters):
+    for row in units:
         yield [names.get(row.unit.id, row.unit.name), row.unit.kind.label,
                *figure_values(row.figures)]
 

@@ -178,12 +178,24 @@ def band_edges(quiz: Quiz) -> list[Decimal]:
     return [quiz.total_points * k / BAND_COUNT for k in range(BAND_COUNT + 1)]
 
 
-def _aggregates(quiz: Quiz, score, pending) -> list:
+#: Keys of the rows of a figures statement besides unit ids: the whole set, and the people
+#: attached to the filters' unit itself (本级).
+TOTAL, OWN = -1, 0
+
+
+def _aggregates(quiz: Quiz, rows) -> list:
+    """The aggregates of one figures row over ``rows`` (key, score, pending, n, size):
+    counts, exact sums, extremes, 及格/优秀 counts, the bands, and the median's middle
+    one or two scores (``n`` numbers the scores of a key in order, ``size`` counts them)."""
+    score, pending = rows.c.score, rows.c.pending
     edges = band_edges(quiz)
     bands = []
     for k in range(BAND_COUNT):
         upper = score <= edges[k + 1] if k == BAND_COUNT - 1 else score < edges[k + 1]
         bands.append(sa.func.sum(sa.case((sa.and_(score >= edges[k], upper), 1), else_=0)))
+    # Integer division (``//`` renders "/" on integers on both databases).
+    middle = sa.and_(score.is_not(None), sa.or_(rows.c.n == (rows.c.size + 1) // 2,
+                                                 rows.c.n == (rows.c.size + 2) // 2))
     return [
         sa.func.count(), sa.func.count(score), sa.func.sum(score),
         # The square keeps four decimals: NUMERIC on PostgreSQL, REAL read back at scale 4
@@ -193,55 +205,74 @@ def _aggregates(quiz: Quiz, score, pending) -> list:
         sa.func.sum(sa.case((score >= quiz.pass_mark, 1), else_=0)),
         sa.func.sum(sa.case((score >= quiz.excellent_mark, 1), else_=0)),
         sa.func.sum(sa.case((pending == 1, 1), else_=0)),
+        sa.func.sum(sa.case((middle, score))), sa.func.sum(sa.case((middle, 1), else_=0)),
         *bands,
     ]
 
 
 def _figures_from(row) -> ExamFigures:
     (expected, took, total, squares, highest, lowest, passed, excellent, pending,
-     *bands) = row
-    return ExamFigures(expected or 0, took or 0, Decimal(total or 0), Decimal(squares or 0),
-                       highest, lowest, passed or 0, excellent or 0, pending or 0,
-                       [b or 0 for b in bands])
+     middle_total, middle_count, *bands) = row
+    figures = ExamFigures(expected or 0, took or 0, Decimal(total or 0),
+                          Decimal(squares or 0), highest, lowest, passed or 0, excellent or 0,
+                          pending or 0, [b or 0 for b in bands])
+    if middle_count:
+        figures.median = Fraction(Decimal(middle_total)) / middle_count
+    return figures
 
 
-def _medians(rows: sa.Subquery) -> dict:
-    """The median score of each ``key`` group of ``rows`` (key, score), exact: the middle
-    row, or the mean of the middle two, of the scores in order. Window functions, so the
-    same statement on SQLite (3.25+) and PostgreSQL."""
-    ordered = (sa.select(
-        rows.c.key, rows.c.score,
-        sa.func.row_number().over(partition_by=rows.c.key, order_by=rows.c.score).label("n"),
-        sa.func.count().over(partition_by=rows.c.key).label("size"))
-        .where(rows.c.score.is_not(None)).subquery("ordered"))
-    # Integer division (``//`` renders "/" on integers on both databases).
-    middle = sa.or_(ordered.c.n == (ordered.c.size + 1) // 2,
-                    ordered.c.n == (ordered.c.size + 2) // 2)
-    result = db.session.execute(
-        sa.select(ordered.c.key, sa.func.sum(ordered.c.score), sa.func.count())
-        .where(middle).group_by(ordered.c.key))
-    return {key: Fraction(Decimal(total)) / count for key, total, count in result}
-
-
-def _recipient_rows(quiz: Quiz, viewer: Person, filters: Filters) -> sa.Select:
+def _people(quiz: Quiz, viewer: Person, filters: Filters) -> sa.CTE:
+    """Each expected participant in the filters: unit, counted score, pending — computed
+    once (a materialised CTE) however many rows of the statement read it."""
     counted = counted_attempt(quiz)
-    return (sa.select(sa.literal(0).label("key"), counted.attempt.score.label("score"),
+    return (sa.select(QuizRecipient.unit_id, counted.attempt.score.label("score"),
                       counted.pending.label("pending"))
             .select_from(QuizRecipient)
             .join(Unit, Unit.id == QuizRecipient.unit_id)
             .outerjoin(counted.attempt, counted.on)
-            .where(*recipient_conditions(quiz, viewer, filters)))
+            .where(*recipient_conditions(quiz, viewer, filters))
+            .cte("people").prefix_with("MATERIALIZED"))
+
+
+def _figures_by_key(quiz: Quiz, viewer: Person, filters: Filters, *, total: bool = True,
+                    own: bool = False, which=None) -> dict[int, ExamFigures]:
+    """Figures of several sets of people in ONE statement (one index probe per person):
+    TOTAL, everyone in the filters; OWN, those attached to ``filters.unit`` itself; and
+    each root unit ``which(root)`` selects, over its subtree (a person counts in every
+    selected root above them). Medians come from window functions in the same pass."""
+    people = _people(quiz, viewer, filters)
+    parts = []
+    if total:
+        parts.append(sa.select(sa.literal(TOTAL).label("key"), people.c.score,
+                               people.c.pending))
+    if own:
+        parts.append(sa.select(sa.literal(OWN), people.c.score, people.c.pending)
+                     .where(people.c.unit_id == filters.unit.id))
+    if which is not None:
+        root, unit = aliased(Unit, name="root"), aliased(Unit, name="below")
+        parts.append(sa.select(root.id, people.c.score, people.c.pending)
+                     .select_from(root)
+                     .join(unit, in_subtree(unit.path, root.path))
+                     .join(people, people.c.unit_id == unit.id)
+                     .where(which(root)))
+    rows = sa.union_all(*parts).subquery("rows") if len(parts) > 1 else \
+        parts[0].subquery("rows")
+    # The scores of each key in order, those without a score last on both databases.
+    ordered = sa.select(
+        rows.c.key, rows.c.score, rows.c.pending,
+        sa.func.row_number().over(partition_by=rows.c.key,
+                                  order_by=(rows.c.score.is_(None), rows.c.score)).label("n"),
+        sa.func.count(rows.c.score).over(partition_by=rows.c.key).label("size"),
+    ).subquery("ordered")
+    result = db.session.execute(sa.select(ordered.c.key, *_aggregates(quiz, ordered))
+                                .group_by(ordered.c.key))
+    return {row[0]: _figures_from(row[1:]) for row in result}
 
 
 def get_exam_figures(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE) -> ExamFigures:
     """The figures of the expected participants in the filters' subtree and 政治面貌 that
-    the viewer may see: one aggregate and one median query."""
-    rows = _recipient_rows(quiz, viewer, filters).subquery("rows")
-    result = db.session.execute(sa.select(*_aggregates(quiz, rows.c.score, rows.c.pending))
-                                ).one()
-    figures = _figures_from(result)
-    figures.median = _medians(rows).get(0)
-    return figures
+    the viewer may see: one statement."""
+    return _figures_by_key(quiz, viewer, filters).get(TOTAL, ExamFigures())
 
 
 # --- units rolled up ----------------------------------------------------------------
@@ -254,39 +285,6 @@ class UnitFigures:
     rank: int | None = None
     #: The unit has sub-units with participants (its row links to a deeper table).
     has_children: bool = False
-
-
-def _unit_rows(quiz: Quiz, viewer: Person, filters: Filters, which) -> sa.Subquery:
-    """(root id, score, pending) for every expected participant in the subtree of each
-    root unit ``which(root)`` selects: a person counts in every selected root above them."""
-    counted = counted_attempt(quiz)
-    # Each person's counted score once (a materialised CTE), then joined to every root
-    # above them: a person under four selected roots costs one index probe, not four.
-    people = (sa.select(QuizRecipient.unit_id, counted.attempt.score.label("score"),
-                        counted.pending.label("pending"))
-              .select_from(QuizRecipient)
-              .join(Unit, Unit.id == QuizRecipient.unit_id)
-              .outerjoin(counted.attempt, counted.on)
-              .where(*recipient_conditions(quiz, viewer, filters))
-              .cte("people").prefix_with("MATERIALIZED"))
-    root, unit = aliased(Unit, name="root"), aliased(Unit, name="below")
-    return (sa.select(root.id.label("key"), people.c.score, people.c.pending)
-            .select_from(root)
-            .join(unit, in_subtree(unit.path, root.path))
-            .join(people, people.c.unit_id == unit.id)
-            .where(which(root))
-            .subquery("rows"))
-
-
-def _figures_by_root(quiz: Quiz, viewer: Person, filters: Filters, which) -> dict:
-    rows = _unit_rows(quiz, viewer, filters, which)
-    result = db.session.execute(
-        sa.select(rows.c.key, *_aggregates(quiz, rows.c.score, rows.c.pending))
-        .group_by(rows.c.key))
-    figures = {row[0]: _figures_from(row[1:]) for row in result}
-    for key, median in _medians(rows).items():
-        figures[key].median = median
-    return figures
 
 
 def _selected_roots(viewer: Person, filters: Filters):
@@ -307,37 +305,36 @@ def _selected_roots(viewer: Person, filters: Filters):
     return lambda root: root.path.in_(prefixes)
 
 
-def get_unit_figures(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE,
-                     rank_by: str = "average") -> list[UnitFigures]:
-    """The unit table of a statistics page: each direct sub-unit of ``filters.unit`` (or
-    each top unit of the viewer's scope), or with ``filters.kind`` every unit of that kind
-    in the subtree, with its subtree's figures; units without expected participants are
-    left out. Direct sub-units (if any) come with a 本级 row for people attached to the
-    unit itself, so that the rows add up to the unit's figures. Ranked by ``rank_by`` as
-    shown (rounded half up), equal values sharing a rank (1, 1, 3)."""
-    figures = _figures_by_root(quiz, viewer, filters, _selected_roots(viewer, filters))
+def get_exam_table(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE,
+                   rank_by: str = "average") -> tuple[ExamFigures, list[UnitFigures]]:
+    """A statistics page's figures and its unit table, from one statement: each direct
+    sub-unit of ``filters.unit`` (or each top unit of the viewer's scope), or with
+    ``filters.kind`` every unit of that kind in the subtree, with its subtree's figures;
+    units without expected participants are left out. Direct sub-units (if any) come with
+    a 本级 row for people attached to the unit itself, so that the rows add up to the
+    unit's figures. Ranked by ``rank_by`` as shown (rounded half up), equal values
+    sharing a rank (1, 1, 3)."""
+    with_own = filters.kind is None and filters.unit is not None
+    figures = _figures_by_key(quiz, viewer, filters, own=with_own,
+                              which=_selected_roots(viewer, filters))
+    total = figures.pop(TOTAL, ExamFigures())
+    own = figures.pop(OWN, None)
     units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(
         Unit.id.in_(list(figures))))} if figures else {}
     with_children = _units_with_child_participants(quiz, list(units.values()))
     rows = [UnitFigures(units[key], value, has_children=key in with_children)
             for key, value in figures.items()]
-    if filters.kind is None and filters.unit is not None and rows:
+    if rows and own is not None and own.expected:
         # At a unit without sub-units the people are listed instead (no 本级 row alone).
-        own = _own_figures(quiz, viewer, filters)
-        if own.expected:
-            rows.append(UnitFigures(None, own))
+        rows.append(UnitFigures(None, own))
     _rank(rows, rank_by)
-    return rows
+    return total, rows
 
 
-def _own_figures(quiz: Quiz, viewer: Person, filters: Filters) -> ExamFigures:
-    """Figures of the people attached to ``filters.unit`` itself, not to a sub-unit."""
-    rows = (_recipient_rows(quiz, viewer, filters)
-            .where(QuizRecipient.unit_id == filters.unit.id).subquery("rows"))
-    figures = _figures_from(db.session.execute(
-        sa.select(*_aggregates(quiz, rows.c.score, rows.c.pending))).one())
-    figures.median = _medians(rows).get(0)
-    return figures
+def get_unit_figures(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE,
+                     rank_by: str = "average") -> list[UnitFigures]:
+    """The unit table alone (see get_exam_table)."""
+    return get_exam_table(quiz, viewer, filters, rank_by)[1]
 
 
 def _units_with_child_participants(quiz: Quiz, units: list[Unit]) -> set[int]:
@@ -383,19 +380,21 @@ def _rank(rows: list[UnitFigures], key: str) -> None:
 
 
 def get_all_unit_figures(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE
-                         ) -> list[UnitFigures]:
-    """Every unit of the subtree (or scope) with participants, each with its subtree's
-    figures, in path order: the unit-summary sheet of an export. One GROUP BY."""
+                         ) -> tuple[ExamFigures, list[UnitFigures]]:
+    """The figures of the whole filters and of every unit of the subtree (or scope) with
+    participants, each over its subtree, in path order: the unit-summary sheet of an
+    export. One statement."""
     unit = filters.unit
     prefixes = [unit.path] if unit is not None else scope_paths(viewer)
 
     def which(root):
         return sa.true() if prefixes is None else in_subtree(root.path, prefixes)
 
-    figures = _figures_by_root(quiz, viewer, Filters(unit, filters.statuses), which)
+    figures = _figures_by_key(quiz, viewer, Filters(unit, filters.statuses), which=which)
+    total = figures.pop(TOTAL, ExamFigures())
     units = sorted(db.session.scalars(sa.select(Unit).where(Unit.id.in_(list(figures)))),
                    key=lambda u: [int(i) for i in u.path.strip("/").split("/")])
-    return [UnitFigures(u, figures[u.id]) for u in units]
+    return total, [UnitFigures(u, figures[u.id]) for u in units]
 
 
 # --- people: the score sheet --------------------------------------------------------

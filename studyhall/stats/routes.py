@@ -71,8 +71,7 @@ def show_exam(quiz_id: int):
     filters = _filters()
     rank_by = request.args.get("rank") if request.args.get("rank") in queries.RANK_KEYS \
         else "average"
-    figures = queries.get_exam_figures(quiz, current_user, filters)
-    units = queries.get_unit_figures(quiz, current_user, filters, rank_by)
+    figures, units = queries.get_exam_table(quiz, current_user, filters, rank_by)
     direct = request.args.get("direct") == "1" and filters.unit is not None
     show_people = filters.unit is not None and filters.kind is None and (
         direct or not any(row.unit is not None for row in units))

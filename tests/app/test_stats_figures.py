@@ -156,11 +156,13 @@ def test_the_counted_attempt_agrees_with_the_quiz_pages(org, make_quiz, counting
 def test_every_unit_summary_row_matches_its_own_page(client, org, login, small_exam):
     """The export's roll-up of every unit gives the same figures as each unit's page."""
     login(org.admin)
-    for row in queries.get_all_unit_figures(small_exam.quiz, org.admin):
+    total, units = queries.get_all_unit_figures(small_exam.quiz, org.admin)
+    assert total.expected == 8 and total.median == 80
+    for row in units:
         page = shown(client, f"/manage/stats/exams/{small_exam.quiz.id}?unit={row.unit.id}")
         assert page["expected"] == str(row.figures.expected)
         assert page["took"] == str(row.figures.took)
-    kinds = {r.unit.kind for r in queries.get_all_unit_figures(small_exam.quiz, org.admin)}
+    kinds = {r.unit.kind for r in units}
     assert UnitKind.COMMITTEE in kinds and UnitKind.BRANCH in kinds
 
 
