@@ -80,6 +80,31 @@ class Counted:
     pending: sa.ColumnElement
 
 
+def _mine(quiz: Quiz) -> tuple:
+    """The recipient's submitted attempts (correlated to QuizRecipient)."""
+    return (Attempt.quiz_id == quiz.id, Attempt.person_id == QuizRecipient.person_id,
+            Attempt.status == AttemptStatus.SUBMITTED)
+
+
+def _pending(quiz: Quiz) -> sa.ColumnElement:
+    """1 when any of the recipient's submitted attempts waits for a 简答 grader: an IN
+    over the (few) such people, which the database evaluates once, not per person."""
+    waiting = sa.select(Attempt.person_id).where(
+        Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.SUBMITTED,
+        Attempt.pending_manual)
+    return sa.case((QuizRecipient.person_id.in_(waiting), 1), else_=0)
+
+
+def counted_score(quiz: Quiz) -> sa.ColumnElement:
+    """The recipient's counted score (None without a submitted attempt), one index probe
+    per person on the attempt's unique (quiz, person, number) index: the highest score
+    (MAX, no sort) or the last submitted attempt's (the index's order)."""
+    if quiz.counting is Counting.HIGHEST:
+        return sa.select(sa.func.max(Attempt.score)).where(*_mine(quiz)).scalar_subquery()
+    return (sa.select(Attempt.score).where(*_mine(quiz)).order_by(Attempt.number.desc())
+            .limit(1).scalar_subquery())
+
+
 def counted_attempt(quiz: Quiz) -> Counted:
     """Per expected participant, the attempt that counts (``Quiz.counting``): the highest
     score — of equal ones the earliest — or the last submitted. Agrees with
@@ -88,18 +113,16 @@ def counted_attempt(quiz: Quiz) -> Counted:
     It is picked per recipient by a correlated ``ORDER BY … LIMIT 1`` on the attempt's
     unique (quiz, person, number) index: one index probe per person on both databases.
     (A window-function subquery outer-joined instead made SQLite scan it once per
-    recipient: seconds for 2,000 people, hours for a city.)"""
+    recipient: seconds for 2,000 people, hours for a city.) Figures that need only the
+    score use :func:`counted_score`, which needs no sort."""
     counted = aliased(Attempt, name="counted")
     if quiz.counting is Counting.HIGHEST:
         order = (Attempt.score.is_(None), Attempt.score.desc(), Attempt.number)
     else:
         order = (Attempt.number.desc(),)
-    mine = (Attempt.quiz_id == quiz.id, Attempt.person_id == QuizRecipient.person_id,
-            Attempt.status == AttemptStatus.SUBMITTED)
-    chosen = sa.select(Attempt.id).where(*mine).order_by(*order).limit(1).scalar_subquery()
-    waiting = sa.exists().where(*mine, Attempt.pending_manual)
-    pending = sa.case((sa.and_(counted.id.is_not(None), waiting), 1), else_=0)
-    return Counted(counted, counted.id == chosen, pending)
+    chosen = (sa.select(Attempt.id).where(*_mine(quiz)).order_by(*order).limit(1)
+              .scalar_subquery())
+    return Counted(counted, counted.id == chosen, _pending(quiz))
 
 
 def _in_progress(quiz: Quiz) -> sa.ColumnElement:
@@ -224,12 +247,10 @@ def _figures_from(row) -> ExamFigures:
 def _people(quiz: Quiz, viewer: Person, filters: Filters) -> sa.CTE:
     """Each expected participant in the filters: unit, counted score, pending — computed
     once (a materialised CTE) however many rows of the statement read it."""
-    counted = counted_attempt(quiz)
-    return (sa.select(QuizRecipient.unit_id, counted.attempt.score.label("score"),
-                      counted.pending.label("pending"))
+    return (sa.select(QuizRecipient.unit_id, counted_score(quiz).label("score"),
+                      _pending(quiz).label("pending"))
             .select_from(QuizRecipient)
             .join(Unit, Unit.id == QuizRecipient.unit_id)
-            .outerjoin(counted.attempt, counted.on)
             .where(*recipient_conditions(quiz, viewer, filters))
             .cte("people").prefix_with("MATERIALIZED"))
 
@@ -249,20 +270,24 @@ def _figures_by_key(quiz: Quiz, viewer: Person, filters: Filters, *, total: bool
         parts.append(sa.select(sa.literal(OWN), people.c.score, people.c.pending)
                      .where(people.c.unit_id == filters.unit.id))
     if which is not None:
+        # Which selected roots each unit lies under: a few thousand (unit, root) pairs,
+        # joined to the people by unit id (the database indexes this small table itself)
+        # rather than testing every root's path range for every person.
         root, unit = aliased(Unit, name="root"), aliased(Unit, name="below")
-        parts.append(sa.select(root.id, people.c.score, people.c.pending)
-                     .select_from(root)
-                     .join(unit, in_subtree(unit.path, root.path))
-                     .join(people, people.c.unit_id == unit.id)
-                     .where(which(root)))
+        keys = (sa.select(unit.id.label("unit_id"), root.id.label("key"))
+                .select_from(root).join(unit, in_subtree(unit.path, root.path))
+                .where(which(root)).cte("unit_keys").prefix_with("MATERIALIZED"))
+        parts.append(sa.select(keys.c.key, people.c.score, people.c.pending)
+                     .select_from(people).join(keys, keys.c.unit_id == people.c.unit_id))
     rows = sa.union_all(*parts).subquery("rows") if len(parts) > 1 else \
         parts[0].subquery("rows")
-    # The scores of each key in order, those without a score last on both databases.
+    # The scores of each key in order, those without a score last on both databases; the
+    # count over the same (whole) window, so that one sort serves both.
+    in_order = {"partition_by": rows.c.key, "order_by": (rows.c.score.is_(None), rows.c.score)}
     ordered = sa.select(
         rows.c.key, rows.c.score, rows.c.pending,
-        sa.func.row_number().over(partition_by=rows.c.key,
-                                  order_by=(rows.c.score.is_(None), rows.c.score)).label("n"),
-        sa.func.count(rows.c.score).over(partition_by=rows.c.key).label("size"),
+        sa.func.row_number().over(**in_order).label("n"),
+        sa.func.count(rows.c.score).over(**in_order, rows=(None, None)).label("size"),
     ).subquery("ordered")
     result = db.session.execute(sa.select(ordered.c.key, *_aggregates(quiz, ordered))
                                 .group_by(ordered.c.key))
