@@ -16,10 +16,12 @@ Measured per database, each beside a bare baseline in the same run (medians of 3
   indexed GROUP BY unit of the same recipients joined to their submitted attempts;
 - the item analysis of the city exam and of the 50-question exam (get_item_analysis);
   baseline: the bare SELECT of the same (attempt, question, score) rows;
-- ``flask export-scores`` of the city exam (100,000 rows, three sheets) in a subprocess,
-  its time and peak RSS; baseline: a subprocess that selects the same rows and writes
-  them with XlsxWriter (constant memory) and nothing else. The file is read back with
-  python-calamine: every row and every cell that should hold a value does;
+- the score sheet of the city exam (100,000 rows; three sheets: people, units, item
+  analysis) written in-process, the app loaded; baseline: the same people's rows by one
+  plain query written with XlsxWriter (constant memory) and nothing else. Then each once
+  as a process of its own (``flask export-scores``; a script) for the wall time with
+  start-up and the peak RSS. Every file is read back with python-calamine: every row and
+  every cell that should hold a value does;
 - answer-save p99 of a running exam (30 takers under gunicorn, one save per taker per
   second) idle, then while the export runs beside it.
 
@@ -354,37 +356,47 @@ def _quiz_model():
     return Quiz
 
 
-BARE_EXPORT = r"""
-import sys, time, xlsxwriter, sqlalchemy as sa
-url, quiz, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-engine = sa.create_engine(url)
-start = time.perf_counter()
-with engine.connect() as conn:
-    rows = conn.execution_options(yield_per=2000).execute(sa.text(
-        "SELECT u.path, p.name, p.account, r.political_status, a.score, a.started_at, "
-        "a.submitted_at FROM quiz_recipient r JOIN person p ON p.id = r.person_id "
-        "JOIN unit u ON u.id = r.unit_id LEFT JOIN attempt a ON a.quiz_id = r.quiz_id "
-        "AND a.person_id = r.person_id AND a.status = 'submitted' WHERE r.quiz_id = :q "
-        "ORDER BY u.path, p.name, p.id"), {"q": quiz})
+BARE_SQL = (
+    "SELECT u.path, p.name, p.account, r.political_status, a.score, a.started_at, "
+    "a.submitted_at FROM quiz_recipient r JOIN person p ON p.id = r.person_id "
+    "JOIN unit u ON u.id = r.unit_id LEFT JOIN attempt a ON a.quiz_id = r.quiz_id "
+    "AND a.person_id = r.person_id AND a.status = 'submitted' WHERE r.quiz_id = :q "
+    "ORDER BY u.path, p.name, p.id")
+
+
+def bare_export(connection, quiz_id: int, out: str) -> None:
+    """The baseline: the same people's rows by one plain query, written with XlsxWriter
+    in constant-memory mode, ten cells a row, nothing else."""
+    import xlsxwriter
+
+    rows = connection.execute(sa.text(BARE_SQL).execution_options(yield_per=2000),
+                              {"q": quiz_id})
     book = xlsxwriter.Workbook(out, {"constant_memory": True})
     sheet = book.add_worksheet()
     sheet.write_row(0, 0, ["序号", "单位", "姓名", "账号", "政治面貌", "状态", "得分", "是否及格",
                            "用时", "交卷时间"])
     for n, row in enumerate(rows, start=1):
         sheet.write_number(n, 0, n)
-        sheet.write_string(n, 1, row[0])
-        sheet.write_string(n, 2, row[1])
-        sheet.write_string(n, 3, row[2])
-        sheet.write_string(n, 4, row[3])
+        for col in range(4):
+            sheet.write_string(n, col + 1, row[col])
         sheet.write_string(n, 5, "已交卷" if row[4] is not None else "未参加")
         if row[4] is not None:
             sheet.write_number(n, 6, float(row[4]))
             sheet.write_string(n, 7, "是" if row[4] >= 60 else "否")
             sheet.write_number(n, 8, 0.01)
-            sheet.write_datetime(n, 9, row[6] if not isinstance(row[6], str)
-                                 else __import__("datetime").datetime.fromisoformat(row[6]))
+            moment = row[6] if isinstance(row[6], datetime) else \
+                datetime.fromisoformat(row[6])
+            sheet.write_datetime(n, 9, moment)
     book.close()
-print(time.perf_counter() - start)
+
+
+BARE_EXPORT = """
+import sys, sqlalchemy as sa
+sys.path.insert(0, sys.argv[4])
+from bench_city import bare_export
+engine = sa.create_engine(sys.argv[1])
+with engine.connect() as connection:
+    bare_export(connection, int(sys.argv[2]), sys.argv[3])
 """
 
 
@@ -415,19 +427,39 @@ def export_command(url: str, quiz_id: int, out: Path) -> tuple[list[str], dict]:
              "--quiz", str(quiz_id), "--out", str(out)], env)
 
 
-def measure_export(url: str, city: City, runs: int, tmp: Path) -> dict:
+def measure_export(app, url: str, city: City, runs: int, tmp: Path) -> dict:
+    """In-process, the app loaded: the export (three sheets) and the bare pass, each
+    timed ``runs`` times; then each once as a process of its own (``flask
+    export-scores`` and a script) for the wall time with start-up and the peak RSS."""
+    from flask_babel import force_locale
+
+    from studyhall.cli import SystemActor
+    from studyhall.exports import scores
+    from studyhall.quizzes.models import Quiz
+    from studyhall.stats.queries import Filters
+
     out, bare = tmp / "scores.xlsx", tmp / "bare.xlsx"
-    command, env = export_command(url, city.city_exam, out)
-    bare_command = [sys.executable, "-c", BARE_EXPORT, url, str(city.city_exam), str(bare)]
-    figures = {"export": [], "bare XlsxWriter": [], "rss": [], "bare rss": []}
-    for _ in range(runs):
-        seconds, rss = run_child(bare_command, env)
-        figures["bare XlsxWriter"].append(seconds)
-        figures["bare rss"].append(rss)
-        seconds, rss = run_child(command, env)
-        figures["export"].append(seconds)
-        figures["rss"].append(rss)
+    figures = {"export": [], "bare XlsxWriter": []}
+    with app.app_context():
+        quiz = db.session.get(Quiz, city.city_exam)
+        for _ in range(runs):
+            seconds, _ = harness.timed(lambda: bare_export(db.session.connection(),
+                                                           city.city_exam, str(bare)))
+            figures["bare XlsxWriter"].append(seconds)
+            db.session.rollback()
+            with force_locale("zh_CN"):
+                export = scores.ScoreExport(quiz, SystemActor(), Filters())
+                seconds, _ = harness.timed(lambda export=export: scores.write_score_workbook(
+                    str(out), export))
+            figures["export"].append(seconds)
+            db.session.rollback()
     figures["cells"] = check_cells(out, city)
+    command, env = export_command(url, city.city_exam, out)
+    figures["cli seconds"], figures["rss"] = run_child(command, env)
+    figures["cli cells"] = check_cells(out, city)
+    figures["bare cli seconds"], figures["bare rss"] = run_child(
+        [sys.executable, "-c", BARE_EXPORT, url, str(city.city_exam), str(bare),
+         str(BENCH_DIR)], env)
     return figures
 
 
@@ -568,13 +600,14 @@ def report(database: str, city: City, made: float, pages: dict, export: dict,
                      f"{median(pages[key]) / median(pages[bare]):.1f}× SELECT"])
         rows.append([database, bare, median(pages[bare]), _range(pages[bare]), ""])
     bare_export = median(export["bare XlsxWriter"])
-    rows.append([database, "export-scores, city (3 sheets)", median(export["export"]),
+    rows.append([database, "score sheet, city (3 sheets)", median(export["export"]),
                  _range(export["export"]), f"{median(export['export']) / bare_export:.2f}×"])
     rows.append([database, "bare XlsxWriter pass", bare_export,
                  _range(export["bare XlsxWriter"]), ""])
     harness.print_table(harness.FIGURE_HEADERS, rows)
-    print(f"peak RSS: export {median(export['rss']):.0f} MB, bare {median(export['bare rss']):.0f}"
-          f" MB; {export['cells']}")
+    print(f"as processes: flask export-scores {export['cli seconds']:.1f} s, peak RSS "
+          f"{export['rss']:.0f} MB ({export['cli cells']}); bare script "
+          f"{export['bare cli seconds']:.1f} s, {export['bare rss']:.0f} MB")
     figures = {f"{database} {row[1]}": row[2] for row in rows}
     if load:
         print(f"answer save p99: idle {load['idle p99'] * 1000:.0f} ms (max "
@@ -604,7 +637,7 @@ def main(argv=None) -> dict:
             app = harness.make_app(url)
             made, city = harness.timed(lambda app=app: generate(app, options.scale))
             pages = measure_pages(app, city, options.runs)
-            export = measure_export(url, city, options.runs, tmp)
+            export = measure_export(app, url, city, options.runs, tmp)
             load = measure_load(url, app, city, tmp) if options.load else None
             figures.update(report(database, city, made, pages, export, load))
             harness.close_app(app)

@@ -46,8 +46,8 @@ def iter_roster_values(viewer, unit: Unit | None = None) -> Iterator[list]:
     from studyhall.stats.queries import get_unit_names
 
     names = get_unit_names()
-    result = db.session.connection().execution_options(yield_per=2000).execute(
-        query_roster(viewer, unit))
+    result = db.session.connection().execute(
+        query_roster(viewer, unit).execution_options(yield_per=2000))
     for number, row in enumerate(result, start=1):
         yield [number, row.account, row.name, row.phone or "", names.get(row.unit_id, ""),
                row.political_status.label, ""]

@@ -40,7 +40,13 @@ from studyhall.quizzes.models import (
     QuizQuestion,
     QuizRecipient,
 )
-from studyhall.stats.queries import EVERYONE, Filters, counted_attempt, recipient_conditions
+from studyhall.stats.queries import (
+    EVERYONE,
+    Filters,
+    counted_attempt,
+    recipient_conditions,
+    without_jit,
+)
 
 LETTERS = "ABCDEFGH"
 #: Below this facility (a share of the mark) a question is flagged: a wrong key, or too hard.
@@ -152,6 +158,7 @@ def fetch_columns(query: sa.Select, width: int) -> list[tuple]:
     (SQLAlchemy binds the parameters; its per-row result path, like pandas', costs several
     times the query on a million rows). The columns must need no result processing: ints,
     floats, text."""
+    without_jit()
     result = db.session.connection().execute(query)
     try:
         return list(zip(*result.cursor.fetchall(), strict=True)) or [()] * width
