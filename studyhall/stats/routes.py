@@ -7,13 +7,24 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import Response, render_template, request, send_file, stream_with_context
+from flask import (
+    Response,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import load_unit_or_404
+from studyhall.exports import jobs
 from studyhall.exports import people as people_export
 from studyhall.exports import scores as score_export
 from studyhall.exports.naming import content_disposition, file_name
@@ -138,8 +149,32 @@ def export_scores_xlsx(quiz_id: int):
     with force_locale(EXPORT_LOCALE):
         export = _export(quiz, filters)
         name, fallback = _download_name(quiz, filters, _("Score sheet"), "xlsx")
+    total = queries.count_score_rows(quiz, current_user, filters)
+    if total > jobs.inline_rows():
+        job_id = jobs.start(current_user.id, name, fallback, total, _score_builder(export))
+        return redirect(url_for("stats.show_export_job", job_id=job_id))
+    with force_locale(EXPORT_LOCALE):
         return _send_xlsx(lambda handle: score_export.write_score_workbook(handle, export),
                           name, fallback)
+
+
+def _score_builder(export: score_export.ScoreExport):
+    """What a background job runs: the same workbook, with the exam and unit read again
+    in the job's own session."""
+    quiz_id = export.quiz.id
+    unit_id = export.filters.unit.id if export.filters.unit else None
+    statuses, scope, political = export.filters.statuses, export.scope_name, \
+        export.political_name
+
+    def build(viewer, path, progress):
+        from studyhall.org.models import Unit
+        from studyhall.quizzes.models import Quiz
+
+        unit = db.session.get(Unit, unit_id) if unit_id else None
+        again = score_export.ScoreExport(db.session.get(Quiz, quiz_id), viewer,
+                                         Filters(unit, statuses), scope, political)
+        score_export.write_score_workbook(path, again, progress)
+    return build
 
 
 def _send_xlsx(build, name: str, fallback: str) -> Response:
@@ -194,8 +229,53 @@ def export_roster(suffix: str):
     fallback = f"roster-{today.isoformat()}.{suffix}"
     if suffix == "csv":
         return _csv_response(people_export.iter_roster_csv(current_user, unit), name, fallback)
+    total = people_export.count_roster(current_user, unit)
+    if total > jobs.inline_rows():
+        unit_id = unit.id if unit else None
+
+        def build(viewer, path, progress):
+            from studyhall.org.models import Unit
+
+            people_export.write_roster_workbook(
+                path, viewer, db.session.get(Unit, unit_id) if unit_id else None, progress)
+        job_id = jobs.start(current_user.id, name, fallback, total, build)
+        return redirect(url_for("stats.show_export_job", job_id=job_id))
     return _send_xlsx(lambda handle: people_export.write_roster_workbook(
         handle, current_user, unit), name, fallback)
+
+
+def _job_or_404(job_id: str) -> dict:
+    status = jobs.get_status(job_id, current_user.id)
+    if status is None:
+        abort(404)
+    return status
+
+
+@bp.route("/manage/exports/<job_id>")
+@staff_required
+def show_export_job(job_id: str):
+    """A big export being built: its progress, then its download link."""
+    return render_template("stats/export_job.html", job_id=job_id, status=_job_or_404(job_id))
+
+
+@bp.route("/manage/exports/<job_id>/status")
+@staff_required
+def export_job_status(job_id: str):
+    status = _job_or_404(job_id)
+    return jsonify(state=status["state"], done=status["done"], total=status["total"])
+
+
+@bp.route("/manage/exports/<job_id>/download")
+@staff_required
+def download_export_job(job_id: str):
+    status = _job_or_404(job_id)
+    if status["state"] != "done":
+        abort(404)
+    response = send_file(jobs.file_path(job_id), mimetype=XLSX, as_attachment=True,
+                         download_name=status["fallback"])
+    response.headers["Content-Disposition"] = content_disposition(status["name"],
+                                                                  status["fallback"])
+    return response
 
 
 @bp.app_template_global()

@@ -106,3 +106,33 @@
     });
   });
 })();
+
+// A big export built in the background: poll its status, then offer the download.
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-export-job]");
+  if (!box) { return; }
+  var bar = box.querySelector("progress");
+  var state = box.querySelector("[data-export-state]");
+  var link = box.querySelector("[data-export-download]");
+  function poll() {
+    fetch(box.getAttribute("data-status-url"), { credentials: "same-origin" })
+      .then(function (reply) { return reply.json(); })
+      .then(function (status) {
+        bar.max = status.total || 1;
+        bar.value = status.done;
+        if (status.state === "done") {
+          bar.value = bar.max;
+          link.hidden = false;
+          window.location.reload();
+        } else if (status.state === "failed") {
+          window.location.reload();
+        } else {
+          state.textContent = status.done + " / " + status.total;
+          window.setTimeout(poll, 1000);
+        }
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  if (link.hidden) { window.setTimeout(poll, 1000); }
+})();
