@@ -37,6 +37,7 @@ from studyhall.stats.permissions import load_exam_or_404
 from studyhall.stats.queries import Filters
 
 PEOPLE_PER_PAGE = 50
+UNITS_PER_PAGE = 100
 EXAMS_PER_PAGE = 20
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Exported sheets are filed as they are: in Chinese, whatever the page's language.
@@ -93,8 +94,13 @@ def show_exam(quiz_id: int):
                                         offset=(page_number - 1) * PEOPLE_PER_PAGE,
                                         direct_only=direct)
     crumbs = get_breadcrumb(current_user, filters.unit) if filters.unit else []
+    # A city has 1,600 branches: the ranking covers them all, the table shows a page.
+    unit_page = max(1, request.args.get("upage", 1, type=int))
+    unit_pages = max(1, -(-len(units) // UNITS_PER_PAGE))
+    shown_units = units[(unit_page - 1) * UNITS_PER_PAGE:unit_page * UNITS_PER_PAGE]
     return render_template(
-        "stats/exam.html", quiz=quiz, filters=filters, figures=figures, units=units,
+        "stats/exam.html", quiz=quiz, filters=filters, figures=figures, units=shown_units,
+        unit_count=len(units), unit_page=unit_page, unit_pages=unit_pages,
         rank_by=rank_by, people=people, people_total=people_total, page_number=page_number,
         pages=max(1, -(-people_total // PEOPLE_PER_PAGE)), direct=direct, crumbs=crumbs,
         show_people=show_people, args=_filter_args(filters), pol=request.args.get("pol", ""),
