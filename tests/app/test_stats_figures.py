@@ -189,3 +189,16 @@ def test_the_page_runs_as_many_queries_for_many_units_as_for_few(
     assert len(large) == len(small) and len(small) <= 10, "\n".join(large)
     people = figures_queries(f"/manage/stats/exams/{many.id}?unit={branches[0].id}")
     assert len(people) <= len(small) + 2, "\n".join(people)
+
+
+def test_a_long_unit_table_is_paged_but_ranked_whole(client, org, login, small_exam,
+                                                     monkeypatch):
+    from studyhall.stats import routes
+
+    monkeypatch.setattr(routes, "UNITS_PER_PAGE", 1)
+    login(org.admin)
+    base = f"/manage/stats/exams/{small_exam.quiz.id}?kind=branch"
+    first, second = unit_rows(client, base), unit_rows(client, base + "&upage=2")
+    assert list(first) == [str(org.branch_a.id)] and first[str(org.branch_a.id)][1] == "1"
+    assert list(second) == [str(org.branch_b.id)] and second[str(org.branch_b.id)][1] == "2"
+    assert "Units 1–1 of 2" in client.get(base).get_data(as_text=True)
