@@ -101,6 +101,7 @@ def show_exam(quiz_id: int):
     return render_template(
         "stats/exam.html", quiz=quiz, filters=filters, figures=figures, units=shown_units,
         unit_count=len(units), unit_page=unit_page, unit_pages=unit_pages,
+        units_per_page=UNITS_PER_PAGE,
         rank_by=rank_by, people=people, people_total=people_total, page_number=page_number,
         pages=max(1, -(-people_total // PEOPLE_PER_PAGE)), direct=direct, crumbs=crumbs,
         show_people=show_people, args=_filter_args(filters), pol=request.args.get("pol", ""),
