@@ -4,3 +4,6 @@ evidence; study plans."""
 from flask import Blueprint
 
 bp = Blueprint("sessions", __name__)
+
+from studyhall.sessions import routes_exports  # noqa: E402,F401,I001
+from studyhall.sessions import routes_plans  # noqa: E402,F401
