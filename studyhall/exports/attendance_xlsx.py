@@ -15,7 +15,7 @@ import io
 
 import xlsxwriter
 from flask_babel import gettext as _
-from flask_babel import to_user_timezone
+from flask_babel import pgettext, to_user_timezone
 
 from studyhall.exports.cells import guard
 from studyhall.figures import rate_value
@@ -47,7 +47,8 @@ def build_attendance_xlsx(sheet: AttendanceSheet) -> io.BytesIO:
     ws = workbook.add_worksheet(_("Attendance"))
     fmt = _formats(workbook)
     sessions = sheet.sessions
-    totals = [_("Expected"), _("Present"), _("Late"), _("On leave"), _("Absent"),
+    expected_label = pgettext("attendance", "Expected")
+    totals = [expected_label, _("Present"), _("Late"), _("On leave"), _("Absent"),
               _("Attended"), _("Attendance rate")]
     width = LEAD + len(sessions) + len(totals)
     ws.set_column(0, 0, 6)
@@ -99,7 +100,7 @@ def build_attendance_xlsx(sheet: AttendanceSheet) -> io.BytesIO:
         _write_totals(ws, row, LEAD + len(sessions), values, _rate(attended, denominator), fmt)
         row += 1
 
-    lines = [(_("Expected"), "expected"), (_("Attended"), "attended"), (_("Late"), "late"),
+    lines = [(expected_label, "expected"), (_("Attended"), "attended"), (_("Late"), "late"),
              (_("On leave"), "excused"), (_("Absent"), "absent")]
     for label, name in lines:
         ws.merge_range(row, 0, row, LEAD - 1, label, fmt["foot"])

@@ -17,7 +17,7 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
-from flask_babel import format_datetime
+from flask_babel import format_datetime, pgettext
 from flask_babel import gettext as _
 from markdown_it import MarkdownIt
 
@@ -55,13 +55,18 @@ def build_session_docx(sheet: RecordSheet) -> io.BytesIO:
         _add_markdown(document, session.resolutions)
     if sheet.photos or sheet.missing_photos:
         document.add_heading(_("Photos"), level=2)
+        unreadable = list(sheet.missing_photos)
         for caption, data in sheet.photos:
-            document.add_picture(io.BytesIO(data), width=PHOTO_WIDTH)
+            try:
+                document.add_picture(io.BytesIO(data), width=PHOTO_WIDTH)
+            except Exception:  # noqa: BLE001 - any image Word's reader cannot size
+                unreadable.append(caption)
+                continue
             document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
             if caption:
                 line = document.add_paragraph(caption)
                 line.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        for name in sheet.missing_photos:
+        for name in unreadable:
             document.add_paragraph(_("Photo “%(name)s” could not be read.", name=name))
 
     document.add_paragraph()
@@ -143,7 +148,7 @@ def names_lines(sheet: RecordSheet) -> list[tuple[str, str]]:
         "absent": lambda n: _("Absent (%(n)d)", n=n),
         "unmarked": lambda n: _("Not marked (%(n)d)", n=n),
     }
-    lines = [(labels[key](len(people)), _(", ").join(people))
+    lines = [(labels[key](len(people)), pgettext("names", ", ").join(people))
              for key, people in groups if people]
     return lines
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import abort, request, send_file
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from studyhall.auth.decorators import staff_required
@@ -60,5 +61,6 @@ def download_attendance_sheet():
     period = Period.parse(request.args.get("period")) or Period.current(now)
     with force_locale(FILED_LOCALE):
         data = build_attendance_xlsx(get_attendance_sheet(unit, period, now))
-        name = f"{unit.name}-{period.label}-考勤.xlsx"
+        name = _("%(unit)s attendance, %(period)s", unit=unit.name, period=period.label) \
+            + ".xlsx"
     return _private(send_file(data, mimetype=XLSX, as_attachment=True, download_name=name))
