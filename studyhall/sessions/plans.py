@@ -77,9 +77,14 @@ def to_utc(local: datetime) -> datetime:
     return aware.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
+def to_local(moment: datetime) -> datetime:
+    """A stored naive-UTC time as local wall-clock time (naive)."""
+    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(local_zone()).replace(tzinfo=None)
+
+
 def local_month(moment: datetime) -> tuple[int, int]:
     """(year, month) of a stored naive-UTC time, in local time."""
-    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(local_zone())
+    local = to_local(moment)
     return local.year, local.month
 
 
