@@ -53,6 +53,8 @@ EXTENSIONS = {PDF: ".pdf", DOCX: ".docx", PNG: ".png", JPEG: ".jpg", GIF: ".gif"
 DOCX_MAX_UNPACKED = 100 * 1024 * 1024
 DOCX_MAX_RATIO = 200
 DOCX_MAX_MEMBERS = 2000
+#: Other names of an extension: a phone's "IMG_1.jpeg" stays "IMG_1.jpg", not ".jpeg.jpg".
+_OTHER_EXTENSIONS = {".jpg": (".jpeg", ".jpe")}
 #: Path separators, control characters and characters Windows refuses in names.
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
@@ -116,8 +118,10 @@ def clean_filename(name: str, content_type: str) -> str:
     base = re.split(r"[/\\]", name or "")[-1]
     stem = _UNSAFE_NAME.sub("_", base).strip(" ._")
     ext = EXTENSIONS[content_type]
-    if stem.lower().endswith(ext):
-        stem = stem[: -len(ext)].rstrip(" ._")
+    for suffix in (ext, *_OTHER_EXTENSIONS.get(ext, ())):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)].rstrip(" ._")
+            break
     return (stem[:200] or "file") + ext
 
 

@@ -11,6 +11,7 @@ from studyhall.model_helpers import utcnow
 from studyhall.org import queries
 from studyhall.org.models import Role
 from studyhall.org.sorting import unit_sort_key
+from studyhall.sessions.queries import get_dashboard_sessions
 from studyhall.study.models import LABELS as STUDY_LABELS
 from studyhall.study.queries import get_todo
 from studyhall.urls import safe_next
@@ -25,11 +26,13 @@ def index():
     todo = get_todo(current_user, now)
     if current_user.role is Role.TEACHER:
         return render_template("main/dashboard_teacher.html", todo=todo, now=now,
-                               labels=STUDY_LABELS)
+                               labels=STUDY_LABELS,
+                               sessions=get_dashboard_sessions(current_user, now))
     summaries = queries.get_compositions(sorted(scope_roots(current_user), key=unit_sort_key))
     tree = queries.get_unit_tree(current_user) if current_user.role is Role.ADMIN else None
     return render_template("main/dashboard_staff.html", summaries=summaries, tree=tree,
-                           todo=todo, labels=STUDY_LABELS)
+                           todo=todo, labels=STUDY_LABELS,
+                           sessions=get_dashboard_sessions(current_user, now))
 
 
 @bp.route("/lang/<any(zh_CN, en):code>")

@@ -3,35 +3,30 @@ sessions — a 支部党员大会 with minutes and attendance, a 党课 and a �
 the plan, and a 主题党日 starting later today whose check-in is already open, so the demo
 teacher can check in.
 
-Sessions are written through the models (e1's authoring operations were built in
-parallel): publishing fixes the expected attendees with one INSERT ... SELECT from the
-audience resolver, as the pages do. Statuses come from a seeded generator. Idempotent:
-the plan is found by unit and period, each session by unit and topic.
+Everything goes through the sessions operations the pages use (create, publish, leave,
+the roster, the record), with the clock moved through their ``now`` parameters; check-in
+times are set on the rows, as a scan would have. Statuses come from a seeded generator.
+Idempotent: the plan is found by unit and period, each session by unit and topic.
 """
 
 from __future__ import annotations
 
 import random
-import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from studyhall.audience import query_audience
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person, Unit
-from studyhall.sessions import plans
+from studyhall.sessions import operations, plans
 from studyhall.sessions.models import (
     Attendance,
     AttendanceStatus,
-    LeaveState,
     SessionKind,
-    SessionStatus,
     StudyPlan,
     StudySession,
 )
-from studyhall.study.materials import BLOCK_SEP, render_markdown
 
 BRANCH = "实验小学第一支部"
 K = SessionKind
@@ -80,8 +75,7 @@ def seed_demo_sessions() -> int:
     created += made
     rng = random.Random(20240104)
     for kind, topic, days_ago, extra in [
-        (K.BRANCH_MEETING, MEETING, 20, {"minutes": MINUTES, "recorder_id": teacher.id,
-                                         "resolutions": "本季度主题党日学习十项准则。"}),
+        (K.BRANCH_MEETING, MEETING, 20, {"recorder_id": teacher.id}),
         (K.PARTY_LECTURE, LECTURE, 12, {"speaker": "王建华（支部书记）"}),
         (K.THEME_DAY, THEME_DAY, 5, {}),
     ]:
@@ -91,9 +85,8 @@ def seed_demo_sessions() -> int:
         session = _publish(secretary, branch, kind, topic, starts_at, extra)
         _mark(session, secretary, teacher, rng)
         if kind is K.BRANCH_MEETING:
-            session.minutes_html = render_markdown(MINUTES, 0, {}).replace(BLOCK_SEP, "\n")
-            session.record_locked_at = starts_at + timedelta(days=1)
-            session.record_locked_by_id = teacher.id
+            operations.save_record(session, MINUTES, "本季度主题党日学习十项准则。")
+            operations.confirm_record(teacher, session, now=starts_at + timedelta(days=1))
         _link(plan, session)
         created += 1
     if _find(branch, UPCOMING) is None:
@@ -138,47 +131,36 @@ def _afternoon(day: datetime) -> datetime:
 
 def _publish(actor: Person, branch: Unit, kind: SessionKind, topic: str, starts_at: datetime,
              extra: dict) -> StudySession:
-    session = StudySession(
-        kind=kind, status=SessionStatus.PUBLISHED, owner_unit_id=branch.id, topic=topic,
-        starts_at=starts_at, ends_at=starts_at + timedelta(hours=1, minutes=30),
-        place=extra.pop("place", "学校会议室"), host_id=actor.id,
-        checkin_secret=secrets.token_hex(32), audience={"unit_ids": [branch.id]},
-        published_at=starts_at - timedelta(days=3), created_by_id=actor.id, **extra)
-    db.session.add(session)
-    db.session.flush()
-    audience = query_audience(session.audience, branch).subquery()
-    db.session.execute(sa.insert(Attendance).from_select(
-        ["session_id", "person_id", "unit_id", "political_status"],
-        sa.select(sa.literal(session.id), audience.c.id, audience.c.unit_id,
-                  audience.c.political_status)))
+    values = {"kind": kind, "owner_unit_id": branch.id, "topic": topic,
+              "starts_at": starts_at, "ends_at": starts_at + timedelta(hours=1, minutes=30),
+              "place": "学校会议室", "host_id": actor.id, **extra}
+    session = operations.create_session(actor, values)
+    operations.publish_session(actor, session, now=starts_at - timedelta(days=3))
     return session
 
 
 def _mark(session: StudySession, organiser: Person, teacher: Person,
           rng: random.Random) -> None:
-    """Most present, one or two late, one on approved leave, one absent; the demo
-    teacher present."""
+    """One on approved leave (asked the day before), one absent, one or two late, the
+    rest present — the demo teacher among them — as the organiser's roster would."""
     rows = list(db.session.scalars(sa.select(Attendance).where(
         Attendance.session_id == session.id).order_by(Attendance.person_id)))
-    others = [r for r in rows if r.person_id != teacher.id]
+    others = [r.person_id for r in rows if r.person_id != teacher.id]
     rng.shuffle(others)
-    special = {id(r): s for r, s in zip(others, [
-        AttendanceStatus.EXCUSED, AttendanceStatus.ABSENT, AttendanceStatus.LATE,
-        AttendanceStatus.LATE if rng.random() < 0.5 else AttendanceStatus.PRESENT],
-        strict=False)}
-    for row in rows:
-        status = special.get(id(row), AttendanceStatus.PRESENT)
-        row.status, row.marked_by_id = status, organiser.id
-        row.method = "roster"
-        if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
-            late = timedelta(minutes=8) if status is AttendanceStatus.LATE else timedelta()
-            row.checked_in_at = session.starts_at - timedelta(minutes=5) + late
-            row.method = "qr"
-        if status is AttendanceStatus.EXCUSED:
-            row.leave_state, row.leave_reason = LeaveState.APPROVED, "外出参加教研活动"
-            row.leave_requested_at = session.starts_at - timedelta(days=1)
-            row.leave_decided_by_id = organiser.id
-            row.leave_decided_at = session.starts_at - timedelta(hours=20)
+    on_leave, absent, *late = others[:2 + rng.randint(1, 2)]
+    start = session.starts_at
+    row = db.session.get(Attendance, (session.id, on_leave))
+    operations.request_leave(session, row, "外出参加教研活动", now=start - timedelta(days=1))
+    operations.decide_leave(organiser, session, row, True, now=start - timedelta(hours=20))
+    for person_id in late:
+        operations.mark_attendance(organiser, session, person_id, AttendanceStatus.LATE,
+                                   now=start + timedelta(minutes=10))
+    operations.mark_attendance(organiser, session, absent, AttendanceStatus.ABSENT,
+                               now=start + timedelta(minutes=30))
+    operations.mark_all_present(organiser, session, now=start + timedelta(minutes=30))
+    db.session.execute(sa.update(Attendance).where(
+        Attendance.session_id == session.id, Attendance.status == AttendanceStatus.PRESENT)
+        .values(method="qr", checked_in_at=start - timedelta(minutes=5)))
 
 
 def _link(plan: StudyPlan, session: StudySession) -> None:

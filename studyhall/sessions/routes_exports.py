@@ -10,12 +10,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from studyhall.auth.decorators import staff_required
-from studyhall.auth.scope import load_unit_or_404, unit_in_scope
+from studyhall.auth.scope import load_unit_or_404
 from studyhall.exports.attendance_xlsx import build_attendance_xlsx
 from studyhall.exports.session_docx import build_session_docx
-from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
-from studyhall.sessions import bp
+from studyhall.sessions import bp, permissions
 from studyhall.sessions.models import SessionStatus, StudySession
 from studyhall.sessions.plans import Period, local_month
 from studyhall.sessions.queries_exports import get_attendance_sheet, get_record_sheet
@@ -26,13 +25,10 @@ FILED_LOCALE = "zh_CN"
 
 
 def _load_record_session_or_404(session_id: int) -> StudySession:
-    """A published session whose record the viewer keeps: staff whose scope holds its
-    unit, or its recorder."""
-    session = db.session.get(StudySession, session_id)
-    if session is None or session.status is not SessionStatus.PUBLISHED:
-        abort(404)
-    manages = current_user.is_staff and unit_in_scope(current_user, session.owner_unit)
-    if not manages and session.recorder_id != current_user.id:
+    """A published session whose record the viewer keeps (a manager or its recorder);
+    a draft or cancelled one has no record to file."""
+    session = permissions.load_record_session_or_404(current_user, session_id)
+    if session.status is not SessionStatus.PUBLISHED:
         abort(404)
     return session
 
