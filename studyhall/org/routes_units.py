@@ -12,8 +12,6 @@ from studyhall.model_helpers import path_in_subtree, utcnow
 from studyhall.org import bp, operations, permissions, queries
 from studyhall.org.forms import UnitForm
 from studyhall.org.models import UnitKind
-from studyhall.sessions.plans import Period
-from studyhall.sessions.queries_record import get_unit_sessions_by_kind
 
 
 @bp.route("/manage/units")
@@ -28,6 +26,10 @@ def list_units():
 @staff_required
 def show_unit(unit_id: int):
     """A unit's make-up over its subtree, in the words of a work report."""
+    # Imported here: the sessions package imports routes that import org's.
+    from studyhall.sessions.plans import Period
+    from studyhall.sessions.queries_record import get_unit_sessions_by_kind
+
     unit = load_unit_or_404(current_user, unit_id)
     now = utcnow()
     period = Period.parse(request.args.get("period")) or Period.current(now)
