@@ -20,7 +20,6 @@ from studyhall.sessions.models import (
     Attendance,
     AttendanceStatus,
     SessionAttachment,
-    SessionStatus,
     StudySession,
 )
 from studyhall.sessions.plans import Period, held_clause, sort_in_tree_order
@@ -145,7 +144,6 @@ def get_attendance_sheet(unit: Unit, period: Period, now: datetime) -> Attendanc
         sa.select(StudySession).join(StudySession.owner_unit)
         .options(joinedload(StudySession.owner_unit))
         .where(in_subtree(Unit.path, unit.path), held_clause(now),
-               StudySession.status == SessionStatus.PUBLISHED,
                StudySession.starts_at >= start, StudySession.starts_at < end)
         .order_by(StudySession.starts_at, StudySession.id)).all()
     columns = {s.id: SheetSession(s) for s in sessions}

@@ -71,7 +71,6 @@ def _plan_page(plan, item_form=None, quota_form=None, status=200):
     now = utcnow()
     period = Period.of_plan(plan)
     candidates = plans.get_link_candidates(plan)
-    linked = {s.plan_item_id: s.id for ss in candidates.values() for s in ss if s.plan_item_id}
     return render_template(
         "sessions/plans/plan_show.html", plan=plan, period=period, now=now,
         now_month=plans.local_month(now),
@@ -80,7 +79,7 @@ def _plan_page(plan, item_form=None, quota_form=None, status=200):
         checklist=plans.get_quota_checklist(plan.unit, period, now),
         units=plans.get_units_plan_vs_held(plan.unit, period, now)
         if plan.unit.children else None,
-        quota_kinds=list(plans.QUOTAS), candidates=candidates, linked=linked,
+        quota_kinds=list(plans.QUOTAS), candidates=candidates,
         item_form=item_form or PlanItemForm(months=period.months, formdata=None),
         quota_form=quota_form or FillQuotasForm(formdata=None), form=ConfirmForm(),
     ), status

@@ -94,12 +94,12 @@ def test_record_sheet_reads_back_cell_by_cell(client, login, org, meeting):
     ]
     assert names == [["实到（2人）", "李老师、陈一"], ["其中迟到（1人）", "陈一"],
                      ["请假（1人）", "周二（外出培训）"], ["缺席（1人）", "吴三"],
-                     ["未记录（1人）", "郑四"]]
-    minutes = paragraphs[paragraphs.index("会议记录") + 1:paragraphs.index("决议")]
+                     ["未标记（1人）", "郑四"]]
+    minutes = paragraphs[paragraphs.index("会议记录") + 1:paragraphs.index("会议决议")]
     assert minutes == ["会议议程", "王书记传达了《新时代中小学教师职业行为十项准则》。",
                        "• 坚定政治方向", "• 自觉爱国守法", "1. 讨论", "2. 表决",
                        "<script>alert(1)</script>"]
-    assert paragraphs[paragraphs.index("决议") + 1] == "同意吴三同志转正。"
+    assert paragraphs[paragraphs.index("会议决议") + 1] == "同意吴三同志转正。"
     assert len(document.inline_shapes) == 2
     assert "会议现场" in paragraphs and "集体学习" in paragraphs
     assert any(p.startswith("主持人（签字）") for p in paragraphs)
@@ -111,8 +111,8 @@ def test_record_sheet_counts_leave_when_the_session_says_so(client, login, org, 
                            leave_counts_as_expected=True, speaker="特邀专家")
     login(org.secretary)
     facts = dict(_rows(_docx(client, session.id).tables[0]))
-    assert facts["主讲人"] == "特邀专家"
-    assert facts["考勤"].endswith("参学率50.0%（经批准的请假计入应到）")
+    assert facts["授课人"] == "特邀专家"
+    assert facts["考勤"].endswith("参学率50.0%（请假人员计入应到）")
 
 
 def test_a_photo_missing_from_storage_is_named_not_dropped(client, login, org, people,
@@ -206,7 +206,7 @@ def test_an_unmarked_status_stays_in_the_denominator(client, login, org, people,
     make_session(K.THEME_DAY, local(2026, 2), {people[0]: None, people[1]: P})
     login(org.secretary)
     rows = _values(_xlsx(client, org.branch_a.id, "2026Q1"))
-    assert rows[2][1] == "李老师" and rows[2][4] == "未记录" and rows[2][-1] == 0.0
+    assert rows[2][1] == "李老师" and rows[2][4] == "未标记" and rows[2][-1] == 0.0
     assert rows[3][1] == "陈一" and rows[3][-1] == 1.0
     assert rows[9][0] == "参学率" and rows[9][4] == 0.5
 

@@ -43,7 +43,7 @@ def test_a_held_session_is_linked_by_tapping(browser, live_server, live_app):
     context, page = log_in(browser, live_server, "secretary")
     page.goto(f"{live_server}/manage/sessions/plans/{_plan_id(live_app)}")
     linked = page.locator("#items .plan-item").filter(
-        has=page.locator(".badge.ok", has_text="已开展"))
+        has=page.locator(".badge.ok", has_text="已召开"))
     before = linked.count()
     assert before == 3
     first = linked.first
