@@ -12,7 +12,7 @@ from flask import Flask, request
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import CONFIGS, ProductionConfig
+from config import CONFIGS, ProductionConfig, instance_secret_key
 from studyhall.urls import carried_args
 
 
@@ -23,6 +23,9 @@ def create_app(config_class=None) -> Flask:
         ProductionConfig.check()
     app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
     app.config.from_object(config_class)
+    if not app.config.get("SECRET_KEY"):
+        # No SECRET_KEY given (development, make run): a random one kept in instance/.
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
     proxies = app.config["TRUSTED_PROXIES"]
@@ -64,6 +67,7 @@ def _init_extensions(app: Flask) -> None:
 
     # Import every model so that Alembic's autogenerate sees the whole schema.
     from studyhall import audit, storage, uploads  # noqa: F401
+    from studyhall.auth import models as auth_models  # noqa: F401
     from studyhall.bank import models as bank_models  # noqa: F401
     from studyhall.org import models  # noqa: F401
     from studyhall.quizzes import models as quiz_models  # noqa: F401

@@ -108,9 +108,13 @@ def _show_passwords(passwords, passwords_out) -> None:
 @with_appcontext
 def create_admin_command(account, name, password):
     """Create a bureau administrator (the first account of a new installation)."""
+    from studyhall.auth.passwords import password_problem
     from studyhall.org import operations
     from studyhall.org.models import Person, PoliticalStatus, Unit
 
+    problem = password_problem(password, account=account)
+    if problem:
+        raise click.ClickException(problem)
     if db.session.scalar(db.select(Person.id).where(Person.account == account)):
         raise click.ClickException(_("This account is already in use."))
     root = db.session.scalar(db.select(Unit).where(Unit.parent_id.is_(None)))

@@ -10,12 +10,14 @@ from werkzeug.exceptions import HTTPException
 from studyhall.extensions import db
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """Whether the client asked for JSON (the exam page's autosave does): it gets JSON
+    errors, and a 401 rather than a redirect to the login page."""
     return request.is_json or request.accept_mimetypes.best == "application/json"
 
 
 def _render(status: int, title: str, message: str, headers: dict | None = None):
-    if _wants_json():
+    if wants_json():
         return jsonify(error=title, message=message), status, headers or {}
     page = render_template("errors/error.html", status=status, title=title, message=message)
     return page, status, headers or {}

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from studyhall.auth.passwords import quick_problem
 from studyhall.auth.scope import scope_paths
 from studyhall.extensions import db
 from studyhall.model_helpers import path_in_subtree
@@ -198,8 +199,9 @@ def _check_row(number: int, values: dict[str, str], resolver: UnitResolver) -> R
                   _("Unknown political status; write e.g. 中共党员, 共青团员, 民盟盟员 or 群众."))
         problem("status", reason)
     password = values.get("password", "")
-    if password and len(password) < 8:
-        problem("password", _("An initial password needs at least 8 characters."))
+    weak = password and quick_problem(password, account=values["account"], phone=phone)
+    if weak:
+        problem("password", weak)
     unit_names, reason = resolver.resolve(values["unit"]) if values["unit"] else (
         None, _("The unit is empty."))
     if reason:
