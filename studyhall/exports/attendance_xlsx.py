@@ -37,15 +37,20 @@ def _rate(part: int, whole: int) -> float | None:
     return None if value is None else float(value / 100)
 
 
-def status_text(status: AttendanceStatus | None) -> str:
-    return status.label if status is not None else _("Not marked")
+def status_texts() -> dict[AttendanceStatus | None, str]:
+    """Each status's word, looked up once per sheet (a lookup per cell through Babel
+    took half the time of a 5,000 × 24 sheet)."""
+    return {None: _("Not marked"), **{s: s.label for s in AttendanceStatus}}
 
 
 def build_attendance_xlsx(sheet: AttendanceSheet) -> io.BytesIO:
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "constant_memory": True})
+    # Rows go to a temporary file as they are written; "in_memory" would override this
+    # and keep every cell until the end.
+    workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True})
     ws = workbook.add_worksheet(_("Attendance"))
     fmt = _formats(workbook)
+    texts = status_texts()
     sessions = sheet.sessions
     expected_label = pgettext("attendance", "Expected")
     totals = [expected_label, _("Present"), _("Late"), _("On leave"), _("Absent"),
@@ -92,7 +97,7 @@ def build_attendance_xlsx(sheet: AttendanceSheet) -> io.BytesIO:
             if status is not AttendanceStatus.EXCUSED or \
                     column.session.leave_counts_as_expected:
                 denominator += 1
-            ws.write_string(row, LEAD + i, status_text(status),
+            ws.write_string(row, LEAD + i, texts[status],
                             fmt["absent"] if status is AttendanceStatus.ABSENT
                             else fmt["center"])
         attended = counts[AttendanceStatus.PRESENT] + counts[AttendanceStatus.LATE]

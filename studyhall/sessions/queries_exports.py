@@ -27,6 +27,7 @@ from studyhall.sessions.queries_record import counted_in_denominator
 
 #: People whose statuses are read in one query while the sheet is written.
 PEOPLE_PER_CHUNK = 500
+_STATUS_OF = {None: None, **{s.value: s for s in AttendanceStatus}}
 
 
 @dataclass
@@ -125,11 +126,14 @@ class AttendanceSheet:
         for start in range(0, len(self.people), PEOPLE_PER_CHUNK):
             chunk = self.people[start:start + PEOPLE_PER_CHUNK]
             by_id = {p.person_id: p for p in chunk}
-            for person_id, session_id, status in db.session.execute(
-                    sa.select(Attendance.person_id, Attendance.session_id, Attendance.status)
+            # The stored value, turned into the enum through a dict: the column's own
+            # conversion, row by row, was a third of the reading time.
+            for person_id, session_id, value in db.session.execute(
+                    sa.select(Attendance.person_id, Attendance.session_id,
+                              sa.type_coerce(Attendance.status, sa.String))
                     .where(Attendance.session_id.in_(ids),
                            Attendance.person_id.in_(list(by_id)))):
-                by_id[person_id].statuses[session_id] = status
+                by_id[person_id].statuses[session_id] = _STATUS_OF[value]
             yield from chunk
             for person in chunk:  # written: let the statuses go
                 person.statuses = {}

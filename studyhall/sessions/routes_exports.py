@@ -4,7 +4,7 @@ the page language, since they are filed as they are."""
 
 from __future__ import annotations
 
-from flask import abort, request, send_file
+from flask import abort, flash, redirect, request, send_file, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -22,6 +22,8 @@ from studyhall.sessions.queries_exports import get_attendance_sheet, get_record_
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILED_LOCALE = "zh_CN"
+#: One column per session: beyond this a sheet is unreadable (and Excel stops at 16,384).
+MAX_SESSION_COLUMNS = 300
 
 
 def _load_record_session_or_404(session_id: int) -> StudySession:
@@ -55,8 +57,14 @@ def download_attendance_sheet():
     now = utcnow()
     unit = load_unit_or_404(current_user, request.args.get("unit", type=int) or 0)
     period = Period.parse(request.args.get("period")) or Period.current(now)
+    sheet = get_attendance_sheet(unit, period, now)
+    if len(sheet.sessions) > MAX_SESSION_COLUMNS:
+        flash(_("%(n)d sessions were held under this unit in %(period)s: more than one sheet "
+                "can show side by side (%(max)d). Choose a sub-unit or a shorter period.",
+                n=len(sheet.sessions), period=period.label, max=MAX_SESSION_COLUMNS), "error")
+        return redirect(url_for("org.show_unit", unit_id=unit.id, period=period.key))
     with force_locale(FILED_LOCALE):
-        data = build_attendance_xlsx(get_attendance_sheet(unit, period, now))
+        data = build_attendance_xlsx(sheet)
         name = _("%(unit)s attendance, %(period)s", unit=unit.name, period=period.label) \
             + ".xlsx"
     return _private(send_file(data, mimetype=XLSX, as_attachment=True, download_name=name))

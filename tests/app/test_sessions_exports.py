@@ -238,3 +238,19 @@ def test_guard_neutralises_every_formula_start(start):
 def test_guard_leaves_ordinary_text_alone():
     assert guard("李老师") == "李老师" and guard("1-2") == "1-2" and guard(None) == ""
     assert guard("'=x") == "'=x"
+
+
+def test_a_sheet_too_wide_to_read_is_refused_with_advice(client, login, org, people,
+                                                          make_session, monkeypatch):
+    from studyhall.sessions import routes_exports
+
+    monkeypatch.setattr(routes_exports, "MAX_SESSION_COLUMNS", 2)
+    for month in (1, 2, 4):
+        make_session(K.THEME_DAY, local(2026, month), {people[0]: P})
+    login(org.secretary)
+    response = client.get(f"/manage/sessions/attendance.xlsx?unit={org.gen_a.id}"
+                          "&period=2026", follow_redirects=True)
+    assert response.mimetype == "text/html"
+    assert "3 sessions were held under this unit" in response.get_data(as_text=True)
+    assert _values(_xlsx(client, org.gen_a.id, "2026Q1"))[1][4:6] == [
+        "01-10 主题党日\n学习十项准则", "02-10 主题党日\n学习十项准则"]
