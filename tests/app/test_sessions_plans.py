@@ -259,3 +259,15 @@ def test_plan_page_queries_do_not_grow_with_items(client, login, org, plan, make
     with count_queries() as many:
         assert client.get(f"/manage/sessions/plans/{plan.id}").status_code == 200
     assert len(many) == len(few), many
+
+
+def test_an_item_of_another_plan_cannot_be_reached_through_this_one(client, login, org, plan,
+                                                                    make_session):
+    other = plans.create_plan(org.admin, org.branch_b, 2026, 0)
+    foreign = plans.add_item(other, K.THEME_DAY, 1, "乙校主题党日")
+    db.session.commit()
+    login(org.secretary)
+    url = f"/manage/sessions/plans/{plan.id}/items/{foreign.id}"
+    assert client.post(f"{url}/link", data={"session_id": 0}).status_code == 404
+    client.post(f"{url}/remove")
+    assert [i.topic for i in db.session.get(StudyPlan, other.id).items] == ["乙校主题党日"]
