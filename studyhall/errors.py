@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -52,6 +52,9 @@ def handle_http_error(error: HTTPException):
 def handle_operational_error(error: OperationalError):
     """A locked or unreachable database answers 503 with Retry-After, never a traceback."""
     db.session.rollback()
+    # The page still reads (the menu's counts): as a reader, in a deferred transaction, so
+    # that it does not queue again for the write lock that just timed out.
+    g.writes, g.reads_first = False, True
     title, message = _messages()[503]
     return _render(503, title, message, {"Retry-After": "2"})
 

@@ -136,6 +136,7 @@ class QuestionForm(Form):
 class CategoryForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     parent_id = SelectField(_l("Parent category"), coerce=int, choices=[])
+    is_confidential = BooleanField(_l("Confidential (exams only)"))
 
     def __init__(self, *args, category_choices=(), **kwargs):
         super().__init__(*args, **kwargs)

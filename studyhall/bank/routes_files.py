@@ -15,7 +15,7 @@ from studyhall.bank import bp, mapping, queries
 from studyhall.bank.forms import QuestionImportConfirmForm, QuestionImportForm
 from studyhall.bank.importing import apply_question_import, plan_question_import
 from studyhall.bank.permissions import load_category_or_404
-from studyhall.bank.routes import filters_from_request
+from studyhall.bank.queries import filters_from_request
 from studyhall.extensions import db
 from studyhall.uploads import keep_upload, load_upload
 
