@@ -4,9 +4,9 @@ PDF made here, a link), an assignment for the demo teacher's branch with a check
 question and a required reflection, some readers done and some behind, one reflection
 returned and one accepted as 优秀.
 
-Materials, the assignment, reflections and reviews go through the study operations;
-reading progress and checkpoint answers are written through the models (the clock of a
-reading is the server's, so the demo cannot replay real heartbeats in the past). The demo
+Everything goes through the study operations the pages use — materials, the checkpoint,
+the assignment, opening a material, heartbeats 15 s apart, the checkpoint answer, 我已学完,
+reflections and reviews — with the clock moved through their ``now`` parameters. The demo
 teacher (李晓燕) is left with the assignment to do. Idempotent: each material and the
 assignment are found by their titles first.
 """
@@ -14,26 +14,23 @@ assignment are found by their titles first.
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from studyhall.bank import mapping
 from studyhall.bank.models import Question
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person, Unit
-from studyhall.study import assignments, materials, reflections
+from studyhall.study import assignments, checkpoints, materials, reflections
+from studyhall.study import reading as reading_ops
 from studyhall.study.demo_pdf import make_pdf
 from studyhall.study.models import (
     Assignment,
     AssignmentRecipient,
-    CheckpointAnswer,
     Material,
-    MaterialCheckpoint,
     MaterialKind,
     MaterialVersion,
-    ReadingProgress,
 )
 from studyhall.study.reflection_targets import AssignmentTarget
 
@@ -150,7 +147,7 @@ def seed_demo_study() -> int:
     text = found or _create(secretary, owner, MaterialKind.TEXT, TEXT_TITLE, "师德师风",
                             body=TEXT_BODY, summary="十项准则的印发、结构、标题和两条禁止性规定。")
     if found is None:
-        _place_checkpoint(text)
+        _place_checkpoint(text, secretary)
         created += 1
     pdf = _material(PDF_TITLE)
     if pdf is None:
@@ -184,20 +181,17 @@ def _create(actor, owner: Unit, kind: MaterialKind, title: str, category: str,
         tags=["示例"], **values))
 
 
-def _place_checkpoint(material: Material) -> None:
+def _place_checkpoint(material: Material, actor: Person) -> None:
     """The bank's question on the structure of each item, right after the paragraph that
-    answers it (as s2's checkpoint placement stores it)."""
-    row = db.session.scalar(sa.select(Question).where(Question.stem == CHECKPOINT_STEM,
-                                                      ~Question.is_deleted))
-    if row is None:
+    answers it."""
+    question_id = db.session.scalar(sa.select(Question.id).where(
+        Question.stem == CHECKPOINT_STEM, ~Question.is_deleted))
+    if question_id is None:
         return
     version = material.current_version
     blocks = materials.block_html(version.body_html)
     anchor = next((i + 1 for i, b in enumerate(blocks) if "禁止性规定构成" in b), len(blocks))
-    version.checkpoints.append(MaterialCheckpoint(
-        question_id=row.id, anchor=anchor, type=row.type, position=1,
-        config=mapping.to_question(row, ()).to_config()))
-    db.session.flush()
+    checkpoints.place_checkpoint(version, question_id, anchor, actor.id)
 
 
 def _assignment(actor, owner: Unit, branch: Unit, items: list[Material], now: datetime) -> None:
@@ -220,40 +214,39 @@ def _assignment(actor, owner: Unit, branch: Unit, items: list[Material], now: da
     target = AssignmentTarget(assignment)
     done = recipients[:DONE]
     for number, recipient in enumerate(done):
-        when = start + timedelta(days=1 + number % 6, hours=20, minutes=5 * number)
+        when = start + timedelta(days=1 + number % 6, hours=12, minutes=5 * number)
         for material in items:
-            _read(assignment, recipient.person_id, material, when, complete=True)
-        _answer_checkpoint(assignment, recipient.person_id, items[0], when, rng)
+            when = _read(assignment, recipient.person_id, material, when, rng, complete=True)
         body = "".join((OPENINGS[number], MIDDLES[number], CLOSINGS[number]))
-        reflections.submit(target, recipient.person, body, 0, when + timedelta(minutes=30))
-        recipient.completed_at = when + timedelta(minutes=30)
+        reflections.submit(target, recipient.person, body, 0, when + timedelta(minutes=20))
     for number, recipient in enumerate(recipients[DONE:DONE + READING]):
-        when = start + timedelta(days=3 + number, hours=21)
-        _read(assignment, recipient.person_id, items[0], when, complete=False)
+        when = start + timedelta(days=3 + number, hours=13)
+        _read(assignment, recipient.person_id, items[0], when, rng, complete=False)
     _review(actor, target, done, now)
     db.session.flush()
 
 
-def _read(assignment, person_id: int, material: Material, when: datetime, *,
-          complete: bool) -> None:
-    version = material.current_version
-    needed = max(version.min_reading_seconds, 60) * 1000
-    credited = needed + 45_000 if complete else needed // 3
-    opened_ms = int(when.replace(tzinfo=UTC).timestamp() * 1000)
-    db.session.add(ReadingProgress(
-        assignment_id=assignment.id, person_id=person_id, material_id=material.id,
-        version_id=version.id, opened_at=when, opened_ms=opened_ms,
-        last_beat_ms=opened_ms + credited, credited_ms=credited, beats=credited // 15_000,
-        completed_at=when + timedelta(milliseconds=credited) if complete else None))
-
-
-def _answer_checkpoint(assignment, person_id: int, material: Material, when: datetime,
-                       rng: random.Random) -> None:
-    for checkpoint in material.current_version.checkpoints:
-        right = rng.random() < 0.75
-        db.session.add(CheckpointAnswer(
-            assignment_id=assignment.id, person_id=person_id, checkpoint_id=checkpoint.id,
-            response="D" if right else "B", is_correct=right, answered_at=when))
+def _read(assignment, person_id: int, material: Material, when: datetime,
+          rng: random.Random, *, complete: bool) -> datetime:
+    """Open the material, read with a heartbeat every 15 s (to the minimum and a little
+    more, or a third of it), answer its checkpoints, and confirm 我已学完; returns when
+    the reader finished."""
+    reading = reading_ops.find_reading(assignment, material.id, person_id)
+    reading_ops.open_reading(reading, person_id, now=when)
+    token = reading_ops.new_page_token()
+    needed = max(reading.min_seconds, 60)
+    beats = (needed + 45) // 15 + 1 if complete else needed // 45 + 1
+    for _beat in range(beats):
+        when += timedelta(seconds=15)
+        reading_ops.heartbeat(assignment.id, material.id, person_id, token, True, now=when)
+    if not complete:
+        return when
+    for checkpoint in reading.version.checkpoints:
+        choice = "D" if rng.random() < 0.75 else "B"  # D is right
+        checkpoints.answer_checkpoint(assignment.id, person_id, checkpoint, choice, now=when)
+    db.session.refresh(reading.progress)  # the beats were credited by UPDATE statements
+    reading_ops.complete_reading(reading, person_id, now=when)
+    return when + timedelta(minutes=2)
 
 
 def _review(reviewer: Person, target: AssignmentTarget, done: list[AssignmentRecipient],
@@ -265,7 +258,6 @@ def _review(reviewer: Person, target: AssignmentTarget, done: list[AssignmentRec
     first, second, third = (reflections.get_reflection(target, r.person_id) for r in done[:3])
     reflections.review(first, 1, reviewer, reflections.RETURNED, RETURN_COMMENT,
                        now - timedelta(days=2))
-    done[0].completed_at = None  # a returned reflection is to be written again
     reflections.review(second, 1, reviewer, reflections.ACCEPTED, "体会真切，联系实际。",
                        now - timedelta(days=2), excellent=True)
     reflections.review(third, 1, reviewer, reflections.ACCEPTED, "",
