@@ -17,11 +17,34 @@ from werkzeug.routing import IntegerConverter
 MAX_ID = 2**31 - 1
 
 
+def _at_most(limit: int) -> str:
+    """A regular expression for the decimal numbers 0..``limit`` without leading zeros:
+    0, every shorter number, then for each leading digit of ``limit`` the numbers that
+    share the digits before it and are smaller at it, then ``limit`` itself."""
+    digits = str(limit)
+    parts = ["0"]
+    if len(digits) > 1:
+        parts.append(rf"[1-9]\d{{0,{len(digits) - 2}}}")
+    for i, digit in enumerate(digits):
+        low = 1 if i == 0 else 0
+        if int(digit) > low:
+            parts.append(rf"{digits[:i]}[{low}-{int(digit) - 1}]\d{{{len(digits) - i - 1}}}")
+    parts.append(digits)
+    return "(?:" + "|".join(parts) + ")"
+
+
 class IdConverter(IntegerConverter):
-    """``<int:x>`` with an upper bound: beyond it the URL does not match (404)."""
+    """``<int:x>`` with an upper bound: beyond it the URL does not match (404).
+
+    The bound is in the regular expression itself, not only in ``to_python``: Werkzeug
+    compares the method before it converts, so with a GET rule and a POST rule on one path
+    a bound checked only on conversion answered a POST beyond it with 405, not 404."""
 
     def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
-        super().__init__(map, fixed_digits, min, MAX_ID if max is None else max, signed)
+        limit = MAX_ID if max is None else max
+        super().__init__(map, fixed_digits, min, limit, signed)
+        if not fixed_digits and not signed:
+            self.regex = _at_most(limit)
 
 
 def id_arg(text) -> int:

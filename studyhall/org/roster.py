@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
+from question_bank.formats.limits import DEFAULT_LIMITS, ReadLimits
 from studyhall.auth.passwords import quick_problem
 from studyhall.auth.scope import scope_paths
 from studyhall.extensions import db
@@ -229,14 +231,24 @@ def _compare(fate: RowFate, person: Person, unit_names_of: dict[int, tuple[str, 
     fate.fate = "updated" if changes else "unchanged"
 
 
-def plan_import(viewer: Person, data: bytes, filename: str, *, create_units: bool = False
-                ) -> RosterPlan:
-    """Read the file and decide every row's fate without writing anything."""
+def plan_import(viewer: Person, data: bytes, filename: str, *, create_units: bool = False,
+                limits: ReadLimits = DEFAULT_LIMITS) -> RosterPlan:
+    """Read the file and decide every row's fate without writing anything. The web passes
+    ``web_limits()``; a file over its rows gets a message pointing to the CLI."""
     try:
-        rows = read_rows(data, filename)
+        rows = read_rows(data, filename, limits)
     except SpreadsheetError as exc:
-        return RosterPlan(file_error=str(exc))
+        message = str(exc)
+        if exc.reason == "rows":
+            message += " " + _("Larger files can be imported on the server by an "
+                               "administrator: flask --app studyhall import-roster FILE")
+        return RosterPlan(file_error=message)
     return plan_rows(viewer, rows, create_units=create_units)
+
+
+def web_limits() -> ReadLimits:
+    """What a roster uploaded through the page may hold (config ``MAX_ROSTER_ROWS``)."""
+    return ReadLimits(max_rows=current_app.config["MAX_ROSTER_ROWS"])
 
 
 def plan_rows(viewer: Person, rows: list[list[str]], *, create_units: bool = False,
