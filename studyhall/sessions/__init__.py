@@ -4,3 +4,5 @@ evidence; study plans."""
 from flask import Blueprint
 
 bp = Blueprint("sessions", __name__)
+
+from studyhall.sessions import routes_checkin  # noqa: E402,F401
