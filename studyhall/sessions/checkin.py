@@ -47,6 +47,8 @@ LOGIN_GRACE = timedelta(minutes=10)
 #: exact window is checked afterwards); check-in windows are minutes to hours long.
 CODE_SEARCH_SPAN = timedelta(days=2)
 _EPOCH = datetime(1970, 1, 1)
+#: A StudySession, or a row of its CHECKIN_COLUMNS (below).
+SessionLike = StudySession | sa.Row
 _TOKEN_BYTES = 12  # 96 bits of the HMAC in the URL: plenty for a 20-second life
 
 
@@ -61,18 +63,18 @@ def step_ends_at(step: int) -> datetime:
     return _EPOCH + timedelta(seconds=(step + 1) * STEP_SECONDS)
 
 
-def _digest(session: StudySession, label: bytes, step: int) -> bytes:
+def _digest(session: SessionLike, label: bytes, step: int) -> bytes:
     message = b"%s:%d:%d" % (label, session.id, step)
     return hmac.new(session.checkin_secret.encode(), message, hashlib.sha256).digest()
 
 
-def token_for(session: StudySession, step: int) -> str:
+def token_for(session: SessionLike, step: int) -> str:
     """The QR token of ``step``: "<step>.<base64url of 96 bits of the HMAC>"."""
     mac = base64.urlsafe_b64encode(_digest(session, b"qr", step)[:_TOKEN_BYTES])
     return f"{step}.{mac.decode()}"
 
 
-def code_for(session: StudySession, step: int) -> str:
+def code_for(session: SessionLike, step: int) -> str:
     """The 6-digit typed code of ``step``."""
     number = int.from_bytes(_digest(session, b"code", step)[:8], "big")
     return f"{number % 10 ** CODE_DIGITS:0{CODE_DIGITS}d}"
@@ -84,7 +86,7 @@ class TokenCheck(enum.Enum):
     INVALID = "invalid"  # not a token of this session (another session's, or made up)
 
 
-def check_token(session: StudySession, token: str, now: datetime) -> TokenCheck:
+def check_token(session: SessionLike, token: str, now: datetime) -> TokenCheck:
     step_text, _dot, mac = token.partition(".")
     if not step_text.isdigit() or len(step_text) > 15:
         return TokenCheck.INVALID
@@ -98,7 +100,7 @@ def check_token(session: StudySession, token: str, now: datetime) -> TokenCheck:
     return TokenCheck.EXPIRED if step < current else TokenCheck.INVALID
 
 
-def code_matches(session: StudySession, code: str, now: datetime) -> bool:
+def code_matches(session: SessionLike, code: str, now: datetime) -> bool:
     current = step_of(now)
     return any(hmac.compare_digest(code, code_for(session, step))
                for step in range(current, current - STEPS_ACCEPTED, -1))
@@ -121,20 +123,20 @@ def device_hash(key: bytes, device_id: str, session_id: int) -> str:
 
 # --- the window -----------------------------------------------------------------------------
 
-def opens_at(session: StudySession) -> datetime:
+def opens_at(session: SessionLike) -> datetime:
     return session.starts_at - timedelta(minutes=session.checkin_opens_before)
 
 
-def closes_at(session: StudySession) -> datetime:
+def closes_at(session: SessionLike) -> datetime:
     return session.starts_at + timedelta(minutes=session.checkin_closes_after)
 
 
-def late_from(session: StudySession) -> datetime:
+def late_from(session: SessionLike) -> datetime:
     """A check-in after this instant is 迟到."""
     return session.starts_at + timedelta(minutes=session.late_after_minutes)
 
 
-def status_at(session: StudySession, at: datetime) -> AttendanceStatus:
+def status_at(session: SessionLike, at: datetime) -> AttendanceStatus:
     return AttendanceStatus.LATE if at > late_from(session) else AttendanceStatus.PRESENT
 
 
@@ -145,7 +147,7 @@ class WindowState(enum.Enum):
     CANCELLED = "cancelled"
 
 
-def window_state(session: StudySession, at: datetime) -> WindowState:
+def window_state(session: SessionLike, at: datetime) -> WindowState:
     if session.status is SessionStatus.CANCELLED:
         return WindowState.CANCELLED
     if at < opens_at(session):
@@ -204,13 +206,47 @@ HTTP_STATUS = {Outcome.CHECKED_IN: 200, Outcome.ALREADY: 200, Outcome.EXPIRED: 4
 @dataclass
 class CheckinResult:
     outcome: Outcome
-    session: StudySession | None = None
+    session: SessionLike | None = None
     #: The person's status and when they checked in (success, already, recorded).
     status: AttendanceStatus | None = None
     checked_in_at: datetime | None = None
 
 
-def check_in(session: StudySession, person_id: int, *, at: datetime, method: str,
+#: What check-in reads of a session: a scan loads these columns, not the whole session
+#: (its minutes and audience), and a row of them outlives the rollback that ends the
+#: scan's read transaction. Every function here takes such a row or a StudySession.
+CHECKIN_COLUMNS = (
+    StudySession.id, StudySession.status, StudySession.kind, StudySession.topic,
+    StudySession.starts_at, StudySession.ends_at, StudySession.place,
+    StudySession.checkin_secret, StudySession.checkin_opens_before,
+    StudySession.checkin_closes_after, StudySession.late_after_minutes,
+    StudySession.record_locked_at,
+)
+_CHECKIN_SESSION = sa.select(*CHECKIN_COLUMNS).where(StudySession.id == sa.bindparam("sid"))
+
+_attendance = Attendance.__table__
+#: The check-in itself, built once (a scan burst runs it hundreds of times a second).
+_CHECK_IN = (
+    sa.update(_attendance)
+    .where(_attendance.c.session_id == sa.bindparam("sid"),
+           _attendance.c.person_id == sa.bindparam("pid"),
+           sa.or_(_attendance.c.status.is_(None),
+                  sa.and_(_attendance.c.status == AttendanceStatus.EXCUSED,
+                          _attendance.c.method == "leave")))
+    .values(status=sa.bindparam("new_status"), checked_in_at=sa.bindparam("at"),
+            method=sa.bindparam("new_method"), device_hash=sa.bindparam("device"),
+            marked_by_id=None)
+)
+_ROW = (sa.select(_attendance.c.status, _attendance.c.checked_in_at)
+        .where(_attendance.c.session_id == sa.bindparam("sid"),
+               _attendance.c.person_id == sa.bindparam("pid")))
+
+
+def get_checkin_session(session_id: int) -> sa.Row | None:
+    return db.session.execute(_CHECKIN_SESSION, {"sid": session_id}).first()
+
+
+def check_in(session: SessionLike, person_id: int, *, at: datetime, method: str,
              device: str | None = None) -> CheckinResult:
     """Record ``person_id`` as present or late at ``at`` (the server's time of the scan).
 
@@ -219,23 +255,15 @@ def check_in(session: StudySession, person_id: int, *, at: datetime, method: str
     scans of one person record one check-in; a person not expected has no row. Only when
     it changes nothing, or outside the window, is the row read to say why."""
     state = window_state(session, at)
+    keys = {"sid": session.id, "pid": person_id}
     if state is WindowState.OPEN:
         status = status_at(session, at)
-        changed = db.session.execute(
-            sa.update(Attendance)
-            .where(Attendance.session_id == session.id, Attendance.person_id == person_id,
-                   sa.or_(Attendance.status.is_(None),
-                          sa.and_(Attendance.status == AttendanceStatus.EXCUSED,
-                                  Attendance.method == "leave")))
-            .values(status=status, checked_in_at=at, method=method, device_hash=device,
-                    marked_by_id=None)
-            .execution_options(synchronize_session=False)).rowcount
+        changed = db.session.execute(_CHECK_IN, {
+            **keys, "new_status": status, "at": at, "new_method": method,
+            "device": device}).rowcount
         if changed:
             return CheckinResult(Outcome.CHECKED_IN, session, status, at)
-    row = db.session.execute(
-        sa.select(Attendance.status, Attendance.checked_in_at)
-        .where(Attendance.session_id == session.id, Attendance.person_id == person_id)
-    ).first()
+    row = db.session.execute(_ROW, keys).first()
     if row is None:
         return CheckinResult(Outcome.NOT_EXPECTED, session)
     if state is not WindowState.OPEN:
@@ -250,7 +278,7 @@ def check_in(session: StudySession, person_id: int, *, at: datetime, method: str
 
 
 def find_session_for_code(person: Person, code: str, at: datetime,
-                          ) -> tuple[StudySession | None, Outcome | None]:
+                          ) -> tuple[sa.Row | None, Outcome | None]:
     """The session a typed code is for: among the person's own published sessions near
     now, the one whose current or previous code it is. Otherwise why not: a code that is
     another open session's means the person is not expected there (the session is not
@@ -268,14 +296,14 @@ def find_session_for_code(person: Person, code: str, at: datetime,
     return None, Outcome.NO_SESSION
 
 
-def _sessions_near(at: datetime, person_id: int | None = None) -> list[StudySession]:
-    query = sa.select(StudySession).where(
+def _sessions_near(at: datetime, person_id: int | None = None) -> list[sa.Row]:
+    query = sa.select(*CHECKIN_COLUMNS).where(
         StudySession.status == SessionStatus.PUBLISHED,
         StudySession.starts_at.between(at - CODE_SEARCH_SPAN, at + CODE_SEARCH_SPAN))
     if person_id is not None:
         query = query.join(Attendance, sa.and_(Attendance.session_id == StudySession.id,
                                                Attendance.person_id == person_id))
-    return list(db.session.scalars(query.order_by(StudySession.starts_at)))
+    return list(db.session.execute(query.order_by(StudySession.starts_at)))
 
 
 # --- reads for the screen and the organiser -------------------------------------------------

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 import segno
+import sqlalchemy as sa
 from flask import (
     abort,
     after_this_request,
@@ -56,8 +57,6 @@ DEVICE_COOKIE_DAYS = 400
 _DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 #: The scan made before logging in, in the signed session cookie.
 PENDING_KEY = "checkin_scan"
-#: The outcome shown once on the result page after the redirect.
-SHOWN_KEY = "checkin_shown"
 #: Wrong typed codes allowed per account (a 6-digit code lives 20 s: guessing is hopeless
 #: at this rate, a typo is not punished).
 CODE_LIMIT = "10 per 10 minutes"
@@ -83,9 +82,10 @@ def _load_screen_session_or_404(session_id: int) -> StudySession:
     return session
 
 
-def _load_published_or_404(session_id: int) -> StudySession:
-    """A session people may check in to (or be told it is cancelled); drafts are 404."""
-    session = db.session.get(StudySession, session_id)
+def _load_published_or_404(session_id: int) -> sa.Row:
+    """The check-in columns of a session people may check in to (or be told it is
+    cancelled); drafts are 404."""
+    session = checkin.get_checkin_session(session_id)
     if session is None or session.status is SessionStatus.DRAFT:
         abort(404)
     return session
@@ -157,14 +157,12 @@ def _parse_time(value) -> datetime | None:
         return None
 
 
-def _check_in(session: StudySession, at: datetime, method: str):
+def _check_in(session: sa.Row, at: datetime, method: str):
     device = _device_hash(session.id)
     person_id = current_user.id
     if checkin.window_state(session, at) is WindowState.OPEN:
         # The reads were done in a deferred transaction; the UPDATE queues for the write
-        # lock (SQLite) in a fresh one. The session is detached so that the rollback
-        # does not expire what was already read of it.
-        db.session.expunge(session)
+        # lock (SQLite) in a fresh one. ``session`` is a row: the rollback leaves it be.
         start_writing()
     result = checkin.check_in(session, person_id, at=at, method=method, device=device)
     return _answer(result)
@@ -172,28 +170,26 @@ def _check_in(session: StudySession, at: datetime, method: str):
 
 def _answer(result: CheckinResult):
     if result.outcome.ok:
-        cookie_session[SHOWN_KEY] = {"session_id": result.session.id,
-                                     "outcome": result.outcome.value}
-        return redirect(url_for("sessions.show_checkin", session_id=result.session.id))
+        # The page reads the row; the outcome only chooses 签到成功 or 已签到过.
+        return redirect(url_for("sessions.show_checkin", session_id=result.session.id,
+                                new=1 if result.outcome is Outcome.CHECKED_IN else None))
     return _render_result(result)
 
 
 @bp.route("/checkin/<int:session_id>/done")
 @login_required
 def show_checkin(session_id: int):
-    """The person's check-in at this session: 签到成功 right after it, otherwise what is
-    recorded (a reload says 已签到, never that a QR code expired)."""
+    """The person's check-in at this session as recorded: 签到成功 right after it (?new=1),
+    已签到过 otherwise; a reload never says that a QR code expired."""
     session = _load_published_or_404(session_id)
     row = db.session.get(Attendance, (session.id, current_user.id))
     if row is None:
         abort(404)
-    shown = cookie_session.pop(SHOWN_KEY, None) or {}
     if row.status is None:
         # Not checked in (yet): the page says so and offers the typed code.
         outcome = Outcome.CANCELLED if session.status is SessionStatus.CANCELLED else None
     elif row.status.attended:
-        outcome = Outcome.CHECKED_IN if shown.get("session_id") == session.id and \
-            shown.get("outcome") == Outcome.CHECKED_IN.value else Outcome.ALREADY
+        outcome = Outcome.CHECKED_IN if request.args.get("new") == "1" else Outcome.ALREADY
     else:
         outcome = Outcome.RECORDED
     return render_template("sessions/checkin/result.html", outcome=outcome, session=session,
