@@ -31,6 +31,9 @@ class Config:
 
     # Uploads (rosters, question files) are capped here; Flask answers 413 beyond it.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024
+    # Materials' files: the largest kept, and where (default: instance/files).
+    MAX_FILE_MB = float(os.environ.get("MAX_FILE_MB", "10"))
+    FILE_STORAGE_DIR = os.environ.get("FILE_STORAGE_DIR") or None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False

@@ -6,9 +6,18 @@ Materials use it now; session minutes, sign-in sheets and photos will use it nex
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
+import re
+import tempfile
+import zipfile
 from datetime import datetime
+from pathlib import Path
 
 import sqlalchemy as sa
+from flask import Response, current_app, send_file
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from studyhall.extensions import db
@@ -29,3 +38,141 @@ class StoredFile(db.Model):
 
     def __repr__(self) -> str:
         return f"<StoredFile {self.id} {self.filename!r} {self.content_type}>"
+
+
+# --- Saving, sniffing and serving -------------------------------------------------------
+
+PDF, DOCX = "application/pdf", \
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PNG, JPEG, GIF, WEBP = "image/png", "image/jpeg", "image/gif", "image/webp"
+IMAGE_TYPES = frozenset({PNG, JPEG, GIF, WEBP})
+EXTENSIONS = {PDF: ".pdf", DOCX: ".docx", PNG: ".png", JPEG: ".jpg", GIF: ".gif",
+              WEBP: ".webp"}
+#: A DOCX is a zip: refuse archives that would unpack to more than this, or whose
+#: members are compressed suspiciously well (zip bombs), before reading any member.
+DOCX_MAX_UNPACKED = 100 * 1024 * 1024
+DOCX_MAX_RATIO = 200
+DOCX_MAX_MEMBERS = 2000
+#: Other names of an extension: a phone's "IMG_1.jpeg" stays "IMG_1.jpg", not ".jpeg.jpg".
+_OTHER_EXTENSIONS = {".jpg": (".jpeg", ".jpe")}
+#: Path separators, control characters and characters Windows refuses in names.
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+class UploadError(ValueError):
+    """A file refused; the message says why."""
+
+
+def max_file_mb() -> float:
+    """The largest file kept (MAX_FILE_MB, 10 by default; requests are also capped by
+    MAX_CONTENT_LENGTH)."""
+    return float(current_app.config.get("MAX_FILE_MB", 10))
+
+
+def storage_dir() -> Path:
+    configured = current_app.config.get("FILE_STORAGE_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "files"
+
+
+def sniff_type(data: bytes) -> str | None:
+    """The type of a file from its first bytes (and, for DOCX, its zip directory), or
+    None when it is none of the types we accept. The name and the browser's word are
+    never asked."""
+    if data.startswith(b"%PDF-"):
+        return PDF
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return GIF
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return WEBP
+    if data.startswith(b"PK\x03\x04") and _is_docx(data):
+        return DOCX
+    return None
+
+
+def _is_docx(data: bytes) -> bool:
+    """A zip holding word/document.xml, checked from its directory only: nothing is
+    unpacked, so a zip bomb costs nothing."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        return False
+    if len(members) > DOCX_MAX_MEMBERS:
+        return False
+    unpacked = sum(m.file_size for m in members)
+    packed = sum(m.compress_size for m in members) or 1
+    if unpacked > DOCX_MAX_UNPACKED or unpacked / packed > DOCX_MAX_RATIO:
+        return False
+    names = {m.filename for m in members}
+    return "word/document.xml" in names and "[Content_Types].xml" in names
+
+
+def clean_filename(name: str, content_type: str) -> str:
+    """The uploader's name for display: no directories, no path or control characters,
+    and the extension of what the file really is ("报告.pdf.exe" holding a PDF becomes
+    "报告.pdf.pdf"; nothing on disk uses it)."""
+    base = re.split(r"[/\\]", name or "")[-1]
+    stem = _UNSAFE_NAME.sub("_", base).strip(" ._")
+    ext = EXTENSIONS[content_type]
+    for suffix in (ext, *_OTHER_EXTENSIONS.get(ext, ())):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)].rstrip(" ._")
+            break
+    return (stem[:200] or "file") + ext
+
+
+def save_file(data: bytes, filename: str, actor, *, allowed=frozenset(EXTENSIONS)) -> StoredFile:
+    """Check an upload by its content and size, store it by hash and describe it.
+
+    :raises UploadError: too large, empty, or not one of ``allowed`` types.
+    """
+    limit = max_file_mb()
+    if len(data) > limit * 1024 * 1024:
+        raise UploadError(_l("The file is larger than %(mb)s MB.", mb=f"{limit:g}"))
+    if not data:
+        raise UploadError(_l("The file is empty."))
+    content_type = sniff_type(data)
+    if content_type is None or content_type not in allowed:
+        raise UploadError(_l("This file is not a PDF, a Word document (.docx) or an image "
+                             "(PNG, JPEG, GIF, WebP), whatever its name says."))
+    digest = hashlib.sha256(data).hexdigest()
+    path = _path_of(digest)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
+            handle.write(data)
+        os.replace(handle.name, path)
+    stored = StoredFile(sha256=digest, size=len(data), content_type=content_type,
+                        filename=clean_filename(filename, content_type),
+                        created_by_id=getattr(actor, "id", None))
+    db.session.add(stored)
+    db.session.flush()
+    return stored
+
+
+def _path_of(digest: str) -> Path:
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):  # never a path from elsewhere
+        raise ValueError("not a SHA-256 digest")
+    return storage_dir() / digest[:2] / digest
+
+
+def read_file(stored: StoredFile) -> bytes:
+    return _path_of(stored.sha256).read_bytes()
+
+
+def file_response(stored: StoredFile) -> Response:
+    """Send a stored file to someone the caller has checked may see it. Images open in
+    the page; PDFs and documents download. The type is the one found from the content,
+    the browser may not guess another, and the response may run nothing."""
+    inline = stored.content_type in IMAGE_TYPES
+    response = send_file(_path_of(stored.sha256), mimetype=stored.content_type,
+                         as_attachment=not inline, download_name=stored.filename,
+                         conditional=True, etag=stored.sha256, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response

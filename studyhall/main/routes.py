@@ -11,7 +11,9 @@ from studyhall.model_helpers import utcnow
 from studyhall.org import queries
 from studyhall.org.models import Role
 from studyhall.org.sorting import unit_sort_key
-from studyhall.quizzes.queries import get_my_quizzes
+from studyhall.sessions.queries import get_dashboard_sessions
+from studyhall.study.models import LABELS as STUDY_LABELS
+from studyhall.study.queries import get_todo
 from studyhall.urls import safe_next
 
 
@@ -19,14 +21,18 @@ from studyhall.urls import safe_next
 @login_required
 def index():
     """Each role lands on its own dashboard."""
+    now = utcnow()
+    # One to-do list across study assignments and quizzes (staff read and take too).
+    todo = get_todo(current_user, now)
     if current_user.role is Role.TEACHER:
-        now = utcnow()
-        todo = [item for item in get_my_quizzes(current_user, now)
-                if item.open_attempt_id or (item.quiz.is_open(now) and not item.attempts)]
-        return render_template("main/dashboard_teacher.html", todo=todo, now=now)
+        return render_template("main/dashboard_teacher.html", todo=todo, now=now,
+                               labels=STUDY_LABELS,
+                               sessions=get_dashboard_sessions(current_user, now))
     summaries = queries.get_compositions(sorted(scope_roots(current_user), key=unit_sort_key))
     tree = queries.get_unit_tree(current_user) if current_user.role is Role.ADMIN else None
-    return render_template("main/dashboard_staff.html", summaries=summaries, tree=tree)
+    return render_template("main/dashboard_staff.html", summaries=summaries, tree=tree,
+                           todo=todo, labels=STUDY_LABELS,
+                           sessions=get_dashboard_sessions(current_user, now))
 
 
 @bp.route("/lang/<any(zh_CN, en):code>")

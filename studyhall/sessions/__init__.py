@@ -5,4 +5,7 @@ from flask import Blueprint
 
 bp = Blueprint("sessions", __name__)
 
+from studyhall.sessions import routes_manage  # noqa: E402,F401,I001
+from studyhall.sessions import routes_manage_record  # noqa: E402,F401
+from studyhall.sessions import routes_member  # noqa: E402,F401
 from studyhall.sessions import routes_checkin  # noqa: E402,F401

@@ -21,6 +21,10 @@ so characters outside the Basic Multilingual Plane count once):
 * Everything else is not counted: whitespace, punctuation (Chinese and
   ASCII: ，。、；：？！“”‘’（）《》【】—…·, .,;:?!"'()[]-), symbols and emoji.
 
+Letters and digits are the categories of Python's Unicode database; the browser's may be
+newer, so a character assigned since (a new historic script) can count there and not
+here. No Chinese text is affected.
+
 So "学习贯彻2024年全会精神，AI赋能！" counts 学习贯彻 (4) + 2024 (1) + 年全会精神
 (5) + AI (1) + 赋能 (2) = 13.
 """

@@ -84,6 +84,13 @@ def app(database_app):
         yield database_app
         db.session.remove()
         with db.engine.begin() as connection:
+            # Tables that point at each other (material.current_version_id) are
+            # unlinked first, so every table can then be emptied in dependency order.
+            for table in db.metadata.sorted_tables:
+                for key in table.foreign_key_constraints:
+                    if key.use_alter:
+                        connection.execute(table.update().values(
+                            {column.name: None for column in key.columns}))
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
 
