@@ -42,13 +42,11 @@ from limits import parse
 from wtforms import StringField
 from wtforms.validators import InputRequired, ValidationError
 
-from studyhall.auth.scope import unit_in_scope
 from studyhall.database import reads_first, start_writing
 from studyhall.extensions import db, limiter
 from studyhall.forms import Form
 from studyhall.model_helpers import utcnow
-from studyhall.org.models import Person, Role
-from studyhall.sessions import bp, checkin
+from studyhall.sessions import bp, checkin, permissions
 from studyhall.sessions.checkin import CheckinResult, Outcome, WindowState
 from studyhall.sessions.models import Attendance, SessionStatus, StudySession
 
@@ -67,17 +65,12 @@ SCREEN_POLL_MS = 5000
 
 # --- access ---------------------------------------------------------------------------------
 
-def can_run_checkin(viewer: Person, session: StudySession) -> bool:
-    """Staff whose scope holds the owner unit, and the session's host and recorder."""
-    if viewer.role is not Role.TEACHER and unit_in_scope(viewer, session.owner_unit):
-        return True
-    return viewer.id in (session.host_id, session.recorder_id)
-
-
 def _load_screen_session_or_404(session_id: int) -> StudySession:
+    """A published (or cancelled) session whose check-in the viewer runs: staff whose
+    scope holds the owner unit, or its recorder (permissions.can_record)."""
     session = db.session.get(StudySession, session_id)
     if (session is None or session.status is SessionStatus.DRAFT
-            or not can_run_checkin(current_user, session)):
+            or not permissions.can_record(current_user, session)):
         abort(404)
     return session
 

@@ -605,3 +605,15 @@ def test_counts_read_in_one_query(app, org, make_person, make_session, clock, co
     with count_queries() as log:
         assert checkin.get_checkin_counts(session.id) == (3, 5)
     assert len(log) == 1
+
+
+def test_the_session_pages_lead_to_check_in(client, org, login, make_session, clock):
+    session = make_session()
+    login(org.secretary)
+    page = client.get(f"/manage/sessions/{session.id}").get_data(as_text=True)
+    assert f"/manage/sessions/{session.id}/checkin/screen" in page
+    assert f"/manage/sessions/{session.id}/checkin\"" in page
+    client.post("/logout")
+    login(org.teacher)
+    page = client.get(f"/sessions/{session.id}").get_data(as_text=True)
+    assert 'href="/checkin"' in page
