@@ -1,8 +1,9 @@
 """A secretary puts the check-in screen on the meeting-room projector (1280 px) while two
 teachers check in on phones (375 px): one scans the URL the QR code encodes while logged
 out and lands checked in after the login, the other types the 6-digit code. The screen's
-count follows. The session and its expected attendees are written through the models
-(publishing is another engineer's page)."""
+count follows. A third member is on approved leave; the secretary marks the rest present
+on the roster, writes the minutes, confirms the record and prints the attendance record.
+The session and its expected attendees are written through the models."""
 
 import re
 import time
@@ -35,9 +36,9 @@ PROJECTOR = {"width": 1280, "height": 800}
 
 @pytest.fixture()
 def meeting(live_app):
-    """A 支部党员大会 of the demo teacher's branch starting in 3 minutes, every active
-    member expected; a second teacher of the branch gets the demo password, a third has
-    approved leave."""
+    """A 支部党员大会 of the demo teacher's branch that started a minute ago (check-in
+    open, not late yet), every active member expected; a second teacher of the branch
+    gets the demo password, a third has approved leave."""
     with live_app.app_context():
         branch = db.session.scalar(sa.select(Unit).where(Unit.name == "实验小学第一支部"))
         people = list(db.session.scalars(sa.select(Person).where(
@@ -45,14 +46,14 @@ def meeting(live_app):
         second, third = [p for p in people if p.account.startswith("T")][:2]
         second.set_password(DEMO_PASSWORD)
         second.must_change_password = False
-        session = add_session(branch.id, people, starts_at=utcnow() + timedelta(minutes=3),
+        session = add_session(branch.id, people, starts_at=utcnow() - timedelta(minutes=1),
                               kind=SessionKind.BRANCH_MEETING, place="学校三楼会议室",
                               topic="学习《中国共产党纪律处分条例》")
         leave = db.session.get(Attendance, (session.id, third.id))
         leave.leave_state, leave.leave_reason = LeaveState.APPROVED, "外出培训"
         leave.status, leave.method = AttendanceStatus.EXCUSED, "leave"
         db.session.commit()
-        found = (session.id, second.account, second.id, len(people))
+        found = (session.id, second.account, second.id, len(people), third.name)
         db.session.remove()
     return found
 
@@ -82,7 +83,7 @@ def no_sideways_scroll(page) -> bool:
 
 def test_a_projector_screen_and_two_phones_check_in(browser, live_server, live_app, meeting,
                                                     screenshot_dir):
-    session_id, second_account, second_id, expected = meeting
+    session_id, second_account, second_id, expected, on_leave = meeting
     errors = []
 
     # The secretary opens the screen on the projector.
@@ -142,6 +143,28 @@ def test_a_projector_screen_and_two_phones_check_in(browser, live_server, live_a
     assert no_sideways_scroll(one)
     one.screenshot(path=str(screenshot_dir / "checkin-phone-expired.png"))
 
+    # After the meeting: the rest present on the roster, the minutes, confirmed, printed.
+    screen.goto(f"{live_server}/manage/sessions/{session_id}/roster")
+    teacher_row = screen.locator(".roster-row", has_text="李晓燕")
+    expect(teacher_row.locator(".badge")).to_have_text("已签到")
+    expect(screen.locator(".roster-row", has_text=on_leave).locator(".badge")).to_contain_text(
+        "请假")
+    screen.once("dialog", lambda dialog: dialog.accept())
+    screen.get_by_role("button", name="全部出席").click()
+    screen.wait_for_load_state()
+    screen.goto(f"{live_server}/manage/sessions/{session_id}/record")
+    screen.get_by_label("会议记录").fill("支部书记领学《条例》第二编，全体党员逐条讨论。")
+    screen.get_by_role("button", name="保存").click()
+    screen.wait_for_load_state()
+    screen.once("dialog", lambda dialog: dialog.accept())
+    screen.get_by_role("button", name="确认记录").click()
+    expect(screen.locator(".record-state")).to_contain_text("记录已确认")
+    screen.goto(f"{live_server}/manage/sessions/{session_id}/attendance-record")
+    screen.emulate_media(media="print")
+    expect(screen.locator("body")).to_contain_text(f"{on_leave}（外出培训）")
+    screen.screenshot(path=str(screenshot_dir / "checkin-attendance-record-print.png"),
+                      full_page=True)
+
     with live_app.app_context():
         rows = {row.person_id: row for row in db.session.scalars(
             sa.select(Attendance).where(Attendance.session_id == session_id))}
@@ -150,8 +173,12 @@ def test_a_projector_screen_and_two_phones_check_in(browser, live_server, live_a
             AttendanceStatus.PRESENT, "qr")
         assert (rows[second_id].status, rows[second_id].method) == (
             AttendanceStatus.PRESENT, "code")
-        assert sum(1 for row in rows.values() if row.status is AttendanceStatus.EXCUSED) == 1
-        assert db.session.get(StudySession, session_id).status is SessionStatus.PUBLISHED
+        statuses = [row.status for row in rows.values()]
+        assert statuses.count(AttendanceStatus.EXCUSED) == 1
+        assert statuses.count(AttendanceStatus.PRESENT) == expected - 1
+        stored = db.session.get(StudySession, session_id)
+        assert stored.status is SessionStatus.PUBLISHED and stored.record_locked_at
+        assert {rows[teacher.id].method, rows[second_id].method} == {"qr", "code"}
         db.session.remove()
     assert not errors, errors
     for context in (projector, phone_one, phone_two):
