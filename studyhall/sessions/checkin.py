@@ -22,6 +22,7 @@ import base64
 import enum
 import hashlib
 import hmac
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,8 +45,9 @@ CODE_DIGITS = 6
 #: A scan made while logged out is honoured if the login finishes within this time.
 LOGIN_GRACE = timedelta(minutes=10)
 #: Typed codes are matched against sessions starting within this distance of now (the
-#: exact window is checked afterwards); check-in windows are minutes to hours long.
-CODE_SEARCH_SPAN = timedelta(days=2)
+#: exact window is checked afterwards); the session form allows windows of at most 4 h
+#: before the start and 10 h after it.
+CODE_SEARCH_SPAN = timedelta(days=1)
 _EPOCH = datetime(1970, 1, 1)
 #: A StudySession, or a row of its CHECKIN_COLUMNS (below).
 SessionLike = StudySession | sa.Row
@@ -109,10 +111,8 @@ def code_matches(session: SessionLike, code: str, now: datetime) -> bool:
 def normalize_code(text: str) -> str:
     """Digits typed in any width, with spaces or dashes between them: "１２３ ４５６" →
     "123456". Anything else is left for the format check to refuse."""
-    return "".join(c for c in text if not c.isspace() and c != "-").translate(_FULL_WIDTH)
-
-
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in text if not c.isspace() and c != "-")
 
 
 def device_hash(key: bytes, device_id: str, session_id: int) -> str:

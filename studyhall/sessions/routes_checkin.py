@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -214,7 +213,7 @@ class CheckinCodeForm(Form):
                                   "maxlength": 16, "class": "code-input"})
 
     def validate_code(self, field):
-        field.data = checkin.normalize_code(unicodedata.normalize("NFKC", field.data or ""))
+        field.data = checkin.normalize_code(field.data or "")
         if not re.fullmatch(rf"\d{{{checkin.CODE_DIGITS}}}", field.data):
             raise ValidationError(_("Type the 6 digits shown on the screen."))
 
