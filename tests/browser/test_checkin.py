@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from studyhall.audit import AuditEntry
 from studyhall.demo import DEMO_PASSWORD
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
@@ -44,6 +45,7 @@ def meeting(live_app):
         people = list(db.session.scalars(sa.select(Person).where(
             Person.unit_id == branch.id, Person.is_active).order_by(Person.account)))
         second, third = [p for p in people if p.account.startswith("T")][:2]
+        kept = (second.password_hash, second.must_change_password)
         second.set_password(DEMO_PASSWORD)
         second.must_change_password = False
         session = add_session(branch.id, people, starts_at=utcnow() - timedelta(minutes=1),
@@ -55,7 +57,17 @@ def meeting(live_app):
         db.session.commit()
         found = (session.id, second.account, second.id, len(people), third.name)
         db.session.remove()
-    return found
+    yield found
+    # The live app is shared by the browser tests: leave it as it was.
+    with live_app.app_context():
+        # Its audit entries too: SQLite may give the next session the same id.
+        db.session.execute(sa.delete(AuditEntry).where(
+            AuditEntry.target_type == "studysession", AuditEntry.target_id == found[0]))
+        db.session.delete(db.session.get(StudySession, found[0]))
+        second = db.session.get(Person, found[2])
+        second.password_hash, second.must_change_password = kept
+        db.session.commit()
+        db.session.remove()
 
 
 def log_in(page, live_server, account):
