@@ -243,19 +243,21 @@ async def type_code(client, session: dict, code: str, csrf: str, samples: dict) 
     return check(status, body, location)
 
 
-async def burst(clients: list, session: dict, outcome: str) -> tuple[dict, float, float]:
+async def burst(clients: list, session: dict, outcome: str
+                ) -> tuple[dict, float, float, list[bool]]:
     """All clients scan at one instant. Returns the samples, the span from the release
-    to the last scan answered, and to the last result page."""
+    to the last scan answered and to the last result page, and per client whether its
+    result page said ``outcome`` (a refusal of a fresh token is a false refusal)."""
     samples = {"scan": [], "page": []}
     go = asyncio.Event()
     ready = 0
     token = {}
 
-    async def one(client) -> None:
+    async def one(client) -> bool:
         nonlocal ready
         ready += 1
         await go.wait()
-        await scan(client, session, token["value"], samples, outcome)
+        return await scan(client, session, token["value"], samples, outcome)
 
     tasks = [asyncio.create_task(one(c)) for c in clients]
     while ready < len(clients):
@@ -264,10 +266,10 @@ async def burst(clients: list, session: dict, outcome: str) -> tuple[dict, float
     token["value"] = token_now(session)
     released = time.perf_counter()
     go.set()
-    await asyncio.wait_for(asyncio.gather(*tasks), load.PHASE_TIMEOUT)
+    oks = await asyncio.wait_for(asyncio.gather(*tasks), load.PHASE_TIMEOUT)
     last_scan = max(s.end for s in samples["scan"]) - released
     last_page = max((s.end for s in samples["page"]), default=released) - released
-    return samples, last_scan, last_page
+    return samples, last_scan, last_page, list(oks)
 
 
 async def paced(clients: list, session: dict, rng: random.Random) -> tuple[dict, int]:
@@ -346,11 +348,17 @@ async def load_session(base: str, url: str, accounts: list[str], sessions: list[
         runs = []
         for run in range(options.runs):
             burst_session, paced_session = sessions[1 + 2 * run], sessions[2 + 2 * run]
-            first, scan_span, page_span = await burst(clients, burst_session, "checked_in")
-            rows = await asyncio.to_thread(verify, url, burst_session["id"], len(clients))
-            again, again_span, again_page_span = await burst(clients, burst_session,
-                                                             "already")
-            await asyncio.to_thread(verify, url, burst_session["id"], len(clients), rows)
+            first, scan_span, page_span, oks = await burst(clients, burst_session,
+                                                           "checked_in")
+            first_refused = oks.count(False)
+            rows = await asyncio.to_thread(verify, url, burst_session["id"], len(clients),
+                                           None, first_refused)
+            # Again, those who checked in: each is told so, and nothing changes.
+            checked = [c for c, ok in zip(clients, oks, strict=True) if ok]
+            again, again_span, _page_span, again_oks = await burst(checked, burst_session,
+                                                                   "already")
+            await asyncio.to_thread(verify, url, burst_session["id"], len(clients), rows,
+                                    first_refused)
             bare, bare_span = await ceiling(base, len(clients))
             hall, refused = await paced(clients, paced_session, random.Random(run))
             await asyncio.to_thread(verify, url, paced_session["id"], len(clients), None,
@@ -364,7 +372,8 @@ async def load_session(base: str, url: str, accounts: list[str], sessions: list[
                 "ceiling": load.summarise(bare),
                 "paced": load.summarise(hall["scan"]),
                 "paced page": load.summarise(hall["page"]),
-                "false refusals": refused,
+                "false refusals": refused, "burst refusals": first_refused,
+                "again refusals": again_oks.count(False),
             }
             runs.append(figures)
             errors = sum(figures[k]["errors"] for k in ("burst", "burst page", "again",
@@ -374,7 +383,8 @@ async def load_session(base: str, url: str, accounts: list[str], sessions: list[
                   f"{figures['burst']['p99']:.0f} ms), again {again_span:.2f} s, bare "
                   f"INSERT {bare_span:.2f} s (p99 {figures['ceiling']['p99']:.0f} ms); "
                   f"paced p99 {figures['paced']['p99']:.0f} ms; errors {errors}, false "
-                  f"refusals {refused}", flush=True)
+                  f"refusals: burst {first_refused}, again {again_oks.count(False)}, paced "
+                  f"{refused}", flush=True)
             for name, batch in (("burst", first), ("again", again), ("paced", hall)):
                 for step, step_samples in batch.items():
                     if load.error_statuses(step_samples):
@@ -428,12 +438,15 @@ def report(label: str, runs: list[dict], options) -> dict:
     harness.print_table(["step", "count", "errors", "all answered s (runs)", "p50", "p99",
                          "max"], rows)
     refused = sum(run["false refusals"] for run in runs)
+    in_bursts = sum(run["burst refusals"] + run["again refusals"] for run in runs)
     ratio = med("burst scans answered s") / med("ceiling answered s")
     print(f"burst / bare INSERT burst: {ratio:.1f}×; false refusals in "
-          f"{options.people * options.runs} paced scans: {refused}", flush=True)
+          f"{options.people * options.runs} paced scans: {refused}; in the bursts (a token "
+          f"outlived by the queue): {in_bursts}", flush=True)
     return {"burst s": med("burst scans answered s"),
             "burst with pages s": med("burst pages answered s"),
             "ceiling s": med("ceiling answered s"), "false refusals": refused,
+            "burst refusals": in_bursts,
             "burst p99 ms": load.median_summary([r["burst"] for r in runs])["p99"],
             "paced p99 ms": load.median_summary([r["paced"] for r in runs])["p99"]}
 
