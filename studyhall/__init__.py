@@ -108,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     from studyhall.org import bp as org_bp
     from studyhall.quizzes import bp as quizzes_bp
     from studyhall.sessions import bp as sessions_bp
+    from studyhall.stats import bp as stats_bp
     from studyhall.study import bp as study_bp
 
     app.register_blueprint(main_bp)
@@ -117,3 +118,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(study_bp)
     app.register_blueprint(sessions_bp)
+    app.register_blueprint(stats_bp)

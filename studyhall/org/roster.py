@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from question_bank.formats.limits import DEFAULT_LIMITS, ReadLimits
 from studyhall.auth.passwords import quick_problem
 from studyhall.auth.scope import scope_paths
+from studyhall.exports.safety import unguard
 from studyhall.extensions import db
 from studyhall.model_helpers import path_in_subtree
 from studyhall.org import operations
@@ -174,7 +175,10 @@ def guess_kind(name: str, is_leaf: bool) -> UnitKind:
 
 
 def _row_values(row: list[str], positions: dict[str, int]) -> dict[str, str]:
-    return {key: (row[col].strip() if col < len(row) else "") for key, col in positions.items()}
+    # A CSV roster exported here guards "=…" with an apostrophe (exports/safety.py): it is
+    # not part of the value, so the file imports back unchanged.
+    return {key: unguard(row[col].strip()) if col < len(row) else ""
+            for key, col in positions.items()}
 
 
 def _check_row(number: int, values: dict[str, str], resolver: UnitResolver) -> RowFate:
