@@ -37,6 +37,13 @@ class Config:
 
     # Uploads (rosters, question files) are capped here; Flask answers 413 beyond it.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024
+    # Rows a web import previews and confirms within gunicorn's 30 s timeout even on a
+    # loaded box (bench/bench_upload_preview.py, BENCHMARKS.md); larger files go through
+    # the CLI (flask import-roster / import-questions), which has no such cap. Rows as
+    # Excel numbers them (title and header included); for the question bank, rows of a
+    # table or questions of a text file.
+    MAX_ROSTER_ROWS = int(os.environ.get("MAX_ROSTER_ROWS", "10000"))
+    MAX_QUESTION_ROWS = int(os.environ.get("MAX_QUESTION_ROWS", "5000"))
     # Materials' files: the largest kept, and where (default: instance/files).
     MAX_FILE_MB = float(os.environ.get("MAX_FILE_MB", "10"))
     FILE_STORAGE_DIR = os.environ.get("FILE_STORAGE_DIR") or None

@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, ProductionConfig, instance_secret_key
+from studyhall.converters import IdConverter
 from studyhall.urls import carried_args
 
 
@@ -23,6 +24,8 @@ def create_app(config_class=None) -> Flask:
         ProductionConfig.check()
     app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
     app.config.from_object(config_class)
+    # Before any route is added: ids beyond what a database holds answer 404.
+    app.url_map.converters["int"] = IdConverter
     if not app.config.get("SECRET_KEY"):
         # No SECRET_KEY given (development, make run): a random one kept in instance/.
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
@@ -105,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     from studyhall.org import bp as org_bp
     from studyhall.quizzes import bp as quizzes_bp
     from studyhall.sessions import bp as sessions_bp
+    from studyhall.stats import bp as stats_bp
     from studyhall.study import bp as study_bp
 
     app.register_blueprint(main_bp)
@@ -114,3 +118,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(study_bp)
     app.register_blueprint(sessions_bp)
+    app.register_blueprint(stats_bp)

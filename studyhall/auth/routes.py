@@ -82,10 +82,12 @@ def login():
         throttle.clear_account(account)
         person.last_login_at = utcnow()
         login_sessions.sign_in(person, remember=form.remember.data)
+        target = safe_next(request.args.get("next"))
         if person.must_change_password:
+            # The page asked for (a check-in scanned before login) comes after the change.
             flash(_("Please choose your own password before you continue."), "info")
-            return redirect(url_for("auth.change_password"))
-        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+            return redirect(url_for("auth.change_password", next=target))
+        return redirect(target or url_for("main.index"))
     return render_template("auth/login.html", form=form)
 
 
@@ -108,7 +110,7 @@ def change_password():
         login_sessions.restart_after_password_change(person)
         flash(_("Your password has been changed. Every other device has been signed out."),
               "success")
-        return redirect(url_for("main.index"))
+        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/change_password.html", form=form)
 
 

@@ -14,10 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
+from question_bank.formats.limits import DEFAULT_LIMITS, ReadLimits
 from studyhall.auth.passwords import quick_problem
 from studyhall.auth.scope import scope_paths
+from studyhall.exports.safety import unguard
 from studyhall.extensions import db
 from studyhall.model_helpers import path_in_subtree
 from studyhall.org import operations
@@ -172,7 +175,10 @@ def guess_kind(name: str, is_leaf: bool) -> UnitKind:
 
 
 def _row_values(row: list[str], positions: dict[str, int]) -> dict[str, str]:
-    return {key: (row[col].strip() if col < len(row) else "") for key, col in positions.items()}
+    # A CSV roster exported here guards "=…" with an apostrophe (exports/safety.py): it is
+    # not part of the value, so the file imports back unchanged.
+    return {key: unguard(row[col].strip()) if col < len(row) else ""
+            for key, col in positions.items()}
 
 
 def _check_row(number: int, values: dict[str, str], resolver: UnitResolver) -> RowFate:
@@ -229,14 +235,24 @@ def _compare(fate: RowFate, person: Person, unit_names_of: dict[int, tuple[str, 
     fate.fate = "updated" if changes else "unchanged"
 
 
-def plan_import(viewer: Person, data: bytes, filename: str, *, create_units: bool = False
-                ) -> RosterPlan:
-    """Read the file and decide every row's fate without writing anything."""
+def plan_import(viewer: Person, data: bytes, filename: str, *, create_units: bool = False,
+                limits: ReadLimits = DEFAULT_LIMITS) -> RosterPlan:
+    """Read the file and decide every row's fate without writing anything. The web passes
+    ``web_limits()``; a file over its rows gets a message pointing to the CLI."""
     try:
-        rows = read_rows(data, filename)
+        rows = read_rows(data, filename, limits)
     except SpreadsheetError as exc:
-        return RosterPlan(file_error=str(exc))
+        message = str(exc)
+        if exc.reason == "rows":
+            message += " " + _("Larger files can be imported on the server by an "
+                               "administrator: flask --app studyhall import-roster FILE")
+        return RosterPlan(file_error=message)
     return plan_rows(viewer, rows, create_units=create_units)
+
+
+def web_limits() -> ReadLimits:
+    """What a roster uploaded through the page may hold (config ``MAX_ROSTER_ROWS``)."""
+    return ReadLimits(max_rows=current_app.config["MAX_ROSTER_ROWS"])
 
 
 def plan_rows(viewer: Person, rows: list[list[str]], *, create_units: bool = False,

@@ -53,6 +53,7 @@ from studyhall.study.models import (
     ReadingProgress,
     ReadingState,
     Reflection,
+    ReflectionStatus,
 )
 from studyhall.study.queries import reading_state
 
@@ -324,11 +325,43 @@ def complete_reading(reading: Reading, person_id: int, now: datetime | None = No
     return True
 
 
+def done_with_its_quizzes(assignment: Assignment, person_id: int) -> bool:
+    """Whether the assignment has quiz items and everything of it is now done for the
+    person — every material completed, every quiz submitted, the reflection (when required)
+    submitted or accepted — in one query. A quiz finished elsewhere has no hook into study:
+    the reader's assignment page asks this while ``completed_at`` is unset and refreshes
+    the completion only when it says yes."""
+    from studyhall.quizzes.models import Attempt, AttemptStatus  # quizzes import study
+
+    item = AssignmentItem
+    of_assignment = item.assignment_id == assignment.id
+    quizzes = sa.select(sa.func.count(item.quiz_id)).where(of_assignment).scalar_subquery()
+    unread = sa.select(sa.func.count()).select_from(item).where(
+        of_assignment, item.material_id.is_not(None),
+        ~sa.exists().where(ReadingProgress.assignment_id == assignment.id,
+                           ReadingProgress.person_id == person_id,
+                           ReadingProgress.material_id == item.material_id,
+                           ReadingProgress.completed_at.is_not(None))).scalar_subquery()
+    untaken = sa.select(sa.func.count()).select_from(item).where(
+        of_assignment, item.quiz_id.is_not(None),
+        ~sa.exists().where(Attempt.quiz_id == item.quiz_id, Attempt.person_id == person_id,
+                           Attempt.status == AttemptStatus.SUBMITTED)).scalar_subquery()
+    columns = [quizzes, unread, untaken]
+    if assignment.requires_reflection:
+        columns.append(sa.exists().where(
+            Reflection.assignment_id == assignment.id, Reflection.person_id == person_id,
+            Reflection.status.in_([ReflectionStatus.SUBMITTED, ReflectionStatus.ACCEPTED])))
+    row = db.session.execute(sa.select(*columns)).one()
+    return row[0] > 0 and row[1] == 0 and row[2] == 0 and all(row[3:])
+
+
 def refresh_assignment_completion(assignment: Assignment, person_id: int) -> datetime | None:
     """Set (or clear) the recipient's ``completed_at``: when every material item is
-    completed and, if a reflection is required, it is submitted or accepted, the time the
-    last of these was done; otherwise None (a reflection returned for revision undoes it).
-    Reflections call this after a submission or a review.
+    completed, every quiz item has a submitted attempt of the person and, if a reflection
+    is required, it is submitted or accepted, the time the last of these was done;
+    otherwise None (a reflection returned for revision undoes it). Completing a material
+    and reflections (after a submission or a review) call this; a quiz has no hook into
+    study, so the reader's assignment page calls it when only a quiz may be missing.
 
     The recipient's row is locked first (PostgreSQL), so that two last steps finished at
     once in two tabs — two materials, or a material and the reflection — take turns and
@@ -337,25 +370,45 @@ def refresh_assignment_completion(assignment: Assignment, person_id: int) -> dat
         sa.select(AssignmentRecipient).where(AssignmentRecipient.assignment_id == assignment.id,
                                              AssignmentRecipient.person_id == person_id)
         .with_for_update().execution_options(populate_existing=True))
-    item_ids = sa.select(AssignmentItem.material_id).where(
-        AssignmentItem.assignment_id == assignment.id, AssignmentItem.material_id.is_not(None))
-    wanted = db.session.scalar(sa.select(sa.func.count()).select_from(item_ids.subquery()))
-    done, last = db.session.execute(
-        sa.select(sa.func.count(ReadingProgress.material_id),
-                  sa.func.max(ReadingProgress.completed_at))
-        .where(ReadingProgress.assignment_id == assignment.id,
-               ReadingProgress.person_id == person_id,
-               ReadingProgress.completed_at.is_not(None),
-               ReadingProgress.material_id.in_(item_ids))).one()
-    parts = [last] if wanted and done == wanted else []
-    complete = wanted > 0 and done == wanted
+    from studyhall.quizzes.models import Attempt, AttemptStatus  # quizzes import study
+
+    wanted, quizzes = db.session.execute(
+        sa.select(sa.func.count(AssignmentItem.material_id), sa.func.count(AssignmentItem.quiz_id))
+        .where(AssignmentItem.assignment_id == assignment.id)).one()
+    parts: list[datetime | None] = []
+    done = 0
+    if wanted:
+        item_ids = sa.select(AssignmentItem.material_id).where(
+            AssignmentItem.assignment_id == assignment.id,
+            AssignmentItem.material_id.is_not(None))
+        done, last = db.session.execute(
+            sa.select(sa.func.count(ReadingProgress.material_id),
+                      sa.func.max(ReadingProgress.completed_at))
+            .where(ReadingProgress.assignment_id == assignment.id,
+                   ReadingProgress.person_id == person_id,
+                   ReadingProgress.completed_at.is_not(None),
+                   ReadingProgress.material_id.in_(item_ids))).one()
+        parts.append(last)
+    finished = 0
+    if quizzes and done == wanted:
+        # Each quiz counts from the person's first submitted attempt on it.
+        firsts = (sa.select(sa.func.min(Attempt.submitted_at).label("at"))
+                  .where(Attempt.person_id == person_id,
+                         Attempt.status == AttemptStatus.SUBMITTED,
+                         Attempt.quiz_id.in_(sa.select(AssignmentItem.quiz_id).where(
+                             AssignmentItem.assignment_id == assignment.id)))
+                  .group_by(Attempt.quiz_id).subquery())
+        finished, last_quiz = db.session.execute(
+            sa.select(sa.func.count(), sa.func.max(firsts.c.at))).one()
+        parts.append(last_quiz)
+    complete = (wanted or quizzes) > 0 and done == wanted and finished == quizzes
     if assignment.requires_reflection:
         from studyhall.study.reflections import has_submitted  # reflections call this
 
         submitted = db.session.scalar(sa.select(Reflection.submitted_at).where(
             Reflection.assignment_id == assignment.id, Reflection.person_id == person_id)
         ) if has_submitted(person_id, assignment.id) else None
-        complete = (complete or not wanted) and submitted is not None
+        complete = (complete or not (wanted or quizzes)) and submitted is not None
         parts.append(submitted)
     completed_at = max(p for p in parts if p is not None) if complete else None
     if recipient is not None:

@@ -110,23 +110,6 @@ class ReflectionLine:
 
 
 @dataclass
-class AttendanceLine:
-    """Sessions of one kind the person was expected at (应到), and how they came."""
-
-    kind: object  # sessions.models.SessionKind
-    expected: int = 0
-    present: int = 0
-    late: int = 0
-    excused: int = 0
-    absent: int = 0
-
-    @property
-    def attended(self) -> int:
-        """出席 and 迟到 count as 实到 (DOMAIN.md)."""
-        return self.present + self.late
-
-
-@dataclass
 class LearningRecord:
     person: Person
     period: Period
@@ -134,7 +117,8 @@ class LearningRecord:
     exams: list[QuizLine] = field(default_factory=list)
     practice: list[QuizLine] = field(default_factory=list)
     reflections: list[ReflectionLine] = field(default_factory=list)
-    attendance: list[AttendanceLine] = field(default_factory=list)
+    #: sessions.queries_record.KindAttendance per kind of session held in the period
+    attendance: list = field(default_factory=list)
 
     @property
     def reading_seconds(self) -> int:
@@ -161,42 +145,16 @@ def get_learning_record(person: Person, period: Period, *, staff_view: bool,
     for line in _quizzes(person.id, start, end, staff_view, now):
         (record.practice if line.quiz.mode is QuizMode.PRACTICE else record.exams).append(line)
     record.reflections = _reflections(person.id, start, end)
-    record.attendance = _attendance(person.id, start, end)
+    record.attendance = _attendance(person.id, start, end, now)
     return record
 
 
-def _attendance(person_id: int, start: datetime, end: datetime) -> list[AttendanceLine]:
-    """Per kind of session held in the period (published, not cancelled, begun by its
-    end), the times the person was expected and how they were marked: one GROUP BY."""
-    from studyhall.sessions.models import (
-        Attendance,
-        AttendanceStatus,
-        SessionKind,
-        SessionStatus,
-        StudySession,
-    )
+def _attendance(person_id: int, start: datetime, end: datetime, now: datetime) -> list:
+    """Per kind of session held in the period (published and begun by ``now``): the
+    times the person was expected, how they were marked, and 参学率's terms."""
+    from studyhall.sessions.queries_record import get_attendance_record
 
-    rows = db.session.execute(
-        sa.select(StudySession.kind, Attendance.status, sa.func.count())
-        .join(Attendance, Attendance.session_id == StudySession.id)
-        .where(Attendance.person_id == person_id,
-               StudySession.status == SessionStatus.PUBLISHED,
-               StudySession.starts_at >= start, StudySession.starts_at < end)
-        .group_by(StudySession.kind, Attendance.status)).all()
-    lines: dict = {}
-    for kind, status, count in rows:
-        line = lines.setdefault(kind, AttendanceLine(kind))
-        line.expected += count
-        if status is AttendanceStatus.PRESENT:
-            line.present += count
-        elif status is AttendanceStatus.LATE:
-            line.late += count
-        elif status is AttendanceStatus.EXCUSED:
-            line.excused += count
-        elif status is AttendanceStatus.ABSENT:
-            line.absent += count
-    order = list(SessionKind)
-    return sorted(lines.values(), key=lambda line: order.index(line.kind))
+    return get_attendance_record(person_id, start, end, now).by_kind
 
 
 def _materials(person_id: int, start: datetime, end: datetime) -> list[MaterialLine]:

@@ -73,6 +73,12 @@ def _load_reading_or_404(assignment_id: int, material_id: int) -> reading.Readin
 def show_assignment(assignment_id: int):
     """The reader's view of an assignment: each material and quiz with its state."""
     assignment, recipient = load_assignment_for_reader_or_404(current_user, assignment_id)
+    if (recipient.completed_at is None
+            and reading.done_with_its_quizzes(assignment, current_user.id)):
+        # A quiz of the assignment was finished since: the assignment is done now.
+        start_writing()
+        assignment, recipient = load_assignment_for_reader_or_404(current_user, assignment_id)
+        reading.refresh_assignment_completion(assignment, current_user.id)
     now = utcnow()
     items = reading.get_reader_items(assignment, current_user.id, now)
     state = reading_state(recipient.completed_at, any(i.progress for i in items),

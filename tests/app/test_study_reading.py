@@ -550,3 +550,40 @@ def test_the_assignment_page_does_not_query_per_item(client, login, org, make_ma
         html = client.get(f"/study/assignments/{many.id}").get_data(as_text=True)
     assert len(six) == len(one) + 1, six     # the quiz titles
     assert "党纪党规知识测试" in html and html.count('class="card study-item"') == 6
+
+
+def test_a_quiz_item_needs_a_submitted_attempt(client, login, org, make_material,
+                                               make_assignment, make_quiz):
+    """Completion counts quiz items: not done with the material read and the quiz only
+    started; done once the attempt is submitted, the next time the reader opens the
+    assignment (a quiz has no hook into study), at the time of the submission."""
+    from decimal import Decimal
+
+    from studyhall.quizzes.models import Attempt, AttemptStatus
+
+    material, quiz = make_material(min_seconds=15), make_quiz()
+    assignment = make_assignment([material], quizzes=[quiz])
+    study_ = type("S", (), {"assignment": assignment, "material": material})
+    t0 = utcnow()
+    found = opened(study_, org.teacher, t0)
+    read_for(study_, org.teacher, 15, t0)
+    db.session.refresh(found.progress)
+    assert reading.complete_reading(found, org.teacher.id, t0 + 20 * SECOND)
+    attempt = Attempt(quiz_id=quiz.id, person_id=org.teacher.id, started_at=t0,
+                      deadline_at=t0 + timedelta(hours=1), max_score=Decimal(100), seed="s")
+    db.session.add(attempt)
+    db.session.commit()
+    recipient = db.session.get(AssignmentRecipient, (assignment.id, org.teacher.id))
+    assert recipient.completed_at is None
+    login(org.teacher)
+    client.get(f"/study/assignments/{assignment.id}")
+    db.session.expire_all()
+    assert recipient.completed_at is None             # the attempt is still in progress
+
+    attempt.status, attempt.submitted_at = AttemptStatus.SUBMITTED, t0 + 600 * SECOND
+    db.session.commit()
+    client.get(f"/study/assignments/{assignment.id}")
+    db.session.expire_all()
+    assert recipient.completed_at == t0 + 600 * SECOND
+    assert reading.refresh_assignment_completion(assignment, org.teacher.id) == (
+        t0 + 600 * SECOND)
