@@ -307,13 +307,21 @@ def _match_existing(viewer: Person, plan: RosterPlan, resolver: UnitResolver) ->
             continue
         path = resolver.path_of.get(names_of.get(person.unit_id, ()), "")
         in_scope = prefixes is None or path_in_subtree(path, prefixes)
-        if not in_scope or not can_manage_person(viewer, person):
+        if not in_scope:
             fate.issues.append(RowIssue(fate.row, column_label("account"), fate.account,
                                         _("This account belongs to someone outside your scope; "
                                           "ask an administrator.")))
             continue
         fate.person = person
         _compare(fate, person, names_of)
+        # A row that changes nothing may name anyone in scope (the importer's own row, a
+        # peer's): the round trip of an exported roster stays unchanged. Changing someone
+        # whose rights are not narrower than the importer's is refused, as on their page.
+        if fate.fate == "updated" and not can_manage_person(viewer, person):
+            fate.person, fate.changes = None, []
+            fate.issues.append(RowIssue(fate.row, column_label("account"), fate.account,
+                                        _("Only someone with wider rights can change this "
+                                          "person; ask an administrator.")))
 
 
 def apply_plan(viewer: Person, plan: RosterPlan) -> list[tuple[str, str, str]]:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 import question_bank as qb
 from studyhall.bank import mapping
 from studyhall.bank.models import Question
-from studyhall.bank.queries import get_category_names
+from studyhall.bank.queries import get_category_names, select_confidential_category_ids
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.quizzes.models import Quiz, QuizMode, QuizQuestion, QuizRecipient, QuizStatus
@@ -48,10 +48,10 @@ class CheckpointError(ValueError):
 # --- which questions may be placed ------------------------------------------------------
 
 def confidential():
-    """SQL: the question is 保密 / 考试专用 (kept for exams by admins; its key is shown to
-    nobody else). The bank has no such mark yet, so no question is; this is the one place
-    that will ask the bank's flag once it exists."""
-    return sa.false()
+    """SQL: the question is 保密 / 考试专用 — its category, or one above it, is marked (kept
+    for exams by admins; its key is shown to nobody else). Such a question is never placed,
+    and one whose category was marked after it was placed never shows its key."""
+    return Question.category_id.in_(select_confidential_category_ids())
 
 
 def query_placeable_questions(search: str = "", type_: str = "") -> sa.Select:
@@ -211,16 +211,20 @@ def answer_checkpoint(assignment_id: int, person_id: int, checkpoint: MaterialCh
 
 def withheld_question_ids(question_ids: list[int], person_id: int, now: datetime) -> set[int]:
     """Of these bank questions, those in a published exam that has not closed yet and
-    that ``person_id`` is expected to take: their keys and 解析 stay hidden from them."""
+    that ``person_id`` is expected to take, and those marked 保密 since they were placed:
+    their keys and 解析 stay hidden from them."""
     if not question_ids:
         return set()
-    return set(db.session.scalars(
+    in_exam = set(db.session.scalars(
         sa.select(QuizQuestion.question_id).distinct()
         .join(Quiz, Quiz.id == QuizQuestion.quiz_id)
         .join(QuizRecipient, sa.and_(QuizRecipient.quiz_id == Quiz.id,
                                      QuizRecipient.person_id == person_id))
         .where(QuizQuestion.question_id.in_(question_ids), Quiz.mode == QuizMode.EXAM,
                Quiz.status == QuizStatus.PUBLISHED, Quiz.closes_at > now)))
+    marked = set(db.session.scalars(
+        sa.select(Question.id).where(Question.id.in_(question_ids), confidential())))
+    return in_exam | marked
 
 
 def key_withheld(question_id: int, person_id: int, now: datetime) -> bool:

@@ -93,9 +93,32 @@ def test_at_most_ten_checkpoints_per_version(study, bank):
     assert refused.value.code == "too_many"
 
 
-def test_the_confidential_rule_is_one_clause_the_placeable_query_uses(bank):
-    sql = str(checkpoints.query_placeable_questions())
-    assert "is_deleted" in sql and "type IN" in sql
+def _mark_confidential(question):
+    """Mark the category above the question's own 保密, so the rule must reach down."""
+    category = question.category.parent or question.category
+    category.is_confidential = True
+    db.session.commit()
+
+
+def test_a_confidential_question_is_neither_offered_nor_placed(study, bank):
+    _mark_confidential(bank["single"])
+    offered = db.session.scalars(checkpoints.query_placeable_questions()).all()
+    assert bank["single"] not in offered and bank["multiple"] not in offered
+    with pytest.raises(checkpoints.CheckpointError) as refused:
+        checkpoints.place_checkpoint(study.version, bank["single"].id, 1)
+    assert refused.value.code == "not_placeable"
+
+
+def test_a_question_marked_confidential_after_placing_keeps_its_key(client, login_as, org,
+                                                                   study, bank):
+    checkpoint = place(study, bank, "single")
+    _mark_confidential(bank["single"])
+    login_as(org.teacher)
+    page = client.get(page_url(study)).get_data(as_text=True)
+    reply = post_answer(client, study, checkpoint, "B")
+    assert reply.status_code == 200
+    body = reply.get_data(as_text=True) + page
+    assert "预备期为一年。" not in body and "党章第七条" not in body
 
 
 def test_copying_checkpoints_to_a_new_version(study, bank):

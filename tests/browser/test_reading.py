@@ -46,8 +46,12 @@ def reading_assignment(live_app):
     teacher with a minimum of 3 s; the page beats every second."""
     with live_app.app_context():
         teacher = db.session.scalar(sa.select(Person).where(Person.account == "teacher"))
-        question = db.session.scalar(sa.select(Question).where(Question.type == "single")
-                                     .order_by(Question.id))
+        # Not a question of an exam the teacher is in (the other browser tests make some):
+        # its key and 解析 would rightly stay hidden until that exam closes.
+        singles = db.session.scalars(sa.select(Question.id).where(
+            Question.type == "single").order_by(Question.id)).all()
+        withheld = checkpoints.withheld_question_ids(singles, teacher.id, utcnow())
+        question = db.session.get(Question, next(q for q in singles if q not in withheld))
         material = Material(kind=MaterialKind.TEXT, owner_unit_id=teacher.unit_id)
         db.session.add(material)
         db.session.flush()
