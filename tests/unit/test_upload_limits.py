@@ -56,8 +56,12 @@ CHILD = textwrap.dedent("""
                 bank = [str(exc)]
             out[name] = {"roster": roster, "bank": bank}
             print(json.dumps({name: out[name]}, ensure_ascii=False), flush=True)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    print(json.dumps({"peak_mb": peak}), flush=True)
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork and exec, so under a
+    # long pytest run it reports the parent's size; VmHWM belongs to this process's
+    # own address space.
+    with open("/proc/self/status") as status:
+        hwm = next(line for line in status if line.startswith("VmHWM:"))
+    print(json.dumps({"peak_mb": int(hwm.split()[1]) // 1024}), flush=True)
 """).replace("CAP_BYTES", str(ADDRESS_SPACE))
 
 
