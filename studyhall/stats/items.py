@@ -24,9 +24,8 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 
 import question_bank as qb
@@ -47,6 +46,10 @@ from studyhall.stats.queries import (
     recipient_conditions,
     without_jit,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 LETTERS = "ABCDEFGH"
 #: Below this facility (a share of the mark) a question is flagged: a wrong key, or too hard.
@@ -118,6 +121,8 @@ class PaperStats:
 
 def _decimal(value) -> Decimal | None:
     """A numpy result as the exact decimal of its shortest repr; None for NaN or inf."""
+    import numpy as np
+
     value = float(value)
     if not np.isfinite(value):
         return None
@@ -183,6 +188,11 @@ def get_item_analysis(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE) -
     snapshot = list(db.session.scalars(
         sa.select(QuizQuestion).where(QuizQuestion.quiz_id == quiz.id)
         .order_by(QuizQuestion.position, QuizQuestion.question_id)))
+    # numpy and pandas are loaded here, not with the app: only this page needs them
+    # (60 MB that every worker and command would carry otherwise).
+    import numpy as np
+    import pandas as pd
+
     columns = fetch_columns(query_score_matrix(quiz, viewer, filters), 5)
     frame = pd.DataFrame({name: np.array(values, dtype=float) for name, values in
                           zip(("attempt", "question", "mark", "score"), columns, strict=False)})
@@ -204,6 +214,8 @@ def get_item_analysis(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE) -
 
 
 def _compute(frame: pd.DataFrame, items: dict[int, ItemStats], paper: PaperStats) -> None:
+    import numpy as np
+
     scores = frame.pivot(index="attempt", columns="question", values="score")
     marks = frame.groupby("question")["mark"].max()
     matrix = scores.to_numpy()
@@ -248,6 +260,8 @@ def _compute(frame: pd.DataFrame, items: dict[int, ItemStats], paper: PaperStats
 def _discrimination(x: np.ndarray, y: np.ndarray) -> tuple[Decimal | None, Decimal | None]:
     """Moodle's discrimination index and discriminative efficiency (percent); None when
     either list does not vary (everyone scored alike)."""
+    import numpy as np
+
     cov = np.cov(x, y, ddof=1)[0, 1]
     var_x, var_y = x.var(ddof=1), y.var(ddof=1)
     if var_x <= 0 or var_y <= 0:
