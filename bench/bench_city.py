@@ -518,9 +518,10 @@ def add_live_exam(app, city: City) -> None:
         db.session.commit()
 
 
-async def _saves(base: str, city: City, seconds: float, during=None) -> list[float]:
-    """Each taker saves an answer a second (jittered) for ``seconds``, or while
-    ``during`` (a process) runs. Returns the save latencies."""
+async def _saves(base: str, city: City, seconds: float, start=None) -> list[float]:
+    """Each taker saves an answer a second (jittered) for ``seconds``, or, when ``start``
+    is given, while the process it starts (once every taker is ready) runs. Returns the
+    save latencies."""
     import bench_quiz_load as load
 
     takers = [load.Taker(a, load.new_session(base)) for a in city.takers]
@@ -539,6 +540,7 @@ async def _saves(base: str, city: City, seconds: float, during=None) -> list[flo
         samples: list = []
         rng = random.Random(SEED)
         stop_at = time.perf_counter() + seconds
+        during = start() if start is not None else None
 
         def going() -> bool:
             if during is not None:
@@ -557,6 +559,8 @@ async def _saves(base: str, city: City, seconds: float, during=None) -> list[flo
                 await asyncio.sleep(rng.uniform(0.8, 1.2))
 
         await asyncio.gather(*(saver(t) for t in takers))
+        if during is not None:
+            during.wait()
         errors = sum(1 for s in samples if not s.ok)
         if errors:
             print(f"  {errors} save errors: {load.UNEXPECTED[:3]}")
@@ -572,10 +576,12 @@ def measure_load(url: str, app, city: City, tmp: Path) -> dict:
     with load.gunicorn(url, "gthread", 2, 4, tmp / "gunicorn.log") as base:
         idle = asyncio.run(_saves(base, city, LOAD_SECONDS))
         command, env = export_command(url, city.city_exam, tmp / "during.xlsx")
-        with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL) as export:
-            time.sleep(0.5)
-            during = asyncio.run(_saves(base, city, 0, during=export))
+
+        def start():
+            return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+
+        during = asyncio.run(_saves(base, city, 0, start=start))
     return {"idle p99": load.percentile(idle, 0.99), "idle max": idle[-1],
             "idle n": len(idle), "during p99": load.percentile(during, 0.99),
             "during max": during[-1], "during n": len(during)}
