@@ -1,19 +1,25 @@
 """Configuration classes. ``create_app`` takes one of these; ``STUDYHALL_CONFIG`` picks it
 from the environment (``default``, ``production``)."""
 
+import contextlib
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
-# The value shipped for development; production refuses to start with it.
+# The value once shipped for development: anyone could sign cookies with it. Never used
+# now; production refuses it explicitly in case an old environment file still sets it.
 DEV_SECRET_KEY = "dev-only-not-secret"
+#: Where the key lives, in the instance folder, when SECRET_KEY is not set.
+SECRET_KEY_FILE = "secret_key"
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    #: Unset: create_app uses instance/secret_key, made with a random key on first run.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'studyhall.sqlite3'}"
     )
@@ -31,6 +37,13 @@ class Config:
 
     # Uploads (rosters, question files) are capped here; Flask answers 413 beyond it.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024
+    # Rows a web import previews and confirms within gunicorn's 30 s timeout even on a
+    # loaded box (bench/bench_upload_preview.py, BENCHMARKS.md); larger files go through
+    # the CLI (flask import-roster / import-questions), which has no such cap. Rows as
+    # Excel numbers them (title and header included); for the question bank, rows of a
+    # table or questions of a text file.
+    MAX_ROSTER_ROWS = int(os.environ.get("MAX_ROSTER_ROWS", "10000"))
+    MAX_QUESTION_ROWS = int(os.environ.get("MAX_QUESTION_ROWS", "5000"))
     # Materials' files: the largest kept, and where (default: instance/files).
     MAX_FILE_MB = float(os.environ.get("MAX_FILE_MB", "10"))
     FILE_STORAGE_DIR = os.environ.get("FILE_STORAGE_DIR") or None
@@ -41,8 +54,11 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(days=7)
+    # A login session's last use is written at most this often (auth/login_sessions.py).
+    LOGIN_SESSION_TOUCH_SECONDS = 300
     WTF_CSRF_TIME_LIMIT = 12 * 3600
 
+    # Failed-login counters: in the database unless this names a shared storage (redis://).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # Failed logins allowed before a pause, per account and per client address. A whole
@@ -78,13 +94,64 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls) -> None:
-        """Refuse to run in production with the development secret or none at all."""
-        key = os.environ.get("SECRET_KEY", "")
-        if len(key) < 32 or key == DEV_SECRET_KEY:
+        """Refuse to run in production without a strong SECRET_KEY in the environment
+        (every host must share it, so it is not made on the fly as in development)."""
+        problem = secret_key_problem(os.environ.get("SECRET_KEY", ""))
+        if problem:
             raise RuntimeError(
-                "SECRET_KEY must be set to a random value of at least 32 characters in "
-                "production, e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
+                f"SECRET_KEY {problem}. Production needs a random value of at least 32 "
+                "characters, e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
             )
+
+
+#: zxcvbn's estimate of the guesses a production key must at least need (10^24, about 80
+#: bits): a random 32-character hex key scores ~10^31; "a" * 32, "0123456789abcdef" * 2 or
+#: a word repeated score under 10^6.
+MIN_KEY_GUESSES_LOG10 = 24
+MIN_KEY_LENGTH = 32
+MIN_KEY_DISTINCT = 10
+
+
+def secret_key_problem(key: str) -> str | None:
+    """What is wrong with ``key`` as a production secret, or None."""
+    if not key:
+        return "is not set"
+    if key == DEV_SECRET_KEY:
+        return "is the development value once shipped with the code"
+    if len(key) < MIN_KEY_LENGTH:
+        return f"is shorter than {MIN_KEY_LENGTH} characters"
+    if len(set(key)) < MIN_KEY_DISTINCT:
+        return f"has fewer than {MIN_KEY_DISTINCT} different characters"
+    from zxcvbn import zxcvbn
+
+    if zxcvbn(key[:72])["guesses_log10"] < MIN_KEY_GUESSES_LOG10:
+        return "is too predictable (repeated pieces, runs of characters or common words)"
+    return None
+
+
+def instance_secret_key(instance_path: str | os.PathLike) -> str:
+    """The key kept in ``instance_path``/secret_key, made on first run: random, readable by
+    its owner only (0600), and kept, so sessions survive restarts. Workers starting at the
+    same moment agree on one key: each writes a candidate to a file of its own and links it
+    into place, and only the first link succeeds."""
+    path = Path(instance_path) / SECRET_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        candidate = path.with_name(f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            with contextlib.suppress(FileExistsError):  # another worker was first
+                os.link(candidate, path)
+        finally:
+            os.unlink(candidate)
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < MIN_KEY_LENGTH:
+        raise RuntimeError(f"{path} does not hold a usable key; delete it to make a new one")
+    return key
 
 
 CONFIGS = {"default": DefaultConfig, "production": ProductionConfig, "testing": TestingConfig}

@@ -58,6 +58,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import flask_migrate
@@ -275,8 +276,6 @@ async def wait_ready(base: str, process: subprocess.Popen) -> None:
 
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-SECTION = re.compile(r'<section class="card q" id="q(\d+)" data-position="(\d+)" '
-                     r'data-type="([a-z_]+)">(.*?)</section>', re.S)
 ATTEMPT_URL = re.compile(r"/attempts/(\d+)")
 
 
@@ -364,19 +363,52 @@ async def fetch_start_token(taker: Taker, quiz_id: int) -> None:
     taker.csrf = token.group(1)
 
 
+class _PaperParser(HTMLParser):
+    """Reads the paper by its data attributes, not its markup: any element carrying both
+    data-position and data-type is a question (section, fieldset, whatever the classes or
+    a `hidden` attribute), and its answer inputs are those named r<position>, wherever
+    they sit. Choices: the radio/checkbox inputs (single, multiple), the text inputs
+    (fill_blank), 2 for true/false, 1 for a textarea (short answer)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.csrf = ""
+        self.kinds: dict[int, str] = {}
+        self.inputs: dict[int, list[str]] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "meta" and a.get("name") == "csrf-token":
+            self.csrf = a.get("content") or ""
+        position, kind = a.get("data-position"), a.get("data-type")
+        if position and kind and position.isdigit():
+            self.kinds.setdefault(int(position), kind)
+        name = a.get("name") or ""
+        if tag in ("input", "textarea") and name[:1] == "r" and name[1:].isdigit():
+            self.inputs.setdefault(int(name[1:]), []).append(
+                "textarea" if tag == "textarea" else (a.get("type") or "text").lower())
+
+    handle_startendtag = handle_starttag
+
+
 def parse_paper(body: str) -> tuple[str, list[tuple[int, str, int]]]:
-    meta = CSRF_META.search(body)
+    """(csrf token, [(position, type, choices)] in page order) from an attempt's page."""
+    parser = _PaperParser()
+    parser.feed(body)
+    parser.close()
     questions = []
-    for match in SECTION.finditer(body):
-        position, kind, inner = int(match.group(2)), match.group(3), match.group(4)
+    for position, kind in parser.kinds.items():
+        inputs = parser.inputs.get(position, [])
         if kind in ("single", "multiple"):
-            choices = inner.count('class="choice"')
+            choices = sum(t in ("radio", "checkbox") for t in inputs)
         elif kind == "fill_blank":
-            choices = inner.count('type="text"')
-        else:
+            choices = sum(t == "text" for t in inputs)
+        elif kind == "true_false":
             choices = 2
+        else:
+            choices = len(inputs)
         questions.append((position, kind, choices))
-    return (meta.group(1) if meta else ""), questions
+    return parser.csrf, questions
 
 
 def answer_for(kind: str, choices: int, rng: random.Random) -> tuple[object, object]:

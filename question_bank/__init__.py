@@ -34,6 +34,7 @@ from question_bank.formats.base import (
     ParsedQuestion,
     UnsupportedItem,
 )
+from question_bank.formats.limits import DEFAULT_LIMITS, FileRefusedError, ReadLimits
 from question_bank.grading import GradeResult, grade
 from question_bank.normalize import (
     normalize_text,
@@ -54,6 +55,7 @@ from question_bank.types import (
 )
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "DEFAULT_POINTS",
     "DIFFICULTY_LABELS",
     "FORMATS",
@@ -62,6 +64,7 @@ __all__ = [
     "Difficulty",
     "ExportError",
     "ExportProblem",
+    "FileRefusedError",
     "FormatError",
     "GradeResult",
     "ImportIssue",
@@ -75,6 +78,7 @@ __all__ = [
     "QuestionKind",
     "QuestionType",
     "QuestionValidationError",
+    "ReadLimits",
     "Rule",
     "UnsupportedItem",
     "assemble_paper",

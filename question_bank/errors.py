@@ -6,6 +6,7 @@ The tree::
     ├── QuestionValidationError     a Question breaks a rule; .problems lists every one
     ├── FormatError                 an unknown format name, or a file whose format
     │                               cannot be recognised
+    ├── FileRefusedError            a file beyond the ReadLimits (formats.limits); .reason
     ├── ExportError                 questions the chosen format cannot hold; .problems
     └── AssemblyError               a paper spec that the pool cannot satisfy
 

@@ -12,7 +12,8 @@ from flask import Flask, request
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import CONFIGS, ProductionConfig
+from config import CONFIGS, ProductionConfig, instance_secret_key
+from studyhall.converters import IdConverter
 from studyhall.urls import carried_args
 
 
@@ -23,6 +24,11 @@ def create_app(config_class=None) -> Flask:
         ProductionConfig.check()
     app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
     app.config.from_object(config_class)
+    # Before any route is added: ids beyond what a database holds answer 404.
+    app.url_map.converters["int"] = IdConverter
+    if not app.config.get("SECRET_KEY"):
+        # No SECRET_KEY given (development, make run): a random one kept in instance/.
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
     proxies = app.config["TRUSTED_PROXIES"]
@@ -64,6 +70,7 @@ def _init_extensions(app: Flask) -> None:
 
     # Import every model so that Alembic's autogenerate sees the whole schema.
     from studyhall import audit, storage, uploads  # noqa: F401
+    from studyhall.auth import models as auth_models  # noqa: F401
     from studyhall.bank import models as bank_models  # noqa: F401
     from studyhall.org import models  # noqa: F401
     from studyhall.quizzes import models as quiz_models  # noqa: F401
@@ -101,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     from studyhall.org import bp as org_bp
     from studyhall.quizzes import bp as quizzes_bp
     from studyhall.sessions import bp as sessions_bp
+    from studyhall.stats import bp as stats_bp
     from studyhall.study import bp as study_bp
 
     app.register_blueprint(main_bp)
@@ -110,3 +118,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(study_bp)
     app.register_blueprint(sessions_bp)
+    app.register_blueprint(stats_bp)

@@ -1,4 +1,5 @@
-"""flask commands: seed-demo, import-roster, create-admin."""
+"""flask commands: seed-demo, import-roster, create-admin, import/export-questions,
+close-expired, export-scores, export-roster."""
 
 from __future__ import annotations
 
@@ -108,9 +109,13 @@ def _show_passwords(passwords, passwords_out) -> None:
 @with_appcontext
 def create_admin_command(account, name, password):
     """Create a bureau administrator (the first account of a new installation)."""
+    from studyhall.auth.passwords import password_problem
     from studyhall.org import operations
     from studyhall.org.models import Person, PoliticalStatus, Unit
 
+    problem = password_problem(password, account=account)
+    if problem:
+        raise click.ClickException(problem)
     if db.session.scalar(db.select(Person.id).where(Person.account == account)):
         raise click.ClickException(_("This account is already in use."))
     root = db.session.scalar(db.select(Unit).where(Unit.parent_id.is_(None)))
@@ -232,8 +237,94 @@ def close_expired_command():
     click.echo(_("%(n)d overdue attempts submitted.", n=total))
 
 
+def _export_progress(total: int, label: str):
+    """A progress bar on stderr (the file itself may go to stdout's directory)."""
+    return click.progressbar(length=max(total, 1), label=label, file=sys.stderr)
+
+
+def _read_only_export() -> None:
+    """An export only reads: on SQLite its transaction must begin deferred (a command's
+    would begin IMMEDIATE and hold the write lock), so a running exam keeps saving."""
+    from studyhall.database import read_only
+
+    read_only()
+
+
+@click.command("export-scores")
+@click.option("--quiz", "quiz_id", required=True, type=int, help="The exam's id.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="An .xlsx file (three sheets), or .csv (the score sheet only).")
+@click.option("--unit", "unit_path", default="",
+              help="Only this unit's subtree (a full path of names, or a unique name).")
+@with_appcontext
+def export_scores_command(quiz_id, out, unit_path):
+    """Write an exam's score sheet (成绩单), its figures by unit and its item analysis."""
+    from flask_babel import force_locale
+
+    from studyhall.exports import scores
+    from studyhall.quizzes.models import Quiz, QuizMode, QuizStatus
+    from studyhall.stats.queries import Filters, count_score_rows, get_unit_names
+
+    _read_only_export()
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None or quiz.mode is not QuizMode.EXAM or quiz.status is QuizStatus.DRAFT:
+        raise click.ClickException(_("No published exam with id %(id)d.", id=quiz_id))
+    actor = SystemActor()
+    unit = _unit_by_path(unit_path) if unit_path else None
+    filters = Filters(unit)
+    total = count_score_rows(quiz, actor, filters)
+    with force_locale("zh_CN"):
+        export = scores.ScoreExport(quiz, actor, filters,
+                                    get_unit_names({unit.id})[unit.id] if unit else "")
+        with _export_progress(total, _("Writing the score sheet")) as bar:
+            if out.lower().endswith(".csv"):
+                with open(out, "wb") as handle:
+                    for chunk in scores.iter_sheet_csv(export, "scores"):
+                        handle.write(chunk)
+                bar.update(total)
+            else:
+                scores.write_score_workbook(out, export, progress=bar.update)
+    click.echo(_("%(n)d people written to %(path)s", n=total, path=out))
+
+
+@click.command("export-roster")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="An .xlsx or .csv file in the roster import's format.")
+@click.option("--unit", "unit_path", default="", help="Only this unit's subtree.")
+@with_appcontext
+def export_roster_command(out, unit_path):
+    """Write the people roster with phone numbers; it imports back unchanged."""
+    from studyhall.exports import people
+
+    _read_only_export()
+    actor = SystemActor()
+    unit = _unit_by_path(unit_path) if unit_path else None
+    total = people.count_roster(actor, unit)
+    with _export_progress(total, _("Writing the roster")) as bar:
+        if out.lower().endswith(".csv"):
+            with open(out, "wb") as handle:
+                for chunk in people.iter_roster_csv(actor, unit):
+                    handle.write(chunk)
+            bar.update(total)
+        else:
+            people.write_roster_workbook(out, actor, unit, progress=bar.update)
+    click.echo(_("%(n)d people written to %(path)s", n=total, path=out))
+
+
+def _unit_by_path(text: str):
+    """A unit named by its full path or a unique name, as the roster import reads one."""
+    from studyhall.org.models import Unit
+    from studyhall.org.roster import UnitResolver
+
+    resolver = UnitResolver(SystemActor(), create_units=False)
+    names, reason = resolver.resolve(text)
+    if names is None:
+        raise click.ClickException(reason)
+    return db.session.get(Unit, resolver.by_names[names])
+
+
 def register(app: Flask) -> None:
     for command in (seed_demo_command, import_roster_command, create_admin_command,
                     import_questions_command, export_questions_command,
-                    close_expired_command):
+                    close_expired_command, export_scores_command, export_roster_command):
         app.cli.add_command(command)

@@ -15,7 +15,7 @@ it upgrades a read lock. Reads (GET requests) begin deferred and never block wri
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, g, has_app_context, has_request_context, request
 from sqlalchemy import event
 
 from studyhall.extensions import db
@@ -66,6 +66,8 @@ def _configure_engine(app: Flask) -> None:
     def _on_begin(connection):
         writes = (not has_request_context() or g.get("writes")
                   or (request.method not in READ_ONLY_METHODS and not g.get("reads_first")))
+        if has_app_context() and g.get("read_only"):
+            writes = False
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     @app.before_request
@@ -73,6 +75,12 @@ def _configure_engine(app: Flask) -> None:
         # Registered before every other hook, so it runs before the user is loaded.
         if getattr(app.view_functions.get(request.endpoint), "reads_first", False):
             g.reads_first = True
+
+
+def read_only() -> None:
+    """Mark a command that only reads (an export): its transactions begin deferred, so
+    on SQLite it never holds the write lock while it reads for seconds."""
+    g.read_only = True
 
 
 def reads_first(view):

@@ -112,8 +112,11 @@ def seed_demo() -> int:
                           Role.TEACHER, DEMO_PASSWORD)
     db.session.flush()
     from studyhall.quizzes.demo import seed_demo_quizzes
+    from studyhall.sessions.demo import seed_demo_sessions
+    from studyhall.study.demo import seed_demo_study
 
-    return added + n1 + n2 + n3 + seed_sample_bank() + seed_demo_quizzes()
+    return (added + n1 + n2 + n3 + seed_sample_bank() + seed_demo_quizzes()
+            + seed_demo_study() + seed_demo_sessions())
 
 
 def seed_sample_bank() -> int:

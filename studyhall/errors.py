@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -10,12 +10,14 @@ from werkzeug.exceptions import HTTPException
 from studyhall.extensions import db
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """Whether the client asked for JSON (the exam page's autosave does): it gets JSON
+    errors, and a 401 rather than a redirect to the login page."""
     return request.is_json or request.accept_mimetypes.best == "application/json"
 
 
 def _render(status: int, title: str, message: str, headers: dict | None = None):
-    if _wants_json():
+    if wants_json():
         return jsonify(error=title, message=message), status, headers or {}
     page = render_template("errors/error.html", status=status, title=title, message=message)
     return page, status, headers or {}
@@ -50,6 +52,9 @@ def handle_http_error(error: HTTPException):
 def handle_operational_error(error: OperationalError):
     """A locked or unreachable database answers 503 with Retry-After, never a traceback."""
     db.session.rollback()
+    # The page still reads (the menu's counts): as a reader, in a deferred transaction, so
+    # that it does not queue again for the write lock that just timed out.
+    g.writes, g.reads_first = False, True
     title, message = _messages()[503]
     return _render(503, title, message, {"Retry-After": "2"})
 

@@ -32,8 +32,13 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = None
+login_manager.session_protection = "basic"
 csrf = CSRFProtect()
 babel = Babel()
+#: Holds the failed-login counters only when RATELIMIT_STORAGE_URI names a shared storage
+#: (Redis); otherwise they are kept in the database (auth/throttle.py).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 

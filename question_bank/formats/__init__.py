@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from question_bank.errors import ExportError, FormatError
 from question_bank.formats import aiken, csvfile, gift, moodle_xml, xlsx
 from question_bank.formats.base import Codec, ExportProblem, ImportResult
+from question_bank.formats.limits import DEFAULT_LIMITS, ReadLimits, refuse
 from question_bank.types import Question
 
+TABLE_FORMATS = ("xlsx", "csv")
 # In sniffing order: the most distinctive first.
 FORMATS: dict[str, Codec] = {
     codec.name: codec
@@ -40,17 +42,31 @@ def load_questions(
     format: str | None = None,
     filename: str | None = None,
     default_category: Sequence[str] = (),
+    *,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> ImportResult:
     """Read every question of a file and report everything that could not be read.
 
     :param format: one of ``FORMATS``; detected from ``filename`` and ``data`` if None.
     :param default_category: category path for questions whose file gives none.
-    :raises FormatError: for an unknown format name or an undetectable format. Problems
+    :param limits: what the file may hold (:class:`ReadLimits`): a workbook is checked
+        before it is read, so a zip bomb or a cell at XFD1048576 is refused, not read.
+    :raises FormatError: for an unknown format name or an undetectable format.
+    :raises FileRefusedError: when the file is beyond ``limits`` (too many rows or
+        questions, a grid or an unpacked size too large, a cell too long); its message
+        says what and the limit. A damaged workbook is an error in the result. Problems
         inside the file never raise: they are in the result's ``errors``,
         ``unsupported`` and ``warnings``.
     """
     codec = _codec(format or detect_format(filename, data))
-    return codec.load(data, tuple(default_category))
+    if codec.count is not None and (found := codec.count(data)) > limits.max_rows:
+        raise refuse("questions", limits, count=found)  # before a long parse
+    result = codec.load(data, tuple(default_category), limits)
+    items = len(result.questions) + len(result.errors) + len(result.unsupported)
+    if codec.name not in TABLE_FORMATS and items > limits.max_rows:
+        # Tables are held to max_rows as they are read; a text format once parsed.
+        raise refuse("questions", limits, count=items)
+    return result
 
 
 def export_problems(questions: Sequence[Question], format: str) -> list[ExportProblem]:

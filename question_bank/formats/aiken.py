@@ -28,6 +28,7 @@ from question_bank.formats.base import (
     decode_text,
     head_text,
 )
+from question_bank.formats.limits import DEFAULT_LIMITS, ReadLimits
 from question_bank.normalize import parse_letters
 from question_bank.types import MAX_OPTIONS, OPTION_LETTERS, Question, QuestionType
 
@@ -42,7 +43,9 @@ class _Draft:
     options: list[tuple[str, str]] = field(default_factory=list)
 
 
-def load(data: bytes, default_category: tuple[str, ...]) -> ImportResult:
+def load(
+    data: bytes, default_category: tuple[str, ...], limits: ReadLimits = DEFAULT_LIMITS
+) -> ImportResult:
     """Read single-choice questions from Aiken text."""
     text = decode_text(data)
     if text is None:
@@ -132,4 +135,9 @@ def looks_like(data: bytes) -> bool:
     return bool(re.search(r"^\s*ANSWER\s*:\s*[A-Z]\s*$", head, re.MULTILINE | re.IGNORECASE))
 
 
-CODEC = Codec("aiken", (".aiken",), looks_like, load, dump, export_problem)
+def count(data: bytes) -> int:
+    """ANSWER lines, one per question: to refuse a file before parsing."""
+    return len(re.findall(rb"(?im)^[ \t]*ANSWER[ \t]*:", data))
+
+
+CODEC = Codec("aiken", (".aiken",), looks_like, load, dump, export_problem, count)

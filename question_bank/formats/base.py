@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from question_bank.types import Question
 
@@ -108,9 +109,13 @@ class Codec:
     name: str
     extensions: tuple[str, ...]
     looks_like: Callable[[bytes], bool]
-    load: Callable[[bytes, tuple[str, ...]], ImportResult]
+    #: (data, default category, limits) → report; see :mod:`.limits`.
+    load: Callable[[bytes, tuple[str, ...], Any], ImportResult]
     dump: Callable[[Sequence[Question]], bytes]
     export_problem: Callable[[Question], str | None]
+    #: A quick count of the questions in a text file, so that one beyond the limit is
+    #: refused before it is parsed (tables are counted as they are read).
+    count: Callable[[bytes], int] | None = None
 
 
 def decode_text(data: bytes) -> str | None:

@@ -24,22 +24,35 @@ from question_bank.formats.base import (
     decode_text,
     head_text,
 )
+from question_bank.formats.limits import (
+    DAMAGED,
+    DEFAULT_LIMITS,
+    FileRefusedError,
+    ReadLimits,
+    read_limited,
+)
 from question_bank.types import Question
 
 _ESCAPED = ("=", "+", "-", "@", "'")
 
 
-def load(data: bytes, default_category: tuple[str, ...]) -> ImportResult:
-    """Read questions from CSV bytes."""
+def load(
+    data: bytes, default_category: tuple[str, ...], limits: ReadLimits = DEFAULT_LIMITS
+) -> ImportResult:
+    """Read questions from CSV bytes, held to ``limits`` (rows and cell length)."""
     text = decode_text(data)
     if text is None:
         return ImportResult(errors=[UNDECODABLE])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
-        rows = [[_restore(cell) for cell in row] for row in reader]
+        rows = read_limited(reader, limits, _restore)
     except csv.Error as exc:
         message = f"CSV格式错误（{exc}）：请用Excel另存为CSV后重试"
         return ImportResult(errors=[ImportIssue(None, message)])
+    except FileRefusedError as exc:
+        if exc.reason not in DAMAGED:
+            raise
+        return ImportResult(errors=[ImportIssue(None, str(exc))])
     return table.read_rows(rows, default_category) or ImportResult(errors=[table.NO_HEADER])
 
 

@@ -46,7 +46,8 @@ from question_bank.formats.base import (
     moodle_weight,
 )
 from question_bank.formats.html_text import html_to_text
-from question_bank.types import OPTION_LETTERS, Question, QuestionType
+from question_bank.formats.limits import DEFAULT_LIMITS, ReadLimits
+from question_bank.types import MAX_OPTIONS, OPTION_LETTERS, Question, QuestionType
 
 # Escaped characters are swapped for private-use placeholders while parsing.
 _SPECIAL = "\\:~=#{}"
@@ -75,7 +76,9 @@ class _Answer:
     feedback: str
 
 
-def load(data: bytes, default_category: tuple[str, ...]) -> ImportResult:
+def load(
+    data: bytes, default_category: tuple[str, ...], limits: ReadLimits = DEFAULT_LIMITS
+) -> ImportResult:
     """Read questions from GIFT text."""
     text = decode_text(data)
     if text is None:
@@ -221,6 +224,10 @@ def _choice(
     block: _Block, answers: list[_Answer], common: dict[str, Any], result: ImportResult
 ) -> Question | None:
     options = tuple(a.text for a in answers)
+    if len(options) > MAX_OPTIONS:
+        message = f"选择题最多{MAX_OPTIONS}个选项，这道题有{len(options)}个"
+        result.errors.append(ImportIssue(block.line, message))
+        return None
     letters = OPTION_LETTERS[: len(options)]
     if any(a.marker == "=" for a in answers):
         right = [letter for letter, a in zip(letters, answers, strict=False) if a.marker == "="]
@@ -337,4 +344,9 @@ def looks_like(data: bytes) -> bool:
     return "$CATEGORY:" in head or "::" in head or bool(re.search(r"\{[\s\S]*[=~}]", head))
 
 
-CODEC = Codec("gift", (".gift",), looks_like, load, dump, export_problem)
+def count(data: bytes) -> int:
+    """Answer blocks (an unescaped "{"), one per question: to refuse a file before parsing."""
+    return len(re.findall(rb"(?<!\\)\{", data))
+
+
+CODEC = Codec("gift", (".gift",), looks_like, load, dump, export_problem, count)

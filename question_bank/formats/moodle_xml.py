@@ -16,6 +16,7 @@ place in Moodle XML and is not written; the source is not read back from the nam
 
 from __future__ import annotations
 
+import codecs
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -37,6 +38,7 @@ from question_bank.formats.base import (
     moodle_category_problem,
 )
 from question_bank.formats.html_text import html_to_text
+from question_bank.formats.limits import DEFAULT_LIMITS, ReadLimits
 from question_bank.formats.moodle_xml_writer import write_quiz
 from question_bank.types import OPTION_LETTERS, Question, QuestionType
 
@@ -57,6 +59,10 @@ UNSUPPORTED_TYPES = {
     "ordering": "排序题",
 }
 _QUESTION_START = re.compile(rb"<question\b")
+_DECLARED_ENCODING = re.compile(
+    rb"\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']"
+)
+_SAVE_AS_UTF8 = "请用UTF-8编码保存后重新导入"
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]")
 
 
@@ -107,10 +113,15 @@ class _Reader:
         self.result.warnings.append(ImportIssue(self.line, message))
 
 
-def load(data: bytes, default_category: tuple[str, ...]) -> ImportResult:
+def load(
+    data: bytes, default_category: tuple[str, ...], limits: ReadLimits = DEFAULT_LIMITS
+) -> ImportResult:
     """Read questions from a Moodle XML file."""
+    source = _xml_source(data)
+    if isinstance(source, ImportIssue):
+        return ImportResult(errors=[source])
     try:
-        root = fromstring(data)
+        root = fromstring(source)
     except ParseError as exc:
         line = exc.position[0]
         return ImportResult(
@@ -118,11 +129,14 @@ def load(data: bytes, default_category: tuple[str, ...]) -> ImportResult:
         )
     except DefusedXmlException:
         return ImportResult(errors=[ImportIssue(None, "文件含有不安全的XML实体或DTD，已拒绝导入")])
+    except ValueError as exc:  # expat refuses some encodings it cannot decode itself
+        return ImportResult(errors=[ImportIssue(None, f"XML无法读取（{exc}）：{_SAVE_AS_UTF8}")])
     if root.tag != "quiz":
         return ImportResult(errors=[ImportIssue(None, f"根元素应为<quiz>，实际是<{root.tag}>")])
     result = ImportResult()
     category = default_category
-    lines = chain(_question_lines(data), repeat(None))
+    raw = source.encode("utf-8") if isinstance(source, str) else source
+    lines = chain(_question_lines(raw), repeat(None))
     for element, line in zip(root.findall("question"), lines, strict=False):
         qtype = element.get("type", "")
         if qtype == "category":
@@ -134,6 +148,29 @@ def load(data: bytes, default_category: tuple[str, ...]) -> ImportResult:
             message = f"Moodle的{name}（{qtype}）题库不支持，未导入"
             result.unsupported.append(UnsupportedItem(line, qtype, message))
     return result
+
+
+def _xml_source(data: bytes) -> bytes | str | ImportIssue:
+    """What to hand to the parser: the bytes when expat can decode them itself (UTF-8, the
+    usual case), else the text decoded here with the declared encoding (GBK, UTF-16…),
+    or the problem when the declared encoding is unknown or does not fit the bytes."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        name = "utf-16"
+    elif data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 BOM outweighs the declaration
+        name = "utf-8-sig"
+    else:
+        declared = _DECLARED_ENCODING.match(data)
+        name = declared[1].decode("ascii") if declared else "utf-8"
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return ImportIssue(None, f"XML声明的编码“{name}”无法识别：{_SAVE_AS_UTF8}")
+    if codec == "utf-8":
+        return data
+    try:
+        return data.decode(codec)
+    except (UnicodeError, LookupError):  # LookupError: a codec that is not a text encoding
+        return ImportIssue(None, f"文件内容不是XML声明的编码“{name}”：{_SAVE_AS_UTF8}")
 
 
 def _question_lines(data: bytes) -> list[int]:
@@ -238,4 +275,9 @@ def looks_like(data: bytes) -> bool:
     )
 
 
-CODEC = Codec("moodle_xml", (".xml",), looks_like, load, dump, export_problem)
+def count(data: bytes) -> int:
+    """<question> elements other than categories: to refuse a file before parsing."""
+    return len(_QUESTION_START.findall(data)) - data.count(b'type="category"')
+
+
+CODEC = Codec("moodle_xml", (".xml",), looks_like, load, dump, export_problem, count)

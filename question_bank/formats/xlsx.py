@@ -1,9 +1,10 @@
 """Excel workbooks: read with python-calamine (also .xls), written with XlsxWriter.
 
-Reading takes the first sheet that has a header row (see :mod:`.table` for the
-columns). Numbers come back as text the way they were typed: 2.0 becomes "2", 1.5
-stays "1.5". A value merged across several rows (e.g. one 题型 cell for a block of
-questions) applies to each of those rows.
+Reading checks the workbook against :class:`.limits.ReadLimits` before calamine opens
+it and each sheet before calamine reads it, then takes the first sheet that has a header
+row (see :mod:`.table` for the columns). Numbers come back as text the way they were
+typed: 2.0 becomes "2", 1.5 stays "1.5". A value merged across several rows (e.g. one
+题型 cell for a block of questions) applies to each of those rows.
 
 Writing puts one question per row under Chinese headers. Text that starts with
 = + - @ is written as a text cell with Excel's quote prefix, so Excel never evaluates
@@ -21,6 +22,15 @@ import xlsxwriter
 
 from question_bank.formats import table
 from question_bank.formats.base import Codec, ImportIssue, ImportResult
+from question_bank.formats.limits import (
+    DAMAGED,
+    DEFAULT_LIMITS,
+    FileRefusedError,
+    ReadLimits,
+    check_cells,
+    check_grid,
+    check_workbook,
+)
 from question_bank.types import Question
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@")
@@ -29,18 +39,27 @@ _POINTS_COLUMN = table.EXPORT_HEADERS.index("分值")
 _COLUMN_WIDTHS = {"题型": 8, "题干": 50, "答案": 12, "解析": 40, "分类": 20, "出处": 30}
 
 
-def load(data: bytes, default_category: tuple[str, ...]) -> ImportResult:
-    """Read questions from an .xlsx (or .xls) file."""
+def load(
+    data: bytes, default_category: tuple[str, ...], limits: ReadLimits = DEFAULT_LIMITS
+) -> ImportResult:
+    """Read questions from an .xlsx (or .xls) file, checked against ``limits`` first."""
     try:
+        check = check_workbook(data, limits)
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets = [workbook.get_sheet_by_name(name) for name in _visible_sheets(workbook)]
+        for name in _visible_sheets(workbook):
+            if check is not None:
+                check.check_sheet(name)
+            result = table.read_rows(_text_rows(workbook.get_sheet_by_name(name), limits),
+                                     default_category)
+            if result is not None:
+                return result
+    except FileRefusedError as exc:
+        if exc.reason not in DAMAGED:
+            raise
+        return ImportResult(errors=[ImportIssue(None, str(exc))])
     except python_calamine.CalamineError as exc:
         message = f"无法读取Excel文件（{exc}）：请确认文件未加密、未损坏，并另存为.xlsx后重试"
         return ImportResult(errors=[ImportIssue(None, message)])
-    for sheet in sheets:
-        result = table.read_rows(_text_rows(sheet), default_category)
-        if result is not None:
-            return result
     return ImportResult(errors=[table.NO_HEADER])
 
 
@@ -53,8 +72,13 @@ def _visible_sheets(workbook: python_calamine.CalamineWorkbook) -> list[str]:
     ]
 
 
-def _text_rows(sheet: python_calamine.CalamineSheet) -> list[list[str]]:
+def _text_rows(sheet: python_calamine.CalamineSheet, limits: ReadLimits) -> list[list[str]]:
+    """The sheet as text from A1, refused if its grid (checked again for an .xls, whose
+    insides were not scanned) or a cell is beyond ``limits``."""
+    if sheet.height:
+        check_grid(sheet.end[0] + 1, sheet.end[1] + 1, limits)
     rows = [[_cell_text(value) for value in row] for row in sheet.to_python(skip_empty_area=False)]
+    check_cells(rows, limits)
     for (top, left), (bottom, _) in sheet.merged_cell_ranges or ():
         for row in rows[top + 1 : bottom + 1]:
             if left < len(row) and not row[left]:

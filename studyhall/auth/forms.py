@@ -2,9 +2,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from studyhall.auth.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 from studyhall.forms import Form
-
-MIN_PASSWORD_LENGTH = 8
 
 
 class LoginForm(Form):
@@ -18,9 +17,10 @@ class ChangePasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200,
+        validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH,
                                            message=_l("Use 8 to 200 characters."))],
-        description=_l("At least 8 characters, and not your account name."),
+        description=_l("At least 8 characters, not your account name or phone number, and "
+                       "not a common password such as 12345678 or woaini1314."),
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
@@ -36,7 +36,11 @@ class ChangePasswordForm(Form):
             raise ValidationError(_l("The current password is not correct."))
 
     def validate_new_password(self, field):
-        if field.data.strip().lower() == self.person.account.lower():
-            raise ValidationError(_l("The password must not be your account name."))
+        if field.errors:  # too short or too long: said once is enough
+            return
         if field.data == self.current_password.data:
             raise ValidationError(_l("Choose a password different from the current one."))
+        problem = password_problem(field.data, account=self.person.account,
+                                   phone=self.person.phone or "")
+        if problem:
+            raise ValidationError(problem)

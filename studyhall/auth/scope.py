@@ -8,6 +8,8 @@ an object outside the scope answers 404 (ARCHITECTURE.md, invariant 6).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.orm import contains_eager
@@ -19,11 +21,19 @@ from studyhall.org.models import Person, Role, Unit
 
 def scope_paths(viewer: Person) -> list[str] | None:
     """The path prefixes of the subtrees ``viewer`` manages; None means the whole tree."""
-    if viewer.role is Role.ADMIN and not viewer.managed_units:
-        return None
     if viewer.role is Role.TEACHER:
+        return []  # without loading managed_units
+    return role_scope_paths(viewer.role, viewer.managed_units)
+
+
+def role_scope_paths(role: Role, managed_units: Iterable[Unit]) -> list[str] | None:
+    """The scope someone with ``role`` managing ``managed_units`` has (as scope_paths)."""
+    managed_units = list(managed_units)
+    if role is Role.ADMIN and not managed_units:
+        return None
+    if role is Role.TEACHER:
         return []
-    paths = sorted(unit.path for unit in viewer.managed_units)
+    paths = sorted(unit.path for unit in managed_units)
     # Drop subtrees already covered by an ancestor in the list.
     return [p for i, p in enumerate(paths) if not path_in_subtree(p, paths[:i])]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -136,6 +137,7 @@ class QuestionForm(Form):
 class CategoryForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     parent_id = SelectField(_l("Parent category"), coerce=int, choices=[])
+    is_confidential = BooleanField(_l("Confidential (exams only)"))
 
     def __init__(self, *args, category_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -150,8 +152,7 @@ def format_choices(with_auto: bool):
 
 
 class QuestionImportForm(Form):
-    file = FileField(_l("Question file"), validators=[FileRequired(_l("Choose a file."))],
-                     description=_l("Excel, CSV, GIFT, Aiken or Moodle XML; at most 10 MB."))
+    file = FileField(_l("Question file"), validators=[FileRequired(_l("Choose a file."))])
     format = SelectField(_l("Format"), choices=[])
     category_id = SelectField(_l("Import into category"), coerce=int, choices=[],
                               description=_l("The file's own categories are placed under it."))
@@ -160,6 +161,11 @@ class QuestionImportForm(Form):
         super().__init__(*args, **kwargs)
         self.format.choices = choices(format_choices(with_auto=True))
         self.category_id.choices = choices([(0, _l("(as in the file)")), *category_choices])
+        self.file.description = _l(
+            "Excel, CSV, GIFT, Aiken or Moodle XML; at most %(mb)d MB and %(rows)d questions; "
+            "larger files through the command line.",
+            mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
+            rows=current_app.config["MAX_QUESTION_ROWS"])
 
 
 class QuestionImportConfirmForm(Form):

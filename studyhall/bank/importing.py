@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from flask import current_app
 from flask_babel import gettext as _
 
 import question_bank as qb
@@ -19,6 +20,9 @@ from studyhall.extensions import db
 #: Where a question lands when neither the file nor the importer names a category.
 DEFAULT_CATEGORY = ("未分类",)
 DUPLICATE_POLICIES = ("skip", "update")
+#: The longest texts the question form accepts (bank/forms.py), held on import too.
+TEXT_LIMITS = {"stem": 5000, "option": 1000, "explanation": 5000, "reference": 5000,
+               "source": 300, "tags": 400, "keywords": 500}
 
 
 def split_path(text: str) -> tuple[str, ...]:
@@ -67,18 +71,33 @@ class QuestionImportPlan:
 
 
 def plan_question_import(data: bytes, filename: str, *, format: str | None = None,
-                         root: tuple[str, ...] = ()) -> QuestionImportPlan:
+                         root: tuple[str, ...] = (),
+                         limits: qb.ReadLimits = qb.DEFAULT_LIMITS) -> QuestionImportPlan:
     """Read the file and decide each question's fate; writes nothing. Questions go to
-    ``root`` followed by the category the file gives them."""
+    ``root`` followed by the category the file gives them. The web passes
+    ``web_limits()``; a file over its rows gets a message pointing to the CLI."""
     plan = QuestionImportPlan()
     if not data:
         plan.file_error = _("The file is empty.")
         return plan
     try:
-        plan.result = qb.load_questions(data, format or None, filename)
+        plan.result = qb.load_questions(data, format or None, filename, limits=limits)
     except qb.FormatError as exc:
         plan.file_error = str(exc)
         return plan
+    except qb.FileRefusedError as exc:
+        plan.file_error = str(exc)
+        if exc.reason in ("rows", "questions"):
+            plan.file_error += " " + _("Larger files can be imported on the server by an "
+                                       "administrator: flask --app studyhall import-questions "
+                                       "FILE")
+        return plan
+    except Exception:  # a parser bug must not become a 500 on the import page
+        current_app.logger.exception("question import: %s could not be parsed", filename)
+        plan.file_error = _("The file could not be read. Check that it is an Excel, CSV, "
+                            "GIFT, Aiken or Moodle XML file, or choose its format.")
+        return plan
+    _refuse_overlong(plan.result)
     cache = CategoryCache()
     seen: dict[tuple[tuple[str, ...], str], int | None] = {}
     keys_by_category: dict[int, set[str]] = {}
@@ -101,6 +120,52 @@ def plan_question_import(data: bytes, filename: str, *, format: str | None = Non
     return plan
 
 
+def web_limits() -> qb.ReadLimits:
+    """What a question file uploaded through the page may hold (``MAX_QUESTION_ROWS``)."""
+    return qb.ReadLimits(max_rows=current_app.config["MAX_QUESTION_ROWS"])
+
+
+def _refuse_overlong(result: qb.ImportResult) -> None:
+    """Questions with a text longer than the edit screen accepts become errors: the import
+    must not store what the question form would then refuse to save, and the preview
+    shows every text of a question."""
+    kept = []
+    for parsed in result.questions:
+        problems = overlong_texts(parsed.question)
+        if problems:
+            result.errors.extend(qb.ImportIssue(parsed.line, problem) for problem in problems)
+        else:
+            kept.append(parsed)
+    result.questions[:] = kept
+
+
+def overlong_texts(question: qb.Question) -> list[str]:
+    """What in ``question`` is longer than the question form allows (``TEXT_LIMITS``).
+    Lengths first, labels only for what is too long: this runs for every question."""
+    texts = [("stem", question.stem), ("explanation", question.explanation),
+             ("source", question.source), ("tags", " ".join(question.tags)),
+             ("keywords", " ".join(question.keywords))]
+    texts += [(letter, option) for letter, option in zip("ABCDEFGH", question.options,
+                                                          strict=False)]
+    if isinstance(question.answer, str):
+        texts.append(("reference", question.answer))
+    return [_("%(field)s has %(n)d characters; at most %(limit)d are allowed.",
+              field=_field_label(key), n=len(text), limit=_limit(key))
+            for key, text in texts if len(text) > _limit(key)]
+
+
+def _limit(key: str) -> int:
+    return TEXT_LIMITS["option"] if len(key) == 1 else TEXT_LIMITS[key]
+
+
+def _field_label(key: str) -> str:
+    if len(key) == 1:
+        return _("Option %(letter)s", letter=key)
+    return {"stem": _("Question text"), "explanation": _("Explanation"), "source": _("Source"),
+            "tags": _("Tags"), "keywords": _("Keywords for graders"),
+            "reference": _("Reference answer")}[key]
+
+
 def apply_question_import(plan: QuestionImportPlan, *, actor=None, valid_only: bool = False,
                           duplicates: str = "skip") -> Counter:
     """Write the plan's questions: new ones are added, duplicates skipped or updated,
@@ -116,7 +181,7 @@ def apply_question_import(plan: QuestionImportPlan, *, actor=None, valid_only: b
             done["skipped"] += 1
             continue
         existing = db.session.get(Question, row.existing_id) if row.existing_id else None
-        save_question(existing, row.question, cache.get(row.category), actor)
+        save_question(existing, row.question, cache.get(row.category), actor, flush=False)
         done["updated" if existing else "created"] += 1
     db.session.flush()
     return done

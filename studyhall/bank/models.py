@@ -31,6 +31,10 @@ class QuestionCategory(db.Model):
     name: Mapped[str] = mapped_column(sa.String(100))
     path: Mapped[str] = mapped_column(PATH_TYPE, index=True, default="")
     sort_order: Mapped[int] = mapped_column(default=0)
+    #: 保密 / 考试专用, marked by an administrator: the questions here and in every
+    #: subcategory serve only in exams published by administrators, never in practice,
+    #: and their keys and 解析 are shown to administrators only (quizzes/review.py).
+    is_confidential: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[QuestionCategory | None] = relationship(remote_side=[id],

@@ -15,26 +15,31 @@ class BankError(ValueError):
     """A change the bank's rules forbid; the message says why."""
 
 
-def create_category(parent: QuestionCategory | None, name: str) -> QuestionCategory:
+def create_category(parent: QuestionCategory | None, name: str, *,
+                    confidential: bool = False) -> QuestionCategory:
     name = name.strip()
     siblings = parent.children if parent else db.session.scalars(
         sa.select(QuestionCategory).where(QuestionCategory.parent_id.is_(None)))
     if any(s.name == name for s in siblings):
         raise BankError(_l("A category with this name already exists there."))
-    category = QuestionCategory(parent=parent, name=name)
+    category = QuestionCategory(parent=parent, name=name, is_confidential=confidential)
     db.session.add(category)
     db.session.flush()
     category.path = f"{parent.path if parent else '/'}{category.id}/"
     return category
 
 
-def rename_category(category: QuestionCategory, name: str) -> None:
+def rename_category(category: QuestionCategory, name: str, *,
+                    confidential: bool | None = None) -> None:
+    """A new name and, when given, the 保密 mark (which its subcategories inherit)."""
     name = name.strip()
     siblings = category.parent.children if category.parent else db.session.scalars(
         sa.select(QuestionCategory).where(QuestionCategory.parent_id.is_(None)))
     if any(s.name == name and s is not category for s in siblings):
         raise BankError(_l("A category with this name already exists there."))
     category.name = name
+    if confidential is not None:
+        category.is_confidential = confidential
 
 
 def delete_category(category: QuestionCategory) -> None:
@@ -71,15 +76,18 @@ class CategoryCache:
 
 
 def save_question(row: Question | None, question: qb.Question, category: QuestionCategory,
-                  actor=None) -> Question:
-    """Create (``row`` None) or overwrite a question from a validated ``question``."""
+                  actor=None, *, flush: bool = True) -> Question:
+    """Create (``row`` None) or overwrite a question from a validated ``question``. An
+    import of thousands passes ``flush=False`` and flushes once (one flush per question
+    made a 10,000-question import take minutes)."""
     question.validate()
     if row is None:
         row = Question(created_by_id=getattr(actor, "id", None))
         db.session.add(row)
     mapping.fill_row(row, question)
     row.category = category
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return row
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort
 
 from studyhall.bank.models import Question, QuestionCategory
+from studyhall.converters import MAX_ID
 from studyhall.extensions import db
 
 
@@ -16,7 +17,9 @@ def load_question_or_404(question_id: int) -> Question:
 
 
 def load_category_or_404(category_id: int) -> QuestionCategory:
-    category = db.session.get(QuestionCategory, category_id)
+    """A category by id (from a URL, a query string or a form); 404 if there is none."""
+    category = db.session.get(QuestionCategory, category_id) if 0 < category_id <= MAX_ID \
+        else None
     if category is None:
         abort(404)
     return category

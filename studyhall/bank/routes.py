@@ -17,20 +17,9 @@ from studyhall.bank.forms import (
     type_choices,
 )
 from studyhall.bank.permissions import load_category_or_404, load_question_or_404
+from studyhall.bank.queries import filters_from_request
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
-
-
-def filters_from_request() -> queries.QuestionFilters:
-    args = request.args
-    category_id = args.get("category", type=int)
-    return queries.QuestionFilters(
-        search=args.get("q", "")[:100],
-        type=args.get("type", "") if args.get("type") in qb.QUESTION_TYPES else "",
-        category=load_category_or_404(category_id) if category_id else None,
-        difficulty=args.get("difficulty", "") if args.get("difficulty") in {
-            d.value for d in qb.Difficulty} else "",
-        tag=args.get("tag", "")[:50], source=args.get("source", "")[:100])
 
 
 @bp.route("/")
@@ -44,7 +33,8 @@ def list_questions():
     return render_template(
         "bank/manage/question_list.html", page=page, questions=questions, filters=filters,
         categories=queries.get_category_choices(), types=type_choices(),
-        difficulties=difficulty_choices(), formats=format_choices(with_auto=False))
+        difficulties=difficulty_choices(), formats=format_choices(with_auto=False),
+        confidential=queries.get_confidential_category_ids())
 
 
 def _save(form: QuestionForm, row=None):
@@ -111,7 +101,8 @@ def list_categories():
     if form.validate_on_submit():
         parent = load_category_or_404(form.parent_id.data) if form.parent_id.data else None
         try:
-            operations.create_category(parent, form.name.data)
+            operations.create_category(parent, form.name.data,
+                                       confidential=form.is_confidential.data)
         except operations.BankError as exc:
             db.session.rollback()
             form.name.errors.append(str(exc))
@@ -130,7 +121,8 @@ def edit_category(category_id: int):
     del form.parent_id
     if form.validate_on_submit():
         try:
-            operations.rename_category(category, form.name.data)
+            operations.rename_category(category, form.name.data,
+                                       confidential=form.is_confidential.data)
         except operations.BankError as exc:
             db.session.rollback()
             form.name.errors.append(str(exc))

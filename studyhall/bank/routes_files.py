@@ -1,5 +1,5 @@
-"""Bank files: import (upload → preview → confirm), export of a filtered selection, and
-the Excel template."""
+"""Bank files: import (upload → preview → confirm, through the shared flow of
+studyhall/uploads.py), export of a filtered selection, and the Excel template."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import question_bank as qb
 from studyhall.auth.decorators import admin_required
 from studyhall.bank import bp, mapping, queries
 from studyhall.bank.forms import QuestionImportConfirmForm, QuestionImportForm
-from studyhall.bank.importing import apply_question_import, plan_question_import
+from studyhall.bank.importing import apply_question_import, plan_question_import, web_limits
 from studyhall.bank.permissions import load_category_or_404
-from studyhall.bank.routes import filters_from_request
+from studyhall.bank.queries import filters_from_request
 from studyhall.extensions import db
-from studyhall.uploads import keep_upload, load_upload
+from studyhall.uploads import PROBLEMS_PER_PAGE, ImportFlow, page_of
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_FILES = {"xlsx": ("questions.xlsx", XLSX_MIME), "csv": ("questions.csv", "text/csv"),
@@ -32,48 +32,66 @@ def _root_names(category_id: int) -> tuple[str, ...]:
     return queries.get_category_names()[load_category_or_404(category_id).id]
 
 
+class QuestionImport(ImportFlow):
+    purpose = "questions"
+    upload_endpoint = "bank.import_questions"
+    preview_endpoint = "bank.preview_import"
+    confirm_endpoint = "bank.confirm_import"
+    preview_template = "bank/manage/import_preview.html"
+    confirm_form = QuestionImportConfirmForm
+
+    def plan(self, content, filename, options):
+        return plan_question_import(content, filename, format=options.get("format") or None,
+                                    root=tuple(options.get("root", ())), limits=web_limits())
+
+    def can_confirm(self, plan, form):
+        return plan.can_apply(form.valid_only.data if form is not None else True)
+
+    def refused(self, plan, form):
+        flash(_("The file has problems. Tick “Import only the valid questions” or correct "
+                "the file."), "error")
+
+    def apply(self, plan, form, upload):
+        done = apply_question_import(plan, actor=current_user, valid_only=form.valid_only.data,
+                                     duplicates=form.duplicates.data)
+        flash(_("%(created)d questions added, %(updated)d updated, %(skipped)d skipped.",
+                created=done["created"], updated=done["updated"], skipped=done["skipped"]),
+              "success")
+        return redirect(url_for("bank.list_questions"))
+
+    def context(self, plan):
+        problems = [(issue.location, issue.value, issue.message) for issue in plan.errors]
+        problems += [(item.location, item.construct, item.message) for item in plan.unsupported]
+        return {"questions": page_of(plan.rows, "page", QUESTIONS_PER_PAGE),
+                "problems": page_of(problems, "problems", PROBLEMS_PER_PAGE),
+                "warnings_shown": WARNINGS_SHOWN}
+
+
+FLOW = QuestionImport()
+QUESTIONS_PER_PAGE = 20
+WARNINGS_SHOWN = 20
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @admin_required
 def import_questions():
     form = QuestionImportForm(category_choices=queries.get_category_choices())
     if form.validate_on_submit():
-        data, filename = form.file.data.read(), form.file.data.filename or ""
-        root = _root_names(form.category_id.data)
-        plan = plan_question_import(data, filename, format=form.format.data or None, root=root)
-        confirm = None
-        if plan.can_apply(valid_only=True):
-            upload = keep_upload(current_user, "questions", filename, data,
-                                 format=form.format.data, root=list(root))
-            confirm = QuestionImportConfirmForm(token=upload.token)
-        return render_template("bank/manage/import_preview.html", plan=plan, filename=filename,
-                               confirm=confirm)
+        return FLOW.start(form.file.data, format=form.format.data,
+                          root=list(_root_names(form.category_id.data)))
     return render_template("bank/manage/import_upload.html", form=form)
+
+
+@bp.route("/import/preview/<token>")
+@admin_required
+def preview_import(token):
+    return FLOW.show(token)
 
 
 @bp.route("/import/confirm", methods=["POST"])
 @admin_required
 def confirm_import():
-    form = QuestionImportConfirmForm()
-    upload = load_upload(current_user, "questions", form.token.data or "") \
-        if form.validate_on_submit() else None
-    if upload is None:
-        flash(_("This import has expired or was already done. Upload the file again."), "error")
-        return redirect(url_for("bank.import_questions"))
-    plan = plan_question_import(upload.content, upload.filename,
-                                format=upload.options.get("format") or None,
-                                root=tuple(upload.options.get("root", ())))
-    if not plan.can_apply(form.valid_only.data):
-        flash(_("The file has problems. Tick “Import only the valid questions” or correct "
-                "the file."), "error")
-        return render_template("bank/manage/import_preview.html", plan=plan,
-                               filename=upload.filename, confirm=form)
-    done = apply_question_import(plan, actor=current_user, valid_only=form.valid_only.data,
-                                 duplicates=form.duplicates.data)
-    db.session.delete(upload)
-    flash(_("%(created)d questions added, %(updated)d updated, %(skipped)d skipped.",
-            created=done["created"], updated=done["updated"], skipped=done["skipped"]),
-          "success")
-    return redirect(url_for("bank.list_questions"))
+    return FLOW.confirm()
 
 
 @bp.route("/export")

@@ -1,3 +1,4 @@
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
@@ -74,6 +75,13 @@ class PersonForm(Form):
 
 
 class RosterUploadForm(Form):
-    file = FileField(_l("Roster file"), validators=[FileRequired(_l("Choose a file."))],
-                     description=_l(".xlsx or .csv (UTF-8 or GBK), at most 10 MB."))
+    file = FileField(_l("Roster file"), validators=[FileRequired(_l("Choose a file."))])
     create_units = BooleanField(_l("Create missing units along full paths"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.file.description = _l(
+            ".xlsx or .csv (UTF-8 or GBK), at most %(mb)d MB and %(rows)d rows; larger "
+            "files through the command line.",
+            mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
+            rows=current_app.config["MAX_ROSTER_ROWS"])

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from studyhall import audit
-from studyhall.auth.scope import scope_paths
+from studyhall.auth.scope import role_scope_paths, scope_paths
 from studyhall.extensions import db
 from studyhall.model_helpers import in_subtree, path_in_subtree
 from studyhall.org.models import (
@@ -23,6 +23,7 @@ from studyhall.org.models import (
     hash_password,
     utcnow,
 )
+from studyhall.org.permissions import rights_below
 
 # No 0/O, 1/l/I: initial passwords are read off a screen or a printout.
 PASSWORD_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -204,6 +205,11 @@ def set_role(actor: Person, person: Person, role: Role, managed_units: list[Unit
     if role is not Role.TEACHER and not managed_units and scope_paths(actor) is not None:
         raise OrgError(_l("Choose the units this person manages. Only a bureau "
                           "administrator can appoint an administrator of the whole tree."))
+    if (role is not Role.TEACHER and scope_paths(actor) is not None
+            and not rights_below(actor, role, role_scope_paths(role, managed_units))):
+        # A peer could no longer be managed by whoever appointed them, nor by their peers.
+        raise OrgError(_l("You can only give rights narrower than your own: a secretary of "
+                          "units you manage, or an administrator of units below yours."))
     before = (person.role.value, sorted(u.id for u in person.managed_units))
     person.role = role
     person.managed_units = managed_units if role is not Role.TEACHER else []

@@ -14,9 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
+from question_bank.formats.limits import DEFAULT_LIMITS, ReadLimits
+from studyhall.auth.passwords import quick_problem
 from studyhall.auth.scope import scope_paths
+from studyhall.exports.safety import unguard
 from studyhall.extensions import db
 from studyhall.model_helpers import path_in_subtree
 from studyhall.org import operations
@@ -171,7 +175,10 @@ def guess_kind(name: str, is_leaf: bool) -> UnitKind:
 
 
 def _row_values(row: list[str], positions: dict[str, int]) -> dict[str, str]:
-    return {key: (row[col].strip() if col < len(row) else "") for key, col in positions.items()}
+    # A CSV roster exported here guards "=…" with an apostrophe (exports/safety.py): it is
+    # not part of the value, so the file imports back unchanged.
+    return {key: unguard(row[col].strip()) if col < len(row) else ""
+            for key, col in positions.items()}
 
 
 def _check_row(number: int, values: dict[str, str], resolver: UnitResolver) -> RowFate:
@@ -198,8 +205,9 @@ def _check_row(number: int, values: dict[str, str], resolver: UnitResolver) -> R
                   _("Unknown political status; write e.g. 中共党员, 共青团员, 民盟盟员 or 群众."))
         problem("status", reason)
     password = values.get("password", "")
-    if password and len(password) < 8:
-        problem("password", _("An initial password needs at least 8 characters."))
+    weak = password and quick_problem(password, account=values["account"], phone=phone)
+    if weak:
+        problem("password", weak)
     unit_names, reason = resolver.resolve(values["unit"]) if values["unit"] else (
         None, _("The unit is empty."))
     if reason:
@@ -227,14 +235,24 @@ def _compare(fate: RowFate, person: Person, unit_names_of: dict[int, tuple[str, 
     fate.fate = "updated" if changes else "unchanged"
 
 
-def plan_import(viewer: Person, data: bytes, filename: str, *, create_units: bool = False
-                ) -> RosterPlan:
-    """Read the file and decide every row's fate without writing anything."""
+def plan_import(viewer: Person, data: bytes, filename: str, *, create_units: bool = False,
+                limits: ReadLimits = DEFAULT_LIMITS) -> RosterPlan:
+    """Read the file and decide every row's fate without writing anything. The web passes
+    ``web_limits()``; a file over its rows gets a message pointing to the CLI."""
     try:
-        rows = read_rows(data, filename)
+        rows = read_rows(data, filename, limits)
     except SpreadsheetError as exc:
-        return RosterPlan(file_error=str(exc))
+        message = str(exc)
+        if exc.reason == "rows":
+            message += " " + _("Larger files can be imported on the server by an "
+                               "administrator: flask --app studyhall import-roster FILE")
+        return RosterPlan(file_error=message)
     return plan_rows(viewer, rows, create_units=create_units)
+
+
+def web_limits() -> ReadLimits:
+    """What a roster uploaded through the page may hold (config ``MAX_ROSTER_ROWS``)."""
+    return ReadLimits(max_rows=current_app.config["MAX_ROSTER_ROWS"])
 
 
 def plan_rows(viewer: Person, rows: list[list[str]], *, create_units: bool = False,
@@ -289,13 +307,21 @@ def _match_existing(viewer: Person, plan: RosterPlan, resolver: UnitResolver) ->
             continue
         path = resolver.path_of.get(names_of.get(person.unit_id, ()), "")
         in_scope = prefixes is None or path_in_subtree(path, prefixes)
-        if not in_scope or not can_manage_person(viewer, person):
+        if not in_scope:
             fate.issues.append(RowIssue(fate.row, column_label("account"), fate.account,
                                         _("This account belongs to someone outside your scope; "
                                           "ask an administrator.")))
             continue
         fate.person = person
         _compare(fate, person, names_of)
+        # A row that changes nothing may name anyone in scope (the importer's own row, a
+        # peer's): the round trip of an exported roster stays unchanged. Changing someone
+        # whose rights are not narrower than the importer's is refused, as on their page.
+        if fate.fate == "updated" and not can_manage_person(viewer, person):
+            fate.person, fate.changes = None, []
+            fate.issues.append(RowIssue(fate.row, column_label("account"), fate.account,
+                                        _("Only someone with wider rights can change this "
+                                          "person; ask an administrator.")))
 
 
 def apply_plan(viewer: Person, plan: RosterPlan) -> list[tuple[str, str, str]]:

@@ -30,6 +30,7 @@ def list_people():
     return render_template(
         "org/manage/person_list.html", page=page, unit=unit, status=status, state=state,
         units=queries.get_units_for_picker(current_user), statuses=status_choices(),
+        can_manage=lambda person: permissions.can_manage_person(current_user, person),
     )
 
 

@@ -1,16 +1,46 @@
-"""Roster import from the web: upload → preview of every row → confirm → one transaction."""
+"""Roster import from the web: upload → preview of every row → confirm → one transaction,
+through the shared flow of studyhall/uploads.py."""
 
-from flask import flash, redirect, render_template, send_file, url_for
-from flask_babel import gettext as _
+from flask import render_template, send_file
 from flask_login import current_user
 
 from studyhall.auth.decorators import staff_required
 from studyhall.exports.roster import build_roster_template_xlsx
-from studyhall.extensions import db
-from studyhall.forms import ConfirmForm
 from studyhall.org import bp, permissions, roster
 from studyhall.org.forms import RosterUploadForm
-from studyhall.uploads import keep_upload, load_upload
+from studyhall.uploads import PROBLEMS_PER_PAGE, ImportFlow, page_of
+
+ROWS_PER_PAGE = 100
+NEW_UNITS_SHOWN = 100
+
+
+class RosterImport(ImportFlow):
+    purpose = "roster"
+    upload_endpoint = "org.import_roster"
+    preview_endpoint = "org.preview_roster"
+    confirm_endpoint = "org.confirm_roster"
+    preview_template = "org/manage/roster_preview.html"
+
+    def plan(self, content, filename, options):
+        # Planned again at every step: the organisation may have changed since the preview.
+        return roster.plan_import(current_user, content, filename,
+                                  create_units=bool(options.get("create_units")),
+                                  limits=roster.web_limits())
+
+    def can_confirm(self, plan, form):
+        return plan.ok
+
+    def apply(self, plan, form, upload):
+        passwords = roster.apply_plan(current_user, plan)
+        return render_template("org/manage/roster_done.html", plan=plan, passwords=passwords)
+
+    def context(self, plan):
+        return {"rows": page_of(plan.rows, "page", ROWS_PER_PAGE),
+                "problems": page_of(plan.issues, "problems", PROBLEMS_PER_PAGE),
+                "new_units_shown": NEW_UNITS_SHOWN}
+
+
+FLOW = RosterImport()
 
 
 @bp.route("/manage/roster", methods=["GET", "POST"])
@@ -21,37 +51,20 @@ def import_roster():
     if not may_create:
         del form.create_units
     if form.validate_on_submit():
-        data = form.file.data.read()
-        filename = form.file.data.filename or ""
-        create_units = may_create and form.create_units.data
-        plan = roster.plan_import(current_user, data, filename, create_units=create_units)
-        confirm = None
-        if plan.ok:
-            upload = keep_upload(current_user, "roster", filename, data, create_units=create_units)
-            confirm = ConfirmForm(token=upload.token)
-        return render_template("org/manage/roster_preview.html", plan=plan, filename=filename,
-                               confirm=confirm)
+        return FLOW.start(form.file.data, create_units=may_create and form.create_units.data)
     return render_template("org/manage/roster_upload.html", form=form)
+
+
+@bp.route("/manage/roster/preview/<token>")
+@staff_required
+def preview_roster(token):
+    return FLOW.show(token)
 
 
 @bp.route("/manage/roster/confirm", methods=["POST"])
 @staff_required
 def confirm_roster():
-    form = ConfirmForm()
-    upload = load_upload(current_user, "roster", form.token.data or "") \
-        if form.validate_on_submit() else None
-    if upload is None:
-        flash(_("This import has expired or was already done. Upload the file again."), "error")
-        return redirect(url_for("org.import_roster"))
-    # Plan again: the organisation may have changed since the preview.
-    plan = roster.plan_import(current_user, upload.content, upload.filename,
-                              create_units=bool(upload.options.get("create_units")))
-    if not plan.ok:
-        return render_template("org/manage/roster_preview.html", plan=plan,
-                               filename=upload.filename, confirm=None)
-    passwords = roster.apply_plan(current_user, plan)
-    db.session.delete(upload)
-    return render_template("org/manage/roster_done.html", plan=plan, passwords=passwords)
+    return FLOW.confirm()
 
 
 @bp.route("/manage/roster/template.xlsx")

@@ -1,6 +1,6 @@
 """Unit pages: the tree, a unit's make-up, and managing units."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -8,7 +8,7 @@ from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import load_unit_or_404
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
-from studyhall.model_helpers import path_in_subtree
+from studyhall.model_helpers import path_in_subtree, utcnow
 from studyhall.org import bp, operations, permissions, queries
 from studyhall.org.forms import UnitForm
 from studyhall.org.models import UnitKind
@@ -26,9 +26,16 @@ def list_units():
 @staff_required
 def show_unit(unit_id: int):
     """A unit's make-up over its subtree, in the words of a work report."""
+    # Imported here: the sessions package imports routes that import org's.
+    from studyhall.sessions.plans import Period
+    from studyhall.sessions.queries_record import get_unit_sessions_by_kind
+
     unit = load_unit_or_404(current_user, unit_id)
+    now = utcnow()
+    period = Period.parse(request.args.get("period")) or Period.current(now)
     return render_template(
         "org/unit_show.html", unit=unit, composition=queries.get_composition(unit),
+        session_period=period, sessions_by_kind=get_unit_sessions_by_kind(unit, period, now),
         breadcrumb=queries.get_breadcrumb(current_user, unit),
         by_child=queries.get_composition_by_child(unit),
         action_form=ConfirmForm(), can_move=permissions.can_move_unit(current_user, unit),

@@ -25,8 +25,7 @@ from studyhall.quizzes.models import (
     QuizQuestion,
     QuizRecipient,
 )
-from studyhall.quizzes.paper import item_of
-from studyhall.quizzes.taking import recompute_score
+from studyhall.quizzes.taking import recompute_totals, store_scores
 
 
 class GradingError(ValueError):
@@ -80,7 +79,8 @@ def grade_answer(grader: Person, row: AttemptQuestion, score: Decimal,
     row.score, row.graded_by_id, row.graded_at = score, grader.id, utcnow()
     db.session.flush()
     previous_total = attempt.score
-    recompute_score(attempt)
+    recompute_totals([attempt.id])
+    db.session.refresh(attempt)
     audit.record(grader, "attempt.score", attempt, position=row.position,
                  before=None if before is None else str(before), after=str(score),
                  total_before=str(previous_total), total_after=str(attempt.score))
@@ -90,7 +90,13 @@ def regrade_question(actor: Person, quiz: Quiz, question_id: int) -> int:
     """After a bank question was fixed, copy its new version into the quiz and into every
     attempt that drew it, and regrade the submitted ones. Returns how many attempts'
     scores changed. Refused when the fix changes the number of options, which would
-    break the option order the takers saw."""
+    break the option order the takers saw.
+
+    The attempts that drew the question are locked first (FOR UPDATE on PostgreSQL, in
+    id order; on SQLite the request's write transaction holds the database), as a grader
+    locks one before scoring: a grader saving at the same moment waits, and then finds
+    the regraded total; scores are read after the lock, and the totals are recomputed
+    in SQL for all changed attempts at once."""
     row = db.session.get(Question, question_id)
     snapshot = db.session.get(QuizQuestion, (quiz.id, question_id))
     if row is None or snapshot is None:
@@ -100,22 +106,44 @@ def regrade_question(actor: Person, quiz: Quiz, question_id: int) -> int:
     if fixed.type != old.type or len(fixed.options) != len(old.options):
         raise GradingError(_l("The fix changes the type or the number of options; attempts "
                               "cannot be regraded against it."))
-    snapshot.config = fixed.to_config()
-    changed = 0
-    papers = db.session.execute(
-        sa.select(AttemptQuestion, Attempt).join(Attempt)
-        .where(Attempt.quiz_id == quiz.id, AttemptQuestion.question_id == question_id)).all()
-    for paper_row, attempt in papers:
-        paper_row.config = fixed.to_config()
-        if attempt.status is not AttemptStatus.SUBMITTED or paper_row.type == "short_answer":
-            continue
-        new_score = item_of(paper_row).grade(paper_row.response,
-                                             multiple_policy=quiz.multiple_policy).score
-        if new_score != paper_row.score:
-            before_total = attempt.score
-            paper_row.score = new_score
-            recompute_score(attempt)
-            audit.record(actor, "attempt.regrade", attempt, question_id=question_id,
-                         total_before=str(before_total), total_after=str(attempt.score))
-            changed += 1
-    return changed
+    config = fixed.to_config()
+    snapshot.config = config
+    drew = sa.select(AttemptQuestion.attempt_id).where(
+        AttemptQuestion.question_id == question_id)
+    locked = db.session.execute(
+        sa.select(Attempt.id, Attempt.status, Attempt.score)
+        .where(Attempt.quiz_id == quiz.id, Attempt.id.in_(drew))
+        .order_by(Attempt.id).with_for_update()).all()
+    db.session.execute(
+        sa.update(AttemptQuestion)
+        .where(AttemptQuestion.question_id == question_id,
+               AttemptQuestion.attempt_id.in_([a.id for a in locked]))
+        .values(config=config).execution_options(synchronize_session=False))
+    if fixed.type.value == "short_answer":
+        return 0  # graded by people; their scores stand
+    submitted = [a.id for a in locked if a.status is AttemptStatus.SUBMITTED]
+    rows = db.session.execute(
+        sa.select(AttemptQuestion.attempt_id, AttemptQuestion.position,
+                  AttemptQuestion.option_order, AttemptQuestion.points,
+                  AttemptQuestion.response, AttemptQuestion.score)
+        .where(AttemptQuestion.question_id == question_id,
+               AttemptQuestion.attempt_id.in_(submitted))).all()
+    changes = []
+    for answer in rows:
+        item = qb.PaperItem(question_id, fixed, answer.points, tuple(answer.option_order))
+        new_score = item.grade(answer.response, multiple_policy=quiz.multiple_policy).score
+        if new_score != answer.score:
+            changes.append({"a_id": answer.attempt_id, "pos": answer.position,
+                            "new_score": new_score})
+    if not changes:
+        return 0
+    store_scores(changes)
+    changed = sorted({c["a_id"] for c in changes})
+    recompute_totals(changed)
+    before = {a.id: a.score for a in locked}
+    after = dict(db.session.execute(sa.select(Attempt.id, Attempt.score)
+                                    .where(Attempt.id.in_(changed))).all())
+    for attempt in db.session.scalars(sa.select(Attempt).where(Attempt.id.in_(changed))):
+        audit.record(actor, "attempt.regrade", attempt, question_id=question_id,
+                     total_before=str(before[attempt.id]), total_after=str(after[attempt.id]))
+    return len(changed)

@@ -8,16 +8,15 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-import question_bank as qb
 from studyhall import audit
-from studyhall.auth.scope import in_scope, unit_in_scope
+from studyhall.auth.scope import unit_in_scope
 from studyhall.bank import mapping
-from studyhall.bank.models import Question, QuestionCategory
-from studyhall.bank.queries import get_category_names
+from studyhall.bank.models import Question
+from studyhall.bank.queries import get_category_names, select_confidential_category_ids
 from studyhall.extensions import db
-from studyhall.model_helpers import in_subtree, utcnow
-from studyhall.org.models import Person, PoliticalStatus, Unit
-from studyhall.quizzes import paper as papers
+from studyhall.model_helpers import utcnow
+from studyhall.org.models import Person
+from studyhall.quizzes import queries
 from studyhall.quizzes.models import (
     Attempt,
     AttemptStatus,
@@ -26,6 +25,7 @@ from studyhall.quizzes.models import (
     QuizRecipient,
     QuizStatus,
 )
+from studyhall.quizzes.taking import finish_open_attempts, finish_overdue, recompute_deadlines
 
 
 class QuizError(ValueError):
@@ -53,16 +53,23 @@ def update_quiz(actor: Person, quiz: Quiz, values: dict) -> None:
             and quiz.status is not QuizStatus.DRAFT:
         audit.record(actor, "quiz.closes_at", quiz, before=quiz.closes_at.isoformat(),
                      after=values["closes_at"].isoformat())
+    moved = (quiz.status is QuizStatus.PUBLISHED and "closes_at" in values
+             and values["closes_at"] != quiz.closes_at)
     for key, value in values.items():
         setattr(quiz, key, value)
-    if quiz.status is QuizStatus.PUBLISHED and "closes_at" in values:
-        # An earlier close also ends the attempts in progress sooner: no one writes
-        # after the window (their deadline was fixed as "never past the close").
-        db.session.execute(
-            sa.update(Attempt)
-            .where(Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.IN_PROGRESS,
-                   Attempt.deadline_at > quiz.closes_at)
-            .values(deadline_at=quiz.closes_at).execution_options(synchronize_session=False))
+    if moved:
+        # Attempts in progress follow the new close, earlier or later: each deadline is
+        # recomputed by the rule fixed at start (min(start + limit + extra, close)). One
+        # whose time already ran out is finished with its saved answers, never revived;
+        # so is one whose new deadline (a close moved into the past) has passed.
+        now = utcnow()
+        finish_overdue(quiz.id, now)
+        changed = recompute_deadlines(quiz)
+        finish_overdue(quiz.id, now)
+        if changed:
+            audit.record(actor, "quiz.attempt_deadlines", quiz, attempts=changed,
+                         closes_at=quiz.closes_at.isoformat(),
+                         rule="min(started_at + time limit + extra minutes, closes_at)")
 
 
 def rule_category_names(rules: list[dict]) -> list[dict]:
@@ -73,55 +80,6 @@ def rule_category_names(rules: list[dict]) -> list[dict]:
             for rule in rules]
 
 
-def query_pool(quiz: Quiz) -> sa.Select:
-    """Bank questions a quiz may draw from: its fixed list, or everything under its
-    rules' categories."""
-    live = sa.select(Question).where(~Question.is_deleted)
-    if quiz.paper.get("kind") == "rules":
-        paths = db.session.scalars(sa.select(QuestionCategory.path).where(
-            QuestionCategory.id.in_([r.get("category_id") for r in quiz.paper["rules"]
-                                     if r.get("category_id")]))).all()
-        if any(not r.get("category_id") for r in quiz.paper["rules"]):
-            return live
-        return live.join(Question.category).where(in_subtree(QuestionCategory.path, paths))
-    return live.where(Question.id.in_(quiz.paper.get("question_ids", [])))
-
-
-def check_paper(quiz: Quiz) -> qb.Paper:
-    """Assemble a sample paper from the current bank, as publishing would.
-
-    :raises QuizError: with the library's message when the bank cannot satisfy the spec.
-    """
-    names = get_category_names()
-    pool = [qb.PoolItem(row.id, mapping.to_question(row, names[row.category_id]))
-            for row in db.session.scalars(query_pool(quiz))]
-    try:
-        return papers.assemble(quiz, pool, seed="check")
-    except qb.AssemblyError as exc:
-        raise QuizError(str(exc)) from exc
-
-
-def query_audience(quiz: Quiz, viewer: Person | None = None) -> sa.Select:
-    """Active people the audience names: units (with subtrees) and/or people, optionally
-    only some 政治面貌; always within the owner unit's subtree, and within the viewer's
-    scope when a viewer is given. Returns (person id, unit id, status) rows."""
-    audience = quiz.audience or {}
-    unit_paths = db.session.scalars(sa.select(Unit.path).where(
-        Unit.id.in_(audience.get("unit_ids", [])))).all()
-    who = sa.or_(in_subtree(Unit.path, unit_paths),
-                 Person.id.in_(audience.get("person_ids", [])))
-    # Only people under the owner unit: its managers are the ones who see the results.
-    query = (sa.select(Person.id, Person.unit_id, Person.political_status)
-             .join(Person.unit)
-             .where(Person.is_active, who, in_subtree(Unit.path, [quiz.owner_unit.path])))
-    if viewer is not None:
-        query = query.where(in_scope(viewer))
-    statuses = [PoliticalStatus(s) for s in audience.get("statuses", [])]
-    if statuses:
-        query = query.where(Person.political_status.in_(statuses))
-    return query
-
-
 def publish_quiz(actor: Person, quiz: Quiz, now: datetime | None = None) -> int:
     """Fix the expected participants (those of the audience in the publisher's scope)
     and the question snapshot; returns how many people are expected. Everything is
@@ -130,8 +88,11 @@ def publish_quiz(actor: Person, quiz: Quiz, now: datetime | None = None) -> int:
         raise QuizError(_l("This quiz is already published."))
     if not unit_in_scope(actor, quiz.owner_unit):
         raise QuizError(_l("You can publish only quizzes of units you manage."))
-    check_paper(quiz)
-    audience = query_audience(quiz, actor).subquery()
+    try:
+        queries.check_paper(quiz, actor)
+    except queries.PaperError as exc:
+        raise QuizError(str(exc)) from exc
+    audience = queries.query_audience(quiz, actor).subquery()
     expected = db.session.scalar(sa.select(sa.func.count()).select_from(audience))
     if not expected:
         raise QuizError(_l("Nobody is in the audience: choose units or people."))
@@ -141,7 +102,7 @@ def publish_quiz(actor: Person, quiz: Quiz, now: datetime | None = None) -> int:
         QuizQuestion(quiz_id=quiz.id, question_id=row.id, position=order.get(row.id, 0),
                      type=row.type,
                      config=mapping.to_question(row, names[row.category_id]).to_config())
-        for row in db.session.scalars(query_pool(quiz)))
+        for row in db.session.scalars(queries.query_pool(quiz)))
     db.session.execute(sa.insert(QuizRecipient).from_select(
         ["quiz_id", "person_id", "unit_id", "political_status"],
         sa.select(sa.literal(quiz.id), audience.c.id, audience.c.unit_id,
@@ -151,23 +112,32 @@ def publish_quiz(actor: Person, quiz: Quiz, now: datetime | None = None) -> int:
     return expected
 
 
-def close_quiz(actor: Person, quiz: Quiz, now: datetime | None = None) -> int:
-    """Close now: open attempts are submitted with their saved answers. Returns how many."""
-    from studyhall.quizzes.taking import finish_attempt
+def close_quiz(actor: Person, quiz: Quiz, now: datetime | None = None, *,
+               commit_batches: bool = False) -> int:
+    """Close now: open attempts are submitted with their saved answers. Returns how many.
 
+    First one UPDATE sets every open attempt's deadline to now, so from then on no answer
+    is accepted; then the attempts are finished set-based in batches (taking.py). With
+    ``commit_batches`` (the close page) the close and each batch are committed as they
+    are done, so SQLite's write lock is held one batch at a time and not for a whole
+    county's attempts; should the request die midway, the attempts left are past their
+    deadline and close-expired (or the taker's next request) finishes them."""
     now = now or utcnow()
     if quiz.status is not QuizStatus.PUBLISHED:
         raise QuizError(_l("Only a published quiz can be closed."))
-    open_attempts = db.session.scalars(sa.select(Attempt).where(
-        Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.IN_PROGRESS)).all()
-    for attempt in open_attempts:
-        finish_attempt(attempt, now, "closed")
+    db.session.execute(
+        sa.update(Attempt)
+        .where(Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.IN_PROGRESS,
+               Attempt.deadline_at > now)
+        .values(deadline_at=now).execution_options(synchronize_session=False))
     quiz.status, quiz.closed_at = QuizStatus.CLOSED, now
     if quiz.closes_at > now:
         audit.record(actor, "quiz.closes_at", quiz, before=quiz.closes_at.isoformat(),
                      after=now.isoformat())
         quiz.closes_at = max(now, quiz.opens_at + timedelta(seconds=1))
-    return len(open_attempts)
+    if commit_batches:
+        db.session.commit()
+    return finish_open_attempts(quiz.id, now, "closed", commit_batches=commit_batches)
 
 
 def grant(actor: Person, recipient: QuizRecipient, *, attempts: int = 0,
@@ -182,6 +152,9 @@ def grant(actor: Person, recipient: QuizRecipient, *, attempts: int = 0,
                  quiz_id=recipient.quiz_id, attempts=attempts, minutes=minutes)
     if minutes:
         quiz = db.session.get(Quiz, recipient.quiz_id)
+        now = utcnow()
+        # An attempt whose time already ran out is finished first, never revived.
+        finish_overdue(quiz.id, now, recipient.person_id)
         for attempt in db.session.scalars(sa.select(Attempt).where(
                 Attempt.quiz_id == quiz.id, Attempt.person_id == recipient.person_id,
                 Attempt.status == AttemptStatus.IN_PROGRESS)):
@@ -205,14 +178,17 @@ def create_quiz(actor: Person, values: dict) -> Quiz:
     return quiz
 
 
-def add_paper_questions(quiz: Quiz, question_ids: list[int]) -> int:
+def add_paper_questions(quiz: Quiz, question_ids: list[int], actor: Person | None = None) -> int:
     """Append bank questions to a fixed paper (a rules paper becomes a fixed one); ids
-    already on it are skipped. Returns how many were added."""
+    already on it are skipped, and so are 保密 ones unless the actor is an administrator
+    (others draw them only by rules). Returns how many were added."""
     _require_draft(quiz)
     current = list(quiz.paper.get("question_ids", [])) if quiz.paper.get("kind") == "fixed" \
         else []
-    live = set(db.session.scalars(sa.select(Question.id).where(
-        Question.id.in_(question_ids), ~Question.is_deleted)))
+    query = sa.select(Question.id).where(Question.id.in_(question_ids), ~Question.is_deleted)
+    if actor is not None and not actor.is_admin:
+        query = query.where(Question.category_id.not_in(select_confidential_category_ids()))
+    live = set(db.session.scalars(query))
     new = [qid for qid in dict.fromkeys(question_ids) if qid in live and qid not in current]
     quiz.paper = {"kind": "fixed", "question_ids": current + new}
     return len(new)

@@ -1,4 +1,5 @@
-"""Reads on quizzes: a person's quizzes, participants with their results."""
+"""Reads on quizzes: the pool and audience a quiz names, the paper check, a person's
+quizzes, participants with their results."""
 
 from __future__ import annotations
 
@@ -10,20 +11,100 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager
 
+import question_bank as qb
 from studyhall.auth.scope import in_scope
+from studyhall.bank import mapping
+from studyhall.bank.models import Question, QuestionCategory
+from studyhall.bank.queries import get_category_names, get_confidential_category_ids
 from studyhall.extensions import db
-from studyhall.model_helpers import in_subtree
+from studyhall.model_helpers import in_subtree, utcnow
 from studyhall.org.models import Person, PoliticalStatus, Unit
+from studyhall.quizzes import paper as papers
+from studyhall.quizzes import review
 from studyhall.quizzes.models import (
     Attempt,
     AttemptEvent,
+    AttemptQuestion,
     AttemptStatus,
     Counting,
     Quiz,
+    QuizMode,
     QuizQuestion,
     QuizRecipient,
     QuizStatus,
 )
+
+
+def query_pool(quiz: Quiz) -> sa.Select:
+    """Bank questions a quiz may draw from: its fixed list, or everything under its
+    rules' categories."""
+    live = sa.select(Question).where(~Question.is_deleted)
+    if quiz.paper.get("kind") == "rules":
+        paths = db.session.scalars(sa.select(QuestionCategory.path).where(
+            QuestionCategory.id.in_([r.get("category_id") for r in quiz.paper["rules"]
+                                     if r.get("category_id")]))).all()
+        if any(not r.get("category_id") for r in quiz.paper["rules"]):
+            return live
+        return live.join(Question.category).where(in_subtree(QuestionCategory.path, paths))
+    return live.where(Question.id.in_(quiz.paper.get("question_ids", [])))
+
+
+class PaperError(ValueError):
+    """Why publishing could not draw the quiz's paper; the message says what to change."""
+
+
+def get_pool(quiz: Quiz) -> tuple[list[qb.PoolItem], int]:
+    """The quiz's pool as question_bank items, and how many of them are 保密."""
+    names = get_category_names()
+    confidential = get_confidential_category_ids()
+    rows = db.session.scalars(query_pool(quiz)).all()
+    return ([qb.PoolItem(row.id, mapping.to_question(row, names[row.category_id]))
+             for row in rows], sum(row.category_id in confidential for row in rows))
+
+
+def check_paper(quiz: Quiz, publisher: Person | None = None, *, pool=None) -> qb.Paper:
+    """Assemble a sample paper from the current bank, as publishing would. 保密
+    questions serve only in exams an administrator publishes (review.py keeps their keys):
+    a practice quiz that could draw one is refused, and so is a publisher (when given)
+    who is not an administrator.
+
+    :raises PaperError: with the reason (the library's message when the bank cannot
+        satisfy the spec).
+    """
+    items, confidential = pool or get_pool(quiz)
+    if confidential and quiz.is_practice:
+        raise PaperError(_("Practice cannot use confidential (exam-only) questions: "
+                           "%(n)d of the questions this paper draws from are confidential. "
+                           "Choose other categories or questions.", n=confidential))
+    if confidential and publisher is not None and not publisher.is_admin:
+        raise PaperError(_("Only an administrator can publish a paper with confidential "
+                           "(exam-only) questions: %(n)d of the questions it draws from "
+                           "are confidential.", n=confidential))
+    try:
+        return papers.assemble(quiz, items, seed="check")
+    except qb.AssemblyError as exc:
+        raise PaperError(str(exc)) from exc
+
+
+def query_audience(quiz: Quiz, viewer: Person | None = None) -> sa.Select:
+    """Active people the audience names: units (with subtrees) and/or people, optionally
+    only some 政治面貌; always within the owner unit's subtree, and within the viewer's
+    scope when a viewer is given. Returns (person id, unit id, status) rows."""
+    audience = quiz.audience or {}
+    unit_paths = db.session.scalars(sa.select(Unit.path).where(
+        Unit.id.in_(audience.get("unit_ids", [])))).all()
+    who = sa.or_(in_subtree(Unit.path, unit_paths),
+                 Person.id.in_(audience.get("person_ids", [])))
+    # Only people under the owner unit: its managers are the ones who see the results.
+    query = (sa.select(Person.id, Person.unit_id, Person.political_status)
+             .join(Person.unit)
+             .where(Person.is_active, who, in_subtree(Unit.path, [quiz.owner_unit.path])))
+    if viewer is not None:
+        query = query.where(in_scope(viewer))
+    statuses = [PoliticalStatus(s) for s in audience.get("statuses", [])]
+    if statuses:
+        query = query.where(Person.political_status.in_(statuses))
+    return query
 
 
 @dataclass
@@ -70,20 +151,23 @@ class PracticeRecord:
     correct: int
 
 
-def get_practice_record(person: Person) -> PracticeRecord:
+def get_practice_record(person: Person, now: datetime | None = None) -> PracticeRecord:
     """Questions answered in practice quizzes and how many were right (full points).
-    Practice never counts in exam statistics; this is the person's own record."""
-    from studyhall.quizzes.models import AttemptQuestion, QuizMode
-
-    done, correct = db.session.execute(
-        sa.select(sa.func.count(AttemptQuestion.position),
-                  sa.func.count(AttemptQuestion.position).filter(
-                      AttemptQuestion.score == AttemptQuestion.points))
-        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
-        .join(Quiz, Quiz.id == Attempt.quiz_id)
-        .where(Attempt.person_id == person.id, Quiz.mode == QuizMode.PRACTICE,
-               AttemptQuestion.response.is_not(None), AttemptQuestion.score.is_not(None))
-    ).one()
+    Practice never counts in exam statistics; this is the person's own record. Questions
+    whose key is withheld from the person now (review.py) are left out: the record would
+    tell whether such an answer was right."""
+    query = (sa.select(sa.func.count(AttemptQuestion.position),
+                       sa.func.count(AttemptQuestion.position).filter(
+                           AttemptQuestion.score == AttemptQuestion.points))
+             .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+             .join(Quiz, Quiz.id == Attempt.quiz_id)
+             .where(Attempt.person_id == person.id, Quiz.mode == QuizMode.PRACTICE,
+                    AttemptQuestion.response.is_not(None), AttemptQuestion.score.is_not(None)))
+    withheld = review.select_withheld(person, now or utcnow())
+    if withheld is not None:
+        query = query.where(AttemptQuestion.question_id.not_in(
+            sa.select(withheld.c.question_id)))
+    done, correct = db.session.execute(query).one()
     return PracticeRecord(done or 0, correct or 0)
 
 
@@ -156,8 +240,6 @@ def get_expected_counts(quiz_ids: list[int]) -> dict[int, int]:
 
 def count_audience(quiz: Quiz, viewer: Person | None = None) -> int:
     """How many people the audience names now (those the viewer may see, if given)."""
-    from studyhall.quizzes.operations import query_audience
-
     query = query_audience(quiz, viewer)
     return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
 
@@ -179,23 +261,17 @@ class PaperCheck:
         return not self.error and self.raw_total != self.total
 
 
-def get_paper_check(quiz: Quiz) -> PaperCheck:
-    """Assemble a sample paper as publishing would, and the same draw unscaled."""
-    import question_bank as qb
-    from studyhall.bank import mapping
-    from studyhall.bank.queries import get_category_names
-    from studyhall.quizzes import operations, paper
-
+def get_paper_check(quiz: Quiz, viewer: Person | None = None) -> PaperCheck:
+    """Assemble a sample paper as publishing would (by the viewer, if given), and the
+    same draw unscaled."""
     if not quiz.paper or not (quiz.paper.get("question_ids") or quiz.paper.get("rules")):
         return PaperCheck(error=_("The paper is empty: choose questions or give rules."))
+    pool = get_pool(quiz)
     try:
-        sample = operations.check_paper(quiz)
-    except operations.QuizError as exc:
+        sample = check_paper(quiz, viewer, pool=pool)
+    except PaperError as exc:
         return PaperCheck(error=str(exc))
-    names = get_category_names()
-    pool = [qb.PoolItem(row.id, mapping.to_question(row, names[row.category_id]))
-            for row in db.session.scalars(operations.query_pool(quiz))]
-    raw = qb.assemble_paper(pool, paper.paper_spec(quiz), "check")
+    raw = qb.assemble_paper(pool[0], papers.paper_spec(quiz), "check")
     varies = any(not rule.get("points") for rule in quiz.paper.get("rules", []))
     return PaperCheck(len(sample.items), raw.total_points, sample.total_points, varies)
 

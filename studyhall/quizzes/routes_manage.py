@@ -15,7 +15,7 @@ from studyhall.auth.scope import load_unit_or_404, query_people_in_scope
 from studyhall.bank import queries as bank_queries
 from studyhall.bank.forms import difficulty_choices, type_choices
 from studyhall.bank.models import Question
-from studyhall.bank.routes import filters_from_request
+from studyhall.bank.queries import filters_from_request
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.org.models import Person, PoliticalStatus
@@ -71,7 +71,7 @@ def show_managed_quiz(quiz_id: int):
         "quizzes/manage/quiz_show.html", quiz=quiz, form=ConfirmForm(), labels=LABELS,
         type_labels=dict(type_choices()),
         can_manage=permissions.can_manage(current_user, quiz),
-        check=queries.get_paper_check(quiz) if draft else None,
+        check=queries.get_paper_check(quiz, current_user) if draft else None,
         audience_count=queries.count_audience(quiz, current_user) if draft else None,
         expected=queries.get_expected_counts([quiz.id]).get(quiz.id, 0),
         to_grade=0 if draft else queries.count_to_grade(quiz, current_user),
@@ -149,6 +149,8 @@ def edit_paper(quiz_id: int):
     kind = request.args.get("kind") or quiz.paper.get("kind") or "fixed"
     kind = "rules" if kind == "rules" or form.is_submitted() else "fixed"
     filters = filters_from_request()
+    # 保密 questions are picked one by one by administrators only (others use rules).
+    filters.exclude_confidential = not current_user.is_admin
     page = db.paginate(bank_queries.query_questions(filters),
                        per_page=current_app.config["QUESTIONS_PER_PAGE"], error_out=False)
     return render_template(
@@ -157,7 +159,7 @@ def edit_paper(quiz_id: int):
         filters=filters, chosen=_chosen_questions(quiz),
         chosen_ids=set(quiz.paper.get("question_ids", [])),
         categories=bank_queries.get_category_choices(), types=type_choices(),
-        difficulties=difficulty_choices(), check=queries.get_paper_check(quiz))
+        difficulties=difficulty_choices(), check=queries.get_paper_check(quiz, current_user))
 
 
 @bp.route("/manage/quizzes/<int:quiz_id>/paper/add", methods=["POST"])
@@ -168,7 +170,7 @@ def add_paper_questions(quiz_id: int):
         return refused
     form = PickQuestionsForm()
     if form.validate_on_submit():
-        added = operations.add_paper_questions(quiz, form.question_ids.data)
+        added = operations.add_paper_questions(quiz, form.question_ids.data, current_user)
         flash(_("%(n)d questions added.", n=added), "success")
     else:
         flash(_("Tick some questions."), "error")
@@ -242,7 +244,7 @@ def publish_quiz(quiz_id: int):
             flash(_("Published: %(n)d people expected.", n=expected), "success")
             return redirect(url_for("quizzes.show_managed_quiz", quiz_id=quiz.id))
     return render_template("quizzes/manage/quiz_publish.html", quiz=quiz, form=form,
-                           check=queries.get_paper_check(quiz),
+                           check=queries.get_paper_check(quiz, current_user),
                            count=queries.count_audience(quiz, current_user))
 
 
@@ -253,7 +255,9 @@ def close_quiz(quiz_id: int):
     quiz = _quiz_or_404(quiz_id)
     form = ConfirmForm()
     if quiz.status is QuizStatus.PUBLISHED and form.validate_on_submit():
-        finished = operations.close_quiz(current_user, quiz)
+        # Committed batch by batch (see close_quiz): a county's attempts are finished
+        # without holding SQLite's write lock for all of them at once.
+        finished = operations.close_quiz(current_user, quiz, commit_batches=True)
         flash(_("Closed; %(n)d attempts in progress were submitted.", n=finished), "success")
         return redirect(url_for("quizzes.show_managed_quiz", quiz_id=quiz.id))
     if quiz.status is not QuizStatus.PUBLISHED:

@@ -12,12 +12,13 @@ from wtforms.validators import ValidationError
 
 from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import load_unit_or_404
+from studyhall.converters import id_arg
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.org.forms import status_choices
 from studyhall.org.models import PoliticalStatus
 from studyhall.org.queries import get_units_for_picker
-from studyhall.quizzes import bp, grading, operations, permissions, queries
+from studyhall.quizzes import bp, grading, operations, permissions, queries, review
 from studyhall.quizzes.forms import GradeForm, GrantForm
 from studyhall.quizzes.models import AttemptQuestion, QuizRecipient, QuizStatus
 from studyhall.quizzes.operations import QuizError
@@ -28,7 +29,7 @@ GRADING_PER_PAGE = 20
 END_REASONS = {"submitted": _l("submitted by the taker"), "expired": _l("time ran out"),
                "departures": _l("left the page too often"), "closed": _l("quiz closed early")}
 EVENT_LABELS = {"leave": _l("Left the page"), "return": _l("Came back"),
-                "takeover": _l("Opened on another device")}
+                "takeover": _l("Opened on another device"), "submit": _l("Submitted")}
 STATE_LABELS = {"not_started": _l("Not started"), "in_progress": _l("In progress"),
                 "submitted": _l("Submitted"), "passed": _l("Passed"), "failed": _l("Failed")}
 
@@ -48,7 +49,12 @@ def list_participants(quiz_id: int):
     counted score; the figures above cover the unit and 政治面貌 chosen."""
     quiz = _published_quiz_or_404(quiz_id)
     args = request.args
-    unit = load_unit_or_404(current_user, args.get("unit", type=int)) if args.get("unit") else None
+    unit = None
+    if args.get("unit"):
+        unit_id = args.get("unit", type=id_arg)
+        if unit_id is None:
+            abort(404)
+        unit = load_unit_or_404(current_user, unit_id)
     status = PoliticalStatus(args["status"]) if args.get("status") in {
         s.value for s in PoliticalStatus} else None
     state = args.get("state", "") if args.get("state") in queries.PARTICIPANT_STATES else ""
@@ -78,14 +84,17 @@ def _participant_or_404(quiz, person_id: int):
 @bp.route("/manage/quizzes/<int:quiz_id>/participants/<int:person_id>")
 @staff_required
 def show_person_attempts(quiz_id: int, person_id: int):
-    """One person's attempts with answers, scores and departures, and the grant form."""
+    """One person's attempts with answers, scores and departures, and the grant form.
+    The keys (and per-question scores) shown are review.key_view's decision."""
     quiz = _published_quiz_or_404(quiz_id)
     participant = _participant_or_404(quiz, person_id)
     attempts = [(attempt, events, [(row, as_shown(item_of(row))) for row in attempt.questions])
                 for attempt, events in queries.get_person_attempts(quiz, person_id)]
+    keys = review.key_view(current_user, quiz, {row.question_id for _a, _e, items in attempts
+                                                for row, _q in items}, staff=True)
     return render_template("quizzes/manage/quiz_person.html", quiz=quiz,
                            participant=participant, attempts=attempts, form=GrantForm(),
-                           end_reasons=END_REASONS, event_labels=EVENT_LABELS)
+                           end_reasons=END_REASONS, event_labels=EVENT_LABELS, keys=keys)
 
 
 @bp.route("/manage/quizzes/<int:quiz_id>/participants/<int:person_id>/grant",
@@ -134,8 +143,8 @@ def grade_answers(quiz_id: int):
     show_all = request.args.get("all") == "1"
     if request.method == "POST":
         form = GradeForm()
-        row = _load_answer_or_404(quiz, request.form.get("attempt_id", type=int) or 0,
-                                  request.form.get("position", type=int) or 0)
+        row = _load_answer_or_404(quiz, request.form.get("attempt_id", type=id_arg) or 0,
+                                  request.form.get("position", type=id_arg) or 0)
         try:
             if not form.validate_on_submit():
                 raise grading.GradingError(_("Give a score."))
@@ -151,8 +160,10 @@ def grade_answers(quiz_id: int):
     page = db.paginate(grading.query_to_grade(quiz, current_user, only_pending=not show_all),
                        per_page=GRADING_PER_PAGE, error_out=False)
     items = [(row, item_of(row).question) for row in page.items]
+    keys = review.key_view(current_user, quiz, {row.question_id for row in page.items},
+                           staff=True)
     return render_template("quizzes/manage/quiz_grading.html", quiz=quiz, page=page,
-                           items=items, form=GradeForm(), show_all=show_all)
+                           items=items, form=GradeForm(), show_all=show_all, keys=keys)
 
 
 @bp.route("/manage/quizzes/<int:quiz_id>/questions/<int:question_id>/regrade",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import (
     abort,
+    current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -15,19 +17,39 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from studyhall.database import keep_changes, reads_first, start_writing
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
-from studyhall.quizzes import bp, queries, taking
+from studyhall.quizzes import bp, queries, review, taking
 from studyhall.quizzes.models import Attempt, AttemptQuestion, Quiz, QuizMode
 from studyhall.quizzes.paper import as_shown, item_of
 from studyhall.quizzes.permissions import load_own_attempt_or_404, load_quiz_for_taker_or_404
 
 #: Answer saves and events are small JSON bodies; anything larger is refused.
 MAX_JSON_BODY = 64 * 1024
+#: No paper has more questions than this; a larger position is refused before any SQL.
+MAX_POSITION = 10_000
 TOKENS_KEPT = 5
+
+
+def small_json_body(view):
+    """Mark a JSON endpoint whose body may not exceed MAX_JSON_BODY (see _limit_body)."""
+    view.max_body = MAX_JSON_BODY
+    return view
+
+
+@bp.url_value_preprocessor
+def _limit_body(endpoint, _values):
+    """The body limit of a small-JSON endpoint, set before anything reads the body: the
+    CSRF check reads request.form, which opens the input stream with the limit of that
+    moment. A per-request max_content_length also bounds a chunked body, which has no
+    Content-Length to check (issue 7 item 10)."""
+    limit = getattr(current_app.view_functions.get(endpoint), "max_body", None)
+    if limit:
+        request.max_content_length = limit
 
 
 def _token(attempt_id: int) -> str | None:
@@ -104,9 +126,9 @@ def take_attempt(attempt_id: int):
                                form=ConfirmForm())
     items = [(row, item_of(row)) for row in attempt.questions]
     quiz = attempt.quiz
-    # Practice: answers already checked come back with their feedback (and stay final).
-    feedback = {row.position: practice_feedback(row, quiz.multiple_policy)
-                for row in attempt.questions if quiz.is_practice and row.response is not None}
+    # Practice: answers already checked come back with their feedback (and stay final),
+    # unless review.py withholds the key now (then its message).
+    feedback = review.checked_feedback(current_user, quiz, attempt.questions, now)
     return render_template("quizzes/attempt_take.html", attempt=attempt, quiz=quiz,
                            items=items, now=now, feedback=feedback)
 
@@ -125,12 +147,25 @@ def take_over_attempt(attempt_id: int):
     return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
 
 
+def _refuse(status: int, code: str, message: str):
+    """Answer a JSON endpoint's refusal at once: {"ok": false, "error": code, "message"}.
+    The page's script must not resend a body refused with 400, 413 or 422."""
+    abort(make_response(jsonify(ok=False, error=code, message=message), status))
+
+
 def _json_body() -> dict:
-    if (request.content_length or 0) > MAX_JSON_BODY:
-        abort(413)
+    """The request's JSON object. Too large (with or without Content-Length): 413;
+    anything but a JSON object: 400."""
+    try:
+        # A chunked body is read up to the limit and cut there, so reaching it means
+        # there was more (the stream raises only on the read after).
+        if len(request.get_data(cache=True)) >= request.max_content_length:
+            raise RequestEntityTooLarge()
+    except RequestEntityTooLarge:
+        _refuse(413, "too_large", _("The request is too large."))
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        abort(400)
+        _refuse(400, "bad_request", _("The request could not be understood."))
     return data
 
 
@@ -138,6 +173,15 @@ def _refusal(exc: taking.TakingError):
     keep_changes()  # an expired attempt was just finished: keep that
     status = {"taken_over": 409, "submitted": 409, "expired": 409}.get(exc.code, 422)
     return jsonify(ok=False, error=exc.code, message=str(exc)), status
+
+
+def _position_of(data: dict) -> int:
+    """The question's position: a whole number from 1 to MAX_POSITION, else 422."""
+    position = data.get("position")
+    if isinstance(position, bool) or not isinstance(position, int) \
+            or not 1 <= position <= MAX_POSITION:
+        _refuse(422, "bad_position", _("No such question in this paper."))
+    return position
 
 
 #: The taker's attempt and its quiz's mode, locked (PostgreSQL) against a concurrent submit.
@@ -149,15 +193,18 @@ _ATTEMPT_AND_MODE = (
 
 
 @bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
+@small_json_body
 @login_required
 def save_answer(attempt_id: int):
     """Save one answer: JSON {"position", "response", "flagged"}. The reply says when it
-    was saved; in practice mode it also grades it and explains. The hot path of an exam:
-    the attempt and its quiz's mode in one query, then one UPDATE."""
+    was saved; in practice mode it also grades it and explains, unless the key is
+    withheld (review.py). The hot path of an exam: the attempt and its quiz's mode in
+    one query, then one UPDATE."""
     data = _json_body()
-    position = data.get("position")
-    if not isinstance(position, int):
-        abort(400)
+    position = _position_of(data)
+    flagged = data.get("flagged")
+    if flagged is not None and not isinstance(flagged, bool):
+        _refuse(422, "bad_flag", _("The flag must be true or false."))
     found = db.session.execute(_ATTEMPT_AND_MODE, {"attempt_id": attempt_id,
                                                    "person_id": current_user.id}).first()
     if found is None:
@@ -165,40 +212,32 @@ def save_answer(attempt_id: int):
     attempt, mode, policy = found
     practice = mode is QuizMode.PRACTICE
     try:
-        saved_at = taking.save_answer(attempt, position, data.get("response"),
-                                      data.get("flagged"), _token(attempt.id),
-                                      practice=practice)
+        saved_at = taking.save_answer(attempt, position, data.get("response"), flagged,
+                                      _token(attempt.id), practice=practice)
     except taking.TakingError as exc:
         return _refusal(exc)
     reply = {"ok": True, "position": position, "saved_at": saved_at.isoformat() + "Z"}
     if practice and data.get("response") not in (None, "", []):
-        reply["feedback"] = practice_feedback(
-            db.session.get(AttemptQuestion, (attempt.id, position)), policy)
+        row = db.session.get(AttemptQuestion, (attempt.id, position))
+        keys = review.key_view(current_user, attempt.quiz, [row.question_id], saved_at)
+        if keys.shows(row.question_id):
+            # Checked: the score is kept on the row for the person's practice record.
+            reply["feedback"], row.score = review.feedback(row, policy)
+        else:
+            # Saved, but neither graded nor explained: the key belongs to an exam in
+            # progress (or is 保密). The page shows this message instead of feedback.
+            reply["feedback_withheld"] = keys.note(row.question_id)
     return jsonify(reply)
 
 
-def practice_feedback(row, policy: str) -> dict:
-    """Right after each answer in practice mode: right or wrong, the answer, 解析. The
-    score is kept on the row for the person's practice record."""
-    item = item_of(row)
-    result = item.grade(row.response, multiple_policy=policy)
-    row.score = None if result.needs_manual else result.score
-    answer = item.displayed_answer
-    if isinstance(answer, bool):
-        answer = _("True") if answer else _("False")
-    elif isinstance(answer, tuple):
-        answer = "；".join("/".join(a) if isinstance(a, tuple) else a for a in answer)
-    return {"correct": result.is_correct, "manual": result.needs_manual, "answer": answer,
-            "explanation": item.question.explanation, "source": item.question.source}
-
-
 @bp.route("/attempts/<int:attempt_id>/events", methods=["POST"])
+@small_json_body
 @login_required
 def record_event(attempt_id: int):
     """The page left or came back into view: JSON {"kind": "leave" | "return"}."""
     data = _json_body()
     if data.get("kind") not in ("leave", "return"):
-        abort(400)
+        _refuse(422, "bad_kind", _("Unknown event."))
     attempt = load_own_attempt_or_404(current_user, attempt_id, lock=True)
     try:
         submitted = taking.record_event(attempt, data["kind"], _token(attempt.id))
@@ -227,18 +266,18 @@ def submit_attempt(attempt_id: int):
 @login_required
 def show_result(attempt_id: int):
     """Score, pass or fail, and the review, as far as the quiz's review policy allows:
-    before that, neither the score nor any answer reaches the page."""
+    before that, neither the score nor any answer reaches the page. The keys and 解析
+    are shown as review.key_view decides (not while a retake could use them)."""
     attempt = load_own_attempt_or_404(current_user, attempt_id)
     if attempt.is_open:
         return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
     quiz = attempt.quiz
     now = utcnow()
-    review = quiz.review_allowed(now)
-    # With attempts left, the key would help the retake: answers wait until they are used
-    # up or the window closes (the score is shown as the policy says).
-    retake = (review and not quiz.is_practice and now < quiz.closes_at
-              and taking.attempts_left(quiz, taking.recipient_of(quiz, current_user)) > 0)
-    items = [(row, as_shown(item_of(row))) for row in attempt.questions] \
-        if review and not retake else []
+    rows = attempt.questions
+    keys = review.key_view(current_user, quiz, [row.question_id for row in rows], now)
+    items = [(row, as_shown(item_of(row))) for row in rows] if not keys.hidden else []
+    # A practice total would tell whether a withheld answer was right.
+    scores = quiz.review_allowed(now) and not (
+        quiz.is_practice and any(not keys.shows(row.question_id) for row in rows))
     return render_template("quizzes/attempt_result.html", attempt=attempt, quiz=quiz,
-                           review=review, retake=retake, items=items)
+                           review=scores, keys=keys, items=items)

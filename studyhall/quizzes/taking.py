@@ -5,13 +5,15 @@ attempt is finished with its saved answers, and submitting twice grades once."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
 
 import question_bank as qb
 from studyhall.extensions import db
@@ -29,6 +31,7 @@ from studyhall.quizzes.models import (
 )
 
 MAX_TEXT_ANSWER = 10_000
+MAX_OPTIONS = 8  # A to H
 
 
 class TakingError(ValueError):
@@ -145,26 +148,42 @@ def start_attempt(quiz: Quiz, recipient: QuizRecipient, now: datetime | None = N
 
 
 def clean_response(kind: str, option_count: int, response):
-    """The response in its stored shape, or TakingError for a malformed one."""
-    if response in (None, "", []):
+    """The response in its stored shape, or TakingError ("bad_response") for one of the
+    wrong type or size: a choice is option letters as a string or a list of strings (a
+    number, a boolean or an object is refused, never read as a letter), true/false a
+    boolean or a word, blanks strings, a short answer a string."""
+    if response is None or response == "" or response == []:
         return None
     if kind in ("single", "multiple"):
-        letters = qb.parse_letters(response if isinstance(response, str) else "".join(
-            map(str, response)))
+        if isinstance(response, list) and len(response) <= MAX_OPTIONS \
+                and all(isinstance(x, str) for x in response):
+            response = "".join(response)
+        if not isinstance(response, str) or len(response) > 4 * MAX_OPTIONS:
+            raise TakingError(_l("Choose one of the options."), "bad_response")
+        letters = qb.parse_letters(response)
         if not letters or any("ABCDEFGH".index(x) >= option_count for x in letters):
             raise TakingError(_l("Choose one of the options."), "bad_response")
-        return letters[0] if kind == "single" else list(letters)
+        if kind == "single":
+            if len(letters) != 1:
+                raise TakingError(_l("Choose only one option."), "bad_response")
+            return letters[0]
+        return list(letters)
     if kind == "true_false":
-        value = qb.parse_true_false(response)
+        value = qb.parse_true_false(response) if isinstance(response, bool) or (
+            isinstance(response, str) and len(response) <= 10) else None
         if value is None:
             raise TakingError(_l("Answer true or false."), "bad_response")
         return value
     if kind == "fill_blank":
         blanks = response if isinstance(response, list) else [response]
-        if len(blanks) > 20 or not all(isinstance(b, str) and len(b) <= 500 for b in blanks):
+        if not all(isinstance(b, str) for b in blanks):
+            raise TakingError(_l("Write your answer as text."), "bad_response")
+        if len(blanks) > 20 or any(len(b) > 500 for b in blanks):
             raise TakingError(_l("The answer is too long."), "bad_response")
         return [b.strip() for b in blanks]
-    if not isinstance(response, str) or len(response) > MAX_TEXT_ANSWER:
+    if not isinstance(response, str):
+        raise TakingError(_l("Write your answer as text."), "bad_response")
+    if len(response) > MAX_TEXT_ANSWER:
         raise TakingError(_l("The answer is too long."), "bad_response")
     return response
 
@@ -225,38 +244,137 @@ def save_answer(attempt: Attempt, position: int, response, flagged: bool | None,
 
 
 def finish_attempt(attempt: Attempt, now: datetime, reason: str = "submitted") -> bool:
-    """Submit and grade, once. The status change is a conditional UPDATE, so of two
-    concurrent submits exactly one grades; returns whether this call did."""
-    result = db.session.execute(
-        sa.update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
-        .values(status=AttemptStatus.SUBMITTED, submitted_at=min(now, attempt.deadline_at)
-                if reason == "expired" else now, end_reason=reason)
-        .execution_options(synchronize_session=False))
+    """Submit and grade, once: of two concurrent submits exactly one grades. Returns
+    whether this call did. ``attempt`` is reloaded."""
+    done = bool(finish_attempts([attempt.id], now, reason))
     db.session.refresh(attempt)
-    if result.rowcount != 1:
-        return False
-    grade_attempt(attempt)
-    return True
+    return done
 
 
-def grade_attempt(attempt: Attempt) -> None:
-    """Grade every objective answer; 简答 answers wait for a grader (score None)."""
-    policy = attempt.quiz.multiple_policy
-    for row in attempt.questions:
-        if row.type == "short_answer" and row.response not in (None, ""):
+#: Attempts finished per statement set (and per commit when closing a quiz): a batch
+#: holds SQLite's write lock for about a tenth of a second on an idle machine.
+FINISH_BATCH = 200
+#: Seconds between committed batches on SQLite, for the writers waiting on its lock.
+SQLITE_BATCH_PAUSE = 0.12
+
+
+def finish_attempts(attempt_ids: list[int], now: datetime, reason: str) -> list[int]:
+    """Submit and grade those of these attempts that are still open, set-based: one
+    locking read that claims them, one UPDATE of their status, one read of their answers,
+    one executemany of the objective scores (graded by question_bank), one UPDATE of the
+    totals in SQL, and a "submit" event each. Returns the ids this call finished.
+
+    The claim reads only attempts still in progress and locks them (FOR UPDATE on
+    PostgreSQL; on SQLite the write transaction already holds the database), and the
+    UPDATE repeats the condition: an attempt finished by a concurrent call is neither
+    finished nor graded again. An attempt that ran out of time is submitted at its
+    deadline (``reason`` "expired"), any other at ``now``."""
+    if not attempt_ids:
+        return []
+    open_now = sa.and_(Attempt.id.in_(attempt_ids), Attempt.status == AttemptStatus.IN_PROGRESS)
+    claimed = list(db.session.scalars(sa.select(Attempt.id).where(open_now)
+                                      .order_by(Attempt.id).with_for_update()))
+    if not claimed:
+        return []
+    submitted_at = (sa.case((Attempt.deadline_at < now, Attempt.deadline_at), else_=now)
+                    if reason == "expired" else now)
+    db.session.execute(
+        sa.update(Attempt)
+        .where(Attempt.id.in_(claimed), Attempt.status == AttemptStatus.IN_PROGRESS)
+        .values(status=AttemptStatus.SUBMITTED, submitted_at=submitted_at, end_reason=reason)
+        .execution_options(synchronize_session=False))
+    _grade(claimed)
+    recompute_totals(claimed)
+    db.session.execute(sa.insert(AttemptEvent), [
+        {"attempt_id": attempt_id, "kind": "submit", "at": now} for attempt_id in claimed])
+    _forget_loaded(claimed)
+    return claimed
+
+
+# Core statements (table columns): rows come back as plain tuples, without the ORM's
+# per-row work, which was most of the cost of grading a batch.
+_answer, _attempt, _quiz = (AttemptQuestion.__table__.c, Attempt.__table__.c,
+                            Quiz.__table__.c)
+_ROWS_TO_GRADE = (
+    sa.select(_answer.attempt_id, _answer.position, _answer.question_id, _answer.type,
+              _answer.option_order, _answer.points, _answer.response, _answer.graded_at,
+              _attempt.quiz_id, _quiz.multiple_policy)
+    .join(Attempt.__table__, _attempt.id == _answer.attempt_id)
+    .join(Quiz.__table__, _quiz.id == _attempt.quiz_id))
+_SNAPSHOT = QuizQuestion.__table__.c
+_SET_SCORE = (sa.update(AttemptQuestion.__table__)
+              .where(AttemptQuestion.attempt_id == sa.bindparam("a_id"),
+                     AttemptQuestion.position == sa.bindparam("pos"))
+              .values(score=sa.bindparam("new_score")))
+
+
+def _grade(attempt_ids: list[int]) -> None:
+    """Score every objective answer of these attempts in one executemany; a 简答 answer
+    waits for a grader (score None) unless one has graded it already.
+
+    A row's question is its quiz's snapshot of it (drawing copies the snapshot, a
+    regrade rewrites both), so each question is read and parsed once per quiz, not once
+    per answer: closing a county's exam grades hundreds of thousands of answers."""
+    rows = db.session.execute(_ROWS_TO_GRADE.where(
+        _answer.attempt_id.in_(attempt_ids))).all()
+    snapshots = db.session.execute(
+        sa.select(_SNAPSHOT.quiz_id, _SNAPSHOT.question_id, _SNAPSHOT.type, _SNAPSHOT.config)
+        .where(_SNAPSHOT.quiz_id.in_({row.quiz_id for row in rows}),
+               _SNAPSHOT.question_id.in_({row.question_id for row in rows})))
+    questions = {(s.quiz_id, s.question_id): qb.Question.from_config(s.type, s.config)
+                 for s in snapshots}
+    with_points: dict[tuple, qb.Question] = {}
+    scores = []
+    for row in rows:
+        if row.type == "short_answer" and row.response is not None:
             if row.graded_at is None:
-                row.score = None
+                scores.append({"a_id": row.attempt_id, "pos": row.position, "new_score": None})
             continue
-        row.score = papers.item_of(row).grade(row.response, multiple_policy=policy).score
-    recompute_score(attempt)
+        key = (row.quiz_id, row.question_id, row.points)
+        if key not in with_points:
+            with_points[key] = replace(questions[key[:2]], points=row.points)
+        item = qb.PaperItem(row.question_id, with_points[key], row.points,
+                            tuple(row.option_order))
+        # PaperItem.grade, without rebuilding the question for every answer.
+        score = qb.grade(item.question, item.to_original(row.response),
+                         multiple_policy=row.multiple_policy).score
+        scores.append({"a_id": row.attempt_id, "pos": row.position, "new_score": score})
+    store_scores(scores)
 
 
-def recompute_score(attempt: Attempt) -> None:
-    attempt.score = sum((row.score or Decimal(0) for row in attempt.questions), Decimal(0))
-    attempt.pending_manual = any(
-        row.type == "short_answer" and row.response not in (None, "") and row.score is None
-        for row in attempt.questions)
+def store_scores(scores: list[dict]) -> None:
+    """Write answers' scores in one executemany: [{"a_id", "pos", "new_score"}, ...]."""
+    if scores:
+        db.session.execute(_SET_SCORE, scores)
+        _forget_loaded({row["a_id"] for row in scores})
+
+
+def recompute_totals(attempt_ids: list[int]) -> None:
+    """Each attempt's score (the sum of its answers' scores) and whether a 简答 answer
+    still waits for a grader, in one UPDATE with correlated subqueries: computed by the
+    database from the rows as they are, never from copies loaded earlier."""
+    if not attempt_ids:
+        return
+    rows = AttemptQuestion.__table__.c
+    attempts = Attempt.__table__
+    waiting = sa.and_(rows.type == "short_answer", rows.response.is_not(None),
+                      rows.score.is_(None))
+    db.session.execute(
+        sa.update(attempts).where(attempts.c.id.in_(attempt_ids)).values(
+            score=sa.select(sa.func.coalesce(sa.func.sum(rows.score), 0))
+            .where(rows.attempt_id == attempts.c.id).scalar_subquery(),
+            pending_manual=sa.exists().where(rows.attempt_id == attempts.c.id, waiting)))
+    _forget_loaded(attempt_ids)
+
+
+def _forget_loaded(attempt_ids) -> None:
+    """Expire copies of these attempts and their rows loaded earlier in the session: the
+    statements above went around them."""
+    wanted = set(attempt_ids)
+    for obj in list(db.session.identity_map.values()):
+        if (isinstance(obj, Attempt) and obj.id in wanted) or (
+                isinstance(obj, AttemptQuestion) and obj.attempt_id in wanted):
+            db.session.expire(obj)
 
 
 def record_event(attempt: Attempt, kind: str, token: str | None,
@@ -285,17 +403,94 @@ def take_over(attempt: Attempt, now: datetime | None = None) -> str:
     return attempt.session_token
 
 
-def close_expired(now: datetime | None = None, limit: int = 500) -> int:
-    """Finish every open attempt past its deadline (cron, every minute). Returns how many."""
+class plus_minutes(sa.sql.functions.FunctionElement):
+    """SQL: ``plus_minutes(datetime_column, minutes)`` — the time that many minutes later
+    (``minutes`` an SQL integer expression), to the microsecond, on PostgreSQL and on
+    SQLite (where a datetime is the text 'YYYY-MM-DD HH:MM:SS.ffffff')."""
+
+    type = sa.DateTime()
+    name = "plus_minutes"
+    inherit_cache = True
+
+
+@compiles(plus_minutes, "postgresql")
+def _plus_minutes_postgresql(element, compiler, **kw):
+    when, minutes = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({when} + ({minutes}) * INTERVAL '1 minute')"
+
+
+@compiles(plus_minutes, "sqlite")
+def _plus_minutes_sqlite(element, compiler, **kw):
+    when, minutes = (compiler.process(c, **kw) for c in element.clauses)
+    # datetime() drops the fraction of a second; whole minutes do not change it.
+    return f"(datetime({when}, '+' || ({minutes}) || ' minutes') || substr({when}, 20))"
+
+
+def recompute_deadlines(quiz: Quiz) -> int:
+    """Set every open attempt's deadline by the rule fixed at start, for the quiz's close
+    as it is now: min(start + limit + the person's extra minutes, close), or the close
+    when there is no limit. One UPDATE; returns how many deadlines changed. Attempts past
+    their deadline must be finished first (they are not revived)."""
+    close = sa.literal(quiz.closes_at, sa.DateTime())
+    deadline = close
+    if quiz.time_limit_minutes:
+        extra = (sa.select(QuizRecipient.extra_minutes)
+                 .where(QuizRecipient.quiz_id == Attempt.quiz_id,
+                        QuizRecipient.person_id == Attempt.person_id).scalar_subquery())
+        end = plus_minutes(Attempt.started_at, quiz.time_limit_minutes + extra)
+        deadline = sa.case((end < close, end), else_=close)
+    result = db.session.execute(
+        sa.update(Attempt)
+        .where(Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.IN_PROGRESS,
+               Attempt.deadline_at != deadline)
+        .values(deadline_at=deadline).execution_options(synchronize_session=False))
+    _forget_loaded(db.session.scalars(sa.select(Attempt.id).where(
+        Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.IN_PROGRESS)).all()
+                   if result.rowcount else [])
+    return result.rowcount
+
+
+def finish_overdue(quiz_id: int, now: datetime, person_id: int | None = None) -> int:
+    """Finish a quiz's open attempts (of one person, if given) whose deadline has passed,
+    with their saved answers. Returns how many."""
+    query = sa.select(Attempt.id).where(Attempt.quiz_id == quiz_id,
+                                        Attempt.status == AttemptStatus.IN_PROGRESS,
+                                        Attempt.deadline_at <= now)
+    if person_id is not None:
+        query = query.where(Attempt.person_id == person_id)
+    return len(finish_attempts(list(db.session.scalars(query)), now, "expired"))
+
+
+def close_expired(now: datetime | None = None, limit: int = FINISH_BATCH) -> int:
+    """Finish up to ``limit`` open attempts past their deadline, set-based (cron, every
+    minute; the command repeats it in committed batches). Returns how many."""
     now = now or utcnow()
     ids = db.session.scalars(sa.select(Attempt.id).where(
         Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline_at <= now)
-        .limit(limit)).all()
+        .order_by(Attempt.id).limit(limit)).all()
+    return len(finish_attempts(list(ids), now, "expired"))
+
+
+def finish_open_attempts(quiz_id: int, now: datetime, reason: str, *,
+                         commit_batches: bool = False) -> int:
+    """Finish every open attempt of a quiz in batches of FINISH_BATCH. With
+    ``commit_batches`` each batch is committed (closing a county-sized exam must not
+    hold SQLite's write lock for the whole quiz), and on SQLite the loop pauses between
+    batches: a save waiting for the lock polls every 100 ms or so and would otherwise
+    find it taken again each time. Returns how many were finished."""
     done = 0
-    for attempt_id in ids:
-        attempt = db.session.get(Attempt, attempt_id)
-        done += finish_attempt(attempt, now, "expired")
-    return done
+    pause = commit_batches and db.session.get_bind().dialect.name == "sqlite"
+    while True:
+        ids = db.session.scalars(sa.select(Attempt.id).where(
+            Attempt.quiz_id == quiz_id, Attempt.status == AttemptStatus.IN_PROGRESS)
+            .order_by(Attempt.id).limit(FINISH_BATCH)).all()
+        if not ids:
+            return done
+        done += len(finish_attempts(list(ids), now, reason))
+        if commit_batches:
+            db.session.commit()
+            if pause:
+                time.sleep(SQLITE_BATCH_PAUSE)
 
 
 def recipient_of(quiz: Quiz, person: Person) -> QuizRecipient | None:

@@ -9,3 +9,6 @@ from studyhall.study import routes_assignments  # noqa: E402,F401,I001
 from studyhall.study import routes_materials  # noqa: E402,F401,I001
 from studyhall.study import routes_reflections  # noqa: E402,F401,I001
 from studyhall.study import routes_reflections_review  # noqa: E402,F401,I001
+from studyhall.study import routes_reading  # noqa: E402,F401,I001
+from studyhall.study import routes_checkpoints  # noqa: E402,F401,I001
+from studyhall.study import routes_record  # noqa: E402,F401,I001

@@ -34,7 +34,7 @@ from studyhall.extensions import db
 from studyhall.org.models import Person
 from studyhall.study import similarity
 from studyhall.study.models import Reflection, ReflectionStatus, ReflectionVersion
-from studyhall.study.reflection_targets import Target
+from studyhall.study.reflection_targets import Target, target_of
 from studyhall.study.text import count_length
 
 #: As typed (not 字数): a long reflection is 3,000 字; this leaves room for ten times that.
@@ -138,6 +138,7 @@ def submit(target: Target, person: Person, body: str, based_on: int,
     reflection.draft_saved_at = now
     db.session.flush()
     flag_similar(target, reflection, version)
+    _refresh_completion(target, reflection.person_id)
     return version
 
 
@@ -177,7 +178,17 @@ def review(reflection: Reflection, number: int, reviewer: Person, decision: str,
     if decision == ACCEPTED and excellent:
         set_excellent(reflection, reviewer, True, now)
     db.session.flush()
+    _refresh_completion(target_of(reflection), reflection.person_id)
     return latest
+
+
+def _refresh_completion(target: Target, person_id: int) -> None:
+    """An assignment that requires a reflection is done once it is submitted (and undone
+    when it is returned): the recipient's completed_at follows (study/reading.py)."""
+    if target.kind == "assignment":
+        from studyhall.study.reading import refresh_assignment_completion
+
+        refresh_assignment_completion(target.assignment, person_id)
 
 
 def set_excellent(reflection: Reflection, reviewer: Person, excellent: bool,

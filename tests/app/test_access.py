@@ -132,3 +132,111 @@ def test_a_signed_out_autosave_gets_a_401_not_a_login_page(client, org):
     response = client.post("/attempts/1/answers", json={"position": 1, "response": "A"})
     assert response.status_code == 401 and response.get_json()["error"] == "signed_out"
     assert client.get("/manage/units").status_code == 302
+
+
+# -- Nobody takes over someone with rights equal to or wider than their own ------------------
+
+def _peer_cases(org, make_person):
+    """(viewer, target) where the target's rights are the viewer's own, or wider."""
+    from studyhall.org.models import Role
+
+    unit_admin = make_person("ua1", unit=org.gen_a, role=Role.ADMIN, manages=[org.gen_a])
+    return {
+        "a secretary of the same units": (
+            org.secretary, make_person("sec2", unit=org.branch_a, role=Role.SECRETARY,
+                                       manages=[org.gen_a])),
+        "a unit admin of the same units": (
+            unit_admin, make_person("ua2", unit=org.branch_a, role=Role.ADMIN,
+                                    manages=[org.gen_a])),
+        "a unit admin, seen by a secretary of the same units": (org.secretary, unit_admin),
+        "an admin of a unit below, seen by a secretary": (
+            org.secretary, make_person("ba", unit=org.branch_a, role=Role.ADMIN,
+                                       manages=[org.branch_a])),
+        "themselves": (unit_admin, unit_admin),
+    }
+
+
+PEER_CASES = ["a secretary of the same units", "a unit admin of the same units",
+              "a unit admin, seen by a secretary of the same units",
+              "an admin of a unit below, seen by a secretary", "themselves"]
+
+
+@pytest.mark.parametrize("case", PEER_CASES)
+@pytest.mark.parametrize("action", ["edit", "move", "deactivate", "reset-password"])
+def test_nobody_edits_moves_deactivates_or_resets_a_peer(client, org, make_person, login,
+                                                         case, action):
+    from studyhall.extensions import db
+    from studyhall.org.models import Person
+
+    viewer, target = _peer_cases(org, make_person)[case]
+    before = (target.unit_id, target.password_hash, target.is_active)
+    login(viewer)
+    url = f"/manage/people/{target.id}"
+    if action == "edit":
+        response = client.get(f"{url}/edit")
+    elif action == "move":
+        response = client.post(f"{url}/edit", data={
+            "account": target.account, "name": target.name, "unit_id": org.gen_a.id,
+            "political_status": "01"})
+    else:
+        response = client.post(f"{url}/{action}")
+    assert response.status_code == 404
+    db.session.expire_all()
+    target = db.session.get(Person, target.id)
+    assert (target.unit_id, target.password_hash, target.is_active) == before
+
+
+@pytest.mark.parametrize("case", PEER_CASES[:4])
+def test_a_roster_import_does_not_update_a_peer(client, org, make_person, login, case):
+    import io
+
+    viewer, target = _peer_cases(org, make_person)[case]
+    login(viewer)
+    data = f"工号,姓名,单位,政治面貌\n{target.account},改了名字,甲校党总支,群众\n".encode()
+    page = client.post("/manage/roster", data={"file": (io.BytesIO(data), "r.csv")},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert "This account belongs to someone outside your scope" in page
+    assert "Confirm" not in page
+
+
+def test_narrower_rights_are_still_managed(client, org, make_person, login):
+    """A unit admin manages a secretary of the same units; a secretary, a secretary of a
+    unit below; a bureau admin, another bureau admin."""
+    from studyhall.org.models import Role
+
+    unit_admin = make_person("ua1", unit=org.gen_a, role=Role.ADMIN, manages=[org.gen_a])
+    same_units_secretary = make_person("sec2", unit=org.branch_a, role=Role.SECRETARY,
+                                       manages=[org.gen_a])
+    branch_secretary = make_person("bs", unit=org.branch_a, role=Role.SECRETARY,
+                                   manages=[org.branch_a])
+    other_bureau_admin = make_person("boss2", unit=org.top, role=Role.ADMIN)
+    for viewer, target in ((unit_admin, same_units_secretary), (org.secretary, branch_secretary),
+                           (org.admin, other_bureau_admin)):
+        login(viewer)
+        assert client.get(f"/manage/people/{target.id}/edit").status_code == 200
+        client.post("/logout")
+    login(org.secretary)
+    listing = client.get("/manage/people?state=all").get_data(as_text=True)
+    assert f"/manage/people/{branch_secretary.id}/edit" in listing
+    assert f"/manage/people/{same_units_secretary.id}/edit" not in listing  # a peer: text only
+
+
+def test_a_unit_admin_cannot_appoint_a_peer(client, org, make_person, login):
+    """Appointing an admin of one's own units would make someone nobody below the bureau
+    can manage any more; a secretary of those units is fine."""
+    from studyhall.extensions import db
+    from studyhall.org.models import Role
+
+    unit_admin = make_person("ua1", unit=org.gen_a, role=Role.ADMIN, manages=[org.gen_a])
+    login(unit_admin)
+    form = {"account": "t1", "name": "李老师", "unit_id": org.branch_a.id,
+            "political_status": "01", "managed_unit_ids": [org.gen_a.id]}
+    response = client.post(f"/manage/people/{org.teacher.id}/edit", data={**form, "role": "admin"})
+    assert "You can only give rights narrower than your own" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert org.teacher.role is Role.TEACHER
+    response = client.post(f"/manage/people/{org.teacher.id}/edit",
+                           data={**form, "role": "secretary"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert org.teacher.role is Role.SECRETARY

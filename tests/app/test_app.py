@@ -61,7 +61,10 @@ def test_production_refuses_the_development_secret(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "short")
     with pytest.raises(RuntimeError):
         ProductionConfig.check()
-    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)  # long, but one character: refused too
+    with pytest.raises(RuntimeError):
+        ProductionConfig.check()
+    monkeypatch.setenv("SECRET_KEY", "5f0c1e9a7b3d48c2a6e1f04b9d7c3a58e2b6f1d0c9a4e7b3")
     ProductionConfig.check()
     assert ProductionConfig.SESSION_COOKIE_SECURE
 

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 import question_bank as qb
+from config import TestingConfig
 from studyhall.bank import mapping, operations
 from studyhall.bank.importing import apply_question_import, plan_question_import
 from studyhall.bank.models import Question, QuestionCategory
@@ -307,3 +308,83 @@ def test_seed_demo_loads_the_sample_bank_once(app):
     assert seed_sample_bank() == 0
     sources = db.session.scalars(sa.select(Question.source)).all()
     assert all(sources)
+
+
+# --- hostile and large files (issue 7, items 3–5) -----------------------------------------
+
+@pytest.mark.parametrize("data, filename, message", [
+    (b"::a::q{~a ~b ~c ~d ~e ~f ~g ~h =i}", "q.gift", "选择题最多8个选项，这道题有9个"),
+    (b'<?xml version="1.0" encoding="x-bogus"?><quiz/>', "q.xml", "编码“x-bogus”无法识别"),
+])
+def test_the_parser_inputs_that_gave_a_500_get_a_message(client, org, login, data, filename,
+                                                          message):
+    login(org.admin)
+    response = upload(client, data, filename)
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+
+
+def test_a_parser_failure_is_a_clean_message_and_is_logged(client, org, login, monkeypatch,
+                                                           caplog):
+    def broken(*args, **kwargs):
+        raise IndexError("a parser bug")
+
+    monkeypatch.setattr(qb, "load_questions", broken)
+    login(org.admin)
+    response = upload(client, b"anything", "q.gift")
+    assert response.status_code == 200
+    assert "The file could not be read." in response.get_data(as_text=True)
+    assert "a parser bug" in caplog.text
+
+
+def test_a_hostile_workbook_on_the_import_page_gets_a_message(client, org, login):
+    from tests.fixtures.hostile_files import zz200000
+
+    login(org.admin)
+    page = upload(client, zz200000(), "bank.xlsx").get_data(as_text=True)
+    assert "表格有200,000行，超过上限" in page and "Nothing has been saved." in page
+
+
+@pytest.mark.parametrize("data, filename, message", [
+    ("题型,题干,选项A,选项B,答案\n" + "单选题,题,甲,乙,A\n" * 6, "a.csv", "表格有7行，超过上限5行"),
+    ("\n\n".join(f"题{n}{{T}}" for n in range(6)), "a.gift", "文件有6道题，超过上限5道"),
+])
+def test_a_file_over_the_question_limit_is_refused_with_the_cli_offered(app, client, org, login,
+                                                                        data, filename,
+                                                                        message):
+    login(org.admin)
+    app.config["MAX_QUESTION_ROWS"] = 5
+    try:
+        page = upload(client, data.encode(), filename).get_data(as_text=True)
+    finally:
+        app.config["MAX_QUESTION_ROWS"] = TestingConfig.MAX_QUESTION_ROWS
+    assert message in page and "flask --app studyhall import-questions FILE" in page
+
+
+def test_the_import_preview_pages_its_questions_and_imports_them_all(client, org, login):
+    text = "题型,题干,选项A,选项B,答案\n" + "".join(
+        f"单选题,第{n:02d}题的题干,甲,乙,A\n" for n in range(1, 46))
+    login(org.admin)
+    page = upload(client, text.encode(), "a.csv").get_data(as_text=True)
+    assert "第20题的题干" in page and "第21题的题干" not in page and "1–20 of 45" in page
+    token = token_of_page(page)
+    page = client.get(f"/manage/bank/import/preview/{token}?page=3").get_data(as_text=True)
+    assert "第41题的题干" in page and "第45题的题干" in page and "第40题的题干" not in page
+    response = client.post("/manage/bank/import/confirm", data={"token": token,
+                                                                "duplicates": "skip"})
+    assert response.status_code == 302 and count_questions() == 45
+
+
+def token_of_page(page: str) -> str:
+    return re.search(r'name="token" value="([^"]+)"', page).group(1)
+
+
+def test_texts_longer_than_the_question_form_allows_are_problems(client, org, login):
+    text = "题型,题干,选项A,选项B,答案\n" f"单选题,{'长' * 5001},甲,乙,A\n单选题,短题干,甲,乙,A\n"
+    login(org.admin)
+    page = upload(client, text.encode(), "a.csv").get_data(as_text=True)
+    assert "Question text has 5001 characters; at most 5000 are allowed." in page
+    assert "长" * 5001 not in page
+    token = token_of_page(page)
+    client.post("/manage/bank/import/confirm", data={"token": token, "duplicates": "skip",
+                                                     "valid_only": "y"})
+    assert count_questions() == 1

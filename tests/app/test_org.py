@@ -253,3 +253,28 @@ def test_people_search_is_literal_and_ignores_case_in_accounts(client, org, make
     login(org.admin)
     page = client.get("/manage/people?q=ab_").get_data(as_text=True)
     assert "1 found" in page and "钟老师" in page
+
+
+@pytest.mark.parametrize("password, reason", [
+    ("12345678", "A run of digits or letters"),
+    ("Jiaoshi@2024", "Common words, names and pinyin"),
+    ("woaini1314", "This is one of the commonest passwords"),
+    ("x-teacher0042-x", "must not contain the account name or the phone number"),
+    ("short", "Use 8 to 200 characters."),
+    ("Ginkgo-by-gate-3", None),
+])
+def test_a_rosters_initial_passwords_follow_the_password_rules(app, org, password, reason):
+    """A school that gives every new account 12345678 hands them all to whoever tries it
+    first: the 初始密码 column passes the same rules as a chosen password (the quick ones)."""
+    from flask import current_app
+
+    from studyhall.org import roster
+
+    data = f"工号,姓名,单位,政治面貌,初始密码\nteacher0042,甲,甲校第一支部,群众,{password}\n"
+    with current_app.test_request_context(headers={"Cookie": "lang=en"}):
+        result = roster.plan_import(org.admin, data.encode(), "a.csv")
+    if reason is None:
+        assert result.ok, result.issues
+    else:
+        [issue] = result.issues
+        assert issue.column == "Initial password" and reason in issue.reason

@@ -4,6 +4,7 @@ that no correct answer reaches the browser before review is allowed."""
 import concurrent.futures
 import json
 import re
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,19 +15,10 @@ from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.quizzes import taking
 from studyhall.quizzes.models import Attempt, AttemptEvent, AttemptQuestion, AttemptStatus
+from tests.app.leaks import assert_no_leak
 from tests.factories import PASSWORD
 
 RIGHT = {1: "A", 2: ["A", "B", "D"], 3: False, 4: ["中央委员会"], 5: "三会是支部党员大会等"}
-#: Texts of make_quiz's bank that only a leak of answers or explanations would show.
-SECRETS = ["解析甲", "解析乙", "解析丙", "出处甲", "中央委员会", "党中央",
-           "支部党员大会、支部委员会会议", "按时上好党课"]
-LEAK_MARKS = re.compile(r'class="[^"]*\bcorrect\b|data-answer=|"answer":|"explanation":')
-
-
-def assert_no_leak(text: str) -> None:
-    for secret in SECRETS:
-        assert secret not in text
-    assert not LEAK_MARKS.search(text)
 
 
 def start(client, quiz) -> int:
@@ -83,7 +75,7 @@ def test_the_paper_never_contains_an_answer_or_explanation(client, org, login, m
     for position, response in RIGHT.items():
         reply = save(client, attempt_id, position, response)
         assert reply.status_code == 200
-        assert_no_leak(reply.get_data(as_text=True).replace("中央委员会", ""))
+        assert_no_leak(reply)  # decoded: jsonify writes Chinese as \uXXXX
     assert_no_leak(client.get("/quizzes/").get_data(as_text=True))
     assert_no_leak(client.get(f"/quizzes/{quiz.id}").get_data(as_text=True))
     client.post(f"/attempts/{attempt_id}/submit")
@@ -312,7 +304,8 @@ def test_leaving_the_page_is_logged_and_can_submit_the_attempt(client, org, logi
     assert reply["submitted"] is True
     attempt = db.session.get(Attempt, attempt_id)
     assert attempt.end_reason == "departures"
-    assert len(db.session.scalars(sa.select(AttemptEvent)).all()) == 3
+    kinds = db.session.scalars(sa.select(AttemptEvent.kind).order_by(AttemptEvent.id)).all()
+    assert kinds == ["leave", "return", "leave", "submit"]
 
 
 def test_practice_explains_each_answer_at_once(client, org, login, make_quiz):
@@ -347,32 +340,37 @@ def test_answer_bodies_are_small(client, org, login, make_quiz):
 
 
 def _concurrently(app, count, work):
-    """Run ``work(client)`` from ``count`` logged-in clients at once."""
+    """Run ``work(client, barrier)`` from ``count`` logged-in clients at once; each calls
+    ``barrier.wait()`` just before the request that races, so all of them line up."""
     clients = []
     for _ in range(count):
         client = app.test_client()
         client.post("/login", data={"account": "t1", "password": PASSWORD})
         clients.append(client)
     db.session.remove()
+    barrier = threading.Barrier(count, timeout=60)
     with concurrent.futures.ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(lambda c: _in_context(app, work, c), clients))
+        return list(pool.map(lambda c: _in_context(app, work, c, barrier), clients))
 
 
-def _in_context(app, work, client):
+def _in_context(app, work, client, barrier):
     with app.app_context():
-        return work(client)
+        return work(client, barrier)
 
 
-def test_twenty_concurrent_submits_give_one_graded_result(app, org, make_quiz):
+def test_twenty_concurrent_submits_grade_once(app, org, make_quiz):
+    """Twenty submits of one attempt released together: one of them finishes and grades
+    it (one "submit" event), the others find it submitted."""
     quiz = make_quiz()
     attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
     db.session.commit()
     token, attempt_id, quiz_id = attempt.session_token, attempt.id, quiz.id
 
-    def submit(client):
+    def submit(client, barrier):
         with client.session_transaction() as session:
             session["attempt_tokens"] = {str(attempt_id): token}
         client.post(f"/attempts/{attempt_id}/answers", json={"position": 1, "response": "A"})
+        barrier.wait()
         return client.post(f"/attempts/{attempt_id}/submit").status_code
 
     codes = _concurrently(app, 20, submit)
@@ -380,14 +378,23 @@ def test_twenty_concurrent_submits_give_one_graded_result(app, org, make_quiz):
     rows = db.session.scalars(sa.select(Attempt).where(Attempt.quiz_id == quiz_id)).all()
     assert len(rows) == 1 and rows[0].status is AttemptStatus.SUBMITTED
     assert rows[0].score == 20
+    gradings = db.session.scalars(sa.select(AttemptEvent.kind).where(
+        AttemptEvent.attempt_id == attempt_id)).all()
+    assert gradings == ["submit"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AttemptQuestion)) == 5
 
 
 def test_concurrent_starts_give_one_attempt(app, org, make_quiz):
     quiz_id = make_quiz().id
-    codes = _concurrently(app, 8, lambda c: c.post(f"/quizzes/{quiz_id}/start").location)
-    assert len(set(codes)) == 1
+
+    def start_now(client, barrier):
+        barrier.wait()
+        return client.post(f"/quizzes/{quiz_id}/start").location
+
+    locations = _concurrently(app, 8, start_now)
+    assert len(set(locations)) == 1 and locations[0] is not None
     assert db.session.scalar(sa.select(sa.func.count(Attempt.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AttemptQuestion)) == 5
 
 
 def test_the_database_refuses_a_second_open_attempt(app, org, make_quiz):
@@ -526,3 +533,112 @@ def test_on_sqlite_a_start_draws_its_paper_before_taking_the_write_lock(client, 
     assert begins[:2] == ["BEGIN", "BEGIN IMMEDIATE"]
     first_write = next(i for i, s in enumerate(statements) if s in ("INSERT", "UPDATE"))
     assert statements.index("BEGIN IMMEDIATE") < first_write
+
+
+# --- refusals the page's script can rely on (issue 7 items 9 and 10) ---------------------
+
+def refusal(reply, status: int, code: str) -> None:
+    """A refusal in the JSON contract: the status, {"ok": false, "error", "message"}."""
+    assert reply.status_code == status, reply.get_data(as_text=True)
+    body = reply.get_json()
+    assert body["ok"] is False and body["error"] == code and body["message"]
+
+
+@pytest.mark.parametrize("position, response", [
+    (1, 1), (1, True), (1, {"a": 1}), (1, ["A", 1]), (1, "AB"), (1, 2.5), (1, "A" * 100),
+    (2, {"A": True}), (2, 3), (2, [["A"]]), (2, ["A"] * 9), (3, 1), (3, {"x": 1}),
+    (3, [True]), (3, "对" * 50), (4, {"a": "b"}), (4, [1]), (5, ["文本"]), (5, 12),
+])
+def test_responses_of_the_wrong_type_are_refused_with_a_message(client, org, login, make_quiz,
+                                                                position, response):
+    """A number, a boolean or an object as a choice gave a 500, and {"a": 1} was read as
+    "A": each is refused and nothing is stored."""
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    refusal(save(client, attempt_id, position, response), 422, "bad_response")
+    assert db.session.get(AttemptQuestion, (attempt_id, position)).response is None
+
+
+@pytest.mark.parametrize("position", [2**63, 2**31, 10**20, 0, -1, 6, True, "1", 1.5, None])
+def test_positions_out_of_range_or_of_the_wrong_type_are_refused(client, org, login,
+                                                                  make_quiz, position):
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    refusal(save(client, attempt_id, position, "A"), 422, "bad_position")
+    assert db.session.get(AttemptQuestion, (attempt_id, 1)).response is None
+
+
+def test_bodies_that_are_not_a_json_object_and_bad_flags_and_events_are_refused(
+        client, org, login, make_quiz):
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    url = f"/attempts/{attempt_id}/answers"
+    for body in ("[1, 2]", "not json", '"A"'):
+        refusal(client.post(url, data=body, content_type="application/json"), 400,
+                "bad_request")
+    refusal(client.post(url, data="position=1", content_type="text/plain"), 400,
+            "bad_request")
+    refusal(save(client, attempt_id, 1, "A", flagged="yes"), 422, "bad_flag")
+    refusal(client.post(f"/attempts/{attempt_id}/events", json={"kind": "dance"}), 422,
+            "bad_kind")
+    refusal(client.post(f"/attempts/{attempt_id}/events", json=[]), 400, "bad_request")
+
+
+def test_a_large_body_is_refused_as_json(client, org, login, make_quiz):
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    big = json.dumps({"position": 5, "response": "长" * 70_000})
+    refusal(client.post(f"/attempts/{attempt_id}/answers", data=big,
+                        content_type="application/json"), 413, "too_large")
+
+
+def test_a_chunked_body_is_held_to_the_json_limit_too(client, org, login, make_quiz,
+                                                      monkeypatch):
+    """Sent chunked (no Content-Length; the server marks the input terminated), a 5 MB
+    body was read in full. With CSRF on, as in production, whose check reads the form
+    (and so opens the input stream) before the view runs."""
+    import io
+
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    monkeypatch.setitem(client.application.config, "WTF_CSRF_ENABLED", True)
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    headers = {"X-CSRFToken": re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)}
+    url = f"/attempts/{attempt_id}/answers"
+
+    class Counted(io.BytesIO):
+        """The client's body, counting what the server reads of it."""
+        taken = 0
+
+        def read(self, size=-1):
+            data = super().read(size)
+            self.taken += len(data)
+            return data
+
+        def readinto(self, buffer):
+            size = super().readinto(buffer)
+            self.taken += size
+            return size
+
+    def chunked(body: Counted):
+        environ = EnvironBuilder(path=url, method="POST", input_stream=body,
+                                 content_type="application/json", headers=headers).get_environ()
+        del environ["CONTENT_LENGTH"]
+        environ["wsgi.input_terminated"] = True  # what a server does for a chunked body
+        return client.open(Request(environ))
+
+    small = chunked(Counted(json.dumps({"position": 1, "response": "A"}).encode()))
+    assert small.status_code == 200 and small.get_json()["ok"] is True  # the control
+    five_mb = Counted(json.dumps({"position": 5, "response": "长" * 1_700_000}).encode())
+    assert len(five_mb.getvalue()) > 5_000_000
+    refusal(chunked(five_mb), 413, "too_large")
+    assert five_mb.taken <= 64 * 1024  # never read past the limit
+    assert db.session.get(AttemptQuestion, (attempt_id, 5)).response is None

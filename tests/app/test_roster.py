@@ -8,12 +8,16 @@ import pytest
 import sqlalchemy as sa
 import xlsxwriter
 from flask import current_app
+from werkzeug.datastructures import FileStorage
 from werkzeug.security import check_password_hash
+from werkzeug.test import encode_multipart
 
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.org import operations, roster
 from studyhall.org.models import Person, PoliticalStatus, Unit
+from studyhall.uploads import PendingUpload
+from tests.factories import PASSWORD
 
 HEADER = ["序号", "工号", "姓名", "性别", "手机号码", "所属支部", "政治面貌", "备注"]
 
@@ -78,6 +82,15 @@ def test_csv_in_every_usual_encoding_is_read_without_mojibake(org, rows, encodin
     result = plan(org, csv_bytes(rows, encoding), "花名册.csv")
     assert result.ok, result.issues
     assert [r.name for r in result.rows] == ["孙丽", "周强", "吴敏"]
+
+
+def test_a_legacy_xls_roster_is_read(org):
+    from tests.fixtures.hostile_files import FIXTURES
+
+    result = plan(org, (FIXTURES / "roster.xls").read_bytes(), "花名册.xls")
+    assert result.ok, result.issues
+    assert [(r.account, r.name) for r in result.rows] == [("00000101", "孙丽"),
+                                                          ("00000102", "周强")]
 
 
 def test_headers_are_matched_by_their_usual_names(org):
@@ -377,7 +390,11 @@ def test_an_import_cannot_change_someone_with_wider_rights(org, make_person):
     make_person("boss", unit=org.branch_a, role=Role.ADMIN, name="局长")
     data = "工号,姓名,单位,政治面貌\nboss,改名,甲校第一支部,群众\n".encode()
     result = plan(org, data, "a.csv", viewer=org.secretary)
-    assert "outside your scope" in result.issues[0].reason
+    assert "wider rights" in result.issues[0].reason
+    # The same person listed as they are changes nothing, so the row is simply unchanged
+    # (an exported roster that names the importer or a peer imports back).
+    same = "工号,姓名,单位,政治面貌\nboss,局长,甲校第一支部,中共党员\n".encode()
+    assert plan(org, same, "a.csv", viewer=org.secretary).ok
 
 
 def test_moves_and_reactivations_by_import_are_audited(org):
@@ -390,3 +407,74 @@ def test_moves_and_reactivations_by_import_are_audited(org):
     db.session.commit()
     actions = set(db.session.scalars(sa.select(AuditEntry.action)).all())
     assert {"person.move", "person.activate"} <= actions
+
+
+# --- limits and the paginated preview (issue 7, items 3 and 4) ---------------------------
+
+def bad_rows_csv(count: int) -> bytes:
+    """A roster whose every row is wrong (unknown 政治面貌), as a staff office might send."""
+    lines = ["工号,姓名,单位,政治面貌"] + [f"{9000000 + n},教师{n},甲校第一支部,火星人"
+                                        for n in range(count)]
+    return "\n".join(lines).encode()
+
+
+def upload_roster(client, data: bytes, filename: str = "roster.csv"):
+    # Encoded here in memory: the test client would spool a body over 500 KB to a
+    # temporary file that it never closes.
+    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(data), filename)})
+    return client.post("/manage/roster", data=body,
+                       content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def test_a_file_over_the_row_limit_is_refused_with_the_cli_offered(client, org, login, app):
+    login(org.admin)
+    response = upload_roster(client, bad_rows_csv(50_000))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f"50,001 rows; at most {app.config['MAX_ROSTER_ROWS']:,} can be imported here" in page
+    assert "flask --app studyhall import-roster FILE" in page
+    assert len(page) < 20_000  # counts and a message, never the rows
+    assert db.session.scalar(sa.select(sa.func.count(PendingUpload.id))) == 0
+
+
+def test_the_preview_of_thousands_of_bad_rows_stays_small_and_pages(client, org, login):
+    login(org.admin)
+    small = upload_roster(client, bad_rows_csv(300)).get_data(as_text=True)
+    page = upload_roster(client, bad_rows_csv(3_000)).get_data(as_text=True)
+    assert "3000 problems found" in page
+    assert page.count("火星人") == 50  # one page of problems
+    assert page.count('class="fate-error"') == 100  # one page of rows
+    assert len(page) < 1.2 * len(small) and len(page) < 150_000
+    token = db.session.scalar(sa.select(PendingUpload.token))
+    links = re.findall(r'href="(/manage/roster/preview/[^"#]+)#problems"', page)
+    assert f"/manage/roster/preview/{token}?problems=2" in links
+    second = client.get(f"/manage/roster/preview/{token}?problems=2&page=3")
+    text = second.get_data(as_text=True)
+    assert second.status_code == 200
+    # Problems 51–100 are rows 52–101 of the file; the rows page 3 starts at row 202.
+    assert ">52</td>" in text and ">101</td>" in text and ">202</td>" in text
+    assert "51–100 of 3000" in text and "201–300 of 3000" in text
+    assert "name=\"token\"" not in text  # no confirmation for a file with errors
+
+
+def test_the_preview_pages_are_the_uploaders_own(app, client, org, login, rows):
+    login(org.admin)
+    upload_roster(client, xlsx(rows), "roster.xlsx")
+    token = db.session.scalar(sa.select(PendingUpload.token))
+    assert client.get(f"/manage/roster/preview/{token}").status_code == 200
+    other = app.test_client()
+    other.post("/login", data={"account": org.secretary.account, "password": PASSWORD})
+    response = other.get(f"/manage/roster/preview/{token}")
+    assert response.status_code == 302 and response.location.endswith("/manage/roster")
+
+
+def test_a_hostile_workbook_on_the_page_gets_a_message_not_a_500(client, org, login):
+    from tests.fixtures.hostile_files import corner_cells, shared_string
+
+    login(org.admin)
+    page = upload_roster(client, corner_cells(), "roster.xlsx").get_data(as_text=True)
+    assert "The file has 1,048,576 rows; at most" in page
+    assert "Nothing has been saved." in page
+    page = upload_roster(client, shared_string(), "roster.xlsx").get_data(as_text=True)
+    assert "xl/sharedStrings.xml" in page and "compressed more than 100 times" in page
+    assert len(page) < 20_000

@@ -87,9 +87,13 @@ def make_live_quiz(live_app):
                            ("fill_blank", 1)), *, closes_in=timedelta(hours=1), **settings):
         with live_app.app_context():
             ids = []
+            # Practice takes the last questions of each type, the exams the first: a
+            # question of an exam still open from another test gives no practice
+            # feedback to those expected in that exam (quizzes/review.py).
+            order = Question.id.desc() if settings.get("mode") == "practice" else Question.id
             for kind, count in kinds:
                 ids += db.session.scalars(sa.select(Question.id).where(Question.type == kind)
-                                          .order_by(Question.id).limit(count)).all()
+                                          .order_by(order).limit(count)).all()
             branch = db.session.scalar(sa.select(Unit).where(Unit.name == "实验小学第一支部"))
             admin = db.session.scalar(sa.select(Person).where(Person.account == "admin"))
             now = utcnow()

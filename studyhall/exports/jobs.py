@@ -1,0 +1,125 @@
+"""Exports too big for a request: built in a background thread into the instance folder,
+with a progress file the page polls, then downloaded (PERFORMANCE.md, trap 5: a
+100,000-row sheet takes longer than a worker's 30 s timeout on a busy box).
+
+A job reads only: its transaction begins deferred (``database.read_only``), so on SQLite
+a running exam keeps saving while it reads, and it runs in its own thread with its own
+session. The status is a small JSON file beside the file being built, so any worker of
+the same host can answer for it; a job belongs to the person who started it (anyone else
+gets 404). Files are kept a day.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask, current_app
+from flask_babel import force_locale
+
+from studyhall.extensions import db
+
+#: Sheets of fewer people than this are built in the request (a few seconds at most).
+INLINE_ROWS = 5000
+KEEP_SECONDS = 24 * 3600
+_JOB_ID = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+log = logging.getLogger(__name__)
+
+
+def inline_rows() -> int:
+    return int(current_app.config.get("EXPORT_INLINE_ROWS", INLINE_ROWS))
+
+
+def _folder(app: Flask) -> Path:
+    folder = Path(app.instance_path) / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _status_path(app: Flask, job_id: str) -> Path:
+    return _folder(app) / f"{job_id}.json"
+
+
+def file_path(job_id: str) -> Path:
+    return _folder(current_app) / f"{job_id}.bin"
+
+
+def _write_status(app: Flask, job_id: str, status: dict) -> None:
+    path = _status_path(app, job_id)
+    scratch = path.with_suffix(".tmp")
+    scratch.write_text(json.dumps(status, ensure_ascii=False), encoding="utf-8")
+    os.replace(scratch, path)
+
+
+def start(owner_id: int, name: str, fallback: str, total: int,
+          build: Callable[[object, str, Callable[[int], None]], None]) -> str:
+    """Start ``build(viewer, path, progress)`` in a thread for the person ``owner_id``;
+    returns the job's id. ``name`` and ``fallback`` are the file's download names."""
+    app = current_app._get_current_object()
+    _clean(app)
+    job_id = secrets.token_urlsafe(16)
+    status = {"owner": owner_id, "name": name, "fallback": fallback, "state": "running",
+              "done": 0, "total": total, "started": time.time()}
+    _write_status(app, job_id, status)
+    threading.Thread(target=_run, args=(app, job_id, status, build), daemon=True,
+                     name=f"export-{job_id}").start()
+    return job_id
+
+
+def _run(app: Flask, job_id: str, status: dict, build) -> None:
+    from studyhall.database import read_only
+    from studyhall.org.models import Person
+
+    target = _folder(app) / f"{job_id}.part"
+    last = [0.0]
+
+    def progress(n: int) -> None:
+        status["done"] += n
+        if time.monotonic() - last[0] > 0.5:
+            last[0] = time.monotonic()
+            _write_status(app, job_id, status)
+
+    with app.app_context():
+        read_only()
+        try:
+            viewer = db.session.get(Person, status["owner"])
+            with force_locale("zh_CN"):
+                build(viewer, str(target), progress)
+            os.replace(target, _folder(app) / f"{job_id}.bin")
+            status["state"] = "done"
+        except Exception:  # the page says it failed; the log says why
+            log.exception("export %s failed", job_id)
+            status["state"] = "failed"
+            target.unlink(missing_ok=True)
+        finally:
+            db.session.remove()
+            status["finished"] = time.time()
+            _write_status(app, job_id, status)
+
+
+def get_status(job_id: str, owner_id: int) -> dict | None:
+    """The job's status, or None when there is no such job of this person's."""
+    if not job_id or any(ch not in _JOB_ID for ch in job_id):
+        return None
+    try:
+        status = json.loads(_status_path(current_app, job_id).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return status if status.get("owner") == owner_id else None
+
+
+def _clean(app: Flask) -> None:
+    """Delete jobs older than a day."""
+    cutoff = time.time() - KEEP_SECONDS
+    for path in _folder(app).iterdir():
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            continue

@@ -1,0 +1,242 @@
+"""An exam's score sheet (成绩单) as .xlsx: the people, the units rolled up, the item
+analysis — or any one of the three as CSV. The rows come from studyhall/stats; this
+module only lays them out (sheets.py writes them).
+
+The figures are the page's: the same queries, rounded by studyhall.figures the same way,
+so a person checking the page against the sheet by hand gets the same numbers. The
+header lines say what the sheet covers, which attempt counts and when it was made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import xlsxwriter
+from flask_babel import get_timezone, to_user_timezone
+from flask_babel import gettext as _
+
+from studyhall.exports.sheets import (
+    DATETIME,
+    DECIMAL,
+    DURATION,
+    INT,
+    RATE,
+    TEXT,
+    Column,
+    SheetWriter,
+    iter_csv,
+    workbook_options,
+)
+from studyhall.figures import average_value, rate_value, round_half_up
+from studyhall.model_helpers import utcnow
+from studyhall.org.models import Person
+from studyhall.quizzes.models import Quiz
+from studyhall.stats import items as item_stats
+from studyhall.stats import labels, queries
+from studyhall.stats.queries import ExamFigures, Filters
+
+SHEETS = ("scores", "units", "items")
+
+
+@dataclass
+class ScoreExport:
+    """What one export covers: the exam, the viewer whose scope limits it, the filters."""
+
+    quiz: Quiz
+    viewer: Person
+    filters: Filters
+    #: "示例市教育局党委/…/实验小学第一支部", or "" for the viewer's whole scope.
+    scope_name: str = ""
+    political_name: str = ""
+
+    def notes(self, sheet_name: str) -> list[str]:
+        made = to_user_timezone(utcnow()).strftime("%Y-%m-%d %H:%M")
+        scope = self.scope_name or _("All units in your scope")
+        line = _("Scope: %(scope)s; political status: %(status)s; exported %(time)s.",
+                 scope=scope, status=self.political_name or _("Any"), time=made)
+        return [line, labels.counting_rule(self.quiz)]
+
+
+def local(moment: datetime | None, zone=None) -> datetime | None:
+    """A stored UTC time in the configured zone, without tzinfo (as a sheet holds it).
+    ``zone`` (flask_babel.get_timezone()) saves looking the zone up for every row."""
+    if moment is None:
+        return None
+    if zone is None:
+        return to_user_timezone(moment).replace(tzinfo=None)
+    return moment.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+
+
+# --- 成绩单: one row per expected participant ---------------------------------------
+
+
+def score_columns() -> list[Column]:
+    return [Column(_("No."), INT), Column(_("Unit"), TEXT), Column(_("Name"), TEXT),
+            Column(_("Account"), TEXT), Column(_("Political status"), TEXT),
+            Column(_("State"), TEXT), Column(_("Score"), DECIMAL),
+            Column(_("Passed?"), TEXT), Column(_("Time taken"), DURATION),
+            Column(_("Submitted at"), DATETIME)]
+
+
+def iter_score_values(export: ScoreExport) -> Iterator[list]:
+    quiz = export.quiz
+    unit_names = queries.get_unit_names()
+    yes, no, zone = _("Yes"), _("No"), get_timezone()
+    states = {key: labels.state_label(key) for key in labels.STATE_LABELS}
+    for number, row in enumerate(queries.iter_score_sheet(quiz, export.viewer,
+                                                          export.filters), start=1):
+        took = row.score is not None
+        yield [number, unit_names.get(row.unit_id, ""), row.name, row.account,
+               row.political_status.label, states[row.state], row.score,
+               (yes if row.score >= quiz.pass_mark else no) if took else None,
+               row.seconds if took else None, local(row.submitted_at, zone) if took else None]
+
+
+# --- 单位汇总: the roll-up of every unit ---------------------------------------------
+
+
+def unit_columns() -> list[Column]:
+    return [Column(_("Unit"), TEXT), Column(_("Kind"), TEXT),
+            Column(labels.exam_word("expected"), INT), Column(labels.exam_word("sat"), INT),
+            Column(labels.exam_word("absent"), INT), Column(_("Participation rate"), RATE),
+            Column(_("Average score (of those who sat)"), DECIMAL),
+            Column(_("Average score (of all expected, absentees as 0)"), DECIMAL),
+            Column(_("Highest"), DECIMAL), Column(_("Lowest"), DECIMAL),
+            Column(_("Median"), DECIMAL), Column(_("Standard deviation"), DECIMAL),
+            Column(_("Passed"), INT), Column(_("Pass rate"), RATE),
+            Column(_("Excellent"), INT), Column(_("Excellent rate"), RATE),
+            Column(_("Awaiting grading"), INT)]
+
+
+def figure_values(f: ExamFigures) -> list:
+    """The figures of one row, rounded exactly as the page shows them."""
+    return [f.expected, f.took, f.absent, rate_value(f.took, f.expected),
+            average_value(f.total, f.took), average_value(f.total, f.expected),
+            f.highest, f.lowest,
+            None if f.median is None else round_half_up(f.median, 2),
+            None if f.sd is None else round_half_up(f.sd, 2),
+            f.passed, rate_value(f.passed, f.took), f.excellent,
+            rate_value(f.excellent, f.took), f.pending]
+
+
+def iter_unit_values(export: ScoreExport) -> Iterator[list]:
+    """The whole scope first (合计, the page's top figures), then every unit with
+    participants in tree order, each over its subtree."""
+    total, units = queries.get_all_unit_figures(export.quiz, export.viewer, export.filters)
+    yield [_("Total: %(scope)s", scope=export.scope_name or _("All units in your scope")),
+           "", *figure_values(total)]
+    names = queries.get_unit_names()
+    for row in units:
+        yield [names.get(row.unit.id, row.unit.name), row.unit.kind.label,
+               *figure_values(row.figures)]
+
+
+# --- 试题分析: item analysis ----------------------------------------------------------
+
+
+def item_columns() -> list[Column]:
+    return [Column(_("No."), INT), Column(_("Type"), TEXT), Column(_("Question"), TEXT),
+            Column(_("Mark"), DECIMAL), Column(_("Answered by"), INT),
+            Column(_("Facility"), RATE), Column(_("SD (share of the mark)"), RATE),
+            Column(_("Discrimination index"), DECIMAL),
+            Column(_("Discriminative efficiency"), DECIMAL),
+            Column(_("Wrong answer chosen most"), TEXT), Column(_("Chosen by"), INT),
+            Column(_("Check"), TEXT)]
+
+
+def _percent(share):
+    return None if share is None else round_half_up(share * 100, 1)
+
+
+def _two(value):
+    return None if value is None else round_half_up(value, 2)
+
+
+def item_flags(item) -> str:
+    found = []
+    if item.low_facility:
+        found.append(_("facility under 20%"))
+    if item.negative_discrimination:
+        found.append(_("negative discrimination: check the key"))
+    return _("; ").join(found) if found else ""
+
+
+def wrong_text(item) -> str:
+    wrong = item.wrong
+    if wrong is None:
+        return ""
+    if wrong.label and wrong.text:
+        return f"{wrong.label}. {wrong.text}"
+    return wrong.label or wrong.text
+
+
+def iter_item_values(paper: item_stats.PaperStats) -> Iterator[list]:
+    for item in paper.items:
+        yield [item.number, item.type_label, item.stem[:200], item.mark, item.attempts,
+               _percent(item.facility), _percent(item.sd), _two(item.discrimination),
+               _two(item.efficiency), wrong_text(item),
+               item.wrong.count if item.wrong else None, item_flags(item)]
+
+
+def paper_lines(paper: item_stats.PaperStats) -> list[str]:
+    """The paper's figures as sentences for the sheet's header."""
+    from studyhall.figures import score
+
+    parts = [_("Counted attempts analysed: %(n)d.", n=paper.attempts)]
+    if paper.alpha is not None:
+        parts.append(_("Internal consistency (alpha) %(alpha)s%%, error ratio %(ratio)s%%, "
+                       "standard error %(se)s.", alpha=score(paper.alpha, 1),
+                       ratio=score(paper.error_ratio, 1) if paper.error_ratio is not None
+                       else "—", se=score(paper.standard_error)
+                       if paper.standard_error is not None else "—"))
+    elif not paper.same_paper:
+        parts.append(_("Papers were drawn at random, so people answered different questions: "
+                       "internal consistency is not computed."))
+    if paper.provisional:
+        parts.append(_("Provisional: some short answers are not graded yet and count 0."))
+    return parts
+
+
+# --- the files -----------------------------------------------------------------------
+
+
+def write_score_workbook(target, export: ScoreExport,
+                         progress: Callable[[int], None] | None = None) -> None:
+    """The three sheets into ``target`` (a path or a binary file). ``progress(n)`` is told
+    of every 1,000 people written."""
+    quiz = export.quiz
+    paper = item_stats.get_item_analysis(quiz, export.viewer, export.filters)
+    workbook = xlsxwriter.Workbook(target, workbook_options())
+    try:
+        SheetWriter(workbook, _("Score sheet"), score_columns(),
+                    title=_("%(title)s: score sheet", title=quiz.title),
+                    notes=export.notes("scores")).write(iter_score_values(export), progress)
+        SheetWriter(workbook, _("Figures by unit"), unit_columns(),
+                    title=_("%(title)s: figures by unit", title=quiz.title),
+                    notes=export.notes("units") + labels.method_notes(quiz)[:-1]
+                    ).write(iter_unit_values(export))
+        SheetWriter(workbook, _("Item analysis"), item_columns(),
+                    title=_("%(title)s: item analysis", title=quiz.title),
+                    notes=export.notes("items") + paper_lines(paper)
+                    ).write(iter_item_values(paper))
+    finally:
+        workbook.close()
+
+
+def iter_sheet_csv(export: ScoreExport, sheet: str) -> Iterator[bytes]:
+    """One of the three sheets as CSV, in chunks."""
+    quiz = export.quiz
+    if sheet == "units":
+        return iter_csv(unit_columns(), iter_unit_values(export),
+                        title=_("%(title)s: figures by unit", title=quiz.title),
+                        notes=export.notes("units"))
+    if sheet == "items":
+        paper = item_stats.get_item_analysis(quiz, export.viewer, export.filters)
+        return iter_csv(item_columns(), iter_item_values(paper),
+                        title=_("%(title)s: item analysis", title=quiz.title),
+                        notes=export.notes("items") + paper_lines(paper))
+    return iter_csv(score_columns(), iter_score_values(export),
+                    title=_("%(title)s: score sheet", title=quiz.title),
+                    notes=export.notes("scores"))

@@ -1,0 +1,106 @@
+"""Item analysis against Moodle's formulas (ANCHORS.md), worked by hand on four people
+and the five questions of make_quiz (20 points each: 单选, 多选, 判断, 填空, 简答):
+
+    P1  20 20 20 20  0 | 80      totals 80 60 40 20: mean 50, var 2000/3, SD 25.82
+    P2  20 20 20  0  0 | 60
+    P3  20  0 20  0  0 | 40
+    P4   0  0  0  0 20 | 20
+
+Q1: x = 20 20 20 0, y = T − x = 60 40 20 20. cov = 400/3 · … (below); facility 75%.
+Q5: x = 0 0 0 20, y = 80 60 40 0: cov = −300, var x = 100, var y = 3500/3,
+    discrimination = 100 · −300 / √(100 · 3500/3) = −87.83 (flagged); cov_max pairs
+    0 0 0 20 with 0 40 60 80: 700/3, efficiency = −128.57.
+α = 100 · 5/4 · (1 − (100 + 400/3 + 100 + 100 + 100) / (2000/3)) = 25.0;
+error ratio = 100 · √0.75 = 86.60; standard error = 0.8660 · 25.82 = 22.36.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from studyhall.figures import round_half_up
+from studyhall.stats import items
+from studyhall.stats.items import ItemStats
+from studyhall.stats.queries import Filters
+from tests.app.stats_fixtures_f1 import sit
+
+MATRIX = {
+    "p1": (["20", "20", "20", "20", "0"], {}),
+    "p2": (["20", "20", "20", "0", "0"], {}),
+    "p3": (["20", "0", "20", "0", "0"], {2: ["C"], 4: ["中央纪委"]}),
+    "p4": (["0", "0", "0", "0", "20"], {1: "B", 2: ["A", "C"], 3: True}),
+}
+
+
+def four_people(org, make_person, make_quiz):
+    people = {key: make_person(unit=org.branch_a) for key in MATRIX}
+    quiz = make_quiz()
+    for key, (scores, responses) in MATRIX.items():
+        sit(quiz, people[key], str(sum(int(s) for s in scores)), item_scores=scores,
+            responses=responses)
+    return quiz
+
+
+def two(value):
+    return round_half_up(value, 2)
+
+
+def test_moodle_figures_by_hand(app, org, make_person, make_quiz):
+    quiz = four_people(org, make_person, make_quiz)
+    paper = items.get_item_analysis(quiz, org.admin)
+    assert paper.attempts == 4 and paper.same_paper and not paper.provisional
+    assert (two(paper.mean), two(paper.sd)) == (Decimal("50.00"), Decimal("25.82"))
+    assert round_half_up(paper.alpha, 1) == Decimal("25.0")
+    assert two(paper.error_ratio) == Decimal("86.60")
+    assert two(paper.standard_error) == Decimal("22.36")
+    q1, q2, q3, q4, q5 = paper.items
+    assert [q.facility for q in paper.items] == [Decimal(x) for x in
+                                                 ("0.75", "0.5", "0.75", "0.25", "0.25")]
+    assert two(q1.sd) == Decimal("0.50") and two(q2.sd) == Decimal("0.58")
+    assert two(q1.discrimination) == Decimal("52.22") and two(q1.efficiency) == 100
+    assert two(q5.discrimination) == Decimal("-87.83")
+    assert two(q5.efficiency) == Decimal("-128.57")
+    assert [q.flagged for q in paper.items] == [False, False, False, False, True]
+    # The wrong answers chosen most, in the bank's letters: 两年; 记过 twice; 正确; the 填空.
+    assert (q1.wrong.label, q1.wrong.text, q1.wrong.count) == ("B", "两年", 1)
+    assert (q2.wrong.label, q2.wrong.text, q2.wrong.count) == ("C", "记过", 2)
+    assert (q3.wrong.label, q3.wrong.count) == ("正确", 1)  # 判断: the wrong 对 or 错
+    assert (q4.wrong.text, q4.wrong.count) == ("中央纪委", 1)
+    assert q5.wrong is None
+
+
+def test_the_page_shows_and_flags_them(client, org, login, make_person, make_quiz):
+    quiz = four_people(org, make_person, make_quiz)
+    login(org.admin)
+    page = client.get(f"/manage/stats/exams/{quiz.id}/items").get_data(as_text=True)
+    figures = dict(re.findall(r'data-figure="(\w+)">([^<]*)<', page))
+    assert figures["alpha"] == "25.0%" and figures["error_ratio"] == "86.6%"
+    assert figures["standard_error"] == "22.36" and figures["attempts"] == "4"
+    assert "1 questions need a look" in page
+    rows = re.findall(r'<tr( class="flagged")? data-question="(\d+)">', page)
+    assert [bool(flag) for flag, _ in rows] == [False, False, False, False, True]
+    assert "B. 两年" in page and "C. 记过" in page
+
+
+def test_a_secretary_analyses_only_their_subtree(app, org, make_person, make_quiz):
+    quiz = four_people(org, make_person, make_quiz)
+    outside = items.get_item_analysis(quiz, org.admin, Filters(org.branch_b))
+    assert outside.attempts == 0 and all(item.facility is None for item in outside.items)
+    assert items.get_item_analysis(quiz, org.secretary).attempts == 4
+
+
+def test_ungraded_short_answers_make_it_provisional(app, org, make_person, make_quiz):
+    quiz = make_quiz()
+    sit(quiz, org.teacher, "80", pending=True, item_scores=["20", "20", "20", "20", "0"])
+    assert items.get_item_analysis(quiz, org.admin).provisional
+
+
+def test_the_flags():
+    item = ItemStats(1, 1, "single", "", Decimal(2), facility=Decimal("0.19"),
+                     discrimination=Decimal("10"))
+    assert item.low_facility and item.flagged and not item.negative_discrimination
+    item.facility = Decimal("0.2")
+    assert not item.flagged
+    item.discrimination = Decimal("-0.01")
+    assert item.flagged
