@@ -482,7 +482,7 @@ class WorkbookCheck:
             if scan.declared is None and (found := _DIMENSION.search(text)):
                 scan.declared = parse_reference(found[1].decode("ascii").rpartition(":")[2])
             cells = _CELL.findall(text)
-            if len(cells) != len(_CELL_START.findall(text)):
+            if len(cells) != len(_CELL_START.findall(text)) or _ROW_ZERO.search(text):
                 return None
             valued = [(letters, digits) for letters, digits, closed in cells if not closed]
             if valued:
@@ -516,6 +516,8 @@ def _check_ratio(part: str, size: int, compressed: int, limits: ReadLimits) -> N
 _CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 #: A cell start tag in the usual shape: its reference, and "/" when it closes itself.
 _CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"[^>]*?(/?)>")
+#: A reference whose row starts with 0 ("A0"): the full parse decides.
+_ROW_ZERO = re.compile(rb"\br=\"[A-Z]{1,3}0")
 _DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s[^>]*?\bref=\"([A-Z0-9:$]{1,30})\"")
 _REFERENCE = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 
@@ -547,13 +549,18 @@ class SheetScan:
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         name = tag.rpartition("}")[2]
         if name == "c":
-            reference = parse_reference(attrib["r"]) if "r" in attrib else None
-            if reference is None:
+            if "r" not in attrib:
                 self._column += 1
                 self._cell = (self._row, self._column)
-            else:
-                self._cell = reference
-                self._column = reference[1]
+                return
+            reference = parse_reference(attrib["r"])
+            if reference is None or reference[0] < 1:
+                # calamine reads what it can of a reference: "A99999999999999999999"
+                # overflowed into a grid it could not allocate (found by the fuzz test).
+                raise refuse("damaged", self.limits,
+                             detail=f"cell reference “{attrib['r'][:30]}”")
+            self._cell = reference
+            self._column = reference[1]
         elif name in ("v", "is") and self._cell is not None:
             row, column = self._cell
             self._cell = None
@@ -561,8 +568,13 @@ class SheetScan:
                 self.rows, self.columns = max(self.rows, row), max(self.columns, column)
                 check_grid(self.rows, self.columns, self.limits)
         elif name == "row":
-            number = attrib.get("r", "")
-            self._row = int(number) if number.isdigit() else self._row + 1
+            number = attrib.get("r")
+            if number is None:
+                self._row += 1
+            elif number.isdigit() and len(number) <= 7 and int(number) >= 1:
+                self._row = int(number)
+            else:
+                raise refuse("damaged", self.limits, detail=f"row number “{number[:30]}”")
             self._column = 0
         elif name == "dimension":
             last = attrib.get("ref", "").rpartition(":")[2]

@@ -160,3 +160,14 @@ def test_cells_written_in_unusual_ways_are_counted_too(cells):
     with pytest.raises(FileRefusedError) as refused:
         check_workbook(data).check_sheet(index=0)
     assert refused.value.reason == "columns"
+
+
+@pytest.mark.parametrize("reference", ["A99999999999999999999", "A-1", "1A", "A0"])
+def test_a_cell_reference_calamine_would_misread_is_refused(reference):
+    """The fuzz test found "A99999999999999999999": calamine took it for a row beyond
+    any grid and aborted; such a reference is refused as damaged before it reads."""
+    data = hostile_files.workbook(hostile_files.sheet(
+        {1: [hostile_files.cell("A1", "题型"), f'<c r="{reference}"><v>1</v></c>']}))
+    with pytest.raises(FileRefusedError) as refused:
+        check_workbook(data).check_sheet(index=0)
+    assert refused.value.reason == "damaged" and reference in str(refused.value)
