@@ -33,6 +33,11 @@ ceiling measured beside it, not across machines.
 
     .venv/bin/python bench/run_all.py checkin
     .venv/bin/python bench/bench_checkin.py --people 500 --workers 4 --db both --runs 3
+    .venv/bin/python bench/bench_checkin.py --profile [--db sqlite|postgresql]
+
+``--profile`` instead measures one process with Flask's test client: the CPU time of a
+scan, a second scan, a result page and a bare INSERT (process time, so other work on the
+box matters less than in wall time), and prints cProfile's top functions for the scans.
 
 Under run_all.py the options come from the environment: BENCH_CHECKIN_PEOPLE,
 BENCH_CHECKIN_WORKERS, BENCH_CHECKIN_DB (sqlite | postgresql | both), BENCH_CHECKIN_RUNS.
@@ -85,6 +90,8 @@ def parse_options(argv: list[str]) -> argparse.Namespace:
                         choices=("sqlite", "postgresql", "both"))
     parser.add_argument("--runs", type=int,
                         default=int(env("BENCH_CHECKIN_RUNS", harness.REPEAT)))
+    parser.add_argument("--profile", action="store_true",
+                        help="one process, test client: CPU per request and a profile")
     return parser.parse_args(argv)
 
 
@@ -451,8 +458,61 @@ def report(label: str, runs: list[dict], options) -> dict:
             "paced p99 ms": load.median_summary([r["paced"] for r in runs])["p99"]}
 
 
+def profile(options, tmp: Path) -> dict[str, float]:
+    """CPU milliseconds per request in one process (test client, no gunicorn)."""
+    import cProfile
+    import pstats
+
+    database = "sqlite" if options.db == "both" else options.db
+    url = harness.database_urls(tmp)[database]()
+    accounts, (session,) = setup_database(url, options.people, 1)
+    app = loadapp.create(url)
+    clients = []
+    for account in accounts:
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = load.CSRF_INPUT.search(page).group(1)
+        assert client.post("/login", data={"account": account, "password": PASSWORD,
+                                           "csrf_token": token}).status_code == 302
+        clients.append(client)
+
+    def each(method: str, path: str, status: int, profiler=None) -> float:
+        start = time.process_time()
+        if profiler:
+            profiler.enable()
+        for client in clients:
+            reply = client.open(path() if callable(path) else path, method=method)
+            assert reply.status_code == status, (path, reply.status_code)
+        if profiler:
+            profiler.disable()
+        return (time.process_time() - start) / len(clients) * 1000
+
+    sid = session["id"]
+    figures = {"scan (first)": each(
+        "GET", lambda: f"/checkin/{sid}/{token_now(session)}", 302)}
+    figures["result page"] = each("GET", f"/checkin/{sid}/done", 200)
+    figures["scan (again)"] = each("GET", lambda: f"/checkin/{sid}/{token_now(session)}",
+                                   302)
+    figures["bare INSERT"] = each("POST", "/bench/insert", 200)
+    figures["ping"] = each("GET", "/bench/ping", 200)
+    profiler = cProfile.Profile()  # one more pass, profiled (its time is not reported)
+    each("GET", lambda: f"/checkin/{sid}/{token_now(session)}", 302, profiler)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    base = figures["bare INSERT"]
+    harness.print_table(["request", "CPU ms", "× bare INSERT"],
+                        [[name, f"{ms:.2f}", f"{ms / base:.1f}×"]
+                         for name, ms in figures.items()])
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+    return figures
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
     options = parse_options(argv or [])
+    if options.profile:
+        with tempfile.TemporaryDirectory(prefix="bench-checkin-") as tmp:
+            return profile(options, Path(tmp))
     with tempfile.TemporaryDirectory(prefix="bench-checkin-") as tmp:
         tmp_path = Path(tmp)
         urls = harness.database_urls(tmp_path)
