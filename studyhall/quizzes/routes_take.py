@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import (
     abort,
     current_app,
@@ -24,7 +23,7 @@ from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
 from studyhall.quizzes import bp, queries, review, taking
-from studyhall.quizzes.models import Attempt, AttemptQuestion, Quiz, QuizMode
+from studyhall.quizzes.models import AttemptQuestion, QuizMode
 from studyhall.quizzes.paper import as_shown, item_of
 from studyhall.quizzes.permissions import load_own_attempt_or_404, load_quiz_for_taker_or_404
 
@@ -184,36 +183,28 @@ def _position_of(data: dict) -> int:
     return position
 
 
-#: The taker's attempt and its quiz's mode, locked (PostgreSQL) against a concurrent submit.
-_ATTEMPT_AND_MODE = (
-    sa.select(Attempt, Quiz.mode, Quiz.multiple_policy).join(Quiz, Quiz.id == Attempt.quiz_id)
-    .where(Attempt.id == sa.bindparam("attempt_id"),
-           Attempt.person_id == sa.bindparam("person_id"))
-    .with_for_update(of=Attempt))
-
-
 @bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
 @small_json_body
 @login_required
 def save_answer(attempt_id: int):
     """Save one answer: JSON {"position", "response", "flagged"}. The reply says when it
     was saved; in practice mode it also grades it and explains, unless the key is
-    withheld (review.py). The hot path of an exam: the attempt and its quiz's mode in
-    one query, then one UPDATE."""
+    withheld (review.py). The hot path of an exam: the attempt, its quiz's mode and the
+    row answered in one query (taking.SAVE_CONTEXT), then one UPDATE."""
     data = _json_body()
     position = _position_of(data)
     flagged = data.get("flagged")
     if flagged is not None and not isinstance(flagged, bool):
         _refuse(422, "bad_flag", _("The flag must be true or false."))
-    found = db.session.execute(_ATTEMPT_AND_MODE, {"attempt_id": attempt_id,
-                                                   "person_id": current_user.id}).first()
+    found = db.session.execute(taking.SAVE_CONTEXT, {
+        "attempt_id": attempt_id, "person_id": current_user.id, "position": position}).first()
     if found is None:
         abort(404)
-    attempt, mode, policy = found
+    attempt, mode, policy, *row = found
     practice = mode is QuizMode.PRACTICE
     try:
         saved_at = taking.save_answer(attempt, position, data.get("response"), flagged,
-                                      _token(attempt.id), practice=practice)
+                                      _token(attempt.id), practice=practice, row=tuple(row))
     except taking.TakingError as exc:
         return _refusal(exc)
     reply = {"ok": True, "position": position, "saved_at": saved_at.isoformat() + "Z"}

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -212,25 +213,44 @@ _SAVE = (sa.update(AttemptQuestion.__table__)
          .values(response=sa.bindparam("new_response", type_=AttemptQuestion.response.type),
                  saved_at=sa.bindparam("new_saved_at")))
 _SAVE_FLAGGED = _SAVE.values(is_flagged=sa.bindparam("new_flagged"))
+#: The taker's attempt, its quiz's mode and policy, and the paper row being answered, in
+#: one query (the request's only read besides the login session), the attempt locked
+#: (PostgreSQL) against a concurrent submit. The row's columns are None for a position
+#: the paper does not have.
+SAVE_CONTEXT = (
+    sa.select(Attempt, Quiz.mode, Quiz.multiple_policy,
+              AttemptQuestion.type, AttemptQuestion.option_order, AttemptQuestion.score)
+    .join(Quiz, Quiz.id == Attempt.quiz_id)
+    .outerjoin(AttemptQuestion, sa.and_(AttemptQuestion.attempt_id == Attempt.id,
+                                        AttemptQuestion.position == sa.bindparam("position")))
+    .where(Attempt.id == sa.bindparam("attempt_id"),
+           Attempt.person_id == sa.bindparam("person_id"))
+    .with_for_update(of=Attempt))
+_READ_HERE: Any = object()  # save_answer reads the row itself
 
 
 def save_answer(attempt: Attempt, position: int, response, flagged: bool | None,
                 token: str | None, now: datetime | None = None, *,
-                practice: bool = False) -> datetime:
+                practice: bool = False, row: tuple | None = _READ_HERE) -> datetime:
     """Store one answer (and its flag) server-side: one small read and one UPDATE.
-    Returns when it was saved. In practice an answer that was checked is final."""
+    Returns when it was saved. In practice an answer that was checked is final.
+
+    ``row``: the paper row's (type, option_order, score), when the caller read them with
+    the attempt (the request does, in one query: SAVE_CONTEXT); None when it has no row
+    at that position. Omitted, they are read here."""
     now = now or utcnow()
     check_writable(attempt, token, now)
     key = {"a_id": attempt.id, "pos": position}
-    found = db.session.execute(_ROW_OF, key).first()
-    if found is None:
+    found = db.session.execute(_ROW_OF, key).first() if row is _READ_HERE else row
+    if found is None or found[0] is None:
         raise TakingError(_l("No such question in this paper."), "bad_position")
-    if practice and found.score is not None:
+    kind, option_order, score = found
+    if practice and score is not None:
         # The feedback showed the answer: changing it now would only flatter the record.
         raise TakingError(_l("In practice an answer is final once it has been checked."),
                           "bad_response")
     params = {**key, "new_saved_at": now,
-              "new_response": clean_response(found.type, len(found.option_order), response)}
+              "new_response": clean_response(kind, len(option_order), response)}
     if flagged is not None:
         params["new_flagged"] = bool(flagged)
     db.session.execute(_SAVE if flagged is None else _SAVE_FLAGGED, params)

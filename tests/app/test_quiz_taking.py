@@ -535,6 +535,32 @@ def test_on_sqlite_a_start_draws_its_paper_before_taking_the_write_lock(client, 
     assert statements.index("BEGIN IMMEDIATE") < first_write
 
 
+def test_an_answer_save_reads_once_and_writes_once(client, org, login, make_quiz):
+    """The exam's hot path: the login session, then the attempt with its quiz and the row
+    answered in one read, then one UPDATE (bench/bench_quiz_load.py measures it)."""
+    from sqlalchemy import event
+
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    save(client, attempt_id, 1, "B")  # the login session's last-seen touch happens once
+    db.session.rollback()
+    statements = []
+
+    def listener(conn, cursor, statement, *args):
+        if not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            statements.append(statement.split()[0])
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert save(client, attempt_id, 1, "A").get_json()["ok"] is True
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert statements == ["SELECT", "SELECT", "UPDATE"], statements
+    db.session.expire_all()
+    assert db.session.get(AttemptQuestion, (attempt_id, 1)).response == "A"
+
+
 # --- refusals the page's script can rely on (issue 7 items 9 and 10) ---------------------
 
 def refusal(reply, status: int, code: str) -> None:
