@@ -1,7 +1,9 @@
 """Question import: read a file with question_bank, plan each question's fate (new, a
 duplicate of one in its target category, or repeated within the file), then apply the
-plan in one transaction. The edit screen's validation (``Question.problems``) is the
-import's validation too: the library runs it on every question it reads."""
+plan in one transaction. A repeat with a different answer is an error naming both lines:
+the file contradicts itself and picking one silently would be a guess. The edit screen's
+validation (``Question.problems``) is the import's validation too: the library runs it
+on every question it reads."""
 
 from __future__ import annotations
 
@@ -99,16 +101,22 @@ def plan_question_import(data: bytes, filename: str, *, format: str | None = Non
         return plan
     _refuse_overlong(plan.result)
     cache = CategoryCache()
-    seen: dict[tuple[tuple[str, ...], str], int | None] = {}
+    seen: dict[tuple[tuple[str, ...], str], tuple[int | None, qb.Question]] = {}
     keys_by_category: dict[int, set[str]] = {}
     for parsed in plan.result.questions:
         category = (root + parsed.question.category) or DEFAULT_CATEGORY
         row = ImportRow(parsed.line, parsed.question, category)
         key = (category, qb.normalized_key(parsed.question))
         if key in seen:
-            row.fate, row.repeat_of = "repeat", seen[key]
+            first_line, first = seen[key]
+            row.fate, row.repeat_of = "repeat", first_line
+            if parsed.question.answer != first.answer:
+                plan.result.errors.append(qb.ImportIssue(parsed.line, _(
+                    "Same question text and options as line %(first)s but a different answer: "
+                    "check which one is right and delete the other (importing only the valid "
+                    "questions keeps line %(first)s).", first=first_line or "-")))
         else:
-            seen[key] = parsed.line
+            seen[key] = (parsed.line, parsed.question)
             if category in cache.ids:
                 keys_by_category.setdefault(cache.ids[category], set()).add(key[1])
         plan.rows.append(row)
