@@ -79,6 +79,11 @@ class ImportResult:
     errors: list[ImportIssue] = field(default_factory=list)
     unsupported: list[UnsupportedItem] = field(default_factory=list)
     warnings: list[ImportIssue] = field(default_factory=list)
+    #: A table whose 题型 column holds numeric codes: code → QuestionType value, as
+    #: given by the caller or, when ``type_codes_guessed``, as guessed from the rows (the
+    #: importer must confirm a guess before the questions are saved).
+    type_codes: dict[str, str] = field(default_factory=dict)
+    type_codes_guessed: bool = False
 
     @property
     def ok(self) -> bool:
