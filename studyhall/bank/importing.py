@@ -7,6 +7,7 @@ on every question it reads."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -64,26 +65,40 @@ class QuestionImportPlan:
         return bool(self.file_error or self.errors or self.unsupported)
 
     @property
+    def type_codes(self) -> dict[str, str]:
+        """Numeric 题型 codes of a table and what they were read as."""
+        return self.result.type_codes if self.result else {}
+
+    @property
+    def type_codes_unconfirmed(self) -> bool:
+        """The codes were guessed: nothing is saved until the importer confirms them."""
+        return bool(self.result and self.result.type_codes_guessed)
+
+    @property
     def counts(self) -> Counter:
         return Counter(row.fate for row in self.rows)
 
     def can_apply(self, valid_only: bool) -> bool:
         return self.file_error is None and bool(self.rows) and (
-            valid_only or not self.has_problems)
+            valid_only or not self.has_problems) and not self.type_codes_unconfirmed
 
 
 def plan_question_import(data: bytes, filename: str, *, format: str | None = None,
                          root: tuple[str, ...] = (),
-                         limits: qb.ReadLimits = qb.DEFAULT_LIMITS) -> QuestionImportPlan:
+                         limits: qb.ReadLimits = qb.DEFAULT_LIMITS,
+                         type_codes: dict[str, str] | None = None) -> QuestionImportPlan:
     """Read the file and decide each question's fate; writes nothing. Questions go to
     ``root`` followed by the category the file gives them. The web passes
-    ``web_limits()``; a file over its rows gets a message pointing to the CLI."""
+    ``web_limits()``; a file over its rows gets a message pointing to the CLI.
+    ``type_codes`` (code → question type) is the confirmed meaning of a table's numeric
+    题型 codes; without it they are guessed and the plan cannot be applied."""
     plan = QuestionImportPlan()
     if not data:
         plan.file_error = _("The file is empty.")
         return plan
     try:
-        plan.result = qb.load_questions(data, format or None, filename, limits=limits)
+        plan.result = qb.load_questions(data, format or None, filename, limits=limits,
+                                        type_codes=type_codes)
     except qb.FormatError as exc:
         plan.file_error = str(exc)
         return plan
@@ -126,6 +141,29 @@ def plan_question_import(data: bytes, filename: str, *, format: str | None = Non
         if row.fate == "new" and found is not None:
             row.fate, row.existing_id = "duplicate", found.id
     return plan
+
+
+def parse_type_codes(text: str) -> dict[str, str]:
+    """Read "1=single,2=multiple,3=判断题": codes to question types (the English names
+    or any Chinese name the table reader knows).
+
+    :raises ValueError: with a message naming the part that cannot be read."""
+    from question_bank.formats.table import TYPE_ALIASES
+
+    mapping: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in re.split(r"[,，;；]", text))):
+        code, sep, name = (item.strip() for item in part.partition("="))
+        qtype = TYPE_ALIASES.get(name.lower())
+        if not sep or not code.isdigit() or qtype is None:
+            raise ValueError(_("“%(part)s” cannot be read: write CODE=TYPE, the type one of "
+                               "%(types)s.", part=part, types=", ".join(qb.QUESTION_TYPES)))
+        mapping[code.lstrip("0") or "0"] = qtype.value
+    return mapping
+
+
+def type_codes_text(type_codes: dict[str, str]) -> str:
+    """The mapping the way --type-codes takes it: "1=single,2=multiple"."""
+    return ",".join(f"{code}={value}" for code, value in type_codes.items())
 
 
 def web_limits() -> qb.ReadLimits:
