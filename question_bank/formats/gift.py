@@ -83,6 +83,7 @@ class _Block:
     line: int
     text: str
     tags: list[str]
+    end: int = 0  # the last line
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ def load(
         if _unclosed(block.text):
             rest = _rest_of_split_question(blocks, index)
             if rest is not None:  # a blank line inside {} cut the question in two
-                result.errors.append(ImportIssue(block.line, _BLANK_LINE_INSIDE))
+                message = f"第{block.end + 1}行是{_BLANK_LINE_INSIDE}"
+                result.errors.append(ImportIssue(block.line, message))
                 index = rest
                 continue
         _read_question(block, category, result)
@@ -121,7 +123,7 @@ def load(
 
 
 _BLANK_LINE_INSIDE = (
-    "{}中有空行：GIFT中空行表示一道题结束，所以这道题的“{”找不到配对的“}”；"
+    "{}中的空行：GIFT中空行表示一道题结束，所以这道题的“{”找不到配对的“}”；"
     "请删去{}中的空行"
 )
 
@@ -149,7 +151,7 @@ def _rest_of_split_question(blocks: list[_Block], index: int) -> int | None:
 def _blocks(text: str) -> Iterator[_Block]:
     lines: list[str] = []
     tags: list[str] = []
-    start = 0
+    start = last = 0
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if line.startswith("//"):
@@ -157,15 +159,16 @@ def _blocks(text: str) -> Iterator[_Block]:
             continue
         if line and not line.startswith("$CATEGORY:"):
             start = start or number
+            last = number
             lines.append(line)
             continue
         if lines:  # a blank line or a $CATEGORY line ends the question
-            yield _Block(start, "\n".join(lines), tags)
+            yield _Block(start, "\n".join(lines), tags, last)
             lines, tags, start = [], [], 0
         if line:
-            yield _Block(number, line, [])
+            yield _Block(number, line, [], number)
     if lines:
-        yield _Block(start, "\n".join(lines), tags)
+        yield _Block(start, "\n".join(lines), tags, last)
 
 
 _HALF_TITLE = re.compile(r":(?!:)[^\n{}]*?::")

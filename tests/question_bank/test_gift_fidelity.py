@@ -55,6 +55,7 @@ def test_blank_line_inside_braces_is_explained_and_the_rest_is_not_misread():
     (error,) = result.errors
     assert error.line == 1
     assert "空行表示一道题结束" in error.message
+    assert error.message.startswith("第3行是{}中的空行")
     assert result.unsupported == []  # the "~b }" part is not a "description"
 
 
