@@ -125,7 +125,7 @@ def plan_question_import(data: bytes, filename: str, *, format: str | None = Non
         if key in seen:
             first_line, first = seen[key]
             row.fate, row.repeat_of = "repeat", first_line
-            if parsed.question.answer != first.answer:
+            if answer_meaning(parsed.question) != answer_meaning(first):
                 plan.result.errors.append(qb.ImportIssue(parsed.line, _(
                     "Same question text and options as line %(first)s but a different answer: "
                     "check which one is right and delete the other (importing only the valid "
@@ -141,6 +141,16 @@ def plan_question_import(data: bytes, filename: str, *, format: str | None = Non
         if row.fate == "new" and found is not None:
             row.fate, row.existing_id = "duplicate", found.id
     return plan
+
+
+def answer_meaning(question: qb.Question):
+    """What the answer says, independent of the order of the options (a repeat may list
+    them in another order: the same key, other letters, the same answer)."""
+    if question.type == qb.QuestionType.SINGLE:
+        return question.options[ord(question.answer) - ord("A")]
+    if question.type == qb.QuestionType.MULTIPLE:
+        return frozenset(question.options[ord(letter) - ord("A")] for letter in question.answer)
+    return question.answer
 
 
 def parse_type_codes(text: str) -> dict[str, str]:

@@ -83,3 +83,11 @@ def test_cli_refuses_guessed_codes_and_takes_type_codes(app, tmp_path):
     assert count_questions() == 3
     result = runner.invoke(args=["import-questions", str(path), "--type-codes", "1=排序"])
     assert result.exit_code == 2 and "1=排序" in result.output
+
+
+def test_a_repeat_with_its_options_in_another_order_is_no_conflict(app):
+    text = ("题型,题干,选项A,选项B,选项C,答案\n多选题,同一题,甲,乙,丙,AB\n"
+            "多选题,同一题,丙,乙,甲,BC\n")
+    plan = plan_question_import(text.encode(), "a.csv")
+    assert [row.fate for row in plan.rows] == ["new", "repeat"]
+    assert plan.errors == []
