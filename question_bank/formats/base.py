@@ -216,9 +216,12 @@ def single_weights_lost(letters: str, weights: Sequence[Decimal | None]) -> list
 
 
 def multiple_weights_lost(letters: str, weights: Sequence[Decimal]) -> list[str]:
-    """A 多选题 keeps its right options; equal shares that add up to 100% are exactly what
-    the exam's 少选得部分分 policy scores, so nothing is lost then. Unequal shares (70% +
-    30%) are listed. Penalties on wrong options become 错选不得分."""
+    """A 多选题 keeps its right options. Equal shares that add up to 100% say only "these
+    are right, partial credit for some of them": that is the 多选 type with the quiz's
+    policy (``partial``: 少选 scores a fixed fraction, where Moodle gives each right
+    option its share, which differs only with three or more right options), so they are
+    not listed. Unequal shares (70% + 30%) are listed. Penalties on wrong options become
+    错选不得分."""
     right = [(letter, w) for letter, w in zip(letters, weights, strict=False) if w > 0]
     if not right:
         return []
