@@ -68,14 +68,13 @@ class QuestionImport(ImportFlow):
         problems += [(item.location, item.construct, item.message) for item in plan.unsupported]
         return {"questions": page_of(plan.rows, "page", QUESTIONS_PER_PAGE),
                 "problems": page_of(problems, "problems", PROBLEMS_PER_PAGE),
-                "warnings_shown": WARNINGS_SHOWN,
+                "warnings": page_of(plan.warnings, "warnings", PROBLEMS_PER_PAGE),
                 "type_choices": [(kind.type.value, kind.label)
                                  for kind in qb.QUESTION_TYPES.values()]}
 
 
 FLOW = QuestionImport()
 QUESTIONS_PER_PAGE = 20
-WARNINGS_SHOWN = 20
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -91,3 +91,13 @@ def test_a_repeat_with_its_options_in_another_order_is_no_conflict(app):
     plan = plan_question_import(text.encode(), "a.csv")
     assert [row.fate for row in plan.rows] == ["new", "repeat"]
     assert plan.errors == []
+
+
+def test_every_warning_is_reachable_on_the_preview_pages(client, org, login):
+    gift = "\n\n".join(f"问{n}{{=对#反馈{n} ~错}}" for n in range(60)).encode()
+    login(org.admin)
+    page = upload(client, gift, "many.gift").get_data(as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    assert "反馈0" in page and "反馈59" not in page
+    page = client.get(f"/manage/bank/import/preview/{token}?warnings=2").get_data(as_text=True)
+    assert "反馈59" in page
