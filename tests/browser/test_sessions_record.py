@@ -26,6 +26,7 @@ from studyhall.sessions.models import (
     SessionRecordVersion,
     StudySession,
 )
+from studyhall.sessions.queries import add_working_days, local_date, working_days_between
 from tests.app.session_fixtures_e1 import jpeg_bytes
 
 pytestmark = pytest.mark.browser
@@ -160,7 +161,13 @@ def test_a_secretary_runs_a_branch_meeting_from_notice_to_locked_record(
     sec.goto(f"{base}/")
     reminders = sec.locator("#record-reminders")
     expect(reminders).to_contain_text(TOPIC)
-    expect(reminders).to_contain_text("还剩 3 个工作日")
+    # Three working days from the day it ended, counted in the users' time zone: near
+    # local midnight, or over a weekend, fewer are left today (tests/app cover the count).
+    with live_app.app_context():
+        ended = local_date(db.session.get(StudySession, session_id).ends_at)
+        left = working_days_between(local_date(utcnow()), add_working_days(ended, 3))
+        db.session.remove()
+    expect(reminders).to_contain_text(f"还剩 {left} 个工作日" if left else "今天截止")
     shot(sec, folder, "08-dashboard-reminder")
 
     # --- The roster: 全部出席, then one tap per exception. ---
