@@ -18,7 +18,7 @@ from studyhall.auth.scope import unit_in_scope
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person, Unit
-from studyhall.sessions import files, links, plans
+from studyhall.sessions import files, links, plans, recording
 from studyhall.sessions.models import (
     Attendance,
     AttendanceStatus,
@@ -73,7 +73,7 @@ def create_session(actor: Person, values: dict) -> StudySession:
     values = dict(values)
     link_values = {key: values.pop(key) for key in LINK_KEYS if key in values}
     plan_item_id = values.pop("plan_item_id", None)
-    recording = values.get("recording_material_id")
+    recording_id = values.get("recording_material_id")
     session = StudySession(**{**values, "recording_material_id": None},
                            checkin_secret=secrets.token_hex(32),
                            created_by_id=actor.id, status=SessionStatus.DRAFT)
@@ -81,7 +81,7 @@ def create_session(actor: Person, values: dict) -> StudySession:
     session.audience = default_audience(session.kind, owner)
     db.session.add(session)
     db.session.flush()
-    _apply_links(actor, session, {**link_values, "recording_material_id": recording})
+    _apply_links(actor, session, {**link_values, "recording_material_id": recording_id})
     _link_plan_item(session, plan_item_id)
     return session
 
@@ -92,13 +92,17 @@ def _apply_links(actor: Person, session: StudySession, values: dict) -> dict:
         links.check_links(actor, session, values)
     except links.LinkError as exc:
         raise SessionError(str(exc)) from exc
-    recording = values.get("recording_material_id")
-    if recording and session.kind is not SessionKind.PARTY_LECTURE:
+    recording_id = values.get("recording_material_id")
+    if recording_id and session.kind is not SessionKind.PARTY_LECTURE:
         raise SessionError(_l("Only a party lecture can be a recording."))
+    if (session.recording_assignment_id and "recording_material_id" in values
+            and recording_id != session.recording_material_id):
+        raise SessionError(_l("Attendees are watching this recording already: it stays "
+                              "as it is."))
     changes = links.set_links(session, values.get("material_ids"), values.get("quiz_ids"))
-    if "recording_material_id" in values and recording != session.recording_material_id:
-        changes["recording_material_id"] = [session.recording_material_id, recording]
-        session.recording_material_id = recording
+    if "recording_material_id" in values and recording_id != session.recording_material_id:
+        changes["recording_material_id"] = [session.recording_material_id, recording_id]
+        session.recording_material_id = recording_id
     return changes
 
 
@@ -156,6 +160,7 @@ def update_session(actor: Person, session: StudySession, values: dict) -> None:
     for key, value in values.items():
         setattr(session, key, value)
     changes.update(_apply_links(actor, session, link_values))
+    recording.give_recording(actor, session)
     if has_plan_item:
         changes.update(_link_plan_item(session, plan_item_id))
     if changes:
@@ -189,6 +194,7 @@ def publish_session(actor: Person, session: StudySession, now: datetime | None =
                   audience.c.political_status)))
     session.status, session.published_at = SessionStatus.PUBLISHED, now or utcnow()
     audit.record(actor, "session.publish", session, expected=expected)
+    recording.give_recording(actor, session)
     return expected
 
 
@@ -208,6 +214,7 @@ def cancel_session(actor: Person, session: StudySession) -> None:
     session.status = SessionStatus.CANCELLED
     if was is SessionStatus.PUBLISHED:
         audit.record(actor, "session.cancel", session)
+        recording.close_recording(actor, session)
 
 
 # --- Attendance -----------------------------------------------------------------------------

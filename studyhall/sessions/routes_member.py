@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
-from studyhall.sessions import bp, links, operations, permissions, queries
+from studyhall.sessions import bp, links, operations, permissions, queries, recording
 from studyhall.sessions.forms import LeaveRequestForm
 from studyhall.sessions.models import LABELS
 from studyhall.sessions.operations import SessionError
@@ -38,7 +38,8 @@ def _session_page(session, row, form, status=200):
         withdraw_form=ConfirmForm(), labels=LABELS, now=utcnow(),
         can_record=permissions.can_record(current_user, session),
         materials=links.get_my_materials(session, current_user),
-        quizzes=links.get_quizzes(session, current_user), recording=None,
+        quizzes=links.get_quizzes(session, current_user),
+        recording=links.get_recording(session), watch_url=recording.watch_url(session, row),
         manage=False), status
 
 
