@@ -176,7 +176,15 @@ def show_managed_session(session_id: int):
         complete=queries.record_is_complete(session, counts),
         marking_opens_at=operations.marking_opens_at(session),
         materials=links.get_materials(session), quizzes=links.get_quizzes(session),
-        recording=links.get_recording(session), manage=True)
+        recording=links.get_recording(session), manage=True,
+        reflections=_reflection_counts(session) if not draft else None)
+
+
+def _reflection_counts(session) -> dict[str, int]:
+    from studyhall.study.reflection_queries import get_queue_counts
+    from studyhall.study.reflection_targets import SessionTarget
+
+    return get_queue_counts(SessionTarget(session))
 
 
 def _find_accounts(accounts: list[str]) -> dict[str, int]:

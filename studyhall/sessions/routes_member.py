@@ -40,7 +40,14 @@ def _session_page(session, row, form, status=200):
         materials=links.get_my_materials(session, current_user),
         quizzes=links.get_quizzes(session, current_user),
         recording=links.get_recording(session), watch_url=recording.watch_url(session, row),
-        manage=False), status
+        reflection=_my_reflection(session), manage=False), status
+
+
+def _my_reflection(session):
+    from studyhall.study.reflection_targets import SessionTarget
+    from studyhall.study.reflections import get_reflection
+
+    return get_reflection(SessionTarget(session), current_user.id)
 
 
 @bp.route("/sessions/<int:session_id>/materials/<int:material_id>")
