@@ -225,3 +225,10 @@ class ReopenForm(Form):
                                        Length(max=500)],
                            description=_l("Kept in the audit trail with the earlier version."),
                            render_kw={"rows": 3})
+
+
+class UnitSettingsForm(Form):
+    record_working_days = IntegerField(
+        _l("Record due within (working days after the meeting)"),
+        validators=[Optional(), NumberRange(min=1, max=30)],
+        description=_l("Leave empty to use the value of the unit above."))
