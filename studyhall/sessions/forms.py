@@ -74,7 +74,7 @@ class SessionForm(Form):
         description=_l("Materials of this unit or of the units above it; attendees read "
                        "them from the session's page."))
     quiz_ids = SelectMultipleField(
-        _l("Quizzes"), coerce=int, choices=[],
+        _l("Related quizzes"), coerce=int, choices=[],
         description=_l("Published quizzes; an attendee sees those they are expected to "
                        "take."))
     recording_material_id = SelectField(
