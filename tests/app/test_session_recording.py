@@ -135,3 +135,36 @@ def test_a_published_lecture_keeps_its_recording(branch, lecture, make_material)
     with pytest.raises(operations.SessionError):
         operations.update_session(branch.secretary, session,
                                   {"recording_material_id": other.id})
+
+
+def test_cancelling_the_lecture_closes_its_recording(branch, make_material, make_session):
+    from studyhall.study.models import AssignmentStatus
+
+    video = make_material("党课录像", kind=MaterialKind.VIDEO, body="",
+                          url="https://video.example.cn/3", owner=branch.gen_a,
+                          actor=branch.secretary)
+    session = make_session("published", kind=SessionKind.PARTY_LECTURE,
+                           recording_material_id=video.id)
+    operations.cancel_session(branch.secretary, session)
+    db.session.commit()
+    assignment = db.session.get(Assignment, session.recording_assignment_id)
+    assert assignment.status is AssignmentStatus.CLOSED
+
+
+def test_a_lecture_without_a_recording_gives_nothing(branch, make_session):
+    session = make_session("held", kind=SessionKind.PARTY_LECTURE)
+    assert session.recording_assignment_id is None
+    assert db.session.scalar(sa.select(sa.func.count(Assignment.id))) == 0
+
+
+def test_a_recording_added_after_publication_is_given_then(branch, make_material,
+                                                           make_session):
+    video = make_material("补录的党课录像", kind=MaterialKind.VIDEO, body="",
+                          url="https://video.example.cn/4", owner=branch.gen_a,
+                          actor=branch.secretary)
+    session = make_session("held", kind=SessionKind.PARTY_LECTURE)
+    operations.update_session(branch.secretary, session, {"recording_material_id": video.id})
+    db.session.commit()
+    assert session.recording_assignment_id is not None
+    assert _watch(session, video, branch.teacher, 0)
+    assert _status(session, branch.teacher).status is AttendanceStatus.PRESENT
