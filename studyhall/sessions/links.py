@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from studyhall.auth.scope import in_scope
 from studyhall.extensions import db
 from studyhall.model_helpers import in_subtree, utcnow
 from studyhall.org.models import Person, Unit
@@ -35,6 +36,7 @@ from studyhall.sessions.models import (
     session_material,
     session_quiz,
 )
+from studyhall.sessions.plans import GROUP_KINDS
 from studyhall.study.models import Material, MaterialKind, MaterialVersion
 from studyhall.study.permissions import can_view_material, visible_materials_clause
 
@@ -88,24 +90,21 @@ def plan_item_choices(viewer: Person, owner_unit: Unit | None, year: int | None,
     """Items of the owner unit's plans for ``year`` (and of the plans of units above it,
     within the viewer's scope, for the kinds groups hold); the session's kind first.
     Before a date is given (``year`` None): this year's plans and later ones."""
-    from studyhall.auth.scope import in_scope
-    from studyhall.sessions.plans import GROUP_KINDS
-
     if owner_unit is None:
         return []
     if kind in GROUP_KINDS:
         of_unit = in_subtree(sa.literal(owner_unit.path), Unit.path)
     else:
         of_unit = Unit.id == owner_unit.id
-    items = db.session.execute(
-        sa.select(StudyPlanItem, StudyPlan.half).join(StudyPlan)
+    items = db.session.scalars(
+        sa.select(StudyPlanItem).join(StudyPlan)
         .join(Unit, Unit.id == StudyPlan.unit_id)
         .where(of_unit, in_scope(viewer),
                StudyPlan.year == year if year else StudyPlan.year >= utcnow().year)
         .order_by(StudyPlanItem.month, StudyPlanItem.id)).all()
-    items.sort(key=lambda row: row[0].kind is not kind)
+    items.sort(key=lambda item: item.kind is not kind)
     return [(item.id, _l("Month %(month)d · %(kind)s · %(topic)s", month=item.month,
-                         kind=item.kind.label, topic=item.topic)) for item, _half in items]
+                         kind=item.kind.label, topic=item.topic)) for item in items]
 
 
 # --- Reads ----------------------------------------------------------------------------------
@@ -140,7 +139,8 @@ def get_recording(session: StudySession) -> LinkedMaterial | None:
     if session.recording_material_id is None:
         return None
     material = db.session.get(Material, session.recording_material_id)
-    return LinkedMaterial(material, material.current_version.title)
+    version = material.current_version
+    return LinkedMaterial(material, version.title if version else "")
 
 
 def get_quizzes(session: StudySession, person: Person | None = None) -> list:
@@ -159,11 +159,6 @@ def get_quizzes(session: StudySession, person: Person | None = None) -> list:
 def get_my_materials(session: StudySession, person: Person) -> list[LinkedMaterial]:
     """The linked materials an attendee may read (study's rule decides, per material)."""
     return [m for m in get_materials(session) if can_view_material(person, m.material)]
-
-
-def is_linked_material(session: StudySession, material_id: int) -> bool:
-    return material_id in get_material_ids(session) \
-        or material_id == session.recording_material_id
 
 
 # --- Writes ---------------------------------------------------------------------------------
