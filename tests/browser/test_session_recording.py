@@ -124,6 +124,16 @@ def test_watching_the_recorded_lecture_marks_present(browser, live_server, live_
     assert no_sideways_scroll(organiser)
     organiser.screenshot(path=str(screenshot_dir / "session-form-links-375.png"),
                          full_page=True)
+    organiser.goto(f"{live_server}/manage/sessions/{session_id}")
+    expect(organiser.get_by_role("link", name="党课讲稿：全面从严治党")).to_be_visible()
+    assert no_sideways_scroll(organiser)
+    organiser.screenshot(path=str(screenshot_dir / "session-staff-links-375.png"),
+                         full_page=True)
+    organiser.goto(f"{live_server}/manage/sessions/settings")
+    expect(organiser.get_by_label("会议记录完成时限（会后工作日数）")).to_be_visible()
+    assert no_sideways_scroll(organiser)
+    organiser.screenshot(path=str(screenshot_dir / "session-settings-375.png"),
+                         full_page=True)
 
     page = browser.new_context(viewport=PHONE, locale="zh-CN").new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
