@@ -10,4 +10,6 @@ from studyhall.sessions import routes_manage  # noqa: E402,F401
 from studyhall.sessions import routes_manage_record  # noqa: E402,F401
 from studyhall.sessions import routes_member  # noqa: E402,F401
 from studyhall.sessions import routes_plans  # noqa: E402,F401
+from studyhall.sessions import routes_reflections  # noqa: E402,F401
+from studyhall.sessions import routes_settings  # noqa: E402,F401
 from studyhall.sessions import routes_checkin  # noqa: E402,F401

@@ -15,6 +15,7 @@ from wtforms import (
     IntegerField,
     MultipleFileField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
@@ -68,6 +69,21 @@ class SessionForm(Form):
     late_after_minutes = IntegerField(
         _l("Late after (minutes past the start)"), default=5,
         validators=[InputRequired(), NumberRange(min=0, max=600)])
+    material_ids = SelectMultipleField(
+        _l("Materials"), coerce=int, choices=[],
+        description=_l("Materials of this unit or of the units above it; attendees read "
+                       "them from the session's page."))
+    quiz_ids = SelectMultipleField(
+        _l("Related quizzes"), coerce=int, choices=[],
+        description=_l("Published quizzes; an attendee sees those they are expected to "
+                       "take."))
+    recording_material_id = SelectField(
+        _l("Recording"), coerce=int, choices=[], default=0,
+        description=_l("A recorded party lecture: attendees watch it from the session's "
+                       "page and are marked present once they have completed it."))
+    plan_item_id = SelectField(_l("Plan item"), coerce=int, choices=[], default=0,
+                               description=_l("The item of the unit's study plan this "
+                                              "session carries out."))
 
     def __init__(self, *args, unit_choices=(), find_people=None, locked=frozenset(),
                  **kwargs):
@@ -100,7 +116,17 @@ class SessionForm(Form):
             "checkin_opens_before": session.checkin_opens_before,
             "checkin_closes_after": session.checkin_closes_after,
             "late_after_minutes": session.late_after_minutes,
+            "recording_material_id": session.recording_material_id or 0,
+            "plan_item_id": session.plan_item_id or 0,
         }
+
+    def set_link_choices(self, materials, quizzes, recordings, plan_items) -> None:
+        """The pickers' choices, from the route's scoped queries (links.py)."""
+        none = [(0, _l("None"))]
+        self.material_ids.choices = choices(materials)
+        self.quiz_ids.choices = choices(quizzes)
+        self.recording_material_id.choices = choices(none + list(recordings))
+        self.plan_item_id.choices = choices(none + list(plan_items))
 
     def values(self) -> dict:
         day = self.day.data
@@ -117,6 +143,11 @@ class SessionForm(Form):
             "checkin_opens_before": self.checkin_opens_before.data,
             "checkin_closes_after": self.checkin_closes_after.data,
             "late_after_minutes": self.late_after_minutes.data,
+            "material_ids": list(self.material_ids.data or []),
+            "quiz_ids": list(self.quiz_ids.data or []),
+            "recording_material_id": (self.recording_material_id.data or None)
+            if self.kind.data == SessionKind.PARTY_LECTURE.value else None,
+            "plan_item_id": self.plan_item_id.data or None,
         }
 
     def validate_end_time(self, field):
@@ -194,3 +225,10 @@ class ReopenForm(Form):
                                        Length(max=500)],
                            description=_l("Kept in the audit trail with the earlier version."),
                            render_kw={"rows": 3})
+
+
+class UnitSettingsForm(Form):
+    record_working_days = IntegerField(
+        _l("Record due within (working days after the meeting)"),
+        validators=[Optional(), NumberRange(min=1, max=30)],
+        description=_l("Leave empty to use the value of the unit above."))

@@ -167,6 +167,10 @@ class StudySession(db.Model):
     online_url: Mapped[str | None] = mapped_column(sa.String(1000))
     #: A recorded 党课: watched like a material.
     recording_material_id: Mapped[int | None] = mapped_column(sa.ForeignKey("material.id"))
+    #: The study assignment that gives the recording to the expected attendees (made at
+    #: publication, recording.py): its reading credit and completion are study's.
+    recording_assignment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("assignment.id", ondelete="SET NULL"), index=True)
     host_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
     #: 党课's speaker, who may come from outside the roster.
     speaker: Mapped[str] = mapped_column(sa.String(100), default="")
@@ -268,6 +272,26 @@ class SessionAttachment(db.Model):
 
     def __repr__(self) -> str:
         return f"<SessionAttachment {self.id} {self.kind}>"
+
+
+class SessionUnitSettings(db.Model):
+    """A unit's own rules for its sessions; a unit without a row (or a NULL) inherits
+    from the nearest ancestor that sets it, then from the configuration."""
+
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    #: Working days after the meeting within which its record is due.
+    record_working_days: Mapped[int | None]
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("record_working_days BETWEEN 1 AND 30",
+                           name="record_working_days_valid"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<SessionUnitSettings {self.unit_id} days={self.record_working_days}>"
 
 
 class SessionRecordVersion(db.Model):

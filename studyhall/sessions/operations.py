@@ -18,7 +18,7 @@ from studyhall.auth.scope import unit_in_scope
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person, Unit
-from studyhall.sessions import files
+from studyhall.sessions import files, links, plans, recording
 from studyhall.sessions.models import (
     Attendance,
     AttendanceStatus,
@@ -27,6 +27,7 @@ from studyhall.sessions.models import (
     SessionKind,
     SessionRecordVersion,
     SessionStatus,
+    StudyPlanItem,
     StudySession,
 )
 from studyhall.sessions.queries import get_counts, get_unit_managers, record_is_complete
@@ -42,7 +43,10 @@ class SessionError(ValueError):
 FIXED_AT_PUBLICATION = frozenset({"kind", "owner_unit_id"})
 #: Details of a published session whose every change is audited (the record shows them).
 AUDITED_DETAILS = ("topic", "starts_at", "ends_at", "place", "online_url", "host_id",
-                   "speaker", "recorder_id", "leave_counts_as_expected")
+                   "speaker", "recorder_id", "leave_counts_as_expected", "plan_item_id",
+                   "recording_material_id")
+#: Values of the form that are links in their own tables (links.py), audited the same way.
+LINK_KEYS = ("material_ids", "quiz_ids")
 MAX_PHOTOS = 30
 MAX_ATTACHMENTS = 20
 #: Minutes are typed on phones one remark per line, so a single line break is kept
@@ -65,14 +69,60 @@ def default_audience(kind: SessionKind, owner_unit: Unit) -> dict:
 # --- Authoring ------------------------------------------------------------------------------
 
 def create_session(actor: Person, values: dict) -> StudySession:
-    """A draft with the kind's default audience."""
-    session = StudySession(**values, checkin_secret=secrets.token_hex(32),
+    """A draft with the kind's default audience (and its links, checked: links.py)."""
+    values = dict(values)
+    link_values = {key: values.pop(key) for key in LINK_KEYS if key in values}
+    plan_item_id = values.pop("plan_item_id", None)
+    recording_id = values.get("recording_material_id")
+    session = StudySession(**{**values, "recording_material_id": None},
+                           checkin_secret=secrets.token_hex(32),
                            created_by_id=actor.id, status=SessionStatus.DRAFT)
     owner = db.session.get(Unit, values["owner_unit_id"])
     session.audience = default_audience(session.kind, owner)
     db.session.add(session)
     db.session.flush()
+    _apply_links(actor, session, {**link_values, "recording_material_id": recording_id})
+    _link_plan_item(session, plan_item_id)
     return session
+
+
+def _apply_links(actor: Person, session: StudySession, values: dict) -> dict:
+    """Check and set the materials, quizzes and recording; returns what changed."""
+    try:
+        links.check_links(actor, session, values)
+    except links.LinkError as exc:
+        raise SessionError(str(exc)) from exc
+    recording_id = values.get("recording_material_id")
+    if recording_id and session.kind is not SessionKind.PARTY_LECTURE:
+        raise SessionError(_l("Only a party lecture can be a recording."))
+    if (session.recording_assignment_id and "recording_material_id" in values
+            and recording_id != session.recording_material_id):
+        raise SessionError(_l("Attendees are watching this recording already: it stays "
+                              "as it is."))
+    changes = links.set_links(session, values.get("material_ids"), values.get("quiz_ids"))
+    if "recording_material_id" in values and recording_id != session.recording_material_id:
+        changes["recording_material_id"] = [session.recording_material_id, recording_id]
+        session.recording_material_id = recording_id
+    return changes
+
+
+def _link_plan_item(session: StudySession, item_id: int | None) -> dict:
+    """Say which plan item the session carries out (plans.link_session's rules: the
+    plan unit's session, of the item's kind); returns the change."""
+    before = session.plan_item_id
+    if item_id == before:
+        return {}
+    if item_id is None:
+        session.plan_item_id = None
+    else:
+        item = db.session.get(StudyPlanItem, item_id)
+        if item is None:
+            raise SessionError(_l("Choose an item of this unit's plan."))
+        try:
+            plans.link_session(item.plan, item, session)
+        except plans.PlanError as exc:
+            raise SessionError(str(exc)) from exc
+    return {"plan_item_id": [before, item_id]}
 
 
 def update_session(actor: Person, session: StudySession, values: dict) -> None:
@@ -82,6 +132,11 @@ def update_session(actor: Person, session: StudySession, values: dict) -> None:
     record is reopened first."""
     _require_not_cancelled(session)
     _require_unlocked(session)
+    values = dict(values)
+    link_values = {key: values.pop(key) for key in (*LINK_KEYS, "recording_material_id")
+                   if key in values}
+    has_plan_item = "plan_item_id" in values
+    plan_item_id = values.pop("plan_item_id", None)
     if session.status is SessionStatus.DRAFT:
         old_default = default_audience(session.kind, session.owner_unit)
         for key, value in values.items():
@@ -90,6 +145,9 @@ def update_session(actor: Person, session: StudySession, values: dict) -> None:
         db.session.refresh(session, ["owner_unit"])
         if session.audience == old_default:
             session.audience = default_audience(session.kind, session.owner_unit)
+        _apply_links(actor, session, link_values)
+        if has_plan_item:
+            _link_plan_item(session, plan_item_id)
         return
     fixed = sorted(k for k in FIXED_AT_PUBLICATION if k in values
                    and values[k] != getattr(session, k))
@@ -101,6 +159,10 @@ def update_session(actor: Person, session: StudySession, values: dict) -> None:
                and values[key] != getattr(session, key)}
     for key, value in values.items():
         setattr(session, key, value)
+    changes.update(_apply_links(actor, session, link_values))
+    recording.give_recording(actor, session)
+    if has_plan_item:
+        changes.update(_link_plan_item(session, plan_item_id))
     if changes:
         audit.record(actor, "session.update", session, changes=changes)
 
@@ -132,6 +194,7 @@ def publish_session(actor: Person, session: StudySession, now: datetime | None =
                   audience.c.political_status)))
     session.status, session.published_at = SessionStatus.PUBLISHED, now or utcnow()
     audit.record(actor, "session.publish", session, expected=expected)
+    recording.give_recording(actor, session)
     return expected
 
 
@@ -151,6 +214,7 @@ def cancel_session(actor: Person, session: StudySession) -> None:
     session.status = SessionStatus.CANCELLED
     if was is SessionStatus.PUBLISHED:
         audit.record(actor, "session.cancel", session)
+        recording.close_recording(actor, session)
 
 
 # --- Attendance -----------------------------------------------------------------------------

@@ -34,9 +34,6 @@ from studyhall.sessions.models import (
     StudySession,
 )
 
-#: Working days after the meeting within which its record is due (ANCHORS.md: "the
-#: record filed within 3 working days"); a deployment may set SESSION_RECORD_WORKING_DAYS.
-RECORD_WORKING_DAYS = 3
 #: Most people offered in a host/recorder picker.
 PEOPLE_OPTIONS_LIMIT = 500
 
@@ -320,8 +317,8 @@ def local_date(value: datetime) -> date:
 def get_record_reminders(viewer: Person, now: datetime, *, limit: int = 20,
                          ) -> list[RecordReminder]:
     """Held sessions whose record is not confirmed yet, for their managers and recorder,
-    each with its due date (RECORD_WORKING_DAYS after the meeting day) and the working
-    days left; the most urgent first."""
+    each with its due date (the owner unit's working days after the meeting day:
+    settings.py) and the working days left; the most urgent first."""
     mine = StudySession.recorder_id == viewer.id
     whose = mine if viewer.role is Role.TEACHER else sa.or_(in_scope(viewer), mine)
     sessions = db.session.scalars(
@@ -330,13 +327,16 @@ def get_record_reminders(viewer: Person, now: datetime, *, limit: int = 20,
         .where(whose, StudySession.status == SessionStatus.PUBLISHED,
                StudySession.ends_at <= now, StudySession.record_locked_at.is_(None))
         .order_by(StudySession.ends_at).limit(limit)).all()
+    from studyhall.sessions.settings import get_record_days_for
+
     counts = get_session_counts([s.id for s in sessions])
-    days = int(current_app.config.get("SESSION_RECORD_WORKING_DAYS", RECORD_WORKING_DAYS))
+    days = get_record_days_for(list({s.owner_unit_id: s.owner_unit for s in sessions}.values()))
     holidays, workdays = _dates("PUBLIC_HOLIDAYS"), _dates("ADJUSTED_WORKDAYS")
     today = local_date(now)
     reminders = []
     for session in sessions:
-        due = add_working_days(local_date(session.ends_at), days, holidays, workdays)
+        due = add_working_days(local_date(session.ends_at), days[session.owner_unit_id],
+                               holidays, workdays)
         left = (working_days_between(today, due, holidays, workdays) if today <= due
                 else -working_days_between(due, today, holidays, workdays))
         reminders.append(RecordReminder(session, counts.get(session.id, SessionCounts()),

@@ -57,7 +57,8 @@ PENDING_KEY = "checkin_scan"
 #: Wrong typed codes allowed per account (a 6-digit code lives 20 s: guessing is hopeless
 #: at this rate, a typo is not punished).
 CODE_LIMIT = "10 per 10 minutes"
-METHOD_LABELS = {"qr": _l("QR code"), "code": _l("Typed code")}
+METHOD_LABELS = {"qr": _l("QR code"), "code": _l("Typed code"),
+                 "recording": _l("Watched the recording")}
 #: The screen fetches its state this often at most, and just after each step changes.
 SCREEN_POLL_MS = 5000
 

@@ -16,7 +16,7 @@ from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person, PoliticalStatus, Unit
 from studyhall.org.queries import get_units_for_picker
 from studyhall.quizzes.forms import AudienceForm
-from studyhall.sessions import bp, operations, permissions, queries
+from studyhall.sessions import bp, links, operations, permissions, queries
 from studyhall.sessions.forms import SessionForm
 from studyhall.sessions.models import (
     LABELS,
@@ -73,6 +73,35 @@ def _people_options(unit_id: int | None) -> list[tuple[str, str]]:
     return queries.get_people_options(current_user, unit) if unit else []
 
 
+def _fill_link_choices(form: SessionForm, session=None, default_unit_id=None) -> None:
+    """The pickers of materials, quizzes, a recording and a plan item for the unit and
+    year the form holds now (links.py's scoped lists), with what is linked already."""
+    unit = _unit_in_scope(form.owner_unit_id.data or default_unit_id)
+    year = form.day.data.year if form.day.data else None
+    kind = SessionKind(form.kind.data) if form.kind.data in {k.value for k in SessionKind} \
+        else None
+    materials = links.material_choices(current_user, unit)
+    quizzes = links.quiz_choices(current_user)
+    recordings = links.recording_choices(current_user, unit)
+    items = links.plan_item_choices(current_user, unit, year, kind)
+    if session is not None:
+        materials += [(m.material.id, m.title) for m in links.get_materials(session)]
+        quizzes += [(quiz.id, quiz.title) for quiz in links.get_quizzes(session)]
+        if session.recording_material_id:
+            recordings += [(session.recording_material_id, _("The current recording"))]
+        if session.plan_item_id:
+            items += [(session.plan_item_id, _("The current plan item"))]
+    form.set_link_choices(_unique(materials), _unique(quizzes), _unique(recordings),
+                          _unique(items))
+
+
+def _unique(pairs):
+    seen: dict = {}
+    for value, label in pairs:
+        seen.setdefault(value, label)
+    return list(seen.items())
+
+
 @bp.route("/manage/sessions/new", methods=["GET", "POST"])
 @staff_required
 def create_session():
@@ -81,12 +110,18 @@ def create_session():
     form = SessionForm(unit_choices=units, find_people=_find_people,
                        data={"kind": kind.value if kind else None,
                              "owner_unit_id": request.args.get("unit", type=int)})
+    _fill_link_choices(form, default_unit_id=units[0][0] if units else None)
     if form.validate_on_submit():
         load_unit_or_404(current_user, form.owner_unit_id.data)
-        session = operations.create_session(current_user, form.values())
-        flash(_("Session saved as a draft. Check who is expected, then publish it."),
-              "success")
-        return redirect(url_for("sessions.show_managed_session", session_id=session.id))
+        try:
+            session = operations.create_session(current_user, form.values())
+        except SessionError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("Session saved as a draft. Check who is expected, then publish it."),
+                  "success")
+            return redirect(url_for("sessions.show_managed_session", session_id=session.id))
     unit_id = form.owner_unit_id.data or (units[0][0] if units else None)
     return render_template("sessions/manage/session_edit.html", form=form, session=None,
                            people=_people_options(unit_id))
@@ -106,6 +141,7 @@ def edit_session(session_id: int):
     form = SessionForm(data=SessionForm.data_of(session), locked=locked,
                        unit_choices=get_units_for_picker(current_user),
                        find_people=_find_people)
+    _fill_link_choices(form, session)
     if form.validate_on_submit():
         values = form.values()
         if values["owner_unit_id"] != session.owner_unit_id:
@@ -138,7 +174,17 @@ def show_managed_session(session_id: int):
         locked_by=queries.get_names(filter(None, [session.record_locked_by_id])).get(
             session.record_locked_by_id, ""),
         complete=queries.record_is_complete(session, counts),
-        marking_opens_at=operations.marking_opens_at(session))
+        marking_opens_at=operations.marking_opens_at(session),
+        materials=links.get_materials(session), quizzes=links.get_quizzes(session),
+        recording=links.get_recording(session), manage=True,
+        reflections=_reflection_counts(session) if not draft else None)
+
+
+def _reflection_counts(session) -> dict[str, int]:
+    from studyhall.study.reflection_queries import get_queue_counts
+    from studyhall.study.reflection_targets import SessionTarget
+
+    return get_queue_counts(SessionTarget(session))
 
 
 def _find_accounts(accounts: list[str]) -> dict[str, int]:

@@ -322,6 +322,10 @@ def complete_reading(reading: Reading, person_id: int, now: datetime | None = No
         return False
     db.session.refresh(progress)
     refresh_assignment_completion(reading.assignment, person_id)
+    # A recorded 党课's recording: watching it is attending (sessions decide whom).
+    from studyhall.sessions.recording import recording_watched  # sessions import study
+
+    recording_watched(reading.assignment.id, reading.material.id, person_id, now)
     return True
 
 

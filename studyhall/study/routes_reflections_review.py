@@ -46,11 +46,11 @@ def list_assignment_reflections(assignment_id: int):
 
 
 def queue_url(target) -> str | None:
-    """The review queue a target's reflections are listed in (sessions: once their
-    pages exist)."""
+    """The review queue a target's reflections are listed in (a session's is in
+    sessions/routes_reflections.py)."""
     if target.kind == "assignment":
         return url_for("study.list_assignment_reflections", assignment_id=target.id)
-    return None
+    return url_for("sessions.list_session_reflections", session_id=target.id)
 
 
 def _render_review(reflection, target, form, status: int = 200):
