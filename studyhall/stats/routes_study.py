@@ -74,7 +74,7 @@ def show_activity():
         people, people_total = _people(unit, period, now, direct, page_number)
     attendance_months = session_queries.get_attendance_by_month(unit, period, now)
     completion_months = study_queries.get_completion_by_month(unit, period)
-    months = [_("%(year)d-%(month)02d", year=y, month=m) for y, m in period.months]
+    months = [_("%(month)d/%(year)d", year=y, month=m) for y, m in period.months]
     return render_template(
         "stats/activity.html", unit=unit, period=period, period_error=error,
         presets=PRESETS, args=_page_args(unit, period), total=total, kinds=kinds,
