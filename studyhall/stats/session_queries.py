@@ -100,6 +100,32 @@ class HeldFigures:
     seconds: int = 0
 
 
+def _held(period: DatePeriod, now: datetime) -> list:
+    return [held_clause(now), period.contains(StudySession.starts_at)]
+
+
+def subtree_unit_ids(root: Unit) -> sa.Select:
+    """The ids of the units of ``root``'s subtree, for an IN: statements then run from the
+    period's sessions (index on the start) through their rows' (session, unit) index."""
+    return sa.select(Unit.id).where(in_subtree(Unit.path, root.path))
+
+
+def unit_keys(root: Unit) -> dict[int, int]:
+    """unit id → the direct child of ``root`` it lies under (OWN for ``root`` itself), for
+    every unit of the subtree: one read of the units. The children partition the
+    subtree, so per-unit figures rolled up by this add up to the root's."""
+    child, below = aliased(Unit, name="child"), aliased(Unit, name="below")
+    keys = dict(db.session.execute(
+        sa.select(below.id, child.id).select_from(child)
+        .join(below, in_subtree(below.path, child.path)).where(child.parent_id == root.id)
+        ).all())
+    keys[root.id] = OWN
+    return keys
+
+
+_FIELDS = ("expected", "present", "late", "excused", "absent", "denominator")
+
+
 def _attendance_columns() -> list:
     status = Attendance.status
     count = sa.func.count()
@@ -110,48 +136,56 @@ def _attendance_columns() -> list:
             count.filter(counted_in_denominator())]
 
 
-def _held(period: DatePeriod, now: datetime) -> list:
-    return [held_clause(now), period.contains(StudySession.starts_at)]
+def _per_session(root: Unit, period: DatePeriod, now: datetime, *, by_unit: bool = False):
+    """Each held session of the period (and with ``by_unit`` each unit at it) with the
+    counts of its rows for the subtree's people: one pass over the attendance rows in
+    index order, which every roll-up then sums (a few thousand rows, not millions)."""
+    group = [Attendance.session_id] + ([Attendance.unit_id] if by_unit else [])
+    counts = [column.label(name) for column, name in zip(_attendance_columns(), _FIELDS,
+                                                          strict=True)]
+    return (sa.select(*group, *counts)
+            .select_from(StudySession)
+            .join(Attendance, Attendance.session_id == StudySession.id)
+            .where(Attendance.unit_id.in_(subtree_unit_ids(root)), *_held(period, now))
+            .group_by(*group).subquery("per_session"))
 
 
-def unit_keys(root: Unit) -> sa.CTE:
-    """(unit_id, key) for every unit of ``root``'s subtree: the direct child it lies under,
-    or OWN for ``root`` itself. The children partition the subtree, so rows keyed by this
-    add up to the root's figures."""
-    child, below = aliased(Unit, name="child"), aliased(Unit, name="below")
-    children = (sa.select(below.id.label("unit_id"), child.id.label("key"))
-                .select_from(child).join(below, in_subtree(below.path, child.path))
-                .where(child.parent_id == root.id))
-    own = sa.select(sa.literal(root.id).label("unit_id"), sa.literal(OWN).label("key"))
-    return sa.union_all(children, own).cte("unit_keys")
+def _sums(rows) -> list:
+    return [sa.func.sum(rows.c[name]) for name in _FIELDS]
 
 
-def _attendance_by(key, root: Unit, period: DatePeriod, now: datetime,
-                   *, keys: sa.CTE | None = None) -> dict:
-    query = (sa.select(key, *_attendance_columns())
-             .select_from(Attendance)
-             .join(StudySession, StudySession.id == Attendance.session_id))
-    if keys is not None:
-        query = query.join(keys, keys.c.unit_id == Attendance.unit_id)
-    else:
-        query = query.join(Unit, Unit.id == Attendance.unit_id).where(
-            in_subtree(Unit.path, root.path))
-    rows = db.session.execute(query.where(*_held(period, now)).group_by(key))
-    return {row[0]: AttendanceFigures(*row[1:]) for row in rows}
+def _attendance(values) -> AttendanceFigures:
+    return AttendanceFigures(*(int(v or 0) for v in values))
 
 
-def _held_by(key, root: Unit, period: DatePeriod, now: datetime,
-             *, keys: sa.CTE | None = None) -> dict:
-    query = sa.select(key, sa.func.count(),
-                      sa.func.sum(_Seconds(StudySession.starts_at, StudySession.ends_at)))
-    if keys is not None:
-        query = query.select_from(StudySession).join(
-            keys, keys.c.unit_id == StudySession.owner_unit_id)
-    else:
-        query = query.select_from(StudySession).join(
-            Unit, Unit.id == StudySession.owner_unit_id).where(in_subtree(Unit.path, root.path))
-    rows = db.session.execute(query.where(*_held(period, now)).group_by(key))
-    return {row[0]: HeldFigures(row[1], row[2] or 0) for row in rows}
+def _attendance_by_session_key(key_of, root: Unit, period: DatePeriod, now: datetime
+                               ) -> dict:
+    """Attendance summed by a key of the session (``key_of(StudySession)``)."""
+    rows = _per_session(root, period, now)
+    key = key_of(StudySession)
+    return {row[0]: _attendance(row[1:]) for row in db.session.execute(
+        sa.select(key, *_sums(rows)).select_from(rows)
+        .join(StudySession, StudySession.id == rows.c.session_id).group_by(key))}
+
+
+def _attendance_by_child(root: Unit, period: DatePeriod, now: datetime,
+                         keys: dict[int, int]) -> dict:
+    rows = _per_session(root, period, now, by_unit=True)
+    found: dict[int, AttendanceFigures] = {}
+    for unit_id, *values in db.session.execute(
+            sa.select(rows.c.unit_id, *_sums(rows)).group_by(rows.c.unit_id)):
+        found.setdefault(keys[unit_id], AttendanceFigures()).add(_attendance(values))
+    return found
+
+
+def _held_by(key, root: Unit, period: DatePeriod, now: datetime) -> dict:
+    """Sessions organised in the subtree and their seconds, by ``key``."""
+    rows = db.session.execute(
+        sa.select(key, sa.func.count(),
+                  sa.func.sum(_Seconds(StudySession.starts_at, StudySession.ends_at)))
+        .where(StudySession.owner_unit_id.in_(subtree_unit_ids(root)), *_held(period, now))
+        .group_by(key))
+    return {row[0]: HeldFigures(row[1], int(row[2] or 0)) for row in rows}
 
 
 # --- the unit's figures by kind -------------------------------------------------------
@@ -174,7 +208,7 @@ def get_sessions_by_kind(root: Unit, period: DatePeriod, now: datetime
     put in the period's months with how many were carried out. With the all-kinds total.
     Three GROUP BYs."""
     held = _held_by(StudySession.kind, root, period, now)
-    attendance = _attendance_by(StudySession.kind, root, period, now)
+    attendance = _attendance_by_session_key(lambda session: session.kind, root, period, now)
     planned = _planned_by_kind(root, period, now)
     lines = []
     total = KindLine(None, HeldFigures(), AttendanceFigures())
@@ -222,10 +256,15 @@ class UnitSessionRow:
 def get_sessions_by_child(root: Unit, period: DatePeriod, now: datetime
                           ) -> list[UnitSessionRow]:
     """Each direct sub-unit with its subtree, and a 本级 row (sessions the unit organised
-    itself, people attached to it): two GROUP BYs, rows that add up to the unit's."""
+    itself, people attached to it): GROUP BYs by unit rolled up to the children through
+    :func:`unit_keys`; rows that add up to the unit's."""
     keys = unit_keys(root)
-    held = _held_by(keys.c.key, root, period, now, keys=keys)
-    attendance = _attendance_by(keys.c.key, root, period, now, keys=keys)
+    held: dict[int, HeldFigures] = {}
+    for unit_id, figures in _held_by(StudySession.owner_unit_id, root, period, now).items():
+        line = held.setdefault(keys[unit_id], HeldFigures())
+        line.sessions += figures.sessions
+        line.seconds += figures.seconds
+    attendance = _attendance_by_child(root, period, now, keys)
     children = db.session.scalars(sa.select(Unit).where(Unit.parent_id == root.id)).all()
     rows = [UnitSessionRow(c, held.get(c.id, HeldFigures()),
                            attendance.get(c.id, AttendanceFigures())) for c in children
@@ -243,8 +282,8 @@ def get_attendance_by_month(root: Unit, period: DatePeriod, now: datetime
                             ) -> list[AttendanceFigures]:
     """The subtree's attendance in each month of the period (by session start, local
     time): one GROUP BY."""
-    found = _attendance_by(period.month_index(StudySession.starts_at).label("month"),
-                           root, period, now)
+    found = _attendance_by_session_key(
+        lambda session: period.month_index(session.starts_at).label("month"), root, period, now)
     return [found.get(k, AttendanceFigures()) for k in range(len(period.months))]
 
 

@@ -23,12 +23,11 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from studyhall.extensions import db
-from studyhall.model_helpers import in_subtree
 from studyhall.org.models import Unit
 from studyhall.sessions.models import Attendance, StudySession
 from studyhall.sessions.plans import held_clause
 from studyhall.stats.periods import DatePeriod
-from studyhall.stats.session_queries import OWN, unit_keys
+from studyhall.stats.session_queries import OWN, subtree_unit_ids, unit_keys
 from studyhall.study.models import (
     Assignment,
     AssignmentRecipient,
@@ -59,10 +58,10 @@ def _in_period(period: DatePeriod) -> list:
             period.contains(Assignment.starts_at)]
 
 
-def _where_units(query, unit_column, root: Unit, keys):
-    if keys is not None:
-        return query.join(keys, keys.c.unit_id == unit_column)
-    return query.join(Unit, Unit.id == unit_column).where(in_subtree(Unit.path, root.path))
+def _where_units(query, unit_column, root: Unit):
+    """The rows of people fixed as members of the subtree's units (an IN over the unit
+    ids, so the statement runs from the period's assignments or sessions)."""
+    return query.where(unit_column.in_(subtree_unit_ids(root)))
 
 
 def _grouped(query, key) -> sa.Select:
@@ -74,24 +73,24 @@ def _grouped(query, key) -> sa.Select:
 TOTAL = sa.literal_column("0")
 
 
-def _recipients_by(key, root, period, *, keys=None) -> dict:
+def _recipients_by(key, root, period) -> dict:
     query = (sa.select(key, sa.func.count(sa.distinct(AssignmentRecipient.assignment_id)),
                        sa.func.count(), sa.func.count(AssignmentRecipient.completed_at))
              .select_from(AssignmentRecipient)
              .join(Assignment, Assignment.id == AssignmentRecipient.assignment_id))
-    query = _where_units(query, AssignmentRecipient.unit_id, root, keys)
+    query = _where_units(query, AssignmentRecipient.unit_id, root)
     return {row[0]: tuple(row[1:]) for row in db.session.execute(
         _grouped(query.where(*_in_period(period)), key)) if row[2]}
 
 
-def _reading_by(key, root, period, *, keys=None) -> dict:
+def _reading_by(key, root, period) -> dict:
     query = (sa.select(key, sa.func.sum(ReadingProgress.credited_ms))
              .select_from(ReadingProgress)
              .join(AssignmentRecipient, sa.and_(
                  AssignmentRecipient.assignment_id == ReadingProgress.assignment_id,
                  AssignmentRecipient.person_id == ReadingProgress.person_id))
              .join(Assignment, Assignment.id == AssignmentRecipient.assignment_id))
-    query = _where_units(query, AssignmentRecipient.unit_id, root, keys)
+    query = _where_units(query, AssignmentRecipient.unit_id, root)
     return {row[0]: int(row[1] or 0) for row in db.session.execute(
         _grouped(query.where(*_in_period(period)), key)) if row[1] is not None}
 
@@ -104,27 +103,31 @@ def _reflection_columns() -> list:
                                  Reflection.is_excellent.is_(True)))]
 
 
-def _reflections_by(key, root, period, now, *, keys=None) -> dict:
-    """Reflections on the period's assignments and held sessions, keyed by the writer's
-    unit as fixed at publication: two GROUP BYs (one per target), added up."""
+def _reflections_by(root, period, now, *, by_unit: bool = False) -> dict:
+    """Reflections on the period's assignments and held sessions (TOTAL, or with
+    ``by_unit`` by the writer's unit as fixed at publication): two GROUP BYs (one per
+    target), added up."""
+    key = AssignmentRecipient.unit_id if by_unit else TOTAL
     on_assignments = (sa.select(key, *_reflection_columns())
                       .select_from(Reflection)
                       .join(AssignmentRecipient, sa.and_(
                           AssignmentRecipient.assignment_id == Reflection.assignment_id,
                           AssignmentRecipient.person_id == Reflection.person_id))
                       .join(Assignment, Assignment.id == AssignmentRecipient.assignment_id))
-    on_assignments = _where_units(on_assignments, AssignmentRecipient.unit_id, root, keys) \
-        .where(*_in_period(period))
+    on_assignments = _grouped(_where_units(on_assignments, AssignmentRecipient.unit_id, root)
+                              .where(*_in_period(period)), key)
+    key = Attendance.unit_id if by_unit else TOTAL
     on_sessions = (sa.select(key, *_reflection_columns())
                    .select_from(Reflection)
                    .join(Attendance, sa.and_(Attendance.session_id == Reflection.session_id,
                                              Attendance.person_id == Reflection.person_id))
                    .join(StudySession, StudySession.id == Attendance.session_id))
-    on_sessions = _where_units(on_sessions, Attendance.unit_id, root, keys) \
-        .where(held_clause(now), period.contains(StudySession.starts_at))
+    on_sessions = _grouped(_where_units(on_sessions, Attendance.unit_id, root)
+                           .where(held_clause(now), period.contains(StudySession.starts_at)),
+                           key)
     found: dict = {}
     for query in (on_assignments, on_sessions):
-        for row_key, *counts in db.session.execute(_grouped(query, key)):
+        for row_key, *counts in db.session.execute(query):
             if any(counts):
                 found[row_key] = [a + b for a, b in
                                   zip(found.get(row_key, [0, 0, 0]), counts, strict=True)]
@@ -140,18 +143,35 @@ def _figures(key, recipients, reading, reflections) -> StudyFigures:
 def get_study_figures(root: Unit, period: DatePeriod, now: datetime) -> StudyFigures:
     """The subtree's figures over the period."""
     return _figures(0, _recipients_by(TOTAL, root, period), _reading_by(TOTAL, root, period),
-                    _reflections_by(TOTAL, root, period, now))
+                    _reflections_by(root, period, now))
 
 
 def get_study_by_child(root: Unit, period: DatePeriod, now: datetime
                        ) -> dict[int, StudyFigures]:
-    """Each direct sub-unit's subtree (keyed by its id) and the unit itself (OWN)."""
+    """Each direct sub-unit's subtree (keyed by its id) and the unit itself (OWN): GROUP
+    BYs by unit, rolled up to the children through ``unit_keys``. (The number of
+    assignments is not given per sub-unit: one assignment reaches several.)"""
     keys = unit_keys(root)
-    recipients = _recipients_by(keys.c.key, root, period, keys=keys)
-    reading = _reading_by(keys.c.key, root, period, keys=keys)
-    reflections = _reflections_by(keys.c.key, root, period, now, keys=keys)
-    return {key: _figures(key, recipients, reading, reflections)
-            for key in set(recipients) | set(reading) | set(reflections)}
+    found: dict[int, StudyFigures] = {}
+
+    def line(unit_id) -> StudyFigures:
+        return found.setdefault(keys[unit_id], StudyFigures())
+
+    unit = AssignmentRecipient.unit_id
+    for unit_id, (_assignments, expected, completed) in \
+            _recipients_by(unit, root, period).items():
+        figures = line(unit_id)
+        figures.expected += expected
+        figures.completed += completed
+    for unit_id, ms in _reading_by(unit, root, period).items():
+        line(unit_id).reading_ms += ms
+    for unit_id, (submitted, accepted, excellent) in \
+            _reflections_by(root, period, now, by_unit=True).items():
+        figures = line(unit_id)
+        figures.reflections_submitted += submitted
+        figures.reflections_accepted += accepted
+        figures.reflections_excellent += excellent
+    return found
 
 
 @dataclass
