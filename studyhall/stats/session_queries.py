@@ -110,6 +110,15 @@ def subtree_unit_ids(root: Unit) -> sa.Select:
     return sa.select(Unit.id).where(in_subtree(Unit.path, root.path))
 
 
+def in_units(unit_column, root: Unit) -> sa.ColumnElement:
+    """SQL: a row's unit (fixed at publication) is in ``root``'s subtree. Written on
+    ``unit_id + 0`` so that SQLite reads each session's (assignment's) rows by the first
+    column of their (session, unit) index and tests the unit, instead of probing that
+    index once per unit of the subtree for every session: 2,000 units × 19,000 sessions
+    of a city's year. PostgreSQL plans it the same either way."""
+    return (unit_column + 0).in_(subtree_unit_ids(root))
+
+
 def unit_keys(root: Unit) -> dict[int, int]:
     """unit id → the direct child of ``root`` it lies under (OWN for ``root`` itself), for
     every unit of the subtree: one read of the units. The children partition the
@@ -146,7 +155,7 @@ def _per_session(root: Unit, period: DatePeriod, now: datetime, *, by_unit: bool
     return (sa.select(*group, *counts)
             .select_from(StudySession)
             .join(Attendance, Attendance.session_id == StudySession.id)
-            .where(Attendance.unit_id.in_(subtree_unit_ids(root)), *_held(period, now))
+            .where(in_units(Attendance.unit_id, root), *_held(period, now))
             .group_by(*group).subquery("per_session"))
 
 
@@ -183,7 +192,7 @@ def _held_by(key, root: Unit, period: DatePeriod, now: datetime) -> dict:
     rows = db.session.execute(
         sa.select(key, sa.func.count(),
                   sa.func.sum(_Seconds(StudySession.starts_at, StudySession.ends_at)))
-        .where(StudySession.owner_unit_id.in_(subtree_unit_ids(root)), *_held(period, now))
+        .where(in_units(StudySession.owner_unit_id, root), *_held(period, now))
         .group_by(key))
     return {row[0]: HeldFigures(row[1], int(row[2] or 0)) for row in rows}
 

@@ -27,7 +27,7 @@ from studyhall.org.models import Unit
 from studyhall.sessions.models import Attendance, StudySession
 from studyhall.sessions.plans import held_clause
 from studyhall.stats.periods import DatePeriod
-from studyhall.stats.session_queries import OWN, subtree_unit_ids, unit_keys
+from studyhall.stats.session_queries import OWN, in_units, unit_keys
 from studyhall.study.models import (
     Assignment,
     AssignmentRecipient,
@@ -61,7 +61,7 @@ def _in_period(period: DatePeriod) -> list:
 def _where_units(query, unit_column, root: Unit):
     """The rows of people fixed as members of the subtree's units (an IN over the unit
     ids, so the statement runs from the period's assignments or sessions)."""
-    return query.where(unit_column.in_(subtree_unit_ids(root)))
+    return query.where(in_units(unit_column, root))
 
 
 def _grouped(query, key) -> sa.Select:
@@ -107,24 +107,32 @@ def _reflections_by(root, period, now, *, by_unit: bool = False) -> dict:
     """Reflections on the period's assignments and held sessions (TOTAL, or with
     ``by_unit`` by the writer's unit as fixed at publication): two GROUP BYs (one per
     target), added up."""
+    # The targets are picked by an IN over the period's assignments and sessions, on
+    # ``target + 0`` so that SQLite reads the reflections (far fewer than the rows of the
+    # period) and looks each one's person up. On the bare column it walked every
+    # attendance row of the year and, for each, probed the reflections once per session
+    # of the IN: minutes for a district's year.
     key = AssignmentRecipient.unit_id if by_unit else TOTAL
+    assignments = sa.select(Assignment.id).where(*_in_period(period))
     on_assignments = (sa.select(key, *_reflection_columns())
                       .select_from(Reflection)
                       .join(AssignmentRecipient, sa.and_(
                           AssignmentRecipient.assignment_id == Reflection.assignment_id,
                           AssignmentRecipient.person_id == Reflection.person_id))
-                      .join(Assignment, Assignment.id == AssignmentRecipient.assignment_id))
-    on_assignments = _grouped(_where_units(on_assignments, AssignmentRecipient.unit_id, root)
-                              .where(*_in_period(period)), key)
+                      .where(Reflection.assignment_id.is_not(None),
+                             (Reflection.assignment_id + 0).in_(assignments)))
+    on_assignments = _grouped(_where_units(on_assignments, AssignmentRecipient.unit_id, root),
+                              key)
     key = Attendance.unit_id if by_unit else TOTAL
+    sessions = sa.select(StudySession.id).where(held_clause(now),
+                                                 period.contains(StudySession.starts_at))
     on_sessions = (sa.select(key, *_reflection_columns())
                    .select_from(Reflection)
                    .join(Attendance, sa.and_(Attendance.session_id == Reflection.session_id,
                                              Attendance.person_id == Reflection.person_id))
-                   .join(StudySession, StudySession.id == Attendance.session_id))
-    on_sessions = _grouped(_where_units(on_sessions, Attendance.unit_id, root)
-                           .where(held_clause(now), period.contains(StudySession.starts_at)),
-                           key)
+                   .where(Reflection.session_id.is_not(None),
+                          (Reflection.session_id + 0).in_(sessions)))
+    on_sessions = _grouped(_where_units(on_sessions, Attendance.unit_id, root), key)
     found: dict = {}
     for query in (on_assignments, on_sessions):
         for row_key, *counts in db.session.execute(query):
