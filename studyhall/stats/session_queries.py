@@ -21,9 +21,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.expression import ColumnElement
 
 from studyhall.extensions import db
 from studyhall.model_helpers import in_subtree
@@ -44,26 +42,12 @@ from studyhall.stats.periods import DatePeriod
 OWN = 0
 
 
-class _Seconds(ColumnElement):
-    """Whole seconds from one timestamp column to another (a portable duration)."""
-
-    inherit_cache = True
-    type = sa.Integer()
-
-    def __init__(self, start, end):
-        self.start, self.end = start, end
-
-
-@compiles(_Seconds)
-def _seconds_default(element, compiler, **kw):
-    end, start = compiler.process(element.end, **kw), compiler.process(element.start, **kw)
-    return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS INTEGER)"
-
-
-@compiles(_Seconds, "sqlite")
-def _seconds_sqlite(element, compiler, **kw):
-    end, start = compiler.process(element.end, **kw), compiler.process(element.start, **kw)
-    return f"CAST(ROUND((julianday({end}) - julianday({start})) * 86400) AS INTEGER)"
+def _seconds(start, end) -> sa.ColumnElement:
+    """SQL: whole seconds from one timestamp column to another, on either database."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return sa.cast(sa.func.round((sa.func.julianday(end) - sa.func.julianday(start))
+                                     * 86400), sa.Integer)
+    return sa.cast(sa.extract("epoch", end - start), sa.Integer)
 
 
 @dataclass
@@ -191,7 +175,7 @@ def _held_by(key, root: Unit, period: DatePeriod, now: datetime) -> dict:
     """Sessions organised in the subtree and their seconds, by ``key``."""
     rows = db.session.execute(
         sa.select(key, sa.func.count(),
-                  sa.func.sum(_Seconds(StudySession.starts_at, StudySession.ends_at)))
+                  sa.func.sum(_seconds(StudySession.starts_at, StudySession.ends_at)))
         .where(in_units(StudySession.owner_unit_id, root), *_held(period, now))
         .group_by(key))
     return {row[0]: HeldFigures(row[1], int(row[2] or 0)) for row in rows}
