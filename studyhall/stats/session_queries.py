@@ -45,8 +45,9 @@ OWN = 0
 def _seconds(start, end) -> sa.ColumnElement:
     """SQL: whole seconds from one timestamp column to another, on either database."""
     if db.session.get_bind().dialect.name == "sqlite":
-        return sa.cast(sa.func.round((sa.func.julianday(end) - sa.func.julianday(start))
-                                     * 86400), sa.Integer)
+        # Unix seconds of each (whole seconds, exact): no float in between.
+        return (sa.cast(sa.func.strftime("%s", end), sa.Integer)
+                - sa.cast(sa.func.strftime("%s", start), sa.Integer))
     return sa.cast(sa.extract("epoch", end - start), sa.Integer)
 
 
