@@ -133,3 +133,16 @@ def test_report_command_refuses_bad_input(activity, app):
     result = runner.invoke(args=["report", "--unit", "教育局党委", "--from", "2026-07-01",
                                  "--to", "2026-06-30"])
     assert result.exit_code != 0 and "结束日期早于开始日期" in result.output
+
+
+def test_report_exam_counts_agree_with_the_exam_statistics(activity, org, app):
+    """The report's light exam aggregate gives the exam page's own 应考, 实考, total and
+    及格 (stats/queries.get_exam_figures), over the committee and over each branch."""
+    from studyhall.stats import queries
+
+    with app.test_request_context():
+        for unit in (org.top, org.gen_a, org.branch_a, org.gen_b):
+            light = report.get_exam_counts(activity.exam, org.admin, unit)
+            full = queries.get_exam_figures(activity.exam, org.admin, queries.Filters(unit))
+            assert (light.expected, light.took, light.total, light.passed) == \
+                (full.expected, full.took, full.total, full.passed), unit.name
