@@ -11,8 +11,11 @@ PostgreSQL.
   apart; 参学率 = Σ 实到 ÷ Σ 参学率's denominator, which leaves a session's approved leave
   out unless that session keeps it (``leave_counts_as_expected``).
 
-Each table is one GROUP BY; a unit table maps each unit of the subtree to the child it
-lies under (``model_helpers.in_subtree``) and groups by that.
+The subtree is an IN over its unit ids (``model_helpers.in_subtree``). The attendance
+rows are grouped once per session (or per session and unit) in SQL and those few
+thousand rows summed again in SQL by kind or month; a table of sub-units groups by unit
+and adds each unit's row to the child it lies under (:func:`unit_keys`). Rows are never
+loaded to be counted.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ PostgreSQL.
   period's held sessions (by their expected attendees); submitted = submitted at least
   once; accepted and 优秀 as the reviewer decided.
 
-Each table is one GROUP BY (two for reading time, summed separately so that a reader's
-several materials never multiply the headcount).
+Each figure is a GROUP BY (reading time its own, so that a reader's several materials
+never multiply the headcount); sub-units as for sessions: by unit, each unit's row added
+to the child it lies under.
 """
 
 from __future__ import annotations
