@@ -230,3 +230,38 @@ def test_linked_from_the_exam_statistics(activity, org, client, login):
     login(org.admin)
     html = client.get("/manage/stats/exams").get_data(as_text=True)
     assert "/manage/stats/activity" in html and "/manage/stats/report" in html
+
+
+def test_statements_do_not_grow_with_units_sessions_or_people(activity, org, client, login,
+                                                              count_queries, make_unit,
+                                                              make_person):
+    """The committee's page and report read the same number of statements with one more
+    school, branch, session, assignment and reader each: no query per row."""
+    from datetime import timedelta
+
+    from studyhall.org.models import UnitKind
+    from tests.app.session_fixtures_e2 import add_session
+
+    login(org.admin)
+    pages = [("/manage/stats/activity", {"unit": org.top.id, **H1}),
+             ("/manage/stats/activity", {"unit": org.branch_a.id, **H1}),
+             ("/manage/stats/report", {"unit": org.top.id, **H1})]
+
+    def counts():
+        found = []
+        for url, args in pages:
+            with count_queries() as log:
+                assert client.get(url, query_string=args).status_code == 200
+            found.append(len(log))
+        return found
+
+    before = counts()
+    school = make_unit("丙校党总支", org.top, UnitKind.GENERAL_BRANCH)
+    branch = make_unit("丙校第一支部", school)
+    people = [make_person(f"c{k}", unit=branch, name=f"丙{k}") for k in range(3)]
+    people.append(make_person("a9", unit=org.branch_a, name="新老师"))
+    add_session(branch.id, people[:3], starts_at=datetime(2026, 2, 3, 2),
+                duration=timedelta(minutes=45))
+    add_session(org.branch_a.id, [activity.people["teacher"], people[3]],
+                starts_at=datetime(2026, 2, 4, 2))
+    assert counts() == before
