@@ -236,7 +236,7 @@ def test_statements_do_not_grow_with_units_sessions_or_people(activity, org, cli
                                                               count_queries, make_unit,
                                                               make_person):
     """The committee's page and report read the same number of statements with one more
-    school, branch, session, assignment and reader each: no query per row."""
+    school, branch, two sessions and four people: no query per row."""
     from datetime import timedelta
 
     from studyhall.org.models import UnitKind
