@@ -23,7 +23,15 @@ Measured per database, each beside a bare baseline in the same run (medians of 3
   start-up and the peak RSS. Every file is read back with python-calamine: every row and
   every cell that should hold a value does;
 - answer-save p99 of a running exam (30 takers under gunicorn, one save per taker per
-  second) idle, then while the export runs beside it.
+  second) idle, then while the export runs beside it;
+- the report figures for a year (汇报数据 of the city committee for 2026: sessions by
+  kind, study, the period's 20 exams, the headcount; ``stats/report.build_report``) and
+  the study and session statistics page for the year; baseline: the bare GROUP BYs of
+  the same rows (the year's attendance by status, its assignments' readers by completion,
+  the year's exams' recipients with their submitted attempts). The city has a year of
+  sessions for it: a 主题党日 a month in every branch with its people expected (about
+  1,200,000 attendance rows at scale 1), two city-wide assignments with reading records,
+  and reflections. ``--only report`` generates the city and measures only this.
 
     .venv/bin/python bench/bench_city.py --scale 0.1 --db sqlite
     BENCH_DATABASE_URL=postgresql+psycopg://studyhall:studyhall@127.0.0.1:5432/studyhall_bench \\
@@ -81,6 +89,8 @@ def parse_options(argv):
     parser.add_argument("--load", type=int, default=int(env("BENCH_CITY_LOAD", 1)),
                         help="1: measure answer saves during the export (needs aiohttp)")
     parser.add_argument("--runs", type=int, default=harness.REPEAT)
+    parser.add_argument("--only", choices=["all", "report"], default="all",
+                        help="report: measure only the report figures and the activity page")
     return parser.parse_args(argv)
 
 
@@ -121,6 +131,8 @@ class City:
         self.sat_city = 0
         self.live_exam = 0
         self.takers: list[str] = []
+        self.attendance = 0
+        self.readers = 0
 
 
 def generate(app, scale: float) -> City:
@@ -159,10 +171,12 @@ def generate(app, scale: float) -> City:
             _insert_exam(connection, exam, now, rng, city)
         city.city_exam, city.long_exam = exams[0]["id"], exams[1]["id"]
         _admin(connection, units[0][0], now)
+        city.attendance, city.readers = _sessions_and_study(connection, rng, people, now)
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
-                for table in ("unit", "person", "quiz", "attempt"):
+                for table in ("unit", "person", "quiz", "attempt", "study_session",
+                              "material", "material_version", "assignment", "reflection"):
                     conn.exec_driver_sql(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                         f"(SELECT max(id) FROM {table}))")
@@ -291,6 +305,164 @@ def _admin(connection, root_id, now) -> None:
                                 "must_change_password", "session_version", "created_at"],
          [(9_000_000, "benchadmin", "管理员", None, root_id, "01", "admin", True,
            hash_password("bench-admin-2026", initial=True), False, 1, now)])
+
+
+# --- a year of sessions and study (the report figures) ---------------------------------
+
+#: A branch's member's attendance at its monthly 主题党日, by weight.
+ATTENDANCE = [("present", 85), ("late", 5), ("excused", 5), ("absent", 5)]
+REPORT_YEAR = 2026
+
+
+def _sessions_and_study(connection, rng, people, now) -> tuple[int, int]:
+    """A 主题党日 a month in 2026 in every branch with its people expected and marked; two
+    city-wide assignments (one material) with reading records and some reflections.
+    Returns (attendance rows, assignment readers)."""
+    by_branch = {}
+    for person in people:
+        by_branch.setdefault(person[4], []).append(person)
+    sessions, attendance = [], []
+    statuses, weights = zip(*ATTENDANCE, strict=True)
+    session_id = 0
+    for branch, members in sorted(by_branch.items()):
+        for month in range(1, 13):
+            session_id += 1
+            starts = datetime(REPORT_YEAR, month, 10, 7, 0)  # 15:00 北京时间
+            sessions.append((session_id, "theme_day", "published", branch, f"{month}月主题党日",
+                             starts, starts + timedelta(minutes=90), "党员活动室", "", "{}",
+                             30, 60, 5, f"{session_id:064x}", month % 3 == 0, "", "", "",
+                             starts - timedelta(days=3), starts - timedelta(days=3)))
+            for member, status in zip(members, rng.choices(statuses, weights, k=len(members)),
+                                      strict=True):
+                attendance.append((session_id, member[0], branch, member[5], status,
+                                   "approved" if status == "excused" else None, ""))
+    bulk(connection, "study_session", [
+        "id", "kind", "status", "owner_unit_id", "topic", "starts_at", "ends_at", "place",
+        "speaker", "audience", "checkin_opens_before", "checkin_closes_after",
+        "late_after_minutes", "checkin_secret", "leave_counts_as_expected", "minutes",
+        "minutes_html", "resolutions", "published_at", "created_at"], sessions)
+    rows = bulk(connection, "attendance", ["session_id", "person_id", "unit_id",
+                                           "political_status", "status", "leave_state",
+                                           "leave_reason"], attendance)
+    del sessions, attendance
+    bulk(connection, "material", ["id", "kind", "owner_unit_id", "is_archived", "created_at",
+                                  "updated_at"], [(1, "text", 1, False, now, now)])
+    bulk(connection, "material_version", [
+        "id", "material_id", "number", "title", "summary", "body", "body_html", "char_count",
+        "estimated_seconds", "min_reading_seconds", "created_at"],
+        [(1, 1, 1, "十项准则", "", "坚定政治方向。", "<p>坚定政治方向。</p>", 7, 2, 2, now)])
+    connection.execute(sa.text("UPDATE material SET current_version_id = 1 WHERE id = 1"))
+    readers, progress, reflections = [], [], []
+    reflection_id = 0
+    for assignment_id, month in ((1, 3), (2, 9)):
+        starts = datetime(REPORT_YEAR, month, 1, 1, 0)
+        bulk(connection, "assignment", [
+            "id", "title", "instructions", "status", "owner_unit_id", "starts_at", "due_at",
+            "requires_reflection", "reflection_min_chars", "audience", "published_at",
+            "created_at"], [(assignment_id, f"{month}月专题学习", "", "closed", 1, starts,
+                             starts + timedelta(days=14), True, 100, "{}", starts, starts)])
+        opened = int(starts.timestamp() * 1000)
+        for person in people:
+            done = rng.random() < 0.8
+            readers.append((assignment_id, person[0], person[4], person[5],
+                            starts + timedelta(days=rng.randrange(20)) if done else None))
+            if done or rng.random() < 0.5:
+                progress.append((assignment_id, person[0], 1, 1, starts, opened, opened,
+                                 rng.randrange(60_000, 1_800_000), 10, "", None))
+            if done:
+                reflection_id += 1
+                status = rng.choices(["accepted", "submitted", "returned"], [8, 1, 1])[0]
+                reflections.append((reflection_id, person[0], assignment_id, status, "体会",
+                                    2, status == "accepted" and rng.random() < 0.1,
+                                    starts + timedelta(days=2), starts))
+    count = bulk(connection, "assignment_recipient", ["assignment_id", "person_id", "unit_id",
+                                                      "political_status", "completed_at"],
+                 readers)
+    bulk(connection, "reading_progress", [
+        "assignment_id", "person_id", "material_id", "version_id", "opened_at", "opened_ms",
+        "last_beat_ms", "credited_ms", "beats", "tab_token", "completed_at"], progress)
+    bulk(connection, "reflection", ["id", "person_id", "assignment_id", "status", "body",
+                                    "char_count", "is_excellent", "submitted_at",
+                                    "created_at"], reflections)
+    return rows, count
+
+
+BARE_REPORT_SQL = (
+    # The year's attendance by status; its assignments' readers by completion; the year's
+    # exams' recipients with their submitted attempts: the rows the report reads, grouped
+    # once each and nothing else.
+    "SELECT a.status, count(*) FROM attendance a JOIN study_session s ON s.id = a.session_id "
+    "WHERE s.status = 'published' AND s.starts_at >= :start AND s.starts_at < :end "
+    "GROUP BY a.status",
+    "SELECT count(*), count(r.completed_at) FROM assignment_recipient r JOIN assignment x "
+    "ON x.id = r.assignment_id WHERE x.starts_at >= :start AND x.starts_at < :end",
+    "SELECT r.quiz_id, count(*), count(t.score), sum(t.score) FROM quiz_recipient r "
+    "JOIN quiz q ON q.id = r.quiz_id LEFT JOIN attempt t ON t.quiz_id = r.quiz_id "
+    "AND t.person_id = r.person_id AND t.status = 'submitted' "
+    "WHERE q.opens_at >= :start AND q.opens_at < :end GROUP BY r.quiz_id",
+)
+
+
+def bare_report(start, end) -> float:
+    def run():
+        for sql in BARE_REPORT_SQL:
+            db.session.execute(sa.text(sql), {"start": start, "end": end}).all()
+    seconds, _ = harness.timed(run)
+    db.session.rollback()
+    return seconds
+
+
+def measure_report(app, city: City, runs: int) -> dict:
+    """The report figures of the city for the year (build_report and its sentences, in
+    one request context as the page has it), the activity page through the app, and the
+    bare GROUP BYs of the same rows."""
+    from datetime import date
+
+    from studyhall.model_helpers import utcnow
+    from studyhall.org.models import Person, Unit
+    from studyhall.stats import report as report_module
+    from studyhall.stats.periods import DatePeriod
+
+    period = DatePeriod(date(REPORT_YEAR, 1, 1), date(REPORT_YEAR, 12, 31))
+    client = app.test_client()
+    reply = client.post("/login", data={"account": "benchadmin", "password": "bench-admin-2026"})
+    assert reply.status_code == 302, reply.status_code
+    url = (f"/manage/stats/activity?unit={city.root_id}&from={REPORT_YEAR}-01-01"
+           f"&to={REPORT_YEAR}-12-31")
+    figures = {"report figures, a year": [], "activity page, a year": [],
+               "bare GROUP BYs (report)": []}
+    with app.test_request_context():
+        admin = db.session.scalar(sa.select(Person).where(Person.account == "benchadmin"))
+        root = db.session.get(Unit, city.root_id)
+        start, end = period.bounds()
+        for _ in range(runs):
+            took, data = harness.timed(lambda: report_module.build_report(
+                admin, root, period, utcnow()).lines)
+            figures["report figures, a year"].append(took)
+            db.session.rollback()
+            figures["bare GROUP BYs (report)"].append(bare_report(start, end))
+        figures["report lines"] = data
+    for _ in range(runs):
+        took, reply = harness.timed(lambda: client.get(url))
+        assert reply.status_code == 200, reply.status_code
+        figures["activity page, a year"].append(took)
+    return figures
+
+
+def report_figures(database: str, city: City, made: float, figures: dict) -> dict:
+    median = statistics.median
+    print(f"\n{database}: {city.units} units, {city.people} people, {city.attendance} "
+          f"attendance rows, {city.readers} assignment readers, {city.answers} answers, "
+          f"generated in {made:.1f} s")
+    base = median(figures["bare GROUP BYs (report)"])
+    rows = [[database, name, median(figures[name]), _range(figures[name]),
+             f"{median(figures[name]) / base:.1f}×"]
+            for name in ("report figures, a year", "activity page, a year",
+                         "bare GROUP BYs (report)")]
+    harness.print_table(harness.FIGURE_HEADERS, rows)
+    for line in figures["report lines"]:
+        print("  " + line)
+    return {f"{database} {row[1]}": row[2] for row in rows}
 
 
 # --- measurements -------------------------------------------------------------------
@@ -642,6 +814,11 @@ def main(argv=None) -> dict:
             url = urls[database]()
             app = harness.make_app(url)
             made, city = harness.timed(lambda app=app: generate(app, options.scale))
+            figures.update(report_figures(database, city, made,
+                                          measure_report(app, city, options.runs)))
+            if options.only == "report":
+                harness.close_app(app)
+                continue
             pages = measure_pages(app, city, options.runs)
             export = measure_export(app, url, city, options.runs, tmp)
             load = measure_load(url, app, city, tmp) if options.load else None

@@ -1,5 +1,5 @@
 """flask commands: seed-demo, import-roster, create-admin, import/export-questions,
-close-expired, export-scores, export-roster."""
+close-expired, export-scores, export-roster, report."""
 
 from __future__ import annotations
 
@@ -332,6 +332,40 @@ def export_roster_command(out, unit_path):
     click.echo(_("%(n)d people written to %(path)s", n=total, path=out))
 
 
+@click.command("report")
+@click.option("--unit", "unit_path", required=True,
+              help="The unit (a full path of names, or a unique name); its subtree counts.")
+@click.option("--from", "start", required=True, help="First day, YYYY-MM-DD (local).")
+@click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD (local), included.")
+@click.option("--docx", "docx_out", default="", type=click.Path(dir_okay=False),
+              help="Also write the report as a Word document.")
+@with_appcontext
+def report_command(unit_path, start, end, docx_out):
+    """Print the sentences of a work report (汇报数据) for a unit and a period."""
+    from flask_babel import force_locale
+
+    from studyhall.model_helpers import utcnow
+    from studyhall.stats import report
+    from studyhall.stats.periods import PeriodError, local_today, parse_period
+    from studyhall.stats.queries import get_unit_names
+
+    _read_only_export()
+    now = utcnow()
+    unit = _unit_by_path(unit_path)
+    with force_locale("zh_CN"):
+        try:
+            period = parse_period(None, start, end, local_today(now))
+        except PeriodError as error:
+            raise click.ClickException(str(error)) from None
+        data = report.build_report(SystemActor(), unit, period, now)
+        for line in data.lines:
+            click.echo(line)
+        if docx_out:
+            with open(docx_out, "wb") as handle:
+                handle.write(report.report_docx(data, get_unit_names({unit.id})[unit.id]))
+            click.echo(_("Written to %(path)s", path=docx_out), err=True)
+
+
 def _unit_by_path(text: str):
     """A unit named by its full path or a unique name, as the roster import reads one."""
     from studyhall.org.models import Unit
@@ -347,5 +381,6 @@ def _unit_by_path(text: str):
 def register(app: Flask) -> None:
     for command in (seed_demo_command, import_roster_command, create_admin_command,
                     import_questions_command, export_questions_command,
-                    close_expired_command, export_scores_command, export_roster_command):
+                    close_expired_command, export_scores_command, export_roster_command,
+                    report_command):
         app.cli.add_command(command)

@@ -1,0 +1,311 @@
+"""Session figures over a period (统计口径, DOMAIN.md), in SQL, the same on SQLite and
+PostgreSQL.
+
+- Sessions held (已开展): published sessions that started within the period (and before
+  now), organised by the unit or a unit of its subtree (``StudySession.owner_unit``);
+  hours are the scheduled start to end of each.
+- Attendance is counted over the expected attendees fixed at publication (``Attendance``,
+  one row per person and session, with their unit of that day): a unit's figures are
+  the rows of the people of its subtree at every held session in the period, whoever
+  organised it. 应到 = rows; 实到 = 出席 + 迟到; 请假 (approved leave) and 缺席 are shown
+  apart; 参学率 = Σ 实到 ÷ Σ 参学率's denominator, which leaves a session's approved leave
+  out unless that session keeps it (``leave_counts_as_expected``).
+
+The subtree is an IN over its unit ids (``model_helpers.in_subtree``). The attendance
+rows are grouped once per session (or per session and unit) in SQL and those few
+thousand rows summed again in SQL by kind or month; a table of sub-units groups by unit
+and adds each unit's row to the child it lies under (:func:`unit_keys`). Rows are never
+loaded to be counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from studyhall.extensions import db
+from studyhall.model_helpers import in_subtree
+from studyhall.org.models import Unit
+from studyhall.sessions.models import (
+    Attendance,
+    AttendanceStatus,
+    SessionKind,
+    StudyPlan,
+    StudyPlanItem,
+    StudySession,
+)
+from studyhall.sessions.plans import held_clause
+from studyhall.sessions.queries_record import counted_in_denominator
+from studyhall.stats.periods import DatePeriod
+
+#: The key of the row for the people and sessions of the unit itself (本级).
+OWN = 0
+
+
+def _seconds(start, end) -> sa.ColumnElement:
+    """SQL: whole seconds from one timestamp column to another, on either database."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # Unix seconds of each (whole seconds, exact): no float in between.
+        return (sa.cast(sa.func.strftime("%s", end), sa.Integer)
+                - sa.cast(sa.func.strftime("%s", start), sa.Integer))
+    return sa.cast(sa.extract("epoch", end - start), sa.Integer)
+
+
+@dataclass
+class AttendanceFigures:
+    """Person-times at sessions, and 参学率's terms."""
+
+    expected: int = 0
+    present: int = 0
+    late: int = 0
+    excused: int = 0
+    absent: int = 0
+    #: 参学率's denominator (应到 less approved leave where the session does not keep it).
+    denominator: int = 0
+
+    @property
+    def attended(self) -> int:
+        """实到: 出席 and 迟到."""
+        return self.present + self.late
+
+    @property
+    def unmarked(self) -> int:
+        return self.expected - self.present - self.late - self.excused - self.absent
+
+    def add(self, other: AttendanceFigures) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+@dataclass
+class HeldFigures:
+    """Sessions organised and their scheduled length."""
+
+    sessions: int = 0
+    seconds: int = 0
+
+
+def _held(period: DatePeriod, now: datetime) -> list:
+    return [held_clause(now), period.contains(StudySession.starts_at)]
+
+
+def subtree_unit_ids(root: Unit) -> sa.Select:
+    """The ids of the units of ``root``'s subtree, for an IN: statements then run from the
+    period's sessions (index on the start) through their rows' (session, unit) index."""
+    return sa.select(Unit.id).where(in_subtree(Unit.path, root.path))
+
+
+def in_units(unit_column, root: Unit) -> sa.ColumnElement:
+    """SQL: a row's unit (fixed at publication) is in ``root``'s subtree. Written on
+    ``unit_id + 0`` so that SQLite reads each session's (assignment's) rows by the first
+    column of their (session, unit) index and tests the unit, instead of probing that
+    index once per unit of the subtree for every session: 2,000 units × 19,000 sessions
+    of a city's year. PostgreSQL plans it the same either way."""
+    return (unit_column + 0).in_(subtree_unit_ids(root))
+
+
+def unit_keys(root: Unit) -> dict[int, int]:
+    """unit id → the direct child of ``root`` it lies under (OWN for ``root`` itself), for
+    every unit of the subtree: one read of the units. The children partition the
+    subtree, so per-unit figures rolled up by this add up to the root's."""
+    child, below = aliased(Unit, name="child"), aliased(Unit, name="below")
+    keys = dict(db.session.execute(
+        sa.select(below.id, child.id).select_from(child)
+        .join(below, in_subtree(below.path, child.path)).where(child.parent_id == root.id)
+        ).all())
+    keys[root.id] = OWN
+    return keys
+
+
+_FIELDS = ("expected", "present", "late", "excused", "absent", "denominator")
+
+
+def _attendance_columns() -> list:
+    status = Attendance.status
+    count = sa.func.count()
+    return [count, count.filter(status == AttendanceStatus.PRESENT),
+            count.filter(status == AttendanceStatus.LATE),
+            count.filter(status == AttendanceStatus.EXCUSED),
+            count.filter(status == AttendanceStatus.ABSENT),
+            count.filter(counted_in_denominator())]
+
+
+def _per_session(root: Unit, period: DatePeriod, now: datetime, *, by_unit: bool = False):
+    """Each held session of the period (and with ``by_unit`` each unit at it) with the
+    counts of its rows for the subtree's people: one pass over the attendance rows in
+    index order, which every roll-up then sums (a few thousand rows, not millions)."""
+    group = [Attendance.session_id] + ([Attendance.unit_id] if by_unit else [])
+    counts = [column.label(name) for column, name in zip(_attendance_columns(), _FIELDS,
+                                                          strict=True)]
+    return (sa.select(*group, *counts)
+            .select_from(StudySession)
+            .join(Attendance, Attendance.session_id == StudySession.id)
+            .where(in_units(Attendance.unit_id, root), *_held(period, now))
+            .group_by(*group).subquery("per_session"))
+
+
+def _sums(rows) -> list:
+    return [sa.func.sum(rows.c[name]) for name in _FIELDS]
+
+
+def _attendance(values) -> AttendanceFigures:
+    return AttendanceFigures(*(int(v or 0) for v in values))
+
+
+def _attendance_by_session_key(key_of, root: Unit, period: DatePeriod, now: datetime
+                               ) -> dict:
+    """Attendance summed by a key of the session (``key_of(StudySession)``)."""
+    rows = _per_session(root, period, now)
+    key = key_of(StudySession)
+    return {row[0]: _attendance(row[1:]) for row in db.session.execute(
+        sa.select(key, *_sums(rows)).select_from(rows)
+        .join(StudySession, StudySession.id == rows.c.session_id).group_by(key))}
+
+
+def _attendance_by_child(root: Unit, period: DatePeriod, now: datetime,
+                         keys: dict[int, int]) -> dict:
+    rows = _per_session(root, period, now, by_unit=True)
+    found: dict[int, AttendanceFigures] = {}
+    for unit_id, *values in db.session.execute(
+            sa.select(rows.c.unit_id, *_sums(rows)).group_by(rows.c.unit_id)):
+        found.setdefault(keys[unit_id], AttendanceFigures()).add(_attendance(values))
+    return found
+
+
+def _held_by(key, root: Unit, period: DatePeriod, now: datetime) -> dict:
+    """Sessions organised in the subtree and their seconds, by ``key``."""
+    rows = db.session.execute(
+        sa.select(key, sa.func.count(),
+                  sa.func.sum(_seconds(StudySession.starts_at, StudySession.ends_at)))
+        .where(in_units(StudySession.owner_unit_id, root), *_held(period, now))
+        .group_by(key))
+    return {row[0]: HeldFigures(row[1], int(row[2] or 0)) for row in rows}
+
+
+# --- the unit's figures by kind -------------------------------------------------------
+
+
+@dataclass
+class KindLine:
+    kind: SessionKind | None  # None: all kinds
+    held: HeldFigures
+    attendance: AttendanceFigures
+    planned: int = 0
+    #: Planned items carried out by a held session.
+    planned_held: int = 0
+
+
+def get_sessions_by_kind(root: Unit, period: DatePeriod, now: datetime
+                         ) -> tuple[KindLine, list[KindLine]]:
+    """Per kind: sessions organised in the subtree and their hours, attendance of the
+    subtree's people at sessions of that kind, and the items the subtree's study plans
+    put in the period's months with how many were carried out. With the all-kinds total.
+    Three GROUP BYs."""
+    held = _held_by(StudySession.kind, root, period, now)
+    attendance = _attendance_by_session_key(lambda session: session.kind, root, period, now)
+    planned = _planned_by_kind(root, period, now)
+    lines = []
+    total = KindLine(None, HeldFigures(), AttendanceFigures())
+    for kind in SessionKind:
+        line = KindLine(kind, held.get(kind, HeldFigures()),
+                        attendance.get(kind, AttendanceFigures()), *planned.get(kind, (0, 0)))
+        if not (line.held.sessions or line.attendance.expected or line.planned):
+            continue
+        lines.append(line)
+        total.held.sessions += line.held.sessions
+        total.held.seconds += line.held.seconds
+        total.attendance.add(line.attendance)
+        total.planned += line.planned
+        total.planned_held += line.planned_held
+    return total, lines
+
+
+def _planned_by_kind(root: Unit, period: DatePeriod, now: datetime) -> dict:
+    """kind → (items planned for the period's months, of which carried out by a held
+    session) over the study plans of the subtree's units."""
+    month_key = StudyPlan.year * 100 + StudyPlanItem.month
+    first, last = period.months[0], period.months[-1]
+    carried = sa.exists().where(StudySession.plan_item_id == StudyPlanItem.id,
+                                held_clause(now))
+    rows = db.session.execute(
+        sa.select(StudyPlanItem.kind, sa.func.count(), sa.func.count().filter(carried))
+        .join(StudyPlan, StudyPlan.id == StudyPlanItem.plan_id)
+        .join(Unit, Unit.id == StudyPlan.unit_id)
+        .where(in_subtree(Unit.path, root.path),
+               month_key >= first[0] * 100 + first[1], month_key <= last[0] * 100 + last[1])
+        .group_by(StudyPlanItem.kind))
+    return {kind: (planned, done) for kind, planned, done in rows}
+
+
+# --- by sub-unit ---------------------------------------------------------------------
+
+
+@dataclass
+class UnitSessionRow:
+    unit: Unit | None  # None: the unit itself (本级)
+    held: HeldFigures
+    attendance: AttendanceFigures
+
+
+def get_sessions_by_child(root: Unit, period: DatePeriod, now: datetime
+                          ) -> list[UnitSessionRow]:
+    """Each direct sub-unit with its subtree, and a 本级 row (sessions the unit organised
+    itself, people attached to it): GROUP BYs by unit rolled up to the children through
+    :func:`unit_keys`; rows that add up to the unit's."""
+    keys = unit_keys(root)
+    held: dict[int, HeldFigures] = {}
+    for unit_id, figures in _held_by(StudySession.owner_unit_id, root, period, now).items():
+        line = held.setdefault(keys[unit_id], HeldFigures())
+        line.sessions += figures.sessions
+        line.seconds += figures.seconds
+    attendance = _attendance_by_child(root, period, now, keys)
+    children = db.session.scalars(sa.select(Unit).where(Unit.parent_id == root.id)).all()
+    rows = [UnitSessionRow(c, held.get(c.id, HeldFigures()),
+                           attendance.get(c.id, AttendanceFigures())) for c in children
+            if c.id in held or c.id in attendance]
+    if OWN in held or OWN in attendance:
+        rows.append(UnitSessionRow(None, held.get(OWN, HeldFigures()),
+                                   attendance.get(OWN, AttendanceFigures())))
+    return rows
+
+
+# --- over the months ------------------------------------------------------------------
+
+
+def get_attendance_by_month(root: Unit, period: DatePeriod, now: datetime
+                            ) -> list[AttendanceFigures]:
+    """The subtree's attendance in each month of the period (by session start, local
+    time): one GROUP BY."""
+    found = _attendance_by_session_key(
+        lambda session: period.month_index(session.starts_at).label("month"), root, period, now)
+    return [found.get(k, AttendanceFigures()) for k in range(len(period.months))]
+
+
+# --- people ---------------------------------------------------------------------------
+
+
+def attendance_by_person(person_ids: list[int], period: DatePeriod, now: datetime,
+                         unit_ids: list[int]) -> dict[int, AttendanceFigures]:
+    """Each person's totals per status over the held sessions of the period at which they
+    were expected as a member of one of ``unit_ids``: one GROUP BY."""
+    if not person_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Attendance.person_id, *_attendance_columns())
+        .join(StudySession, StudySession.id == Attendance.session_id)
+        .where(Attendance.person_id.in_(person_ids), Attendance.unit_id.in_(unit_ids),
+               *_held(period, now))
+        .group_by(Attendance.person_id))
+    return {row[0]: AttendanceFigures(*row[1:]) for row in rows}
+
+
+def expected_people(unit_ids: list[int], period: DatePeriod, now: datetime) -> sa.Select:
+    """Ids of the people expected at a held session of the period as members of
+    ``unit_ids`` (to be unioned with the study side's)."""
+    return (sa.select(Attendance.person_id.label("person_id"))
+            .join(StudySession, StudySession.id == Attendance.session_id)
+            .where(Attendance.unit_id.in_(unit_ids), *_held(period, now)))
+
