@@ -10,4 +10,4 @@ from flask import Blueprint
 
 bp = Blueprint("stats", __name__)
 
-from studyhall.stats import routes  # noqa: E402,F401
+from studyhall.stats import routes, routes_archive  # noqa: E402,F401
