@@ -13,7 +13,7 @@ through exports/safety.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 
@@ -56,6 +56,7 @@ class ReadingExport:
     #: "示例市教育局党委/…/实验小学第一支部", or "" for the viewer's whole scope.
     scope_name: str = ""
     now: datetime | None = None
+    _counts: dict | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.now = self.now or utcnow()
@@ -65,8 +66,11 @@ class ReadingExport:
                                               unit=self.unit, status=self.status)
 
     def counts(self) -> dict[ReadingState, int]:
-        return queries.get_state_counts(self.assignment, self.viewer, self.now,
-                                        unit=self.unit, status=self.status)
+        """Readers per state (one GROUP BY, read once per export)."""
+        if self._counts is None:
+            self._counts = queries.get_state_counts(self.assignment, self.viewer, self.now,
+                                                    unit=self.unit, status=self.status)
+        return self._counts
 
     def count(self) -> int:
         return sum(self.counts().values())

@@ -207,3 +207,24 @@ def test_a_big_sheet_is_built_in_the_background(app, client, org, login, reading
     assert wait_for(client, reply.location) == {"state": "done", "done": 4, "total": 4}
     data, _ = download(client, f"{reply.location}/download")
     assert [r[2] for r in grid(data, 0)[HEAD_ROWS + 1:]] == [EVIL, "李老师", "钱老师", "赵老师"]
+
+
+def test_every_formula_start_is_neutralised(client, org, login, make_person,
+                                            make_assignment):
+    """Each of = + - @, their full-width forms, tab and CR at the start of a name: the
+    .xlsx cell reads back exactly as typed (a string, marked quotePrefix), the CSV field
+    has an apostrophe in front."""
+    from studyhall.exports.safety import FORMULA_STARTS
+
+    names = [f"{start}SUM(1,2)" for start in FORMULA_STARTS]
+    for number, name in enumerate(names):
+        make_person(f"f{number}", unit=org.branch_a, name=name)
+    a = make_assignment(owner=org.top, audience={"unit_ids": [org.branch_a.id]})
+    login(org.admin)
+    data, _ = download(client, f"/manage/stats/assignments/{a.id}/reading.xlsx")
+    cells = {r[3]: r[2] for r in grid(data, 0)[HEAD_ROWS + 1:]}
+    assert [cells[f"f{n}"] for n in range(len(names))] == names
+    text, _ = download(client, f"/manage/stats/assignments/{a.id}/reading.csv")
+    rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig"), newline="")))
+    by_account = {r[3]: r[2] for r in rows if len(r) == len(HEADERS)}
+    assert [by_account[f"f{n}"] for n in range(len(names))] == ["'" + n for n in names]
