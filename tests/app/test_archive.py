@@ -259,7 +259,9 @@ def test_the_cli_writes_the_same_archive(app, org, year, tmp_path):
         "archive", "--unit", "教育局党委/甲校党总支", "--from", "2026-01-01", "--to",
         "2026-12-31", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "8" in result.output
+    assert f"8 files written to {out}" in result.output or "已写入 8 个文件" in result.output
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "archive.export"))
+    assert entry.actor_id is None and entry.target_id == org.gen_a.id
     with zipfile.ZipFile(out) as archive:
         files = listing(archive)
     assert len(files["02_会议记录"]) == 2 and "06_心得体会" in files
