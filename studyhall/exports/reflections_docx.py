@@ -14,8 +14,6 @@ from docx.shared import Pt
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 
-from studyhall.exports.session_docx import _set_fonts
-
 
 @dataclass
 class AcceptedReflection:
@@ -29,6 +27,9 @@ class AcceptedReflection:
 
 def build_reflections_docx(title: str, subtitle: str, items: list[AcceptedReflection],
                            target) -> None:
+    # Imported here: session_docx comes with the sessions package, whose routes import it.
+    from studyhall.exports.session_docx import _set_fonts
+
     document = Document()
     _set_fonts(document)
     heading = document.add_paragraph()

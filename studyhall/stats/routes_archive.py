@@ -14,9 +14,9 @@ from flask_login import current_user
 from studyhall import audit
 from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import load_unit_or_404
+from studyhall.exports import archive as archive_export
 from studyhall.exports import jobs
 from studyhall.exports import reading as reading_export
-from studyhall.exports.archive import Archive, DateRange
 from studyhall.exports.forms import ArchiveForm
 from studyhall.exports.naming import content_disposition, file_name
 from studyhall.extensions import db
@@ -105,7 +105,7 @@ def archive_form():
             form.unit_id.data = request.args.get("unit", type=int)
     if form.validate_on_submit():
         unit = load_unit_or_404(current_user, form.unit_id.data)
-        span = DateRange(form.start.data, form.end.data)
+        span = archive_export.DateRange(form.start.data, form.end.data)
         with force_locale(EXPORT_LOCALE):
             archive = _archive(current_user, unit, span, now)
             entries = archive.plan()
@@ -119,13 +119,14 @@ def archive_form():
     return render_template("stats/archive.html", form=form)
 
 
-def _archive(viewer, unit: Unit, span: DateRange, now) -> Archive:
+def _archive(viewer, unit: Unit, span, now) -> archive_export.Archive:
     from studyhall.stats.queries import get_unit_names
 
-    return Archive(viewer, unit, span, now, get_unit_names({unit.id})[unit.id])
+    return archive_export.Archive(viewer, unit, span, now,
+                                  get_unit_names({unit.id})[unit.id])
 
 
-def _archive_builder(unit_id: int, span: DateRange, now):
+def _archive_builder(unit_id: int, span, now):
     """What the background job runs: the archive planned again in the job's own session
     (the same queries, so the same files)."""
     def build(viewer, path, progress):
