@@ -191,6 +191,8 @@ def test_the_readers_page_links_the_sheet(client, org, login, reading):
     page = client.get(f"/manage/study/assignments/{a.id}/readers?unit={org.branch_a.id}"
                       ).get_data(as_text=True)
     assert f"/manage/stats/assignments/{a.id}/reading.xlsx?unit={org.branch_a.id}" in page
+    page = client.get(f"/manage/study/assignments/{a.id}").get_data(as_text=True)
+    assert f"/manage/stats/assignments/{a.id}/reading.xlsx" in page
 
 
 def test_a_big_sheet_is_built_in_the_background(app, client, org, login, reading):
