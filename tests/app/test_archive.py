@@ -281,3 +281,18 @@ def test_a_date_range_is_local_days():
     span = DateRange(date(2026, 3, 1), date(2026, 3, 31))
     start, end = span.bounds()
     assert (start.day, start.hour) == (28, 16) and (end.month, end.day, end.hour) == (3, 31, 16)
+
+
+def test_attendance_too_wide_for_one_sheet_is_split_by_sub_unit(client, org, login, year,
+                                                                 monkeypatch):
+    """Three sessions held under the committee, one sheet showing at most one side by
+    side: 甲校's two go down to 甲校第一支部 (no sub-units: one sheet of two), 乙校's one
+    stays on 乙校党总支's sheet."""
+    from studyhall.exports import archive as archive_module
+
+    monkeypatch.setattr(archive_module, "MAX_SESSION_COLUMNS", 1)
+    login(org.admin)
+    archive, _ = build(client, org.top)
+    assert sorted(listing(archive)["03_考勤"]) == sorted([
+        "甲校第一支部-考勤汇总表-2026-01-01至2026-12-31-2026-12-31.xlsx",
+        "乙校党总支-考勤汇总表-2026-01-01至2026-12-31-2026-12-31.xlsx"])
