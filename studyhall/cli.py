@@ -1,5 +1,5 @@
 """flask commands: seed-demo, import-roster, create-admin, import/export-questions,
-close-expired, export-scores, export-roster, report."""
+close-expired, export-scores, export-roster, report, archive."""
 
 from __future__ import annotations
 
@@ -366,6 +366,43 @@ def report_command(unit_path, start, end, docx_out):
             click.echo(_("Written to %(path)s", path=docx_out), err=True)
 
 
+@click.command("archive")
+@click.option("--unit", "unit_path", required=True,
+              help="The unit (a full path of names, or a unique name); its subtree is included.")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="The first day (local), e.g. 2026-01-01.")
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="The last day (local, included), e.g. 2026-06-30.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="The .zip file to write.")
+@with_appcontext
+def archive_command(unit_path, start, end, out):
+    """Write the inspection archive (档案) of a unit and a period as a .zip."""
+    from flask_babel import force_locale
+
+    from studyhall import audit
+    from studyhall.exports.archive import MAX_DAYS, Archive, DateRange
+    from studyhall.model_helpers import utcnow
+    from studyhall.stats.queries import get_unit_names
+
+    span = DateRange(start.date(), end.date())
+    if span.end < span.start or (span.end - span.start).days > MAX_DAYS:
+        raise click.ClickException(_("Give a period of two years at most, its end after its "
+                                     "start."))
+    _read_only_export()
+    unit = _unit_by_path(unit_path)
+    with force_locale("zh_CN"):
+        archive = Archive(SystemActor(), unit, span, utcnow(),
+                          get_unit_names({unit.id})[unit.id])
+        entries = archive.plan()
+        with _export_progress(len(entries) + 1, _("Writing the archive")) as bar:
+            archive.write(out, progress=bar.update)
+    audit.record(None, "archive.export", unit, file=out, start=span.start.isoformat(),
+                 end=span.end.isoformat())
+    db.session.commit()
+    click.echo(_("%(n)d files written to %(path)s", n=len(entries) + 1, path=out))
+
+
 def _unit_by_path(text: str):
     """A unit named by its full path or a unique name, as the roster import reads one."""
     from studyhall.org.models import Unit
@@ -382,5 +419,5 @@ def register(app: Flask) -> None:
     for command in (seed_demo_command, import_roster_command, create_admin_command,
                     import_questions_command, export_questions_command,
                     close_expired_command, export_scores_command, export_roster_command,
-                    report_command):
+                    report_command, archive_command):
         app.cli.add_command(command)

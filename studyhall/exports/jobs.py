@@ -28,6 +28,9 @@ from studyhall.extensions import db
 #: Sheets of fewer people than this are built in the request (a few seconds at most).
 INLINE_ROWS = 5000
 KEEP_SECONDS = 24 * 3600
+#: Kinds of job: a sheet (stats/routes.py serves it) or an inspection archive
+#: (stats/routes_archive.py serves it, audited).
+SHEET, ARCHIVE = "sheet", "archive"
 _JOB_ID = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
 log = logging.getLogger(__name__)
 
@@ -58,14 +61,19 @@ def _write_status(app: Flask, job_id: str, status: dict) -> None:
 
 
 def start(owner_id: int, name: str, fallback: str, total: int,
-          build: Callable[[object, str, Callable[[int], None]], None]) -> str:
+          build: Callable[[object, str, Callable[[int], None]], None], *,
+          kind: str = SHEET, details: dict | None = None) -> str:
     """Start ``build(viewer, path, progress)`` in a thread for the person ``owner_id``;
-    returns the job's id. ``name`` and ``fallback`` are the file's download names."""
+    returns the job's id. ``name`` and ``fallback`` are the file's download names;
+    ``kind`` says which pages answer for the job (an archive's download is audited, so
+    the sheets' download page must not serve it); ``details`` are kept in the status for
+    the page that serves the file."""
     app = current_app._get_current_object()
     _clean(app)
     job_id = secrets.token_urlsafe(16)
-    status = {"owner": owner_id, "name": name, "fallback": fallback, "state": "running",
-              "done": 0, "total": total, "started": time.time()}
+    status = {"owner": owner_id, "kind": kind, "name": name, "fallback": fallback,
+              "state": "running", "done": 0, "total": total, "started": time.time(),
+              **(details or {})}
     _write_status(app, job_id, status)
     threading.Thread(target=_run, args=(app, job_id, status, build), daemon=True,
                      name=f"export-{job_id}").start()
@@ -103,15 +111,18 @@ def _run(app: Flask, job_id: str, status: dict, build) -> None:
             _write_status(app, job_id, status)
 
 
-def get_status(job_id: str, owner_id: int) -> dict | None:
-    """The job's status, or None when there is no such job of this person's."""
+def get_status(job_id: str, owner_id: int, kind: str = SHEET) -> dict | None:
+    """The job's status, or None when there is no such job of this person's (of this
+    kind)."""
     if not job_id or any(ch not in _JOB_ID for ch in job_id):
         return None
     try:
         status = json.loads(_status_path(current_app, job_id).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return status if status.get("owner") == owner_id else None
+    if status.get("owner") != owner_id or status.get("kind", SHEET) != kind:
+        return None
+    return status
 
 
 def _clean(app: Flask) -> None:

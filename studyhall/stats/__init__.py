@@ -10,4 +10,4 @@ from flask import Blueprint
 
 bp = Blueprint("stats", __name__)
 
-from studyhall.stats import routes, routes_study  # noqa: E402,F401
+from studyhall.stats import routes, routes_archive, routes_study  # noqa: E402,F401

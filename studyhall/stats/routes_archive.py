@@ -1,0 +1,180 @@
+"""Downloads for inspections: an assignment's reading-completion sheet (.xlsx, CSV) and
+the inspection archive of a unit and a period (.zip, built in the background, its
+download audited). Staff only, limited to the viewer's scope; anything else is 404."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from studyhall import audit
+from studyhall.auth.decorators import staff_required
+from studyhall.auth.scope import load_unit_or_404
+from studyhall.exports import archive as archive_export
+from studyhall.exports import jobs
+from studyhall.exports import reading as reading_export
+from studyhall.exports.forms import ArchiveForm
+from studyhall.exports.naming import content_disposition, file_name
+from studyhall.extensions import db
+from studyhall.model_helpers import utcnow
+from studyhall.org.models import PoliticalStatus, Unit
+from studyhall.org.queries import get_units_for_picker
+from studyhall.sessions.plans import to_local
+from studyhall.stats import bp
+from studyhall.stats.routes import EXPORT_LOCALE, _csv_response, _send_xlsx
+from studyhall.study.models import AssignmentStatus
+from studyhall.study.permissions import load_assignment_or_404
+
+ZIP = "application/zip"
+
+
+# --- 学习完成情况: an assignment's reading-completion sheet ------------------------------
+
+def _reading_export(assignment_id: int) -> reading_export.ReadingExport:
+    """The assignment (one the viewer manages, published), with the unit and 政治面貌 of
+    the readers page's filters."""
+    from studyhall.stats.queries import get_unit_names
+
+    assignment = load_assignment_or_404(current_user, assignment_id)
+    if assignment.status is AssignmentStatus.DRAFT:
+        abort(404)
+    args = request.args
+    unit = load_unit_or_404(current_user, args.get("unit", type=int)) \
+        if args.get("unit") else None
+    statuses = {s.value for s in PoliticalStatus}
+    status = PoliticalStatus(args["status"]) if args.get("status") in statuses else None
+    scope = get_unit_names({unit.id})[unit.id] if unit else ""
+    return reading_export.ReadingExport(assignment, current_user, unit, status, scope)
+
+
+@bp.route("/manage/stats/assignments/<int:assignment_id>/reading.<any(xlsx, csv):suffix>")
+@staff_required
+def export_reading(assignment_id: int, suffix: str):
+    export = _reading_export(assignment_id)
+    today = utcnow().date()
+    with force_locale(EXPORT_LOCALE):
+        name = file_name(export.assignment.title, _("Reading completion"),
+                         export.unit.name if export.unit else "", day=today, suffix=suffix)
+    fallback = f"reading-{assignment_id}-{today.isoformat()}.{suffix}"
+    if suffix == "csv":
+        def generate():
+            with force_locale(EXPORT_LOCALE):
+                yield from reading_export.iter_reading_csv(export)
+        return _csv_response(generate(), name, fallback)
+    total = export.count()
+    if total > jobs.inline_rows():
+        ids = (export.assignment.id, export.unit.id if export.unit else None, export.status,
+               export.scope_name)
+
+        def build(viewer, path, progress):
+            from studyhall.study.models import Assignment
+
+            assignment_id, unit_id, status, scope = ids
+            again = reading_export.ReadingExport(
+                db.session.get(Assignment, assignment_id), viewer,
+                db.session.get(Unit, unit_id) if unit_id else None, status, scope)
+            reading_export.write_reading_workbook(path, again, progress)
+        job_id = jobs.start(current_user.id, name, fallback, total, build)
+        return redirect(url_for("stats.show_export_job", job_id=job_id))
+    with force_locale(EXPORT_LOCALE):
+        return _send_xlsx(lambda handle: reading_export.write_reading_workbook(handle, export),
+                          name, fallback)
+
+
+# --- 档案: the inspection archive ---------------------------------------------------------
+
+def default_span(now) -> tuple[date, date]:
+    """This year so far, in local dates."""
+    today = to_local(now).date()
+    return date(today.year, 1, 1), today
+
+
+@bp.route("/manage/stats/archive", methods=["GET", "POST"])
+@staff_required
+def archive_form():
+    """Choose a unit and a period; the archive is then built in the background."""
+    now = utcnow()
+    form = ArchiveForm(unit_choices=get_units_for_picker(current_user))
+    if request.method == "GET":
+        form.start.data, form.end.data = default_span(now)
+        if request.args.get("unit", type=int):
+            form.unit_id.data = request.args.get("unit", type=int)
+    if form.validate_on_submit():
+        unit = load_unit_or_404(current_user, form.unit_id.data)
+        span = archive_export.DateRange(form.start.data, form.end.data)
+        with force_locale(EXPORT_LOCALE):
+            archive = _archive(current_user, unit, span, now)
+            entries = archive.plan()
+            name = file_name(unit.name, "学习档案", span.label, day=span.end, suffix="zip")
+        fallback = f"archive-{unit.id}-{span.start.isoformat()}-{span.end.isoformat()}.zip"
+        job_id = jobs.start(current_user.id, name, fallback, len(entries) + 1,
+                            _archive_builder(unit.id, span, now), kind=jobs.ARCHIVE,
+                            details={"unit_id": unit.id, "start": span.start.isoformat(),
+                                     "end": span.end.isoformat()})
+        return redirect(url_for("stats.show_archive_job", job_id=job_id))
+    return render_template("stats/archive.html", form=form)
+
+
+def _archive(viewer, unit: Unit, span, now) -> archive_export.Archive:
+    from studyhall.stats.queries import get_unit_names
+
+    return archive_export.Archive(viewer, unit, span, now,
+                                  get_unit_names({unit.id})[unit.id])
+
+
+def _archive_builder(unit_id: int, span, now):
+    """What the background job runs: the archive planned again in the job's own session
+    (the same queries, so the same files)."""
+    def build(viewer, path, progress):
+        archive = _archive(viewer, db.session.get(Unit, unit_id), span, now)
+        archive.plan()
+        archive.write(path, progress)
+    return build
+
+
+def _archive_job_or_404(job_id: str) -> dict:
+    status = jobs.get_status(job_id, current_user.id, kind=jobs.ARCHIVE)
+    if status is None:
+        abort(404)
+    return status
+
+
+@bp.route("/manage/stats/archive/<job_id>")
+@staff_required
+def show_archive_job(job_id: str):
+    return render_template("stats/archive_job.html", job_id=job_id,
+                           status=_archive_job_or_404(job_id))
+
+
+@bp.route("/manage/stats/archive/<job_id>/status")
+@staff_required
+def archive_job_status(job_id: str):
+    status = _archive_job_or_404(job_id)
+    return jsonify(state=status["state"], done=status["done"], total=status["total"])
+
+
+@bp.route("/manage/stats/archive/<job_id>/download")
+@staff_required
+def download_archive(job_id: str):
+    """The finished archive; every download leaves an audit entry (who, which unit,
+    which period, which file)."""
+    status = _archive_job_or_404(job_id)
+    if status["state"] != "done":
+        abort(404)
+    unit_id = status.get("unit_id")
+    unit = db.session.get(Unit, unit_id) if unit_id else None
+    if unit is None:
+        abort(404)
+    load_unit_or_404(current_user, unit.id)  # the scope may have changed since
+    audit.record(current_user, "archive.download", unit, file=status["name"],
+                 start=status.get("start"), end=status.get("end"))
+    response = send_file(jobs.file_path(job_id), mimetype=ZIP, as_attachment=True,
+                         download_name=status["fallback"])
+    response.headers["Content-Disposition"] = content_disposition(status["name"],
+                                                                  status["fallback"])
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
