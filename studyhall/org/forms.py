@@ -76,13 +76,12 @@ class PersonForm(Form):
 
 class RosterUploadForm(Form):
     file = FileField(_l("Roster file"), validators=[FileRequired(_l("Choose a file."))])
-    create_units = BooleanField(
-        _l("Create missing units"),
-        description=_l("A unit written as a path is created under the part of it that "
-                       "exists; a single name, under the unit chosen below. The preview "
-                       "lists every unit to be created before anything is saved."))
-    new_units_parent = SelectField(_l("Parent of new single-name units"), coerce=int,
-                                   choices=[], validators=[Optional()])
+    create_units = BooleanField(_l("Create missing units"))
+    new_units_parent = SelectField(
+        _l("Parent of new single-name units"), coerce=int, choices=[], validators=[Optional()],
+        description=_l("With the box ticked, a unit written as a path is created under the "
+                       "part of it that exists; a single name, under the unit chosen here. "
+                       "The preview lists every unit to be created before anything is saved."))
 
     def __init__(self, *args, parent_choices=(), **kwargs):
         super().__init__(*args, **kwargs)

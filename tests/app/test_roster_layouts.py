@@ -218,3 +218,12 @@ def test_cli_create_units_under_a_parent(app, org, tmp_path):
     assert "将新建单位：教育局党委/甲校党总支/甲校第二支部" in result.output
     unit = db.session.scalar(sa.select(Unit).where(Unit.name == "甲校第二支部"))
     assert unit.parent_id == org.gen_a.id and people_in(unit) == 2
+
+
+def test_a_hyphen_separates_levels_of_a_new_unit_only_after_an_existing_unit(org):
+    result = plan(org, "工号,姓名,单位,政治面貌\n"
+                       "c1,甲,甲校党总支-甲校第三支部,群众\n"
+                       "c2,乙,新-1组,群众\n", create_units=True, parent_id=org.gen_b.id)
+    assert result.ok, result.issues
+    assert sorted(result.new_units) == [("教育局党委", "乙校党总支", "新-1组"),
+                                        ("教育局党委", "甲校党总支", "甲校第三支部")]
