@@ -203,6 +203,7 @@ class Header:
 
 
 def read_header(index: int, row: list[str], columns: dict[str, tuple[str, ...]]) -> Header:
+    """Read row ``index`` as a header, whether or not it names the required fields."""
     found: dict[str, list[tuple[int, int]]] = {}
     ignored = []
     for col, cell in enumerate(row):

@@ -237,6 +237,8 @@ class UnitResolver:
             overlap = max((k for k in range(1, min(len(segments), len(part)) + 1)
                            if segments[-k:] == part[:k]), default=0)
             segments += part[overlap:]
+        if not segments:
+            return None, _("The unit is empty.")
         matches = self._matches(segments) or self._along(segments)
         if len(matches) == 1:
             return matches[0], None

@@ -227,3 +227,8 @@ def test_a_hyphen_separates_levels_of_a_new_unit_only_after_an_existing_unit(org
     assert result.ok, result.issues
     assert sorted(result.new_units) == [("教育局党委", "乙校党总支", "新-1组"),
                                         ("教育局党委", "甲校党总支", "甲校第三支部")]
+
+
+def test_unit_columns_holding_only_separators_are_an_empty_unit(org):
+    result = plan(org, "工号,姓名,单位,部门,政治面貌\ne1,甲,/,>,群众\n")
+    assert unit_of(result) == (None, ["The unit is empty."])
