@@ -232,3 +232,19 @@ def test_a_hyphen_separates_levels_of_a_new_unit_only_after_an_existing_unit(org
 def test_unit_columns_holding_only_separators_are_an_empty_unit(org):
     result = plan(org, "工号,姓名,单位,部门,政治面貌\ne1,甲,/,>,群众\n")
     assert unit_of(result) == (None, ["The unit is empty."])
+
+
+def test_the_preview_page_shows_the_no_header_report_and_the_columns_not_imported(
+        client, org, login):
+    login(org.admin)
+    response = client.post("/manage/roster", data={
+        "file": (io.BytesIO("编号,名称\n1,x\n".encode()), "a.csv")},
+        content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert 'class="flash error pre-line"' in page and "row 1: 编号 | 名称" in page
+    response = client.post("/manage/roster", data={
+        "file": (io.BytesIO("工号,姓名,单位,政治面貌,邮箱,性别\nw1,甲,甲校第一支部,群众,a@b.cn,女\n"
+                            .encode()), "a.csv")}, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert "Columns not imported: 邮箱、性别." in page
+    assert "StudyHall keeps no e-mail addresses." in page
