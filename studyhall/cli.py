@@ -23,6 +23,8 @@ class SystemActor:
     id: None = None
     role: Role = Role.ADMIN
     managed_units: list = field(default_factory=list)
+    is_admin = True
+    is_staff = True
 
 
 @click.command("seed-demo")

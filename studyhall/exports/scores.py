@@ -166,7 +166,7 @@ def item_flags(item) -> str:
 def wrong_text(item) -> str:
     wrong = item.wrong
     if wrong is None:
-        return ""
+        return item.withheld  # why it is not shown to this viewer, or ""
     if wrong.label and wrong.text:
         return f"{wrong.label}. {wrong.text}"
     return wrong.label or wrong.text

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 import question_bank as qb
 from studyhall.extensions import db
 from studyhall.org.models import Person, Unit
+from studyhall.quizzes import review
 from studyhall.quizzes.models import (
     Attempt,
     AttemptQuestion,
@@ -82,6 +83,9 @@ class ItemStats:
     discrimination: Decimal | None = None
     efficiency: Decimal | None = None
     wrong: WrongChoice | None = None
+    #: Why the wrong answer chosen most is not shown to this viewer ("" when it is): it
+    #: tells which option is not the key (quizzes/review.py decides, as for the key).
+    withheld: str = ""
 
     @property
     def type_label(self) -> str:
@@ -205,9 +209,13 @@ def get_item_analysis(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE) -
     if not frame.empty:
         _compute(frame, items, paper)
     wrong = _most_chosen_wrong(frame, {row.question_id: row for row in snapshot})
+    keys = review.key_view(viewer, quiz, list(items), staff=True)
     for question_id, choice in wrong.items():
         if question_id in items:
-            items[question_id].wrong = choice
+            if keys.shows(question_id):
+                items[question_id].wrong = choice
+            else:
+                items[question_id].withheld = keys.note(question_id)
     paper.items = [item for item in items.values() if item.attempts] + \
         [item for item in items.values() if not item.attempts]
     return paper

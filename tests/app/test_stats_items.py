@@ -104,3 +104,37 @@ def test_the_flags():
     assert not item.flagged
     item.discrimination = Decimal("-0.01")
     assert item.flagged
+
+
+def test_someone_sitting_the_exam_is_not_shown_the_wrong_answer_chosen_most(
+        client, app, org, login, make_person, make_quiz):
+    """A secretary expected in an open exam could read, on its item analysis, which option
+    most people chose wrongly — half a key. Withheld by review.py's rule while they can
+    still change their score; shown once the exam closes, and always to administrators."""
+    from datetime import timedelta
+
+    from studyhall.extensions import db
+    from studyhall.model_helpers import utcnow
+
+    people = {key: make_person(unit=org.branch_a) for key in MATRIX}
+    quiz = make_quiz(audience={"unit_ids": [org.gen_a.id]})  # the secretary is expected
+    for key, (scores, responses) in MATRIX.items():
+        sit(quiz, people[key], str(sum(int(s) for s in scores)), item_scores=scores,
+            responses=responses)
+
+    paper = items.get_item_analysis(quiz, org.secretary)
+    assert [q.facility for q in paper.items][:2] == [Decimal("0.75"), Decimal("0.5")]
+    assert all(q.wrong is None for q in paper.items)
+    assert all(q.withheld for q in paper.items[:4])
+    login(org.secretary)
+    page = client.get(f"/manage/stats/exams/{quiz.id}/items").get_data(as_text=True)
+    cells = re.findall(r'<td data-item="wrong">(.*?)</td>', page)
+    assert len(cells) == 5 and not any("两年" in c or "记过" in c for c in cells)
+    assert "can still change your score" in cells[0]
+    sheet = client.get(f"/manage/stats/exams/{quiz.id}/items.csv").get_data(as_text=True)
+    assert "两年" not in sheet
+    assert items.get_item_analysis(quiz, org.admin).items[0].wrong.text == "两年"
+
+    quiz.closes_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert items.get_item_analysis(quiz, org.secretary).items[0].wrong.text == "两年"
