@@ -182,7 +182,7 @@ class UnitResolver:
 
     def resolve_columns(self, texts: list[str]) -> tuple[tuple[str, ...] | None, str | None]:
         """The unit named by one or several unit cells, least specific first."""
-        key = tuple(text.strip() for text in texts if text.strip())
+        key = tuple(filter(None, map(str.strip, texts)))
         if key not in self._cache:
             self._cache[key] = self._resolve(key)
         return self._cache[key]
@@ -310,15 +310,16 @@ def unit_columns(header: Header) -> list[int]:
     return columns
 
 
-def _row_values(row: list[str], header: Header, units: list[int]) -> dict[str, str]:
+def _row_values(row: list[str], fields: list[tuple[str, int]], units: list[int]) -> dict:
+    """The cells of one row by field (the first column of each), and every unit cell."""
     # A CSV roster exported here guards "=…" with an apostrophe (exports/safety.py): it is
     # not part of the value, so the file imports back unchanged.
-    def cell(col: int) -> str:
-        return unguard(row[col].strip()) if col < len(row) else ""
-
-    values = {key: cell(cols[0]) for key, cols in header.columns.items() if key != "unit"}
-    values["unit_cells"] = [cell(col) for col in units]
-    values["unit"] = " + ".join(text for text in values["unit_cells"] if text)
+    width = len(row)
+    values: dict = {key: unguard(row[col].strip()) if col < width else ""
+                    for key, col in fields}
+    cells = [unguard(row[col].strip()) if col < width else "" for col in units]
+    values["unit_cells"] = cells
+    values["unit"] = cells[0] if len(cells) == 1 else " + ".join(c for c in cells if c)
     return values
 
 
@@ -432,6 +433,7 @@ def plan_rows(viewer: Person, rows: list[list[str]], *, create_units: bool = Fal
     plan.ignored_columns = header.ignored
     plan.not_kept = [name for name in header.ignored if clean_header(name) in NOT_KEPT]
     units = unit_columns(header)
+    fields = [(key, cols[0]) for key, cols in header.columns.items() if key != "unit"]
     resolver = UnitResolver(viewer, create_units, parent_id)
     if parent_id is not None and resolver.parent is None:
         plan.file_error = _("The unit chosen for new units is not in your scope.")
@@ -440,8 +442,8 @@ def plan_rows(viewer: Person, rows: list[list[str]], *, create_units: bool = Fal
     for index in range(header_index + 1, len(rows)):
         if on_row is not None:
             on_row()
-        values = _row_values(rows[index], header, units)
-        if not any(values[key] for key in values if key != "unit_cells"):
+        values = _row_values(rows[index], fields, units)
+        if not any(values[key] for key, _col in fields) and not values["unit"]:
             continue  # blank or trailing empty rows
         fate = _check_row(index + 1, values, resolver)
         first = seen.setdefault(fate.account, fate.row) if fate.account else fate.row
