@@ -84,6 +84,57 @@ INSTRUCTIONS: tuple[tuple[str, str], ...] = (
     ("关键词", "简答题的评分关键词，用“、”分隔"),
     ("区分大小写", "填空题答案是否区分英文大小写：是/否，默认否"),
     ("其他", "第一行可以是标题；空行会被跳过；可以有“序号”列。请删除示例题后再导入。"),
+    ("其他格式", "选项写在一个单元格中、题型用数字代码、用“选项A是否正确”列标出答案的表格也能导入，"
+     "见“其他可接受的格式”工作表"),
+)
+
+#: Other layouts the importer reads: (title, how, header, example rows). A test imports
+#: every one of them, so what the template shows is what the importer accepts.
+LAYOUTS: tuple[tuple[str, str, tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = (
+    (
+        "格式一：选项写在一个单元格中",
+        "“可选项”（或“选项”“备选项”）列中用 ; ； | 或换行分隔各选项，可带“A.”前缀；"
+        "多选题答案可连写，如“ABCD”",
+        ("题目类型", "题干", "可选项", "正确答案", "答案解析", "难易程度"),
+        (
+            ("单选题", "预备党员的预备期为（ ）。", "A.半年;B.一年;C.两年", "B", "见党章第七条",
+             "易"),
+            ("多选题", "对党员的纪律处分种类包括（ ）。", "警告|严重警告|降级|开除党籍", "ABD", "",
+             "中"),
+        ),
+    ),
+    (
+        "格式二：题型用数字代码，答案用“选项A是否正确”列",
+        "常见代码：1=单选题，2=多选题，3=判断题，4=填空题，5=简答题。各系统的代码不同，"
+        "导入时会显示推测的对应关系，请在预览页确认；命令行导入请加 --type-codes "
+        "1=single,2=multiple,3=true_false,4=fill_blank,5=short_answer。"
+        "“是否正确”列填1（正确）或0（错误），此时“正确答案”列可留空",
+        ("题型", "题干", "选项一内容", "选项二内容", "选项三内容", "选项A是否正确", "选项B是否正确",
+         "选项C是否正确", "正确答案", "试题解析"),
+        (
+            ("1", "预备党员的预备期为（ ）。", "半年", "一年", "两年", "0", "1", "0", "", ""),
+            ("2", "党的纪律处分包括（ ）。", "警告", "记过", "开除党籍", "1", "0", "1", "", ""),
+            ("3", "预备党员的预备期为一年。", "", "", "", "", "", "", "正确", ""),
+        ),
+    ),
+)
+
+#: Read by the importer under these names too (the first of each is the template's).
+HEADER_VARIANTS = (
+    "题型：题目类型、试题类型",
+    "题干：题目、试题内容、题目内容、试题题干",
+    "选项A…选项H：A…H、选项一…选项八、选项一内容…选项八内容",
+    "答案：正确答案、参考答案、标准答案",
+    "解析：答案解析、试题解析、题目解析",
+    "难度：难易程度、难度等级",
+    "列名中的“(必填)”“*”、全角括号、空格和换行不影响识别",
+)
+
+REFUSED = (
+    "排序题、配对题（连线题）、完形填空、组合题（材料题、案例分析题）、计算题：题库不支持，"
+    "这些行不导入",
+    "每个选项占一行的格式（有“是否正确”“选项序号”等列、没有选项字母）：请改为每道题一行，"
+    "按上面的任一格式填写",
 )
 
 
@@ -101,4 +152,26 @@ def xlsx_template() -> bytes:
         for row, (column, how) in enumerate(INSTRUCTIONS, start=1):
             sheet.write_string(row, 0, column, bold)
             sheet.write_string(row, 1, how, wrap)
+        _write_layouts(workbook.add_worksheet("其他可接受的格式"), bold)
     return buffer.getvalue()
+
+
+def _write_layouts(sheet, bold) -> None:  # type: ignore[no-untyped-def]
+    sheet.set_column(0, 0, 14)
+    sheet.set_column(1, 1, 36)
+    sheet.set_column(2, 9, 14)
+    row = 0
+    for title, how, header, examples in LAYOUTS:
+        sheet.write_string(row, 0, title, bold)
+        sheet.write_string(row + 1, 0, how)
+        sheet.write_row(row + 2, 0, header, bold)
+        for offset, example in enumerate(examples, start=3):
+            sheet.write_row(row + offset, 0, example)
+        row += len(examples) + 4
+    sheet.write_string(row, 0, "也可使用的列名", bold)
+    for offset, text in enumerate(HEADER_VARIANTS, start=1):
+        sheet.write_string(row + offset, 0, text)
+    row += len(HEADER_VARIANTS) + 2
+    sheet.write_string(row, 0, "不能导入", bold)
+    for offset, text in enumerate(REFUSED, start=1):
+        sheet.write_string(row + offset, 0, text)

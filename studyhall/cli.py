@@ -157,16 +157,30 @@ def _format_option(value: str | None) -> str | None:
 @click.option("--valid-only", is_flag=True, help="Import the valid questions despite errors.")
 @click.option("--duplicates", type=click.Choice(["skip", "update"]), default="skip",
               help="What to do with questions already in their category.")
+@click.option("--type-codes", default="",
+              help="What numeric codes in the type column mean, e.g. "
+                   "1=single,2=multiple,3=true_false,4=fill_blank,5=short_answer.")
 @with_appcontext
-def import_questions_command(file, fmt, category, valid_only, duplicates):
+def import_questions_command(file, fmt, category, valid_only, duplicates, type_codes):
     """Import questions (xlsx, csv, GIFT, Aiken, Moodle XML). A file with errors imports
-    nothing unless --valid-only is given."""
-    from studyhall.bank.importing import apply_question_import, plan_question_import, split_path
+    nothing unless --valid-only is given; a table with numeric type codes imports nothing
+    until --type-codes says what they mean."""
+    from studyhall.bank.importing import (
+        apply_question_import,
+        parse_type_codes,
+        plan_question_import,
+        split_path,
+        type_codes_text,
+    )
 
+    try:
+        codes = parse_type_codes(type_codes) if type_codes else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--type-codes") from None
     with open(file, "rb") as handle:
         data = handle.read()
     plan = plan_question_import(data, file, format=_format_option(fmt),
-                                root=split_path(category))
+                                root=split_path(category), type_codes=codes)
     if plan.file_error:
         raise click.ClickException(plan.file_error)
     counts = plan.counts
@@ -179,6 +193,11 @@ def import_questions_command(file, fmt, category, valid_only, duplicates):
         click.echo(f"{item.location}：{item.message}", err=True)
     for warning in plan.warnings:
         click.echo(str(warning), err=True)
+    if plan.type_codes_unconfirmed:
+        raise click.ClickException(_(
+            "Nothing was imported: the type column holds numeric codes. Check the guess "
+            "above and run again with --type-codes %(codes)s (corrected where it is wrong).",
+            codes=type_codes_text(plan.type_codes)))
     if not plan.can_apply(valid_only):
         raise click.ClickException(_("Nothing was imported: fix the lines above, or run "
                                      "again with --valid-only."))

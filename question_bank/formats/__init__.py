@@ -6,7 +6,7 @@ Each format module offers a ``CODEC`` (see :class:`.base.Codec`); ``FORMATS`` li
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from question_bank.errors import ExportError, FormatError
 from question_bank.formats import aiken, csvfile, gift, moodle_xml, xlsx
@@ -44,6 +44,7 @@ def load_questions(
     default_category: Sequence[str] = (),
     *,
     limits: ReadLimits = DEFAULT_LIMITS,
+    type_codes: Mapping[str, str] | None = None,
 ) -> ImportResult:
     """Read every question of a file and report everything that could not be read.
 
@@ -57,11 +58,17 @@ def load_questions(
         says what and the limit. A damaged workbook is an error in the result. Problems
         inside the file never raise: they are in the result's ``errors``,
         ``unsupported`` and ``warnings``.
+    :param type_codes: for a table whose 题型 column holds numeric codes, what each code
+        means (``{"1": "single", "2": "multiple"}``); without it the codes are guessed
+        from the rows and the result says so (``type_codes_guessed``).
     """
     codec = _codec(format or detect_format(filename, data))
     if codec.count is not None and (found := codec.count(data)) > limits.max_rows:
         raise refuse("questions", limits, count=found)  # before a long parse
-    result = codec.load(data, tuple(default_category), limits)
+    if codec.name in TABLE_FORMATS:
+        result = codec.load(data, tuple(default_category), limits, type_codes)  # type: ignore[call-arg]
+    else:
+        result = codec.load(data, tuple(default_category), limits)
     items = len(result.questions) + len(result.errors) + len(result.unsupported)
     if codec.name not in TABLE_FORMATS and items > limits.max_rows:
         # Tables are held to max_rows as they are read; a text format once parsed.

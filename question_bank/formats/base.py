@@ -79,6 +79,11 @@ class ImportResult:
     errors: list[ImportIssue] = field(default_factory=list)
     unsupported: list[UnsupportedItem] = field(default_factory=list)
     warnings: list[ImportIssue] = field(default_factory=list)
+    #: A table whose 题型 column holds numeric codes: code → QuestionType value, as
+    #: given by the caller or, when ``type_codes_guessed``, as guessed from the rows (the
+    #: importer must confirm a guess before the questions are saved).
+    type_codes: dict[str, str] = field(default_factory=dict)
+    type_codes_guessed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -180,3 +185,48 @@ def moodle_weight(right_count: int) -> str:
     """Moodle's spelling of 100 / right_count, as its exporters write it: 50, 33.33333, 12.5."""
     share = (Decimal(100) / right_count).quantize(Decimal("0.00001"))
     return format(share.normalize(), "f")
+
+
+def percent(weight: Decimal | None) -> str:
+    """A Moodle weight as people read it: 50 → "50%", 33.33333 → "33.33333%"."""
+    return f"{format((weight or Decimal(0)).normalize(), 'f')}%"
+
+
+def lost_warning(line: int | None, lost: Sequence[str]) -> ImportIssue:
+    """One warning listing what of a question the bank has no place for."""
+    return ImportIssue(line, f"这道题的以下内容题库无处保存，未导入：{'；'.join(lost)}")
+
+
+def option_feedback_lost(letters: str, feedbacks: Sequence[str]) -> list[str]:
+    """Per-option feedback: the bank keeps one 解析 per question, not one per option."""
+    return [
+        f"选项{letter}的反馈“{text}”"
+        for letter, text in zip(letters, feedbacks, strict=False)
+        if text
+    ]
+
+
+def single_weights_lost(letters: str, weights: Sequence[Decimal | None]) -> list[str]:
+    """Partial credit on a wrong option of a 单选题: it is read as wrong."""
+    return [
+        f"选项{letter}的部分得分（{percent(weight)}，按错误选项导入）"
+        for letter, weight in zip(letters, weights, strict=False)
+        if weight is not None and 0 < weight < 100
+    ]
+
+
+def multiple_weights_lost(letters: str, weights: Sequence[Decimal]) -> list[str]:
+    """A 多选题 keeps its right options. Equal shares that add up to 100% say only "these
+    are right, partial credit for some of them": that is the 多选 type with the quiz's
+    policy (``partial``: 少选 scores a fixed fraction, where Moodle gives each right
+    option its share, which differs only with three or more right options), so they are
+    not listed. Unequal shares (70% + 30%) are listed. Penalties on wrong options become
+    错选不得分."""
+    right = [(letter, w) for letter, w in zip(letters, weights, strict=False) if w > 0]
+    if not right:
+        return []
+    shares = {w for _, w in right}
+    if len(shares) == 1 and abs(sum(w for _, w in right) - 100) < Decimal("0.1"):
+        return []
+    listed = "、".join(f"{letter} {percent(w)}" for letter, w in right)
+    return [f"各正确选项不同的得分权重（{listed}），按多选题导入，少选得分由考试设置决定"]

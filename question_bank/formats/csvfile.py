@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from question_bank.formats import table
 from question_bank.formats.base import (
@@ -37,7 +37,10 @@ _ESCAPED = ("=", "+", "-", "@", "'")
 
 
 def load(
-    data: bytes, default_category: tuple[str, ...], limits: ReadLimits = DEFAULT_LIMITS
+    data: bytes,
+    default_category: tuple[str, ...],
+    limits: ReadLimits = DEFAULT_LIMITS,
+    type_codes: Mapping[str, str] | None = None,
 ) -> ImportResult:
     """Read questions from CSV bytes, held to ``limits`` (rows and cell length)."""
     text = decode_text(data)
@@ -53,7 +56,8 @@ def load(
         if exc.reason not in DAMAGED:
             raise
         return ImportResult(errors=[ImportIssue(None, str(exc))])
-    return table.read_rows(rows, default_category) or ImportResult(errors=[table.NO_HEADER])
+    result = table.read_rows(rows, default_category, type_codes)
+    return result or ImportResult(errors=[table.NO_HEADER])
 
 
 def _delimiter(text: str) -> str:

@@ -2,14 +2,26 @@
 
 Read: ``stem{=right ~wrong}`` → 单选题; ``{~%50%A ~%50%B ~%-100%C}`` (no "=") → 多选题,
 the options with a positive weight being the answer; ``{T}``/``{TRUE}``/``{F}``/
-``{FALSE}`` → 判断题; ``{=a =b}`` → 填空题 with one blank accepting a or b; ``{}`` →
-简答题. General feedback (``####...``) becomes the explanation; per-answer feedback
-(``#...``) has no place in the bank and is reported as a warning when not empty.
+``{FALSE}`` → 判断题; ``{=a =b}`` → 填空题 with one blank accepting a or b, and so is
+``{One}`` (one answer written without "=", as Moodle reads it); ``{}`` → 简答题.
+General feedback (``####...``) becomes the explanation. What the bank has no place for
+is listed in one warning per question: per-answer and true/false feedback (``#...``),
+partial credit on a 单选题's wrong option or a 填空题's answer, unequal weights of a
+多选题's right options (equal shares summing to 100% are what the exam's 少选得部分分
+policy scores, so they are kept as a plain 多选题).
 ``$CATEGORY:`` sets the category of the questions below it (``$course$/top/`` and
 similar prefixes are dropped). ``// [tag:name]`` comment lines give tags; other
-comment lines are ignored. ``::title::`` is ignored (the bank has no titles). Escapes
-``\\: \\~ \\= \\# \\{ \\} \\\\ \\n`` are understood. ``[html]`` texts are turned into
-plain text; ``[markdown]``, ``[plain]`` and ``[moodle]`` texts are kept as written.
+comment lines are ignored. ``::title::`` is ignored (the bank has no titles); a title
+missing a colon (``:title::``) stays in the stem with a warning naming the line. Escapes
+``\\: \\~ \\= \\# \\{ \\} \\\\ \\n`` are understood. A format tag (``[html]``, ``[markdown]``,
+``[plain]``, ``[moodle]``) may start the stem and each answer, feedback and general
+feedback (Moodle writes one wherever the format differs from the question's); a text
+without one has the question's format. ``[html]`` texts are turned into plain text, each
+lost image, audio or video reported; the others are kept as written.
+
+A blank line inside {} ends the question early: reported as such, not as a missing "}".
+A stem with a second {} that is not an answer block (``Use {} here{=a}``) is an error
+that says which braces to escape; several answer blocks (cloze) are unsupported.
 
 Missing-word questions (text after the braces, ``The capital is {=Beijing ~Paris} of
 China.``) keep their type; the stem gets "____" where the braces were.
@@ -40,12 +52,17 @@ from question_bank.formats.base import (
     UnsupportedItem,
     decode_text,
     head_text,
+    lost_warning,
     moodle_category,
     moodle_category_path,
     moodle_category_problem,
     moodle_weight,
+    multiple_weights_lost,
+    option_feedback_lost,
+    single_weights_lost,
 )
-from question_bank.formats.html_text import html_to_text
+from question_bank.formats.base import percent as _percent
+from question_bank.formats.html_text import html_to_text_media
 from question_bank.formats.limits import DEFAULT_LIMITS, ReadLimits
 from question_bank.types import MAX_OPTIONS, OPTION_LETTERS, Question, QuestionType
 
@@ -66,6 +83,7 @@ class _Block:
     line: int
     text: str
     tags: list[str]
+    end: int = 0  # the last line
 
 
 @dataclass(frozen=True)
@@ -85,18 +103,55 @@ def load(
         return ImportResult(errors=[UNDECODABLE])
     result = ImportResult()
     category = default_category
-    for block in _blocks(text):
+    blocks = list(_blocks(text))
+    index = 0
+    while index < len(blocks):
+        block = blocks[index]
+        index += 1
         if block.text.startswith("$CATEGORY:"):
             category = moodle_category(block.text.removeprefix("$CATEGORY:")) or default_category
-        else:
-            _read_question(block, category, result)
+            continue
+        if _unclosed(block.text):
+            rest = _rest_of_split_question(blocks, index)
+            if rest is not None:  # a blank line inside {} cut the question in two
+                message = f"第{block.end + 1}行是{_BLANK_LINE_INSIDE}"
+                result.errors.append(ImportIssue(block.line, message))
+                index = rest
+                continue
+        _read_question(block, category, result)
     return result
+
+
+_BLANK_LINE_INSIDE = (
+    "{}中的空行：GIFT中空行表示一道题结束，所以这道题的“{”找不到配对的“}”；"
+    "请删去{}中的空行"
+)
+
+
+def _unclosed(text: str) -> bool:
+    text = _protect(text)
+    opening = text.find("{")
+    return opening >= 0 and text.find("}", opening) < 0
+
+
+def _rest_of_split_question(blocks: list[_Block], index: int) -> int | None:
+    """When the blocks from ``index`` on are the rest of a question cut by blank lines
+    (they reach a "}" before any "{"), the index after them; else None."""
+    while index < len(blocks) and not blocks[index].text.startswith("$CATEGORY:"):
+        text = _protect(blocks[index].text)
+        opening, closing = text.find("{"), text.find("}")
+        if closing >= 0 and (opening < 0 or closing < opening):
+            return index + 1
+        if opening >= 0:
+            return None
+        index += 1
+    return None
 
 
 def _blocks(text: str) -> Iterator[_Block]:
     lines: list[str] = []
     tags: list[str] = []
-    start = 0
+    start = last = 0
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if line.startswith("//"):
@@ -104,51 +159,109 @@ def _blocks(text: str) -> Iterator[_Block]:
             continue
         if line and not line.startswith("$CATEGORY:"):
             start = start or number
+            last = number
             lines.append(line)
             continue
         if lines:  # a blank line or a $CATEGORY line ends the question
-            yield _Block(start, "\n".join(lines), tags)
+            yield _Block(start, "\n".join(lines), tags, last)
             lines, tags, start = [], [], 0
         if line:
-            yield _Block(number, line, [])
+            yield _Block(number, line, [], number)
     if lines:
-        yield _Block(start, "\n".join(lines), tags)
+        yield _Block(start, "\n".join(lines), tags, last)
+
+
+_HALF_TITLE = re.compile(r":(?!:)[^\n{}]*?::")
 
 
 def _read_question(block: _Block, category: tuple[str, ...], result: ImportResult) -> None:
     text = _protect(block.text)
     if text.startswith("::") and "::" in text[2:]:
         text = text[text.index("::", 2) + 2 :].lstrip()
+    elif match := _HALF_TITLE.match(text):
+        title = match[0].translate(_UNPLACEHOLDER)
+        result.warnings.append(
+            ImportIssue(
+                block.line,
+                f"“{title}”像是少写了一个冒号的标题，已作为题干的一部分导入；"
+                f"标题应写成“:{title}”，不要标题请删去",
+            )
+        )
     opening, closing = text.find("{"), text.find("}")
     if opening < 0:
+        if closing >= 0:
+            message = "“}”前面没有“{”：如果“}”是文字，请写成“\\}”"
+            result.errors.append(ImportIssue(block.line, message))
+            return
         result.unsupported.append(_unsupported(block, "description", "说明文字（没有答案的题目）"))
         return
-    if closing < opening:
+    if closing < 0:
         result.errors.append(ImportIssue(block.line, "缺少与“{”配对的“}”，请检查括号或用\\{转义"))
         return
+    if closing < opening:
+        message = "“}”出现在“{”之前：如果题干中的“}”是文字，请写成“\\}”"
+        result.errors.append(ImportIssue(block.line, message))
+        return
     before, body, after = text[:opening], text[opening + 1 : closing], text[closing + 1 :]
-    if "{" in after:
-        result.unsupported.append(_unsupported(block, "cloze", "一道题中有多组{}（完形填空）"))
+    if "{" in after or "}" in after:
+        _several_braces(block, text, result)
         return
     markup, before = _split_format(before.lstrip())
     stem = before + _BLANK + after if after.strip() else before
     _read_body(block, _Texts(markup, result, block.line), stem, body, category, result)
 
 
+_GROUP = re.compile(r"\{([^{}]*)\}")
+_ANSWER_BLOCK = re.compile(r"\s*(\[\w+\])?\s*([=~#]|(T|TRUE|F|FALSE)\s*(#|$))", re.I)
+
+
+def _several_braces(block: _Block, text: str, result: ImportResult) -> None:
+    """More than one {} in a question: braces meant as text, or a cloze (unsupported)."""
+    groups = list(_GROUP.finditer(text))
+    literal = [g for g in groups if not _ANSWER_BLOCK.match(g[1])]
+    if len(groups) >= 2 and len(groups) - len(literal) == 1:
+        shown = literal[0][0].translate(_UNPLACEHOLDER)
+        escaped = "\\{" + literal[0][1].translate(_UNPLACEHOLDER) + "\\}"
+        message = (
+            f"题干中的“{shown}”会被当作答案区：如果花括号是文字，请写成“{escaped}”"
+            "（“{”和“}”前各加一个反斜杠）"
+        )
+        result.errors.append(ImportIssue(block.line, message))
+    elif len(groups) >= 2 and not literal:
+        message = (
+            "GIFT的一道题中有多组{}（完形填空，cloze）题库不支持，未导入；"
+            "如果其中的花括号是文字，请写成“\\{”和“\\}”"
+        )
+        result.unsupported.append(UnsupportedItem(block.line, "cloze", message))
+    else:
+        message = "花括号不配对：如果题干中的“{”或“}”是文字，请在它前面加反斜杠，写成“\\{”或“\\}”"
+        result.errors.append(ImportIssue(block.line, message))
+
+
 class _Texts:
-    """Unescapes texts and turns [html] ones into plain text, warning about images."""
+    """Unescapes texts and turns [html] ones into plain text, warning about lost media.
+
+    Each text may start with its own format tag ([html], [markdown], [plain], [moodle]),
+    as Moodle writes on answers and feedback whose format differs from the question's;
+    without one, a text has the question's format."""
 
     def __init__(self, markup: str, result: ImportResult, line: int) -> None:
         self.markup, self.result, self.line = markup, result, line
+        self.lost: list[str] = []  # what the bank cannot keep, listed once per question
 
     def __call__(self, text: str) -> str:
+        markup, text = _split_format(text.strip(), self.markup)
         text = text.translate(_UNPLACEHOLDER).strip()
-        if self.markup != "html":
+        if markup != "html":
             return text
-        plain, images = html_to_text(text)
-        if images:
-            self.result.warnings.append(ImportIssue(self.line, "题目中的图片无法导入，已略去"))
+        plain, media = html_to_text_media(text)
+        for item in media:
+            self.result.warnings.append(ImportIssue(self.line, f"{item}无法导入，已略去"))
         return plain
+
+    def report_lost(self) -> None:
+        if self.lost:
+            self.result.warnings.append(lost_warning(self.line, self.lost))
 
 
 def _read_body(
@@ -173,7 +286,19 @@ def _read_body(
         result.add(Question(type=QuestionType.SHORT_ANSWER, **common), block.line)
     elif match := _TRUE_FALSE.fullmatch(answers_text):
         value = match[1].upper().startswith("T")
+        for label, feedback in zip(("答错时的反馈", "答对时的反馈"),
+                                   (match[2] or "").split("#")[1:3], strict=False):
+            if text := texts(feedback):
+                texts.lost.append(f"判断题{label}“{text}”")
         result.add(Question(type=QuestionType.TRUE_FALSE, answer=value, **common), block.line)
+        texts.report_lost()
+    elif answers_text[0] not in "=~" and not re.search("[=~]", answers_text):
+        # {One}: Moodle reads a lone answer without "=" as a short answer
+        text, _, feedback = answers_text.partition("#")
+        answer = _Answer("=", None, texts(text), texts(feedback))
+        question = _fill_blank(block, [answer], common, texts)
+        result.add(question, block.line)
+        texts.report_lost()
     else:
         _read_answers(block, texts, answers_text, common, result)
 
@@ -188,14 +313,13 @@ def _read_answers(
     if all(a.marker == "=" and "->" in a.text for a in answers):
         result.unsupported.append(_unsupported(block, "matching", "配对题"))
         return
-    if any(a.feedback for a in answers):
-        result.warnings.append(ImportIssue(block.line, "选项反馈（#后的文字）无处保存，未导入"))
     if all(a.marker == "=" for a in answers):
-        question = _fill_blank(block, answers, common, result)
+        question = _fill_blank(block, answers, common, texts)
     else:
-        question = _choice(block, answers, common, result)
+        question = _choice(block, answers, common, result, texts)
     if question is not None:
         result.add(question, block.line)
+        texts.report_lost()
 
 
 def _parse_answers(answers_text: str, texts: _Texts) -> list[_Answer] | None:
@@ -212,16 +336,23 @@ def _parse_answers(answers_text: str, texts: _Texts) -> list[_Answer] | None:
 
 
 def _fill_blank(
-    block: _Block, answers: list[_Answer], common: dict[str, Any], result: ImportResult
+    block: _Block, answers: list[_Answer], common: dict[str, Any], texts: _Texts
 ) -> Question:
     accepted = tuple(a.text for a in answers if a.weight in (None, 100))
-    if len(accepted) < len(answers):
-        result.warnings.append(ImportIssue(block.line, "部分得分的答案无法保存，只导入了满分答案"))
+    for answer in answers:
+        if answer.weight not in (None, 100):
+            texts.lost.append(f"部分得分答案“{answer.text}”（{_percent(answer.weight)}）")
+        if answer.feedback:
+            texts.lost.append(f"答案“{answer.text}”的反馈“{answer.feedback}”")
     return Question(type=QuestionType.FILL_BLANK, answer=(accepted,), **common)
 
 
 def _choice(
-    block: _Block, answers: list[_Answer], common: dict[str, Any], result: ImportResult
+    block: _Block,
+    answers: list[_Answer],
+    common: dict[str, Any],
+    result: ImportResult,
+    texts: _Texts,
 ) -> Question | None:
     options = tuple(a.text for a in answers)
     if len(options) > MAX_OPTIONS:
@@ -229,6 +360,7 @@ def _choice(
         result.errors.append(ImportIssue(block.line, message))
         return None
     letters = OPTION_LETTERS[: len(options)]
+    texts.lost += option_feedback_lost(letters, [a.feedback for a in answers])
     if any(a.marker == "=" for a in answers):
         right = [letter for letter, a in zip(letters, answers, strict=False) if a.marker == "="]
         if len(right) > 1:
@@ -236,12 +368,13 @@ def _choice(
                 ImportIssue(block.line, "单选题只能有一个“=”答案；多选题请用~%50%这样的权重写法")
             )
             return None
-        if any(a.marker == "~" and a.weight for a in answers):
-            result.warnings.append(ImportIssue(block.line, "单选题中的部分得分选项按错误选项导入"))
+        texts.lost += single_weights_lost(letters, [
+            a.weight if a.marker == "~" else None for a in answers
+        ])
         return Question(type=QuestionType.SINGLE, options=options, answer=right[0], **common)
-    right = [
-        letter for letter, a in zip(letters, answers, strict=False) if a.weight and a.weight > 0
-    ]
+    weights = [a.weight or Decimal(0) for a in answers]
+    texts.lost += multiple_weights_lost(letters, weights)
+    right = [letter for letter, weight in zip(letters, weights, strict=False) if weight > 0]
     return Question(type=QuestionType.MULTIPLE, options=options, answer=tuple(right), **common)
 
 
@@ -249,9 +382,9 @@ def _protect(text: str) -> str:
     return _ESCAPE.sub(lambda m: "\n" if m[1] == "n" else _PLACEHOLDER[m[1]], text)
 
 
-def _split_format(text: str) -> tuple[str, str]:
+def _split_format(text: str, default: str = "moodle") -> tuple[str, str]:
     match = _FORMAT.match(text)
-    return (match[1], text[match.end() :]) if match else ("moodle", text)
+    return (match[1], text[match.end() :]) if match else (default, text)
 
 
 def _unsupported(block: _Block, construct: str, name: str) -> UnsupportedItem:

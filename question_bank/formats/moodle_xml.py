@@ -5,9 +5,17 @@ options with a positive fraction), truefalse → 判断题, shortanswer → 填�
 blank (the answers with fraction 100 are the accepted alternatives; ``usecase`` is
 ``case_sensitive``), essay → 简答题 (``graderinfo`` is the reference answer), and
 ``category`` pseudo-questions (``$course$/top/...`` paths). HTML texts become plain
-text (tags dropped, entities decoded; images are lost, with a warning).
-``generalfeedback`` is the explanation, ``defaultgrade`` the points, ``tags`` the tags.
-Every other question type is reported as unsupported, with its name and line.
+text (tags dropped, entities decoded, ``<pre>`` keeping its line breaks). Each image,
+audio or video (``<img>``, ``<audio>``, ``<video>``, links to media files, files
+attached with @@PLUGINFILE@@, Moodle 1.9's ``<image>``/``<image_base64>``) is dropped
+with a warning of its own. ``generalfeedback`` is the explanation, ``defaultgrade``
+the points, ``tags`` the tags. What else the bank has no place for is listed in one
+warning per question: per-answer feedback, true/false feedback, partial credit on a
+单选题's wrong option or a shortanswer's answer, unequal weights of a 多选题's right
+options (equal shares summing to 100% are kept: the exam's 少选得部分分 policy scores
+them), combined feedback other than Moodle's defaults, hints.
+Every other question type is reported as unsupported, with its name and line
+(``cloze``/``multianswer`` as 完形填空).
 
 Written: Moodle's own shape, texts in ``plain_text`` format so they come back exactly;
 the question name is the source (出处), or the start of the stem. Difficulty has no
@@ -34,10 +42,15 @@ from question_bank.formats.base import (
     ImportResult,
     UnsupportedItem,
     head_text,
+    lost_warning,
     moodle_category,
     moodle_category_problem,
+    multiple_weights_lost,
+    option_feedback_lost,
+    percent,
+    single_weights_lost,
 )
-from question_bank.formats.html_text import html_to_text
+from question_bank.formats.html_text import html_to_text_media
 from question_bank.formats.limits import DEFAULT_LIMITS, ReadLimits
 from question_bank.formats.moodle_xml_writer import write_quiz
 from question_bank.types import OPTION_LETTERS, Question, QuestionType
@@ -46,6 +59,7 @@ UNSUPPORTED_TYPES = {
     "matching": "配对题",
     "numerical": "数值题",
     "multianswer": "完形填空（Cloze）",
+    "cloze": "完形填空（Cloze）",
     "calculated": "计算题",
     "calculatedsimple": "简单计算题",
     "calculatedmulti": "计算选择题",
@@ -66,21 +80,37 @@ _SAVE_AS_UTF8 = "请用UTF-8编码保存后重新导入"
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]")
 
 
+# Moodle fills the combined feedback of every new question with these; they are not
+# worth a warning.
+_DEFAULT_COMBINED_FEEDBACK = frozenset((
+    "Your answer is correct.", "Your answer is partially correct.",
+    "Your answer is incorrect.", "你的答案正确。", "你的答案部分正确。", "你的答案不正确。",
+    "回答正确。", "部分正确。", "回答错误。",
+))  # fmt: skip
+_COMBINED_FEEDBACK = {"correctfeedback": "答对时的反馈", "partiallycorrectfeedback":
+                      "部分正确时的反馈", "incorrectfeedback": "答错时的反馈"}  # fmt: skip
+
+
 class _Reader:
-    """Reads the texts of one <question>, noting lost images as warnings."""
+    """Reads the texts of one <question>, warning about each lost image, audio or video
+    and listing in one warning what else of the question the bank cannot keep."""
 
     def __init__(self, element: ET.Element, line: int | None, result: ImportResult) -> None:
         self.element, self.line, self.result = element, line, result
+        self.lost: list[str] = []
+        self.media: list[str] = []
 
     def text(self, node: ET.Element | None) -> str:
         if node is None:
             return ""
         text = (node.findtext("text") or "").strip()
+        files = [f.get("name", "") for f in node.findall("file")]
         if node.get("format", "html") != "html":
-            return text
-        plain, images = html_to_text(text)
-        if images:
-            self.result.warnings.append(ImportIssue(self.line, "题目中的图片无法导入，已略去"))
+            plain, media = text, []
+        else:
+            plain, media = html_to_text_media(text)
+        self.media += media
+        self.media += [f"附件“{name}”" for name in files if not any(name in m for m in media)]
         return plain
 
     def field(self, path: str) -> str:
@@ -90,6 +120,9 @@ class _Reader:
         return [
             (self.text(a), _fraction(a.get("fraction"))) for a in self.element.findall("answer")
         ]
+
+    def feedbacks(self) -> list[str]:
+        return [self.text(a.find("feedback")) for a in self.element.findall("answer")]
 
     def common(self, category: tuple[str, ...]) -> dict[str, Any]:
         tags = tuple(t.findtext("text", "").strip() for t in self.element.iterfind("tags/tag"))
@@ -102,12 +135,30 @@ class _Reader:
         }
 
     def add(self, **fields: Any) -> None:
+        self._old_media()
+        for tag, label in _COMBINED_FEEDBACK.items():
+            text = self.field(tag)
+            if text and text not in _DEFAULT_COMBINED_FEEDBACK:
+                self.lost.append(f"{label}“{text}”")
+        hints = [text for hint in self.element.findall("hint") if (text := self.text(hint))]
+        self.lost += [f"提示“{text}”" for text in hints]
+        for item in self.media:
+            self.warn(f"{item}无法导入，已略去")
         try:
             question = Question(**fields)
         except QuestionValidationError as exc:
             self.result.errors.extend(ImportIssue(self.line, problem) for problem in exc.problems)
-        else:
-            self.result.add(question, self.line)
+            return
+        self.result.add(question, self.line)
+        if self.lost:
+            self.result.warnings.append(lost_warning(self.line, self.lost))
+
+    def _old_media(self) -> None:
+        """Moodle 1.9 kept a question's picture in <image> or <image_base64>."""
+        image = (self.element.findtext("image") or "").strip()
+        if image or self.element.find("image_base64") is not None:
+            name = image.rsplit("/", 1)[-1]
+            self.media.append(f"图片“{name}”" if name else "图片")
 
     def warn(self, message: str) -> None:
         self.result.warnings.append(ImportIssue(self.line, message))
@@ -198,33 +249,45 @@ def _read_multichoice(reader: _Reader, category: tuple[str, ...]) -> None:
     answers = reader.answers()
     options = tuple(text for text, _ in answers)
     letters = OPTION_LETTERS[: len(options)]
+    reader.lost += option_feedback_lost(letters, reader.feedbacks())
     single = (reader.element.findtext("single") or "true").strip().lower() in ("true", "1")
     if single:
         best = max((fraction for _, fraction in answers), default=Decimal(0))
         right = [
             letter for letter, (_, f) in zip(letters, answers, strict=False) if f == best and f > 0
         ]
-        if any(0 < f < best for _, f in answers):
-            reader.warn("单选题中的部分得分选项按错误选项导入")
+        reader.lost += single_weights_lost(letters, [f if f < best else None for _, f in answers])
         answer: str | tuple[str, ...] = right[0] if len(right) == 1 else ""
         qtype = QuestionType.SINGLE
     else:
         answer = tuple(letter for letter, (_, f) in zip(letters, answers, strict=False) if f > 0)
+        reader.lost += multiple_weights_lost(letters, [f for _, f in answers])
         qtype = QuestionType.MULTIPLE
     reader.add(type=qtype, options=options, answer=answer, **reader.common(category))
 
 
+_TRUE_FALSE_FEEDBACK = {"true": "选“正确”时的反馈", "false": "选“错误”时的反馈"}
+
+
 def _read_truefalse(reader: _Reader, category: tuple[str, ...]) -> None:
-    right = [text.lower() for text, fraction in reader.answers() if fraction > 0]
+    answers = reader.answers()
+    right = [text.lower() for text, fraction in answers if fraction > 0]
     answer = right[0] == "true" if len(right) == 1 else ""
+    for (text, _), feedback in zip(answers, reader.feedbacks(), strict=False):
+        if feedback:
+            label = _TRUE_FALSE_FEEDBACK.get(text.lower(), "反馈")
+            reader.lost.append(f"{label}“{feedback}”")
     reader.add(type=QuestionType.TRUE_FALSE, answer=answer, **reader.common(category))
 
 
 def _read_shortanswer(reader: _Reader, category: tuple[str, ...]) -> None:
     answers = reader.answers()
     accepted = tuple(text for text, fraction in answers if fraction == 100)
-    if len(accepted) < len(answers):
-        reader.warn("部分得分的答案无法保存，只导入了满分答案")
+    for (text, fraction), feedback in zip(answers, reader.feedbacks(), strict=False):
+        if fraction != 100:
+            reader.lost.append(f"部分得分答案“{text}”（{percent(fraction)}）")
+        if feedback:
+            reader.lost.append(f"答案“{text}”的反馈“{feedback}”")
     reader.add(
         type=QuestionType.FILL_BLANK,
         answer=(accepted,),

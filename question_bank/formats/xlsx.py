@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import python_calamine
 import xlsxwriter
@@ -40,7 +40,10 @@ _COLUMN_WIDTHS = {"题型": 8, "题干": 50, "答案": 12, "解析": 40, "分类
 
 
 def load(
-    data: bytes, default_category: tuple[str, ...], limits: ReadLimits = DEFAULT_LIMITS
+    data: bytes,
+    default_category: tuple[str, ...],
+    limits: ReadLimits = DEFAULT_LIMITS,
+    type_codes: Mapping[str, str] | None = None,
 ) -> ImportResult:
     """Read questions from an .xlsx (or .xls) file, checked against ``limits`` first."""
     try:
@@ -49,8 +52,9 @@ def load(
         for name in _visible_sheets(workbook):
             if check is not None:
                 check.check_sheet(name)
-            result = table.read_rows(_text_rows(workbook.get_sheet_by_name(name), limits),
-                                     default_category)
+            result = table.read_rows(
+                _text_rows(workbook.get_sheet_by_name(name), limits), default_category, type_codes
+            )
             if result is not None:
                 return result
     except FileRefusedError as exc:

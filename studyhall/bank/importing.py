@@ -1,10 +1,13 @@
 """Question import: read a file with question_bank, plan each question's fate (new, a
 duplicate of one in its target category, or repeated within the file), then apply the
-plan in one transaction. The edit screen's validation (``Question.problems``) is the
-import's validation too: the library runs it on every question it reads."""
+plan in one transaction. A repeat with a different answer is an error naming both lines:
+the file contradicts itself and picking one silently would be a guess. The edit screen's
+validation (``Question.problems``) is the import's validation too: the library runs it
+on every question it reads."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -62,26 +65,40 @@ class QuestionImportPlan:
         return bool(self.file_error or self.errors or self.unsupported)
 
     @property
+    def type_codes(self) -> dict[str, str]:
+        """Numeric 题型 codes of a table and what they were read as."""
+        return self.result.type_codes if self.result else {}
+
+    @property
+    def type_codes_unconfirmed(self) -> bool:
+        """The codes were guessed: nothing is saved until the importer confirms them."""
+        return bool(self.result and self.result.type_codes_guessed)
+
+    @property
     def counts(self) -> Counter:
         return Counter(row.fate for row in self.rows)
 
     def can_apply(self, valid_only: bool) -> bool:
         return self.file_error is None and bool(self.rows) and (
-            valid_only or not self.has_problems)
+            valid_only or not self.has_problems) and not self.type_codes_unconfirmed
 
 
 def plan_question_import(data: bytes, filename: str, *, format: str | None = None,
                          root: tuple[str, ...] = (),
-                         limits: qb.ReadLimits = qb.DEFAULT_LIMITS) -> QuestionImportPlan:
+                         limits: qb.ReadLimits = qb.DEFAULT_LIMITS,
+                         type_codes: dict[str, str] | None = None) -> QuestionImportPlan:
     """Read the file and decide each question's fate; writes nothing. Questions go to
     ``root`` followed by the category the file gives them. The web passes
-    ``web_limits()``; a file over its rows gets a message pointing to the CLI."""
+    ``web_limits()``; a file over its rows gets a message pointing to the CLI.
+    ``type_codes`` (code → question type) is the confirmed meaning of a table's numeric
+    题型 codes; without it they are guessed and the plan cannot be applied."""
     plan = QuestionImportPlan()
     if not data:
         plan.file_error = _("The file is empty.")
         return plan
     try:
-        plan.result = qb.load_questions(data, format or None, filename, limits=limits)
+        plan.result = qb.load_questions(data, format or None, filename, limits=limits,
+                                        type_codes=type_codes)
     except qb.FormatError as exc:
         plan.file_error = str(exc)
         return plan
@@ -99,16 +116,22 @@ def plan_question_import(data: bytes, filename: str, *, format: str | None = Non
         return plan
     _refuse_overlong(plan.result)
     cache = CategoryCache()
-    seen: dict[tuple[tuple[str, ...], str], int | None] = {}
+    seen: dict[tuple[tuple[str, ...], str], tuple[int | None, qb.Question]] = {}
     keys_by_category: dict[int, set[str]] = {}
     for parsed in plan.result.questions:
         category = (root + parsed.question.category) or DEFAULT_CATEGORY
         row = ImportRow(parsed.line, parsed.question, category)
         key = (category, qb.normalized_key(parsed.question))
         if key in seen:
-            row.fate, row.repeat_of = "repeat", seen[key]
+            first_line, first = seen[key]
+            row.fate, row.repeat_of = "repeat", first_line
+            if answer_meaning(parsed.question) != answer_meaning(first):
+                plan.result.errors.append(qb.ImportIssue(parsed.line, _(
+                    "Same question text and options as line %(first)s but a different answer: "
+                    "check which one is right and delete the other (importing only the valid "
+                    "questions keeps line %(first)s).", first=first_line or "-")))
         else:
-            seen[key] = parsed.line
+            seen[key] = (parsed.line, parsed.question)
             if category in cache.ids:
                 keys_by_category.setdefault(cache.ids[category], set()).add(key[1])
         plan.rows.append(row)
@@ -118,6 +141,39 @@ def plan_question_import(data: bytes, filename: str, *, format: str | None = Non
         if row.fate == "new" and found is not None:
             row.fate, row.existing_id = "duplicate", found.id
     return plan
+
+
+def answer_meaning(question: qb.Question):
+    """What the answer says, independent of the order of the options (a repeat may list
+    them in another order: the same key, other letters, the same answer)."""
+    if question.type == qb.QuestionType.SINGLE:
+        return question.options[ord(question.answer) - ord("A")]
+    if question.type == qb.QuestionType.MULTIPLE:
+        return frozenset(question.options[ord(letter) - ord("A")] for letter in question.answer)
+    return question.answer
+
+
+def parse_type_codes(text: str) -> dict[str, str]:
+    """Read "1=single,2=multiple,3=判断题": codes to question types (the English names
+    or any Chinese name the table reader knows).
+
+    :raises ValueError: with a message naming the part that cannot be read."""
+    from question_bank.formats.table import TYPE_ALIASES
+
+    mapping: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in re.split(r"[,，;；]", text))):
+        code, sep, name = (item.strip() for item in part.partition("="))
+        qtype = TYPE_ALIASES.get(name.lower())
+        if not sep or not code.isdigit() or qtype is None:
+            raise ValueError(_("“%(part)s” cannot be read: write CODE=TYPE, the type one of "
+                               "%(types)s.", part=part, types=", ".join(qb.QUESTION_TYPES)))
+        mapping[code.lstrip("0") or "0"] = qtype.value
+    return mapping
+
+
+def type_codes_text(type_codes: dict[str, str]) -> str:
+    """The mapping the way --type-codes takes it: "1=single,2=multiple"."""
+    return ",".join(f"{code}={value}" for code, value in type_codes.items())
 
 
 def web_limits() -> qb.ReadLimits:

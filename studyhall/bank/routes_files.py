@@ -17,7 +17,7 @@ from studyhall.bank.importing import apply_question_import, plan_question_import
 from studyhall.bank.permissions import load_category_or_404
 from studyhall.bank.queries import filters_from_request
 from studyhall.extensions import db
-from studyhall.uploads import PROBLEMS_PER_PAGE, ImportFlow, page_of
+from studyhall.uploads import PROBLEMS_PER_PAGE, ImportFlow, load_upload, page_of
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_FILES = {"xlsx": ("questions.xlsx", XLSX_MIME), "csv": ("questions.csv", "text/csv"),
@@ -42,12 +42,16 @@ class QuestionImport(ImportFlow):
 
     def plan(self, content, filename, options):
         return plan_question_import(content, filename, format=options.get("format") or None,
-                                    root=tuple(options.get("root", ())), limits=web_limits())
+                                    root=tuple(options.get("root", ())), limits=web_limits(),
+                                    type_codes=options.get("type_codes"))
 
     def can_confirm(self, plan, form):
         return plan.can_apply(form.valid_only.data if form is not None else True)
 
     def refused(self, plan, form):
+        if plan.type_codes_unconfirmed:
+            flash(_("Confirm what the numeric question type codes mean first."), "error")
+            return
         flash(_("The file has problems. Tick “Import only the valid questions” or correct "
                 "the file."), "error")
 
@@ -64,12 +68,13 @@ class QuestionImport(ImportFlow):
         problems += [(item.location, item.construct, item.message) for item in plan.unsupported]
         return {"questions": page_of(plan.rows, "page", QUESTIONS_PER_PAGE),
                 "problems": page_of(problems, "problems", PROBLEMS_PER_PAGE),
-                "warnings_shown": WARNINGS_SHOWN}
+                "warnings": page_of(plan.warnings, "warnings", PROBLEMS_PER_PAGE),
+                "type_choices": [(kind.type.value, kind.label)
+                                 for kind in qb.QUESTION_TYPES.values()]}
 
 
 FLOW = QuestionImport()
 QUESTIONS_PER_PAGE = 20
-WARNINGS_SHOWN = 20
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -92,6 +97,26 @@ def preview_import(token):
 @admin_required
 def confirm_import():
     return FLOW.confirm()
+
+
+@bp.route("/import/type-codes", methods=["POST"])
+@admin_required
+def confirm_type_codes():
+    """The confirm-the-mapping step of a table whose 题型 column holds numeric codes: the
+    importer's choice for each code is kept with the upload, and the preview is read
+    again with it."""
+    upload = load_upload(current_user, FLOW.purpose, request.form.get("token", ""))
+    if upload is None:
+        return FLOW.expired()
+    mapping = {}
+    for key, value in request.form.items():
+        code = key.removeprefix("code-")
+        if key.startswith("code-") and code.isdigit() and value in qb.QUESTION_TYPES:
+            mapping[code] = value
+    upload.options = {**upload.options, "type_codes": mapping}
+    flash(_("Question type codes confirmed: check the questions below, then import."),
+          "success")
+    return redirect(url_for(FLOW.preview_endpoint, token=upload.token))
 
 
 @bp.route("/export")
