@@ -31,6 +31,12 @@ _PUNCTUATION = str.maketrans(
 )
 _WHITESPACE = re.compile(r"\s+")
 _LETTER_SEPARATORS = re.compile(r"[\s,;、/|]+")
+# A header's decorations, after NFKC and _PUNCTUATION: a bracketed note anywhere
+# ("(必填)", "【必填】" → "[必填]", "<选填>", "〈…〉", "《…》"), required-field marks and
+# a trailing colon.
+_HEADER_NOTE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|<[^<>]*>|〈[^〈〉]*〉|《[^《》]*》")
+_HEADER_MARKS = re.compile(r"[*※★☆]")
+_HEADER_BRACKETS = re.compile(r"[()\[\]<>〈〉《》]")
 
 _TRUE_WORDS = frozenset(
     ["对", "正确", "是", "√", "✓", "✔", "t", "true", "y", "yes", "1", "對", "正確"]
@@ -51,6 +57,25 @@ def normalize_text(text: str, *, case_sensitive: bool = False) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_PUNCTUATION)
     text = _WHITESPACE.sub(" ", text).strip()
     return text if case_sensitive else text.casefold()
+
+
+def clean_header(cell: str) -> str:
+    """Return the key a spreadsheet's header cell is compared by, its decorations gone.
+
+    Both importers (questions and rosters) match headers through this one rule, so
+    ``姓名(必填)``, ``*用户名``, ``工号*``, ``姓名（必填）``, ``【必填】姓名``, ``姓名：``
+    and a line break inside the cell all read as the bare name: NFKC (full-width
+    brackets, stars and colons become ASCII), every whitespace removed, bracketed notes
+    ((), [], 【】, <>, 〈〉, 《》) and the marks * ※ ★ ☆ dropped, a trailing colon
+    dropped, and case folded. A cell that is nothing but a bracketed name
+    (``【姓名】``) keeps the name.
+    """
+    text = _WHITESPACE.sub("", unicodedata.normalize("NFKC", cell).translate(_PUNCTUATION))
+    text = _HEADER_MARKS.sub("", text)
+    bare = _HEADER_NOTE.sub("", text)
+    if not bare.strip(":"):
+        bare = _HEADER_BRACKETS.sub("", text)
+    return bare.rstrip(":").casefold()
 
 
 def parse_true_false(text: str | bool | int | None) -> bool | None:

@@ -47,12 +47,17 @@ def seed_demo_command(if_empty):
 
 @click.command("import-roster")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--create-units", is_flag=True, help="Create missing units along full paths.")
+@click.option("--create-units", is_flag=True,
+              help="Create missing units: the missing end of a path under the part that "
+                   "exists, a single name under --parent.")
+@click.option("--parent", "parent_path", metavar="UNIT",
+              help="With --create-units: the unit (full path or unique name) under which "
+                   "missing single-name units are created.")
 @click.option("--dry-run", is_flag=True, help="Show what would happen; write nothing.")
 @click.option("--passwords-out", type=click.Path(dir_okay=False),
               help="Write new accounts' initial passwords to this CSV instead of the screen.")
 @with_appcontext
-def import_roster_command(file, create_units, dry_run, passwords_out):
+def import_roster_command(file, create_units, parent_path, dry_run, passwords_out):
     """Import a roster (.xlsx or .csv). All rows or none: any bad row writes nothing."""
     from studyhall.org import roster
     from studyhall.spreadsheets import SpreadsheetError, read_rows
@@ -63,9 +68,12 @@ def import_roster_command(file, create_units, dry_run, passwords_out):
         rows = read_rows(data, file)
     except SpreadsheetError as exc:
         raise click.ClickException(str(exc)) from exc
+    if parent_path and not create_units:
+        raise click.ClickException(_("--parent is used only with --create-units."))
+    parent_id = _unit_by_path(parent_path).id if parent_path else None
     actor = SystemActor()
     with click.progressbar(length=len(rows), label=_("Checking rows"), file=sys.stderr) as bar:
-        plan = roster.plan_rows(actor, rows, create_units=create_units,
+        plan = roster.plan_rows(actor, rows, create_units=create_units, parent_id=parent_id,
                                 on_row=lambda: bar.update(1))
     if plan.file_error:
         raise click.ClickException(plan.file_error)
@@ -74,6 +82,8 @@ def import_roster_command(file, create_units, dry_run, passwords_out):
                  "new units %(units)d", new=counts["new"], updated=counts["updated"],
                  unchanged=counts["unchanged"], errors=counts["error"],
                  units=len(plan.new_units)))
+    for names in plan.new_units:
+        click.echo(_("new unit: %(path)s", path="/".join(names)))
     if not plan.ok:
         for issue in plan.issues:
             click.echo(_("row %(row)d %(column)s «%(value)s»: %(reason)s", row=issue.row,

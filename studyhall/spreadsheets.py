@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
@@ -30,6 +31,7 @@ from question_bank.formats.limits import (
     check_workbook,
     read_limited,
 )
+from question_bank.normalize import clean_header
 from studyhall import figures
 
 
@@ -167,25 +169,66 @@ def refusal_message(exc: FileRefusedError, limits: ReadLimits) -> str:
     return messages[exc.reason]() if exc.reason in messages else str(exc)
 
 
-def normalise_header(text: str) -> str:
-    """Header cells compared without spaces, required-field stars or a trailing colon."""
-    return "".join(text.split()).strip("*＊:：").lower()
-
-
 def find_header(rows: list[list[str]], columns: dict[str, tuple[str, ...]],
-                required: tuple[str, ...], search_rows: int = 10
-                ) -> tuple[int, dict[str, int]] | None:
+                required: tuple[str, ...], search_rows: int = 10) -> Header | None:
     """Find the header row among the first ``search_rows`` rows (a title row may stand
-    above it). ``columns`` maps a field to the header names it goes by. Returns the
-    header's index and field → column index, or None if no row names every required field.
-    """
+    above it). ``columns`` maps a field to the header names it goes by (already passed
+    through ``clean_header``), in order of preference. Returns the first row that names
+    every required field, or None.
+
+    Header cells are compared by ``clean_header``, the rule the question importer uses
+    too: ``姓名(必填)``, ``*工号``, ``【必填】单位`` and a line break in a cell are the bare
+    names."""
     for index, row in enumerate(rows[:search_rows]):
-        positions: dict[str, int] = {}
-        for col, cell in enumerate(row):
-            key = normalise_header(cell)
-            for field, names in columns.items():
-                if field not in positions and key in names:
-                    positions[field] = col
-        if all(field in positions for field in required):
-            return index, positions
+        header = read_header(index, row, columns)
+        if all(field in header.columns for field in required):
+            return header
     return None
+
+
+@dataclass
+class Header:
+    """A header row read: ``columns`` maps each field found to every column that names
+    it, the most preferred name first (then left to right); ``ignored`` are the other
+    non-empty header cells."""
+
+    index: int
+    columns: dict[str, list[int]]
+    cells: list[str]
+    ignored: list[str]
+
+    def first(self, field: str) -> int | None:
+        found = self.columns.get(field)
+        return found[0] if found else None
+
+
+def read_header(index: int, row: list[str], columns: dict[str, tuple[str, ...]]) -> Header:
+    """Read row ``index`` as a header, whether or not it names the required fields."""
+    found: dict[str, list[tuple[int, int]]] = {}
+    ignored = []
+    for col, cell in enumerate(row):
+        key = clean_header(cell)
+        fields = [(field, names.index(key)) for field, names in columns.items() if key in names]
+        for field, rank in fields:
+            found.setdefault(field, []).append((rank, col))
+        if key and not fields:
+            ignored.append(" ".join(cell.split()))
+    return Header(index, {field: [col for _, col in sorted(places)]
+                          for field, places in found.items()}, list(row), ignored)
+
+
+def missing_header_report(rows: list[list[str]], columns: dict[str, tuple[str, ...]],
+                          required: tuple[str, ...], search_rows: int = 10
+                          ) -> tuple[list[tuple[int, list[str]]], list[str]]:
+    """What was read instead of a header: the non-empty cells of the first rows (row
+    number, cells), and the required fields missing from the row that came closest."""
+    shown = [(number, [" ".join(c.split()) for c in row if c.strip()])
+             for number, row in enumerate(rows[:search_rows], start=1)]
+    shown = [(number, cells) for number, cells in shown if cells][:5]
+    best: list[str] = list(required)
+    for index, row in enumerate(rows[:search_rows]):
+        header = read_header(index, row, columns)
+        missing = [field for field in required if field not in header.columns]
+        if len(missing) < len(best):
+            best = missing
+    return shown, best

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from question_bank.formats.base import ImportIssue, ImportResult, UnsupportedItem
-from question_bank.normalize import parse_letters, parse_true_false
+from question_bank.normalize import clean_header, parse_letters, parse_true_false
 from question_bank.types import (
     DEFAULT_POINTS,
     DIFFICULTY_LABELS,
@@ -121,7 +121,6 @@ _OPTION_PREFIX = re.compile(r"^(?:[(（]([A-Ha-h])[)）]|([A-Ha-h])\s*[.．、:�
 _OPTION_INDEX = {
     c: i for part in ("ABCDEFGH", "12345678", "一二三四五六七八") for i, c in enumerate(part)
 }
-_HEADER_NOISE = re.compile(r"[\s*]|\(.*\)$")
 _BLANK_SPLIT = re.compile(r"[|｜;；]")
 _ALTERNATIVE_SPLIT = re.compile(r"[/／]")
 _LIST_SPLIT = re.compile(r"[、,，;；|｜]")
@@ -233,7 +232,8 @@ def _map_header(
 
 
 def _clean_header(cell: str) -> str:
-    return _HEADER_NOISE.sub("", unicodedata.normalize("NFKC", cell)).upper()
+    # The rule both importers share (the roster's too); option letters compare upper-case.
+    return clean_header(cell).upper()
 
 
 def _read_row(

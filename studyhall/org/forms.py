@@ -76,10 +76,17 @@ class PersonForm(Form):
 
 class RosterUploadForm(Form):
     file = FileField(_l("Roster file"), validators=[FileRequired(_l("Choose a file."))])
-    create_units = BooleanField(_l("Create missing units along full paths"))
+    create_units = BooleanField(_l("Create missing units"))
+    new_units_parent = SelectField(
+        _l("Parent of new single-name units"), coerce=int, choices=[], validators=[Optional()],
+        description=_l("With the box ticked, a unit written as a path is created under the "
+                       "part of it that exists; a single name, under the unit chosen here. "
+                       "The preview lists every unit to be created before anything is saved."))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, parent_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.new_units_parent.choices = choices(
+            [(0, _l("(none: create only units written as paths)")), *parent_choices])
         self.file.description = _l(
             ".xlsx or .csv (UTF-8 or GBK), at most %(mb)d MB and %(rows)d rows; larger "
             "files through the command line.",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import re
+import unicodedata
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -99,11 +101,22 @@ class PoliticalStatus(enum.Enum):
 
     @classmethod
     def parse(cls, text: str) -> PoliticalStatus | None:
-        """Read a roster's 政治面貌 cell: the full name, a usual short form or the code."""
-        key = "".join(str(text).split())
+        """Read a roster's 政治面貌 cell: the GB/T 4762 name, a form the usual 13-entry HR
+        dictionaries use (民革党员, 普通公民, 无党派民主人士…), the code, or the code and
+        the name together as HR systems export them ("01 中共党员", "中共党员(01)"), if
+        they agree. Full-width digits and brackets are read as half-width."""
+        key = "".join(unicodedata.normalize("NFKC", str(text)).split())
         if key.isdigit():
             key = key.zfill(2)
-        return _STATUS_LOOKUP.get(key)
+        if key in _STATUS_LOOKUP:
+            return _STATUS_LOOKUP[key]
+        both = _CODE_AND_NAME.fullmatch(key)
+        if both is None:
+            return None
+        code = both["code"] or both["code2"]
+        name = both["name"] or both["name2"]
+        status = _STATUS_LOOKUP.get(name)
+        return status if status is not None and status.value == code.zfill(2) else None
 
 
 # Full label first, then the forms rosters use. "民主党派" alone does not say which party,
@@ -116,13 +129,15 @@ STATUS_LABELS: dict[PoliticalStatus, tuple[str, ...]] = {
     PoliticalStatus.CDL: ("中国民主同盟盟员", "民盟盟员", "民盟"),
     PoliticalStatus.CNDCA: ("中国民主建国会会员", "民建会员", "民建"),
     PoliticalStatus.CAPD: ("中国民主促进会会员", "民进会员", "民进"),
-    PoliticalStatus.CPWDP: ("中国农工民主党党员", "农工党党员", "农工党"),
-    PoliticalStatus.CZGP: ("中国致公党党员", "致公党党员", "致公党"),
+    PoliticalStatus.CPWDP: ("中国农工民主党党员", "农工党党员", "农工党员", "农工党"),
+    PoliticalStatus.CZGP: ("中国致公党党员", "致公党党员", "致公党员", "致公党"),
     PoliticalStatus.JIUSAN: ("九三学社社员", "九三学社"),
     PoliticalStatus.TDSGL: ("台湾民主自治同盟盟员", "台盟盟员", "台盟"),
     PoliticalStatus.NON_PARTISAN: ("无党派人士", "无党派民主人士", "无党派"),
     PoliticalStatus.MASSES: ("群众", "普通公民"),
 }
+_CODE_AND_NAME = re.compile(r"(?P<code>\d{1,2})[-_.、:]?(?P<name>\D+)|(?P<name2>\D+?)"
+                            r"[(\[](?P<code2>\d{1,2})[)\]]")
 _STATUS_LOOKUP = {
     **{label: status for status, labels in STATUS_LABELS.items() for label in labels},
     **{status.value: status for status in PoliticalStatus},

@@ -18,6 +18,8 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from question_bank.formats.limits import DEFAULT_LIMITS, ReadLimits
+from question_bank.normalize import clean_header
+from studyhall import audit
 from studyhall.auth.passwords import quick_problem
 from studyhall.auth.scope import scope_paths
 from studyhall.exports.safety import unguard
@@ -26,23 +28,44 @@ from studyhall.model_helpers import path_in_subtree
 from studyhall.org import operations
 from studyhall.org.models import PHONE_PATTERN, Person, PoliticalStatus, Unit, UnitKind
 from studyhall.org.permissions import can_manage_person
-from studyhall.spreadsheets import SpreadsheetError, find_header, normalise_header, read_rows
+from studyhall.spreadsheets import (
+    Header,
+    SpreadsheetError,
+    find_header,
+    missing_header_report,
+    read_rows,
+)
 
+#: Header names per field, in order of preference: a file with both 工号 and 用户名 is
+#: keyed by 工号. Several unit columns are combined into one path (``unit_columns``).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "account": ("工号", "账号", "帐号", "用户名", "登录名", "登录账号", "职工号", "教工号",
-                "account"),
-    "name": ("姓名", "名字", "name"),
-    "phone": ("手机", "手机号", "手机号码", "联系电话", "电话", "phone"),
-    "unit": ("单位", "部门", "所属单位", "所属部门", "所属支部", "所在支部", "支部", "组织",
-             "所属组织", "unit"),
+    "account": ("工号", "职工号", "教工号", "员工编号", "人员编号", "账号", "帐号", "登录账号",
+                "用户名", "登录名", "account"),
+    "name": ("姓名", "真实姓名", "员工姓名", "职工姓名", "名字", "name"),
+    "phone": ("手机", "手机号", "手机号码", "移动电话", "联系电话", "电话", "phone", "mobile"),
+    "unit": ("单位", "部门", "所属单位", "所属部门", "所在单位", "所在部门", "所属支部", "所在支部",
+             "支部", "组织", "所属组织", "所属党组织", "所在党组织",
+             *(f"{level}级{kind}" for level in "一二三四五六七八" for kind in ("部门", "单位")),
+             "unit", "department"),
     "status": ("政治面貌", "political status"),
     "password": ("初始密码", "密码", "password"),
 }
-COLUMNS = {key: tuple(normalise_header(n) for n in names) for key, names in COLUMNS.items()}
+#: The names as people write them, for messages (一级部门…八级部门 summed up).
+ACCEPTED = {key: tuple(n for n in names if "级" not in n[1:2]) + (
+    ("一级部门、二级部门…",) if key == "unit" else ()) for key, names in COLUMNS.items()}
+COLUMNS = {key: tuple(clean_header(n) for n in names) for key, names in COLUMNS.items()}
 REQUIRED = ("account", "name", "unit", "status")
+#: Columns read and deliberately not kept: StudyHall stores no e-mail addresses.
+NOT_KEPT = tuple(clean_header(n) for n in ("邮箱", "电子邮箱", "电子邮件", "邮件", "email",
+                                           "e-mail", "邮箱地址"))
 PHONE_RE = re.compile(PHONE_PATTERN)
 ACCOUNT_RE = re.compile(r"^[^\s/\\]{1,64}$")
+#: A path's separators; "-" is one only when the whole text is not itself a unit's name.
 PATH_SPLIT = re.compile(r"\s*[/／>＞]\s*")
+HYPHEN_SPLIT = re.compile(r"\s*[-－]\s*")
+#: Two units in one cell ("甲支部|乙支部"): a person belongs to exactly one.
+SEVERAL_SPLIT = re.compile(r"\s*[|｜;；]\s*")
+_LEVEL = re.compile(r"^([一二三四五六七八])级")
 
 
 def column_label(field_name: str) -> str:
@@ -78,6 +101,10 @@ class RosterPlan:
     rows: list[RowFate] = field(default_factory=list)
     file_error: str | None = None
     new_units: list[tuple[str, ...]] = field(default_factory=list)
+    #: Header cells of columns that are not read (序号, 性别, 邮箱…).
+    ignored_columns: list[str] = field(default_factory=list)
+    #: Those among them StudyHall has nowhere to keep (e-mail).
+    not_kept: list[str] = field(default_factory=list)
 
     @property
     def counts(self) -> Counter:
@@ -93,26 +120,41 @@ class RosterPlan:
 
 
 class UnitResolver:
-    """Finds a unit from a full path ("示例市教育局/实验小学/第一支部"), the end of a path,
-    or a bare name unique within the importer's scope; plans missing units on request."""
+    """Finds a unit from a full path ("示例市教育局/实验小学/第一支部", also written with
+    ">" or "-"), the end of a path, a bare name unique within the importer's scope, or
+    several columns naming the levels; plans missing units on request.
 
-    def __init__(self, viewer: Person, create_units: bool):
+    A unit's name may itself contain "-" ("初一-1班"): the text is first read with "/"
+    and ">" as the only separators, then with "-" too; whichever names a unit wins, and
+    if both do (two different units) the row is asked to write the path with "/".
+
+    With ``create_units``, a missing end of a path is planned under the part of it that
+    exists, and a missing single name under ``parent`` (the importer's chosen unit,
+    full names, within their scope)."""
+
+    def __init__(self, viewer: Person, create_units: bool,
+                 parent_id: int | None = None):
         units = db.session.execute(sa.select(Unit.id, Unit.parent_id, Unit.name, Unit.path)).all()
         by_id = {u.id: u for u in units}
         self.prefixes = scope_paths(viewer)
         self.create_units = create_units
         self.by_names: dict[tuple[str, ...], int] = {}
         self.path_of: dict[tuple[str, ...], str] = {}
+        names_of_id: dict[int, tuple[str, ...]] = {}
         for u in units:
             names = tuple(by_id[int(i)].name for i in u.path.strip("/").split("/"))
             self.by_names[names] = u.id
             self.path_of[names] = u.path
+            names_of_id[u.id] = names
+        self.parent: tuple[str, ...] | None = None
+        if parent_id in names_of_id and self._in_scope(names_of_id[parent_id]):
+            self.parent = names_of_id[parent_id]
         self.planned: dict[tuple[str, ...], None] = {}
         self.by_last: dict[str, list[tuple[str, ...]]] = {}
         for names in self.by_names:
             if self._in_scope(names):
                 self.by_last.setdefault(names[-1], []).append(names)
-        self._cache: dict[str, tuple[tuple[str, ...] | None, str | None]] = {}
+        self._cache: dict[tuple[str, ...], tuple[tuple[str, ...] | None, str | None]] = {}
 
     def _in_scope(self, names: tuple[str, ...]) -> bool:
         path = self.path_of.get(names)
@@ -126,42 +168,124 @@ class UnitResolver:
         found += [names for names in self.planned if names[-n:] == segments]
         return found
 
+    def _along(self, segments: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """Units named by the last segment whose ancestors include the other segments in
+        order, levels in between allowed (单位 "教育局党委", 部门 "甲校第一支部")."""
+        def contains(names: tuple[str, ...]) -> bool:
+            ancestors = iter(names[:-1])
+            return all(any(a == s for a in ancestors) for s in segments[:-1])
+        return [names for names in self._matches(segments[-1:]) if contains(names)]
+
     def resolve(self, text: str) -> tuple[tuple[str, ...] | None, str | None]:
         """The full names of the unit, or None and the reason it cannot be found."""
-        if text not in self._cache:
-            self._cache[text] = self._resolve(text)
-        return self._cache[text]
+        return self.resolve_columns([text])
 
-    def _resolve(self, text: str) -> tuple[tuple[str, ...] | None, str | None]:
-        segments = tuple(s for s in PATH_SPLIT.split(text.strip()) if s)
+    def resolve_columns(self, texts: list[str]) -> tuple[tuple[str, ...] | None, str | None]:
+        """The unit named by one or several unit cells, least specific first."""
+        key = tuple(filter(None, map(str.strip, texts)))
+        if key not in self._cache:
+            self._cache[key] = self._resolve(key)
+        return self._cache[key]
+
+    def _resolve(self, texts: tuple[str, ...]) -> tuple[tuple[str, ...] | None, str | None]:
+        if not texts:
+            return None, _("The unit is empty.")
+        for text in texts:
+            units = [part for part in SEVERAL_SPLIT.split(text) if part]
+            if len(units) > 1:
+                return None, _("A person belongs to exactly one unit; this cell names %(n)d "
+                               "(%(units)s). Keep the one they belong to.",
+                               n=len(units), units="、".join(units))
+        if len(texts) == 1:
+            return self._resolve_text(texts[0])
+        return self._resolve_levels(texts)
+
+    def _resolve_text(self, text: str) -> tuple[tuple[str, ...] | None, str | None]:
+        segments = _split(text, PATH_SPLIT)
         if not segments:
             return None, _("The unit is empty.")
-        matches = self._matches(segments)
+        readings = [segments]
+        hyphenated = tuple(s for part in segments for s in _split(part, HYPHEN_SPLIT))
+        if len(hyphenated) > len(segments):
+            readings.append(hyphenated)
+        found = [(reading, self._matches(reading)) for reading in readings]
+        found = [(reading, matches) for reading, matches in found if matches]
+        if len(found) > 1 and found[0][1] != found[1][1]:
+            return None, _("This names two different units, “%(a)s” and “%(b)s”; write "
+                           "the path with \"/\" between the levels.",
+                           a="/".join(found[0][1][0]), b="/".join(found[1][1][0]))
+        if found:
+            matches = found[0][1]
+            if len(matches) == 1:
+                return matches[0], None
+            return None, _("Several units in your scope match; write the full path, such as "
+                           "\"School/Branch\".")
+        if self.create_units:
+            # "-" separates levels only if the part before it is a unit already.
+            if len(readings) > 1 and self._matches(readings[1][:1]):
+                return self._plan_path(readings[1])
+            return self._plan_path(segments)
+        return None, self._not_found()
+
+    def _resolve_levels(self, texts: tuple[str, ...]) -> tuple[tuple[str, ...] | None,
+                                                               str | None]:
+        """Several unit columns: their paths joined, a level repeated in the next column
+        counted once; a unit of the tree must lie along them."""
+        segments: tuple[str, ...] = ()
+        for text in texts:
+            part = _split(text, PATH_SPLIT)
+            overlap = max((k for k in range(1, min(len(segments), len(part)) + 1)
+                           if segments[-k:] == part[:k]), default=0)
+            segments += part[overlap:]
+        if not segments:
+            return None, _("The unit is empty.")
+        matches = self._matches(segments) or self._along(segments)
         if len(matches) == 1:
             return matches[0], None
         if len(matches) > 1:
             return None, _("Several units in your scope match; write the full path, such as "
                            "\"School/Branch\".")
-        if self.create_units and len(segments) > 1:
+        elsewhere = self._matches(segments[-1:])
+        if elsewhere:
+            return None, _("The unit columns disagree with the organisation: “%(unit)s” is "
+                           "under “%(path)s”, not under “%(given)s”.", unit=segments[-1],
+                           path="/".join(elsewhere[0][:-1]) or "-",
+                           given="/".join(segments[:-1]))
+        if self.create_units:
             return self._plan_path(segments)
-        return None, _("No such unit in your scope. Check the name, or ask an administrator "
-                       "to create it.")
+        return None, self._not_found()
+
+    def _not_found(self) -> str:
+        if self.create_units:
+            return _("No such unit in your scope, and no parent was chosen for new units.")
+        return _("No such unit in your scope. Check the name, or ask an administrator "
+                 "to create it.")
 
     def _plan_path(self, segments: tuple[str, ...]) -> tuple[tuple[str, ...] | None, str | None]:
-        """Create the missing end of a path under the longest part of it that exists."""
+        """Create the missing end of a path under the longest part of it that exists; a
+        single missing name under the chosen parent."""
         for cut in range(len(segments) - 1, 0, -1):
             head = self._matches(segments[:cut])
             if len(head) == 1:
                 full = head[0] + segments[cut:]
                 break
         else:
-            if self.prefixes is not None:
+            if len(segments) == 1:
+                if self.parent is None:
+                    return None, self._not_found()
+                full = self.parent + segments
+            elif self.prefixes is not None:
                 return None, _("The start of this path is not a unit in your scope.")
-            full = segments
+            else:
+                full = segments
         for i in range(1, len(full) + 1):
             if full[:i] not in self.by_names:
                 self.planned.setdefault(full[:i])
         return full, None
+
+
+def _split(text: str, separators: re.Pattern) -> tuple[str, ...]:
+    return tuple(s for s in separators.split(text.strip()) if s)
 
 
 def guess_kind(name: str, is_leaf: bool) -> UnitKind:
@@ -174,11 +298,29 @@ def guess_kind(name: str, is_leaf: bool) -> UnitKind:
     return UnitKind.BRANCH if is_leaf else UnitKind.SCHOOL
 
 
-def _row_values(row: list[str], positions: dict[str, int]) -> dict[str, str]:
+def unit_columns(header: Header) -> list[int]:
+    """The unit columns, least specific first: by their level (一级部门, 二级部门…) when
+    every one has a level, else left to right."""
+    columns = sorted(header.columns["unit"])
+    levels = [_LEVEL.match(clean_header(header.cells[col])) for col in columns]
+    if len(columns) > 1 and all(levels):
+        order = "一二三四五六七八"
+        columns = [col for _, col in sorted(
+            (order.index(level[1]), col) for level, col in zip(levels, columns, strict=True))]
+    return columns
+
+
+def _row_values(row: list[str], fields: list[tuple[str, int]], units: list[int]) -> dict:
+    """The cells of one row by field (the first column of each), and every unit cell."""
     # A CSV roster exported here guards "=…" with an apostrophe (exports/safety.py): it is
     # not part of the value, so the file imports back unchanged.
-    return {key: unguard(row[col].strip()) if col < len(row) else ""
-            for key, col in positions.items()}
+    width = len(row)
+    values: dict = {key: unguard(row[col].strip()) if col < width else ""
+                    for key, col in fields}
+    cells = [unguard(row[col].strip()) if col < width else "" for col in units]
+    values["unit_cells"] = cells
+    values["unit"] = cells[0] if len(cells) == 1 else " + ".join(c for c in cells if c)
+    return values
 
 
 def _check_row(number: int, values: dict[str, str], resolver: UnitResolver) -> RowFate:
@@ -208,10 +350,11 @@ def _check_row(number: int, values: dict[str, str], resolver: UnitResolver) -> R
     weak = password and quick_problem(password, account=values["account"], phone=phone)
     if weak:
         problem("password", weak)
-    unit_names, reason = resolver.resolve(values["unit"]) if values["unit"] else (
-        None, _("The unit is empty."))
+    unit_names, reason = resolver.resolve_columns(values["unit_cells"])
     if reason:
         problem("unit", reason)
+    if unit_names is not None and unit_names in resolver.planned:
+        fate.changes.append(_("new unit %(path)s", path="/".join(unit_names)))
     fate.values = {"status": status, "unit_names": unit_names, "phone": phone or None,
                    "password": password or None}
     return fate
@@ -231,12 +374,13 @@ def _compare(fate: RowFate, person: Person, unit_names_of: dict[int, tuple[str, 
         changes.append(_("unit → %(b)s", b="/".join(values["unit_names"])))
     if not person.is_active:
         changes.append(_("reactivated"))
-    fate.changes = changes
     fate.fate = "updated" if changes else "unchanged"
+    fate.changes = [*changes, *fate.changes]
 
 
 def plan_import(viewer: Person, data: bytes, filename: str, *, create_units: bool = False,
-                limits: ReadLimits = DEFAULT_LIMITS) -> RosterPlan:
+                parent_id: int | None = None, limits: ReadLimits = DEFAULT_LIMITS
+                ) -> RosterPlan:
     """Read the file and decide every row's fate without writing anything. The web passes
     ``web_limits()``; a file over its rows gets a message pointing to the CLI."""
     try:
@@ -247,7 +391,26 @@ def plan_import(viewer: Person, data: bytes, filename: str, *, create_units: boo
             message += " " + _("Larger files can be imported on the server by an "
                                "administrator: flask --app studyhall import-roster FILE")
         return RosterPlan(file_error=message)
-    return plan_rows(viewer, rows, create_units=create_units)
+    return plan_rows(viewer, rows, create_units=create_units, parent_id=parent_id)
+
+
+def no_header_message(rows: list[list[str]]) -> str:
+    """Why no header was found: the cells read in the first rows, the required columns
+    missing from the closest row and the names each goes by."""
+    shown, missing = missing_header_report(rows, COLUMNS, REQUIRED)
+    lines = [_("No header row found: the first rows must name the columns 姓名, 工号, 单位 and "
+               "政治面貌 (any of the names below).")]
+    if shown:
+        lines.append(_("Read in the first rows:"))
+        lines += [_("row %(row)d: %(cells)s", row=number,
+                    cells=" | ".join(cell[:40] for cell in cells[:12]))
+                  for number, cells in shown]
+    else:
+        lines.append(_("The first rows are empty."))
+    lines.append(_("Missing columns:"))
+    lines += [_("%(column)s: write one of %(names)s", column=column_label(field_name),
+                names="、".join(ACCEPTED[field_name])) for field_name in missing]
+    return "\n".join(lines)
 
 
 def web_limits() -> ReadLimits:
@@ -256,23 +419,31 @@ def web_limits() -> ReadLimits:
 
 
 def plan_rows(viewer: Person, rows: list[list[str]], *, create_units: bool = False,
-              on_row: Callable[[], None] | None = None) -> RosterPlan:
+              parent_id: int | None = None, on_row: Callable[[], None] | None = None
+              ) -> RosterPlan:
     """Decide the fate of every row of a table already read. ``on_row`` is called once per
-    row (the CLI's progress bar)."""
+    row (the CLI's progress bar). With ``create_units``, missing units are planned (a
+    single name under the unit ``parent_id``, which must be in the viewer's scope)."""
     plan = RosterPlan()
     header = find_header(rows, COLUMNS, REQUIRED)
     if header is None:
-        plan.file_error = _("No header row found. The first rows must include the columns "
-                            "姓名, 工号 (or 账号), 单位 and 政治面貌.")
+        plan.file_error = no_header_message(rows)
         return plan
-    header_index, positions = header
-    resolver = UnitResolver(viewer, create_units)
+    header_index = header.index
+    plan.ignored_columns = header.ignored
+    plan.not_kept = [name for name in header.ignored if clean_header(name) in NOT_KEPT]
+    units = unit_columns(header)
+    fields = [(key, cols[0]) for key, cols in header.columns.items() if key != "unit"]
+    resolver = UnitResolver(viewer, create_units, parent_id)
+    if parent_id is not None and resolver.parent is None:
+        plan.file_error = _("The unit chosen for new units is not in your scope.")
+        return plan
     seen: dict[str, int] = {}
     for index in range(header_index + 1, len(rows)):
         if on_row is not None:
             on_row()
-        values = _row_values(rows[index], positions)
-        if not any(values.values()):
+        values = _row_values(rows[index], fields, units)
+        if not any(values[key] for key, _col in fields) and not values["unit"]:
             continue  # blank or trailing empty rows
         fate = _check_row(index + 1, values, resolver)
         first = seen.setdefault(fate.account, fate.row) if fate.account else fate.row
@@ -336,7 +507,11 @@ def apply_plan(viewer: Person, plan: RosterPlan) -> list[tuple[str, str, str]]:
         parent = units.get(names[:-1]) or (db.session.get(Unit, unit_ids[names[:-1]])
                                            if len(names) > 1 else None)
         is_leaf = not any(len(n) > len(names) and n[:len(names)] == names for n in plan.new_units)
-        units[names] = operations.create_unit(parent, names[-1], guess_kind(names[-1], is_leaf))
+        unit = operations.create_unit(parent, names[-1], guess_kind(names[-1], is_leaf))
+        units[names] = unit
+        # Audited as a move is: who created which unit where, by this import.
+        audit.record(viewer, "unit.create", unit, name=unit.name,
+                     parent=parent.id if parent else None, via="roster_import")
 
     def unit_for(names):
         if names not in units:

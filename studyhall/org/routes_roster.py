@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from studyhall.auth.decorators import staff_required
 from studyhall.exports.roster import build_roster_template_xlsx
-from studyhall.org import bp, permissions, roster
+from studyhall.org import bp, permissions, queries, roster
 from studyhall.org.forms import RosterUploadForm
 from studyhall.uploads import PROBLEMS_PER_PAGE, ImportFlow, page_of
 
@@ -25,6 +25,7 @@ class RosterImport(ImportFlow):
         # Planned again at every step: the organisation may have changed since the preview.
         return roster.plan_import(current_user, content, filename,
                                   create_units=bool(options.get("create_units")),
+                                  parent_id=options.get("parent_id"),
                                   limits=roster.web_limits())
 
     def can_confirm(self, plan, form):
@@ -43,15 +44,24 @@ class RosterImport(ImportFlow):
 FLOW = RosterImport()
 
 
+def _parent_choices() -> list[tuple[int, str]]:
+    """The units in the importer's scope, indented as a tree."""
+    return [(node.unit.id, "\u3000" * node.depth + node.unit.name)
+            for node in queries.get_unit_tree(current_user, include_inactive=False)]
+
+
 @bp.route("/manage/roster", methods=["GET", "POST"])
 @staff_required
 def import_roster():
-    form = RosterUploadForm()
     may_create = permissions.can_create_units_on_import(current_user)
+    form = RosterUploadForm(parent_choices=_parent_choices() if may_create else ())
     if not may_create:
         del form.create_units
+        del form.new_units_parent
     if form.validate_on_submit():
-        return FLOW.start(form.file.data, create_units=may_create and form.create_units.data)
+        create = may_create and form.create_units.data
+        parent_id = (form.new_units_parent.data or None) if create else None
+        return FLOW.start(form.file.data, create_units=create, parent_id=parent_id)
     return render_template("org/manage/roster_upload.html", form=form)
 
 

@@ -44,3 +44,21 @@ def test_every_status_has_the_standard_label_first():
     assert PoliticalStatus.CPC_MEMBER.label == "中国共产党党员"
     assert PoliticalStatus.MASSES.label == "群众"
     assert len({s.label for s in PoliticalStatus}) == 13
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("01 中共党员", PoliticalStatus.CPC_MEMBER),
+    ("13-群众", PoliticalStatus.MASSES),
+    ("中国共产主义青年团团员(03)", PoliticalStatus.CYL_MEMBER),
+    ("群众（13）", PoliticalStatus.MASSES),
+    ("０２", PoliticalStatus.CPC_PROBATIONARY),
+    ("农工党员", PoliticalStatus.CPWDP),
+    ("致公党员", PoliticalStatus.CZGP),
+])
+def test_hr_exports_with_codes_and_full_width_digits_are_read(text, expected):
+    assert PoliticalStatus.parse(text) is expected
+
+
+@pytest.mark.parametrize("text", ["02 中共党员", "中共党员(13)", "01 火星人"])
+def test_a_code_that_disagrees_with_the_name_is_refused(text):
+    assert PoliticalStatus.parse(text) is None
