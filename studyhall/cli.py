@@ -1,5 +1,5 @@
 """flask commands: seed-demo, import-roster, create-admin, import/export-questions,
-close-expired, export-scores, export-roster."""
+close-expired, export-scores, export-roster, backup, restore."""
 
 from __future__ import annotations
 
@@ -344,8 +344,55 @@ def _unit_by_path(text: str):
     return db.session.get(Unit, resolver.by_names[names])
 
 
+# --- backup and restore (studyhall/backup.py) ------------------------------------------
+
+
+@click.command("backup")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="The archive to write (.tar.gz): the database, the uploaded files and a "
+                   "manifest with checksums.")
+@with_appcontext
+def backup_command(out):
+    """Back up the database and the uploaded files into one archive (safe while the app
+    runs: SQLite's online backup API, pg_dump for PostgreSQL)."""
+    from studyhall import backup
+
+    try:
+        result = backup.backup(out)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    manifest = result.manifest
+    click.echo(_("Backup written to %(path)s: revision %(revision)s, %(rows)d rows in "
+                 "%(tables)d tables, %(files)d files.", path=result.path,
+                 revision=manifest["revision"], rows=backup.rows_in(manifest["tables"]),
+                 tables=len(manifest["tables"]), files=len(manifest["files"])))
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True,
+              help="Replace a database that already holds rows.")
+@with_appcontext
+def restore_command(file, force):
+    """Restore a backup archive into the configured database and storage folder, after
+    checking its manifest, checksums and schema revision; then check what was restored."""
+    from studyhall import backup
+
+    try:
+        result = backup.restore(file, force=force)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    manifest = result.manifest
+    click.echo(_("Restored %(path)s (taken %(taken)s): the integrity check passed, "
+                 "%(rows)d rows in %(tables)d tables and %(files)d files match the "
+                 "manifest.", path=result.path, taken=manifest["created_at"],
+                 rows=backup.rows_in(manifest["tables"]), tables=len(manifest["tables"]),
+                 files=len(manifest["files"])))
+
+
 def register(app: Flask) -> None:
     for command in (seed_demo_command, import_roster_command, create_admin_command,
                     import_questions_command, export_questions_command,
-                    close_expired_command, export_scores_command, export_roster_command):
+                    close_expired_command, export_scores_command, export_roster_command,
+                    backup_command, restore_command):
         app.cli.add_command(command)
