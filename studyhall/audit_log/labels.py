@@ -218,12 +218,12 @@ def _times(label) -> Callable:
 def _attempt_score(d: dict, names: Names) -> list[str]:
     return [_("Question %(n)s: %(before)s → %(after)s points", n=d.get("position", "?"),
               before=score(d.get("before")), after=score(d.get("after"))),
-            _change(_("Total"), score(d.get("total_before")), score(d.get("total_after")))]
+            _change(_("Total score"), score(d.get("total_before")), score(d.get("total_after")))]
 
 
 def _attempt_regrade(d: dict, names: Names) -> list[str]:
     return [_("After question #%(id)s was corrected", id=d.get("question_id", "?")),
-            _change(_("Total"), score(d.get("total_before")), score(d.get("total_after")))]
+            _change(_("Total score"), score(d.get("total_before")), score(d.get("total_after")))]
 
 
 def _quiz_grant(d: dict, names: Names) -> list[str]:

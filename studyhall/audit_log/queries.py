@@ -247,15 +247,20 @@ def _actor_missing(entry: AuditEntry) -> str:
 
 
 def iter_shown(viewer: Person, filters: AuditFilters, chunk: int = 500) -> Iterator[ShownEntry]:
-    """Every matching entry, shown, read in chunks (for exports)."""
-    query = query_entries(viewer, filters)
-    offset = 0
+    """Every matching entry, shown, read in chunks (for exports). Each chunk starts after
+    the last entry of the previous one (not at an offset), so entries recorded while the
+    file is written neither shift nor repeat its rows."""
+    query = query_entries(viewer, filters).limit(chunk)
+    after = None
     while True:
-        entries = list(db.session.scalars(query.limit(chunk).offset(offset)))
+        page = query if after is None else query.where(sa.or_(
+            AuditEntry.created_at < after.created_at,
+            sa.and_(AuditEntry.created_at == after.created_at, AuditEntry.id < after.id)))
+        entries = list(db.session.scalars(page))
         if not entries:
             return
         yield from shown_entries(viewer, entries)
-        offset += chunk
+        after = entries[-1]
 
 
 def count_entries(viewer: Person, filters: AuditFilters) -> int:

@@ -222,3 +222,30 @@ def test_roster_import_is_audited(client, org, login):
         AuditEntry.action == "roster.import")).one()
     assert entry.actor_id == org.secretary.id
     assert entry.details == {"file": "名单.csv", "new": 1}
+
+
+def test_the_page_reads_a_fixed_number_of_queries(client, org, login, unit_admin, make_quiz,
+                                                  count_queries):
+    quiz = make_quiz()
+
+    def add(times: int) -> None:
+        for _ in range(times):
+            _entry(org.admin, "person.move", org.teacher, before=org.branch_a.id,
+                   after=org.gen_a.id)
+            _entry(org.secretary, "quiz.grant", org.teacher, quiz_id=quiz.id, attempts=1)
+            _entry(org.admin, "export.attendance", org.branch_a, unit_id=org.branch_a.id)
+            _entry(org.admin, "quiz.closes_at", quiz, before="2026-12-01T02:00:00",
+                   after="2026-12-02T02:00:00")
+            _entry(org.secretary, "roster.import", None, file="a.csv", new=1)
+
+    for viewer in (org.admin, unit_admin):
+        login(viewer)
+        db.session.execute(sa.delete(AuditEntry))
+        add(1)
+        with count_queries() as few:
+            _page(client)
+        add(6)
+        with count_queries() as many:
+            assert len(_actions_shown(_page(client))) == 35
+        assert len(many) == len(few), many
+        client.post("/logout")
