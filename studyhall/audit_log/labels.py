@@ -19,18 +19,20 @@ GROUPS: dict[str, tuple] = {
               ("quiz.grant", "attempt.deadline", "quiz.attempt_deadlines", "quiz.closes_at",
                "assignment.due_at")),
     "roles": (_l("Role and unit changes"),
-              ("person.role", "person.move", "person.activate", "person.deactivate")),
+              ("person.role", "person.move", "person.activate", "person.deactivate",
+               "unit.create")),
     "passwords": (_l("Password resets"), ("person.password_reset",)),
     "imports": (_l("Imports"), ("roster.import", "questions.import")),
     "exports": (_l("Exports of personal data"),
                 ("export.scores", "export.roster", "export.attendance",
-                 "export.session_record", "export.audit")),
+                 "export.session_record", "export.audit", "archive.export",
+                 "archive.download")),
     "unlocks": (_l("Record unlocks and corrections"),
                 ("session.record_reopen", "session.record_correct", "session.record_confirm")),
     "publishing": (_l("Publishing and session changes"),
                    ("quiz.publish", "assignment.publish", "assignment.close", "session.publish",
                     "session.update", "session.cancel", "session.attachment_add",
-                    "session.attachment_remove")),
+                    "session.attachment_remove", "session.settings")),
 }
 
 ACTIONS = {
@@ -46,6 +48,7 @@ ACTIONS = {
     "person.activate": _l("Account reactivated"),
     "person.deactivate": _l("Account deactivated"),
     "person.password_reset": _l("Password reset"),
+    "unit.create": _l("Unit created"),
     "roster.import": _l("Roster imported"),
     "questions.import": _l("Questions imported"),
     "export.scores": _l("Score sheet exported"),
@@ -53,6 +56,8 @@ ACTIONS = {
     "export.attendance": _l("Attendance sheet exported"),
     "export.session_record": _l("Session record exported"),
     "export.audit": _l("Audit log exported"),
+    "archive.export": _l("Inspection archive written (command line)"),
+    "archive.download": _l("Inspection archive downloaded"),
     "session.record_reopen": _l("Session record unlocked"),
     "session.record_correct": _l("Session record corrected"),
     "session.record_confirm": _l("Session record confirmed"),
@@ -64,6 +69,7 @@ ACTIONS = {
     "session.cancel": _l("Session cancelled"),
     "session.attachment_add": _l("Attachment added to a confirmed record"),
     "session.attachment_remove": _l("Attachment removed from a confirmed record"),
+    "session.settings": _l("Working days to finish a record changed"),
 }
 
 TARGET_TYPES = {
@@ -90,6 +96,7 @@ KEYS = {
     "minutes_text": _l("Minutes"), "resolutions": _l("Resolutions"),
     "attendance": _l("Attendance"), "group": _l("Action"), "actor": _l("By"),
     "target": _l("Target"), "since": _l("From"), "until": _l("To"),
+    "start": _l("From"), "end": _l("To"), "name": _l("Title or name"),
 }
 #: Detail keys left out of the page (internal ids, the rule text of the code).
 HIDDEN = {"rule", "attachment_id", "file_id", "quiz_id"}
@@ -282,7 +289,25 @@ def _export(d: dict, names: Names) -> list[str]:
                     if k not in ("format", "unit_id") and k not in HIDDEN]
 
 
+def _unit_create(d: dict, names: Names) -> list[str]:
+    lines = [_("Name: %(name)s", name=short(d.get("name")))]
+    if d.get("parent"):
+        lines.append(_("Under: %(unit)s", unit=names.unit(d["parent"])))
+    if d.get("via") == "roster_import":
+        lines.append(_("By a roster import"))
+    return lines
+
+
+def _session_settings(d: dict, names: Names) -> list[str]:
+    pair = d.get("record_working_days") or [None, None]
+    return [_change(_("Working days to finish a record"),
+                    short(pair[0]) if pair[0] is not None else _("default"),
+                    short(pair[1]) if pair[1] is not None else _("default"))]
+
+
 FORMATTERS: dict[str, Callable[[dict, Names], list[str]]] = {
+    "unit.create": _unit_create,
+    "session.settings": _session_settings,
     "person.role": _person_role,
     "person.move": _person_move,
     "quiz.closes_at": _times(_l("Close time")),

@@ -158,6 +158,8 @@ def _detail_ids(entries) -> tuple[set, set, set]:
             people.update(int(k) for k in moved if str(k).isdigit())
         if isinstance(d.get("unit_id"), int):
             units.add(d["unit_id"])
+        if entry.action == "unit.create" and isinstance(d.get("parent"), int):
+            units.add(d["parent"])
     return units, people, quizzes
 
 

@@ -134,8 +134,17 @@ def test_details_are_readable_text_not_json(client, org, login):
     _entry(org.admin, "assignment.due_at", org.teacher,
            before=datetime(2026, 12, 1, 2, 0).isoformat(),
            after=datetime(2026, 12, 3, 2, 0).isoformat())
+    # Actions other branches record (the lead merges them beside this page).
+    _entry(org.admin, "unit.create", org.branch_b, name="乙校第一支部", parent=org.gen_b.id,
+           via="roster_import")
+    _entry(org.admin, "session.settings", org.gen_a, record_working_days=[None, 5])
+    _entry(org.secretary, "archive.download", org.gen_a, file="档案.zip", start="2026-01-01",
+           end="2026-06-30")
     login(org.admin)
     page = _page(client)
+    assert "Under: 乙校党总支" in page and "By a roster import" in page
+    assert "Working days to finish a record: default → 5" in page
+    assert "Inspection archive downloaded" in page and "From：2026-01-01" in page
     assert "Unit: 甲校第一支部 → 甲校党总支" in page
     assert "Role: Teacher → Branch secretary" in page
     assert "Units managed: none → 乙校第一支部" in page
