@@ -4,6 +4,7 @@ close-expired, export-scores, export-roster, backup, restore."""
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from dataclasses import dataclass, field
 
@@ -12,6 +13,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
+from studyhall import audit
 from studyhall.extensions import db
 from studyhall.org.models import Role
 
@@ -83,6 +85,7 @@ def import_roster_command(file, create_units, dry_run, passwords_out):
         click.echo(_("Dry run: nothing was written."))
         return
     passwords = roster.apply_plan(actor, plan)
+    audit.record(None, "roster.import", None, file=os.path.basename(file), **plan.counts)
     db.session.commit()
     click.echo(_("Imported."))
     _show_passwords(passwords, passwords_out)
@@ -192,6 +195,7 @@ def import_questions_command(file, fmt, category, valid_only, duplicates, type_c
         raise click.ClickException(_("Nothing was imported: fix the lines above, or run "
                                      "again with --valid-only."))
     done = apply_question_import(plan, valid_only=valid_only, duplicates=duplicates)
+    audit.record(None, "questions.import", None, file=os.path.basename(file), **done)
     db.session.commit()
     click.echo(_("%(created)d questions added, %(updated)d updated, %(skipped)d skipped.",
                  created=done["created"], updated=done["updated"], skipped=done["skipped"]))
@@ -305,6 +309,8 @@ def export_scores_command(quiz_id, out, unit_path):
                 bar.update(total)
             else:
                 scores.write_score_workbook(out, export, progress=bar.update)
+    audit.record(None, "export.scores", quiz, file=out, unit_id=getattr(unit, "id", None))
+    db.session.commit()
     click.echo(_("%(n)d people written to %(path)s", n=total, path=out))
 
 
@@ -329,6 +335,8 @@ def export_roster_command(out, unit_path):
             bar.update(total)
         else:
             people.write_roster_workbook(out, actor, unit, progress=bar.update)
+    audit.record(None, "export.roster", unit, file=out, unit_id=getattr(unit, "id", None))
+    db.session.commit()
     click.echo(_("%(n)d people written to %(path)s", n=total, path=out))
 
 

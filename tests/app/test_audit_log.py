@@ -258,3 +258,22 @@ def test_the_page_reads_a_fixed_number_of_queries(client, org, login, unit_admin
             assert len(_actions_shown(_page(client))) == 35
         assert len(many) == len(few), many
         client.post("/logout")
+
+
+def test_command_line_imports_and_exports_are_audited(app, client, org, login, tmp_path):
+    roster_file = tmp_path / "名单.csv"
+    roster_file.write_text("序号,工号,姓名,手机号,单位,政治面貌,备注\r\n"
+                           "1,00000302,钱进,,甲校第一支部,群众,\r\n", encoding="utf-8")
+    runner = app.test_cli_runner()
+    done = runner.invoke(args=["import-roster", str(roster_file)])
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(args=["export-roster", "--out", str(tmp_path / "out.csv"),
+                               "--unit", "甲校党总支"])
+    assert done.exit_code == 0, done.output
+    entries = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.actor_id, e.action, e.target_type) for e in entries] == [
+        (None, "roster.import", ""), (None, "export.roster", "unit")]
+    assert entries[0].details == {"file": "名单.csv", "new": 1}
+    login(org.admin)
+    page = _page(client)
+    assert page.count("System (command line)") == 2
