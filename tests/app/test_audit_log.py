@@ -18,6 +18,7 @@ from studyhall.audit import AuditEntry
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Role
+from tests.app.session_fixtures_e3 import *  # noqa: F401,F403  (make_session)
 
 
 @pytest.fixture()
@@ -216,6 +217,18 @@ def test_attendance_export_is_audited(client, org, login):
     login(org.secretary)
     _download(client, f"/manage/sessions/attendance.xlsx?unit={org.gen_a.id}&period=2026H1")
     assert _actions() == [("export.attendance", "unit", org.gen_a.id)]
+
+
+def test_session_record_export_is_audited(client, org, login, make_session):
+    session = make_session(topic="学习党章")
+    login(org.secretary)
+    _download(client, f"/manage/sessions/{session.id}/record.docx")
+    assert _actions() == [("export.session_record", "studysession", session.id)]
+    client.post("/logout")
+    login(org.admin)
+    page = _page(client)
+    assert "Session record exported" in page
+    assert f'href="/manage/sessions/{session.id}"' in page and "学习党章" in page
 
 
 def test_roster_import_is_audited(client, org, login):
