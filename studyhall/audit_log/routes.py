@@ -64,6 +64,7 @@ def _filters() -> queries.AuditFilters:
 @admin_or_404
 def list_entries():
     filters = _filters()
+    queries.without_jit()
     page = db.paginate(queries.query_entries(current_user, filters),
                        per_page=current_app.config.get("AUDIT_PER_PAGE", PER_PAGE),
                        error_out=False)
@@ -91,6 +92,7 @@ def export_entries(suffix: str):
     """The filtered list as a file; the export is itself audited (it holds personal
     data)."""
     filters = _filters()
+    queries.without_jit()
     rows = queries.count_entries(current_user, filters)
     audit.record(current_user, "export.audit", None, format=suffix, rows=rows,
                  filters=filters.as_args())

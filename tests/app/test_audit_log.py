@@ -290,3 +290,13 @@ def test_command_line_imports_and_exports_are_audited(app, client, org, login, t
     login(org.admin)
     page = _page(client)
     assert page.count("System (command line)") == 2
+
+
+def test_the_log_query_is_not_jit_compiled_on_postgresql(app):
+    """JIT compiling the scoped count cost 1.1 s of 1.2 s on 200,000 entries."""
+    from studyhall.audit_log.queries import without_jit
+
+    without_jit()
+    if db.engine.dialect.name == "postgresql":
+        assert db.session.execute(sa.text("SHOW jit")).scalar() == "off"
+    db.session.rollback()
