@@ -285,8 +285,11 @@ def _export(d: dict, names: Names) -> list[str]:
     if "unit_id" in d:
         lines.append(_("Unit: %(unit)s", unit=names.unit(d["unit_id"]) if d["unit_id"]
                        else _("the whole scope")))
-    return lines + [f"{_key(k)}：{short(v)}" for k, v in d.items()
-                    if k not in ("format", "unit_id") and k not in HIDDEN]
+    filters = d.get("filters")
+    if isinstance(filters, dict) and filters.get("group") in GROUPS:
+        filters = {**filters, "group": str(GROUPS[filters["group"]][0])}
+    return lines + [f"{_key(k)}：{short(filters if k == 'filters' else v)}"
+                    for k, v in d.items() if k not in ("format", "unit_id") and k not in HIDDEN]
 
 
 def _unit_create(d: dict, names: Names) -> list[str]:

@@ -189,6 +189,8 @@ def test_export_is_audited_and_formula_safe(client, org, login):
     assert [e.details["format"] for e in exports] == ["csv", "xlsx"]
     assert exports[0].details["filters"] == {"group": "unlocks"}
     assert exports[0].actor_id == org.admin.id
+    page = _page(client, "?group=exports")
+    assert "Filters：Action：Record unlocks and corrections" in page
 
 
 def _actions() -> list[tuple[str, str, int]]:
