@@ -237,7 +237,8 @@ def backup(out: str | os.PathLike) -> Result:
         (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                        encoding="utf-8")
         partial = folder / "archive.tar.gz"
-        with tarfile.open(partial, "w:gz") as archive:
+        # gzip -6 (gzip's own default): as small within a few percent, several times faster.
+        with tarfile.open(partial, "w:gz", compresslevel=6) as archive:
             archive.add(folder / MANIFEST, MANIFEST)
             archive.add(folder / member, member)
             for path, name in files:
