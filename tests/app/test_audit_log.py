@@ -164,29 +164,37 @@ def test_the_chinese_page_names_the_groups(client, org, login):
         assert label in page, label
 
 
-def test_export_is_audited_and_formula_safe(client, org, login):
+def test_export_is_audited_and_formula_safe(client, org, login, make_person):
+    # Names are typed by people: a name that a spreadsheet would take for a formula
+    # begins the 操作人 and 对象 cells.
+    evil = make_person("evil", unit=org.branch_a, name='=HYPERLINK("http://x","点我")')
+    plus = make_person("plus", unit=org.top, role=Role.ADMIN, name="@SUM(1+1)")
     _entry(org.admin, "session.record_reopen", org.teacher, version=1,
            reason="=HYPERLINK(\"http://x\")")
-    _entry(org.admin, "person.password_reset", org.outsider)
+    _entry(plus, "person.password_reset", evil)
     login(org.admin)
     response = _download(client, "/manage/audit/export.csv?group=unlocks")
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0] == ["时间", "操作人", "操作", "对象", "详情"]
     assert len(rows) == 2 and rows[1][1] == "管理员（admin）"
-    assert "李老师" in rows[1][3]
-    assert "=HYPERLINK" in rows[1][4] and not rows[1][4].startswith(("=", "+", "-", "@"))
+    assert "李老师" in rows[1][3] and "=HYPERLINK" in rows[1][4]
 
-    response = _download(client, "/manage/audit/export.xlsx")
+    rows = list(csv.reader(io.StringIO(_download(
+        client, "/manage/audit/export.csv?group=passwords").data.decode("utf-8-sig"))))
+    assert rows[1][1] == "'@SUM(1+1)（plus）"
+    assert rows[1][3] == "'=HYPERLINK(\"http://x\",\"点我\")（evil）"
+
+    response = _download(client, "/manage/audit/export.xlsx?group=passwords")
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
-    values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert values[0] == ["时间", "操作人", "操作", "对象", "详情"]
-    for row in values[1:]:
-        for value in row:
-            assert not (isinstance(value, str) and value.startswith("="))
+    header, row = list(sheet.iter_rows())[:2]
+    assert [c.value for c in header] == ["时间", "操作人", "操作", "对象", "详情"]
+    for cell in (row[1], row[3]):  # kept as typed, stored as text that is never evaluated
+        assert cell.value.startswith(("@", "=")) and cell.data_type == "s" and cell.quotePrefix
+    assert row[0].is_date
     exports = db.session.scalars(sa.select(AuditEntry).where(
         AuditEntry.action == "export.audit").order_by(AuditEntry.id)).all()
-    assert [e.details["format"] for e in exports] == ["csv", "xlsx"]
+    assert [e.details["format"] for e in exports] == ["csv", "csv", "xlsx"]
     assert exports[0].details["filters"] == {"group": "unlocks"}
     assert exports[0].actor_id == org.admin.id
     page = _page(client, "?group=exports")
