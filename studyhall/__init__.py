@@ -102,6 +102,7 @@ def _init_compression(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from studyhall.audit_log import bp as audit_log_bp
     from studyhall.auth import bp as auth_bp
     from studyhall.bank import bp as bank_bp
     from studyhall.main import bp as main_bp
@@ -119,3 +120,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(study_bp)
     app.register_blueprint(sessions_bp)
     app.register_blueprint(stats_bp)
+    app.register_blueprint(audit_log_bp)

@@ -28,13 +28,20 @@ class AuditEntry(db.Model):
         return f"<AuditEntry {self.id} {self.action} {self.target_type}:{self.target_id}>"
 
 
+#: The target type of an entry about no one object (an import, an export of a whole
+#: scope): such an entry is seen by whoever may see its actor.
+NO_TARGET = ""
+
+
 def record(actor, action: str, target, **details) -> AuditEntry:
-    """Add an audit entry for ``target`` (a model instance with an id); flushes nothing."""
+    """Add an audit entry for ``target`` (a model instance with an id, or None for an
+    action on no one object); flushes nothing. Entries are never changed or deleted by
+    the app: the audit log page (studyhall/audit_log) only reads them."""
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
         action=action,
-        target_type=type(target).__name__.lower(),
-        target_id=target.id,
+        target_type=NO_TARGET if target is None else type(target).__name__.lower(),
+        target_id=0 if target is None else target.id,
         details=details,
     )
     db.session.add(entry)

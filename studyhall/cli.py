@@ -1,9 +1,10 @@
 """flask commands: seed-demo, import-roster, create-admin, import/export-questions,
-close-expired, export-scores, export-roster, report, archive."""
+close-expired, export-scores, export-roster, report, archive, backup, restore."""
 
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from dataclasses import dataclass, field
 
@@ -12,6 +13,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
+from studyhall import audit
 from studyhall.extensions import db
 from studyhall.org.models import Role
 
@@ -93,6 +95,7 @@ def import_roster_command(file, create_units, parent_path, dry_run, passwords_ou
         click.echo(_("Dry run: nothing was written."))
         return
     passwords = roster.apply_plan(actor, plan)
+    audit.record(None, "roster.import", None, file=os.path.basename(file), **plan.counts)
     db.session.commit()
     click.echo(_("Imported."))
     _show_passwords(passwords, passwords_out)
@@ -202,6 +205,7 @@ def import_questions_command(file, fmt, category, valid_only, duplicates, type_c
         raise click.ClickException(_("Nothing was imported: fix the lines above, or run "
                                      "again with --valid-only."))
     done = apply_question_import(plan, valid_only=valid_only, duplicates=duplicates)
+    audit.record(None, "questions.import", None, file=os.path.basename(file), **done)
     db.session.commit()
     click.echo(_("%(created)d questions added, %(updated)d updated, %(skipped)d skipped.",
                  created=done["created"], updated=done["updated"], skipped=done["skipped"]))
@@ -315,6 +319,8 @@ def export_scores_command(quiz_id, out, unit_path):
                 bar.update(total)
             else:
                 scores.write_score_workbook(out, export, progress=bar.update)
+    audit.record(None, "export.scores", quiz, file=out, unit_id=getattr(unit, "id", None))
+    db.session.commit()
     click.echo(_("%(n)d people written to %(path)s", n=total, path=out))
 
 
@@ -339,6 +345,8 @@ def export_roster_command(out, unit_path):
             bar.update(total)
         else:
             people.write_roster_workbook(out, actor, unit, progress=bar.update)
+    audit.record(None, "export.roster", unit, file=out, unit_id=getattr(unit, "id", None))
+    db.session.commit()
     click.echo(_("%(n)d people written to %(path)s", n=total, path=out))
 
 
@@ -425,9 +433,55 @@ def _unit_by_path(text: str):
     return db.session.get(Unit, resolver.by_names[names])
 
 
+# --- backup and restore (studyhall/backup.py) ------------------------------------------
+
+
+@click.command("backup")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="The archive to write (.tar.gz): the database, the uploaded files and a "
+                   "manifest with checksums.")
+@with_appcontext
+def backup_command(out):
+    """Back up the database and the uploaded files into one archive (safe while the app
+    runs: SQLite's online backup API, pg_dump for PostgreSQL)."""
+    from studyhall import backup
+
+    try:
+        result = backup.backup(out)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    manifest = result.manifest
+    click.echo(_("Backup written to %(path)s: revision %(revision)s, %(rows)d rows in "
+                 "%(tables)d tables, %(files)d files.", path=result.path,
+                 revision=manifest["revision"], rows=backup.rows_in(manifest["tables"]),
+                 tables=len(manifest["tables"]), files=len(manifest["files"])))
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True,
+              help="Replace a database that already holds rows.")
+@with_appcontext
+def restore_command(file, force):
+    """Restore a backup archive into the configured database and storage folder, after
+    checking its manifest, checksums and schema revision; then check what was restored."""
+    from studyhall import backup
+
+    try:
+        result = backup.restore(file, force=force)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    manifest = result.manifest
+    click.echo(_("Restored %(path)s (taken %(taken)s): the integrity check passed, "
+                 "%(rows)d rows in %(tables)d tables and %(files)d files match the "
+                 "manifest.", path=result.path, taken=manifest["created_at"],
+                 rows=backup.rows_in(manifest["tables"]), tables=len(manifest["tables"]),
+                 files=len(manifest["files"])))
+
+
 def register(app: Flask) -> None:
     for command in (seed_demo_command, import_roster_command, create_admin_command,
                     import_questions_command, export_questions_command,
                     close_expired_command, export_scores_command, export_roster_command,
-                    report_command, archive_command):
+                    report_command, archive_command, backup_command, restore_command):
         app.cli.add_command(command)

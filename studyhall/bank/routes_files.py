@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 import question_bank as qb
+from studyhall import audit
 from studyhall.auth.decorators import admin_required
 from studyhall.bank import bp, mapping, queries
 from studyhall.bank.forms import QuestionImportConfirmForm, QuestionImportForm
@@ -58,6 +59,7 @@ class QuestionImport(ImportFlow):
     def apply(self, plan, form, upload):
         done = apply_question_import(plan, actor=current_user, valid_only=form.valid_only.data,
                                      duplicates=form.duplicates.data)
+        audit.record(current_user, "questions.import", None, file=upload.filename, **done)
         flash(_("%(created)d questions added, %(updated)d updated, %(skipped)d skipped.",
                 created=done["created"], updated=done["updated"], skipped=done["skipped"]),
               "success")

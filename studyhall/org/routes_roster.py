@@ -4,6 +4,7 @@ through the shared flow of studyhall/uploads.py."""
 from flask import render_template, send_file
 from flask_login import current_user
 
+from studyhall import audit
 from studyhall.auth.decorators import staff_required
 from studyhall.exports.roster import build_roster_template_xlsx
 from studyhall.org import bp, permissions, queries, roster
@@ -33,6 +34,7 @@ class RosterImport(ImportFlow):
 
     def apply(self, plan, form, upload):
         passwords = roster.apply_plan(current_user, plan)
+        audit.record(current_user, "roster.import", None, file=upload.filename, **plan.counts)
         return render_template("org/manage/roster_done.html", plan=plan, passwords=passwords)
 
     def context(self, plan):

@@ -9,6 +9,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from studyhall import audit
 from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import load_unit_or_404
 from studyhall.exports.attendance_xlsx import build_attendance_xlsx
@@ -44,6 +45,7 @@ def _private(response):
 @login_required
 def download_session_record(session_id: int):
     session = _load_record_session_or_404(session_id)
+    audit.record(current_user, "export.session_record", session, format="docx")
     with force_locale(FILED_LOCALE):
         data = build_session_docx(get_record_sheet(session))
     year, month = local_month(session.starts_at)
@@ -63,6 +65,7 @@ def download_attendance_sheet():
                 "can show side by side (%(max)d). Choose a sub-unit or a shorter period.",
                 n=len(sheet.sessions), period=period.label, max=MAX_SESSION_COLUMNS), "error")
         return redirect(url_for("org.show_unit", unit_id=unit.id, period=period.key))
+    audit.record(current_user, "export.attendance", unit, format="xlsx", period=period.label)
     with force_locale(FILED_LOCALE):
         data = build_attendance_xlsx(sheet)
         name = _("%(unit)s attendance, %(period)s", unit=unit.name, period=period.label) \

@@ -22,6 +22,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from studyhall import audit
 from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import load_unit_or_404
 from studyhall.exports import jobs
@@ -153,6 +154,8 @@ def export_scores_xlsx(quiz_id: int):
     into a temporary file (constant memory) and sent from it."""
     quiz = load_exam_or_404(current_user, quiz_id)
     filters = _filters()
+    audit.record(current_user, "export.scores", quiz, format="xlsx",
+                 unit_id=getattr(filters.unit, "id", None))
     with force_locale(EXPORT_LOCALE):
         export = _export(quiz, filters)
         name, fallback = _download_name(quiz, filters, _("Score sheet"), "xlsx")
@@ -205,6 +208,8 @@ def export_sheet_csv(quiz_id: int, sheet: str):
     """One sheet as CSV, streamed as it is written."""
     quiz = load_exam_or_404(current_user, quiz_id)
     filters = _filters()
+    audit.record(current_user, "export.scores", quiz, format="csv", sheet=sheet,
+                 unit_id=getattr(filters.unit, "id", None))
     what = {"scores": _("Score sheet"), "units": _("Figures by unit"),
             "items": _("Item analysis")}
     with force_locale(EXPORT_LOCALE):
@@ -231,6 +236,7 @@ def export_roster(suffix: str):
     roster import's own format."""
     unit = load_unit_or_404(current_user, request.args.get("unit", type=int)) \
         if request.args.get("unit") else None
+    audit.record(current_user, "export.roster", unit, format=suffix, unit_id=unit and unit.id)
     today = utcnow().date()
     name = file_name("花名册", unit.name if unit else "", day=today, suffix=suffix)
     fallback = f"roster-{today.isoformat()}.{suffix}"
