@@ -137,8 +137,9 @@ def test_the_secretarys_archive_file_by_file(client, org, login, year):
         "02_会议记录": ["甲校第一支部-支部党员大会-学习《十项准则》-2026-03-12.docx",
                     "甲校第一支部-党课-=党课：守纪律讲规矩-2026-05-20.docx"],
         "03_考勤": ["甲校党总支-考勤汇总表-2026-01-01至2026-12-31-2026-12-31.xlsx"],
-        "04_考试成绩": [f"党纪党规知识测试-成绩单-甲校党总支-{local_today()}.xlsx"],
-        "05_学习完成情况": [f"学习十项准则-学习完成情况-甲校党总支-{local_today()}.xlsx"],
+        "04_考试成绩": [f"党纪党规知识测试-成绩单-甲校党总支-{local_day(year.exam.opens_at)}.xlsx"],
+        "05_学习完成情况": [
+            f"学习十项准则-学习完成情况-甲校党总支-{local_day(year.assignment.starts_at)}.xlsx"],
         "06_心得体会": ["甲校党总支-心得体会汇编-2026-12-31.docx"],
     }
     index = docx_text(archive, "00_目录/" + files["00_目录"][0])
@@ -180,10 +181,11 @@ def test_the_secretarys_archive_file_by_file(client, org, login, year):
     assert "评为优秀" in reflections and "乙校的心得" not in reflections
 
 
-def local_today() -> str:
+def local_day(moment) -> str:
+    """The local date of a stored UTC time (files are named by the day it began)."""
     from studyhall.sessions.plans import to_local
 
-    return to_local(utcnow()).date().isoformat()
+    return to_local(moment).date().isoformat()
 
 
 def test_the_admins_archive_of_the_whole_tree_has_both_branches(client, org, login, year):
