@@ -31,7 +31,7 @@ from flask_babel import lazy_gettext as _l
 
 from studyhall.auth.scope import in_scope, unit_in_scope
 from studyhall.extensions import db
-from studyhall.model_helpers import in_subtree
+from studyhall.model_helpers import in_subtree, path_in_subtree
 from studyhall.org.models import Person, Unit, UnitKind
 from studyhall.org.sorting import unit_sort_key
 from studyhall.sessions.models import (
@@ -253,7 +253,7 @@ def _may_carry_out(plan: StudyPlan, item: StudyPlanItem, session: StudySession) 
     if session.kind is not item.kind or session.status is SessionStatus.CANCELLED:
         return False
     if item.kind in GROUP_KINDS:
-        return session.owner_unit.path.startswith(plan.unit.path)
+        return path_in_subtree(session.owner_unit.path, plan.unit.path)
     return session.owner_unit_id == plan.unit_id
 
 
