@@ -55,6 +55,9 @@ def _reading_export(assignment_id: int) -> reading_export.ReadingExport:
 @staff_required
 def export_reading(assignment_id: int, suffix: str):
     export = _reading_export(assignment_id)
+    # Names, accounts and 政治面貌: an export of personal data, audited like the others.
+    audit.record(current_user, "export.reading", export.assignment, format=suffix,
+                 unit_id=export.unit.id if export.unit else None)
     today = utcnow().date()
     with force_locale(EXPORT_LOCALE):
         name = file_name(export.assignment.title, _("Reading completion"),

@@ -230,3 +230,30 @@ def test_every_formula_start_is_neutralised(client, org, login, make_person,
     rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig"), newline="")))
     by_account = {r[3]: r[2] for r in rows if len(r) == len(HEADERS)}
     assert [by_account[f"f{n}"] for n in range(len(names))] == ["'" + n for n in names]
+
+
+def test_each_download_is_audited_and_a_refused_one_is_not(client, org, login, reading):
+    """Names, accounts and 政治面貌 leave the system: an export of personal data, logged
+    as the score and roster sheets are (issue 12, item 7)."""
+    import sqlalchemy as sa
+
+    from studyhall.audit import AuditEntry
+
+    def entries():
+        return [(e.action, e.target_type, e.target_id, e.actor_id, e.details.get("format"))
+                for e in db.session.scalars(sa.select(AuditEntry).where(
+                    AuditEntry.action == "export.reading").order_by(AuditEntry.id))]
+
+    a = reading.assignment
+    login(org.secretary)  # outside the committee's assignment: 404, nothing logged
+    assert client.get(f"/manage/stats/assignments/{a.id}/reading.csv").status_code == 404
+    assert entries() == []
+    client.post("/logout")
+    login(org.admin)
+    download(client, f"/manage/stats/assignments/{a.id}/reading.xlsx")
+    client.get(f"/manage/stats/assignments/{a.id}/reading.csv").get_data()
+    db.session.expire_all()
+    assert entries() == [("export.reading", "assignment", a.id, org.admin.id, "xlsx"),
+                         ("export.reading", "assignment", a.id, org.admin.id, "csv")]
+    page = client.get("/manage/audit?group=exports").get_data(as_text=True)
+    assert "Reading-completion sheet exported" in page or "导出阅读完成情况表" in page
