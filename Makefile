@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app studyhall
 
-.PHONY: run install install-dev test lint bench translations babel-extract clean
+.PHONY: run install install-dev test fuzz lint bench translations babel-extract clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ run: install
 
 test: install-dev
 	$(BIN)/pytest
+
+# The parsers fuzzed with the long hypothesis budget (tests/fuzz/budget.py): 100,000 inputs
+# per parser unless FUZZ_EXAMPLES says otherwise; hours, not part of `make test`.
+fuzz: install-dev
+	FUZZ=long $(BIN)/pytest tests/fuzz -x --hypothesis-show-statistics
 
 lint: install-dev
 	$(BIN)/ruff check .
