@@ -8,6 +8,7 @@ from functools import lru_cache
 from babel import support
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, SelectChoice
 from wtforms.i18n import messages_path
 
@@ -20,11 +21,20 @@ def _wtforms_translations(locale: str) -> support.Translations:
 class Form(FlaskForm):
     """FlaskForm whose WTForms messages ("不是有效的选择") are loaded once per language,
     not read from disk on every request as Flask-WTF does (measured on the exam's
-    start and submit)."""
+    start and submit), and whose text never holds a NUL character: PostgreSQL refuses
+    one in a text column (a 500), and no one types it."""
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             return _wtforms_translations(str(get_locale()))
+
+        def wrap_formdata(self, form, formdata):
+            formdata = super().wrap_formdata(form, formdata)
+            if formdata is None or not any(isinstance(value, str) and "\x00" in value
+                                           for _key, value in formdata.items(multi=True)):
+                return formdata
+            return MultiDict([(key, value.replace("\x00", "") if isinstance(value, str)
+                               else value) for key, value in formdata.items(multi=True)])
 
 
 class ConfirmForm(Form):

@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import wtforms
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone, to_utc
 from wtforms import (
@@ -55,6 +56,12 @@ def to_local(value: datetime | None) -> datetime | None:
 
 def split_accounts(text: str | None) -> list[str]:
     return [a for a in ACCOUNT_SPLIT.split(text or "") if a]
+
+
+def _comparable(*values: Decimal | None) -> bool:
+    """All given and finite: NaN ("NaN" is a Decimal) raises when compared; a NaN or
+    infinite value is refused by the field's NumberRange."""
+    return all(value is not None and value.is_finite() for value in values)
 
 
 class QuizForm(Form):
@@ -155,16 +162,17 @@ class QuizForm(Form):
             raise ValidationError(_l("The closing time must be after the opening time."))
 
     def validate_total_points(self, field):
-        if field.data is not None and field.data % POINT_STEP:
+        # Out of range (already an error) a Decimal can be too big to divide, or NaN.
+        if _comparable(field.data) and not field.errors and field.data % POINT_STEP:
             raise ValidationError(_l("Write the total in whole or half points."))
 
     def validate_pass_mark(self, field):
-        if None not in (field.data, self.excellent_mark.data) \
+        if _comparable(field.data, self.excellent_mark.data) \
                 and field.data > self.excellent_mark.data:
             raise ValidationError(_l("The pass mark cannot be above the excellent mark."))
 
     def validate_excellent_mark(self, field):
-        if None not in (field.data, self.total_points.data) \
+        if _comparable(field.data, self.total_points.data) \
                 and field.data > self.total_points.data:
             raise ValidationError(_l("The excellent mark cannot be above the total."))
 
@@ -247,8 +255,9 @@ class AudienceForm(Form):
         found = self.find_people(accounts) if accounts else {}
         unknown = [a for a in accounts if a not in found]
         if unknown:
-            raise ValidationError(_l("Not found in your units: %(accounts)s",
-                                     accounts="、".join(unknown)))
+            # gettext: a lazy string is printed as safe HTML, the typed accounts unescaped.
+            raise ValidationError(_("Not found in your units: %(accounts)s",
+                                    accounts="、".join(unknown)))
         self.person_ids = list(dict.fromkeys(found[a] for a in accounts))
 
     def validate_unit_ids(self, field):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone, to_utc
 from wtforms import (
@@ -176,10 +177,12 @@ class SessionForm(Form):
             return
         found = self.find_people(self.owner_unit_id.data, text) if self.find_people else []
         if not found:
-            raise ValidationError(_l("Nobody of this unit is called “%(text)s”.", text=text))
+            # gettext, not lazy_gettext: a lazy string counts as safe HTML (its __html__), so
+            # the typed text inside it would be printed unescaped.
+            raise ValidationError(_("Nobody of this unit is called “%(text)s”.", text=text))
         if len(found) > 1:
-            raise ValidationError(_l("Several people are called “%(text)s”: type the "
-                                     "account instead.", text=text))
+            raise ValidationError(_("Several people are called “%(text)s”: type the "
+                                    "account instead.", text=text))
         self.people[name] = found[0].id
 
 

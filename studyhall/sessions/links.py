@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from studyhall.auth.scope import in_scope
@@ -103,8 +104,9 @@ def plan_item_choices(viewer: Person, owner_unit: Unit | None, year: int | None,
                StudyPlan.year == year if year else StudyPlan.year >= utcnow().year)
         .order_by(StudyPlanItem.month, StudyPlanItem.id)).all()
     items.sort(key=lambda item: item.kind is not kind)
-    return [(item.id, _l("Month %(month)d · %(kind)s · %(topic)s", month=item.month,
-                         kind=item.kind.label, topic=item.topic)) for item in items]
+    # gettext: WTForms prints a lazy string as safe HTML, the typed topic unescaped.
+    return [(item.id, _("Month %(month)d · %(kind)s · %(topic)s", month=item.month,
+                        kind=item.kind.label, topic=item.topic)) for item in items]
 
 
 # --- Reads ----------------------------------------------------------------------------------

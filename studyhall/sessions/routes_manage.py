@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import load_unit_or_404, query_people_in_scope, unit_in_scope
+from studyhall.converters import MAX_ID
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
@@ -59,7 +60,9 @@ def list_managed_sessions():
 
 
 def _unit_in_scope(unit_id: int | None) -> Unit | None:
-    unit = db.session.get(Unit, unit_id) if unit_id else None
+    # The unit select's value is any integer until validated: PostgreSQL refuses a
+    # lookup past its INTEGER range.
+    unit = db.session.get(Unit, unit_id) if unit_id and 0 < unit_id <= MAX_ID else None
     return unit if unit is not None and unit_in_scope(current_user, unit) else None
 
 
