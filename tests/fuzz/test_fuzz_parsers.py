@@ -15,7 +15,8 @@ from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
 
-from question_bank import ImportResult, QuestionBankError, load_questions
+from config import Config
+from question_bank import ImportResult, QuestionBankError, ReadLimits, load_questions
 from studyhall.sessions.operations import render_minutes
 from studyhall.spreadsheets import SpreadsheetError, read_rows
 from studyhall.study.materials import parse_image_path, render_markdown
@@ -28,6 +29,10 @@ AIKEN_TOKENS, CSV_TOKENS, GIFT_TOKENS, XML_TOKENS = (
     qb.AIKEN_TOKENS, qb.CSV_TOKENS, qb.GIFT_TOKENS, qb.XML_TOKENS)
 SHARED_STRINGS, sheets, workbook = qb.SHARED_STRINGS, qb.sheets, qb.workbook
 
+#: What an upload through the pages may hold (the CLI allows a whole sheet: a 1 KB
+#: workbook with a cell at row 1,048,576 then costs ~2 s of CPU, by design).
+QUESTION_LIMITS = ReadLimits(max_rows=Config.MAX_QUESTION_ROWS)
+ROSTER_LIMITS = ReadLimits(max_rows=Config.MAX_ROSTER_ROWS)
 ENCODINGS = ["utf-8", "utf-8-sig", "gb18030", "utf-16"]
 #: Characters that break naive parsers: controls, bidi overrides, zero-width, surrogates
 #: are excluded by str itself; full-width and combining forms included.
@@ -44,7 +49,7 @@ def tricky_text(tokens: list[str], max_size: int = 60) -> st.SearchStrategy[str]
 def load(data: bytes, format: str | None, filename: str | None = None) -> None:
     with time_limit():
         try:
-            result = load_questions(data, format, filename)
+            result = load_questions(data, format, filename, limits=QUESTION_LIMITS)
         except QuestionBankError:
             return
     assert isinstance(result, ImportResult)
@@ -90,7 +95,7 @@ def test_roster_csv_reader(data):
     name = data.draw(st.sampled_from(["r.csv", "r.txt", "r.xlsx", "r.xls", "r.doc", "R.CSV"]))
     with time_limit():
         try:
-            rows = read_rows(raw, name)
+            rows = read_rows(raw, name, ROSTER_LIMITS)
         except SpreadsheetError as exc:
             assert str(exc)
             return
@@ -105,7 +110,7 @@ def test_roster_workbook_and_random_bytes(sheet, shared, raw):
                        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + raw, "r.xls")):
         with time_limit():
             try:
-                rows = read_rows(data, name)
+                rows = read_rows(data, name, ROSTER_LIMITS)
             except SpreadsheetError as exc:
                 assert str(exc)
                 continue
