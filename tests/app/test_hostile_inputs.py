@@ -254,3 +254,46 @@ def test_an_owner_unit_past_the_id_range_is_refused_not_a_500(client, org, login
     response = post(client, url, {**values, "owner_unit_id": value})
     assert response.status_code == 200 and 'id="owner_unit_id-error"' in response.get_data(
         as_text=True)
+
+
+# --- formula injection: every text cell of the exports that take no object -------------------
+
+def _cells(data: bytes, suffix: str) -> list[tuple[str, bool]]:
+    """(text, marked as text by quotePrefix) of every string cell."""
+    import csv
+    import io
+
+    import openpyxl
+
+    if suffix == "csv":
+        return [(cell, False) for row in csv.reader(io.StringIO(data.decode("utf-8-sig")))
+                for cell in row]
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return [(cell.value, bool(cell.quotePrefix)) for sheet in book.worksheets
+            for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)]
+
+
+@pytest.mark.parametrize("url", ["/manage/stats/roster.xlsx", "/manage/stats/roster.csv",
+                                 "/manage/audit/export.xlsx", "/manage/audit/export.csv"])
+def test_formula_starts_in_names_are_neutralised_in_exports(client, org, login, make_person,
+                                                            make_unit, url):
+    """A person and a unit for each character that starts a formula (exports/safety.py),
+    then every string cell of the file: no CSV field starts a formula, every .xlsx cell
+    that does is marked text."""
+    from studyhall.exports.safety import FORMULA_STARTS, is_risky
+
+    for i, start in enumerate(FORMULA_STARTS):
+        unit = make_unit(f"{start}单位{i}", org.branch_a)
+        person = make_person(f"f{i}", unit=unit, name=f"{start}HYPERLINK(1)")
+        if "audit" in url:  # an audited action on each: a password reset by the admin
+            from studyhall import audit
+            audit.record(org.admin, "person.password_reset", person)
+    from studyhall.extensions import db
+    db.session.commit()
+    login(org.admin)
+    with client.get(url) as response:
+        assert response.status_code == 200
+        cells = _cells(response.get_data(), url.rsplit(".", 1)[1])
+    typed = [text for text, _marked in cells if "HYPERLINK(1)" in text]
+    assert len(typed) >= len(FORMULA_STARTS)
+    assert [(text, marked) for text, marked in cells if is_risky(text) and not marked] == []
