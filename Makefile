@@ -42,7 +42,7 @@ test: install-dev
 # The parsers fuzzed with the long hypothesis budget (tests/fuzz/budget.py): 100,000 inputs
 # per parser unless FUZZ_EXAMPLES says otherwise; hours, not part of `make test`.
 fuzz: install-dev
-	FUZZ=long $(BIN)/pytest tests/fuzz -x --hypothesis-show-statistics
+	FUZZ=long $(BIN)/pytest tests/fuzz tests/app/test_fuzz_roster_plan.py -x --hypothesis-show-statistics
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -315,7 +315,9 @@ class WorkbookCheck:
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
             infos = archive.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+        # NotImplementedError: a directory asking for a zip version or method Python lacks.
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError,
+                NotImplementedError) as exc:
             raise refuse("damaged", limits, detail=str(exc) or type(exc).__name__) from exc
         if len(infos) > limits.max_parts:
             raise refuse("parts", limits, count=len(infos))

@@ -79,6 +79,18 @@ def test_question_workbooks(sheet, shared, damage):
     load(data, "xlsx", "bank.xlsx")
 
 
+def test_a_zip_asking_for_a_newer_zip_version_is_refused_cleanly():
+    """Found by the fuzzing: zipfile raises NotImplementedError for "zip file version 6.4",
+    which went past the workbook check (a 500 on both import pages)."""
+    data = bytearray(workbook("<worksheet/>", None))
+    at = data.index(b"PK\x01\x02") + 6  # the central directory's "version needed"
+    data[at:at + 2] = (64).to_bytes(2, "little")
+    result = load_questions(bytes(data), "xlsx", "bank.xlsx", limits=QUESTION_LIMITS)
+    assert not result.questions and result.errors
+    with pytest.raises(SpreadsheetError):
+        read_rows(bytes(data), "花名册.xlsx", ROSTER_LIMITS)
+
+
 # --- the roster reader --------------------------------------------------------------------
 
 ROSTER_TOKENS = ["姓名", "工号", "单位", "政治面貌", "手机", "初始密码", "一级部门", "二级部门",

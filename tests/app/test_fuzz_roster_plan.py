@@ -1,4 +1,5 @@
-"""The roster planner fuzzed (issue 12, item 3): whatever table a file holds, planning it
+"""The roster planner fuzzed (issue 12, item 3; here for the app fixtures, budget in
+tests/fuzz/budget.py): whatever table a file holds, planning it
 as an admin answers with a file error or a fate for each row (errors carrying messages),
 never another exception or a hang, and writes nothing."""
 
