@@ -59,8 +59,8 @@ def split_accounts(text: str | None) -> list[str]:
 
 
 def _comparable(*values: Decimal | None) -> bool:
-    """All given and finite: NaN ("NaN" is a Decimal) raises when compared; a NaN or
-    infinite value is refused by the field's NumberRange."""
+    """All given and finite: NaN ("NaN" is a Decimal) raises when compared; NaN and
+    infinite values are refused by the fields' NumberRange."""
     return all(value is not None and value.is_finite() for value in values)
 
 
@@ -85,10 +85,14 @@ class QuizForm(Form):
                                                                         max=Decimal(1000))],
                                 description=_l("Question points are scaled to this total "
                                                "when they add up to something else."))
+    # The marks are at most the total; the bound also refuses "Infinity" (a Decimal,
+    # which PostgreSQL's NUMERIC(7, 2) cannot hold: a 500).
     pass_mark = DecimalField(_l("Pass mark"), places=2, default=Decimal(60),
-                             validators=[InputRequired(), NumberRange(min=Decimal("0.01"))])
+                             validators=[InputRequired(), NumberRange(min=Decimal("0.01"),
+                                                                      max=Decimal(1000))])
     excellent_mark = DecimalField(_l("Excellent mark"), places=2, default=Decimal(90),
-                                  validators=[InputRequired(), NumberRange(min=Decimal("0.01"))])
+                                  validators=[InputRequired(), NumberRange(
+                                      min=Decimal("0.01"), max=Decimal(1000))])
     attempts_allowed = IntegerField(_l("Attempts allowed"), default=1,
                                     validators=[InputRequired(), NumberRange(min=1, max=100)])
     counting = SelectField(_l("Score that counts"), choices=[])

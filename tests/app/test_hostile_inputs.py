@@ -221,9 +221,11 @@ def test_a_plan_items_topic_is_escaped_among_the_session_forms_choices(app, org)
 
 @pytest.mark.parametrize("field, value", [
     ("total_points", "9" * 30), ("total_points", "1e309"), ("total_points", "NaN"),
-    ("total_points", "Infinity"), ("pass_mark", "NaN"), ("excellent_mark", "NaN")])
+    ("total_points", "Infinity"), ("pass_mark", "NaN"), ("excellent_mark", "NaN"),
+    ("pass_mark", "Infinity"), ("excellent_mark", "Infinity"), ("excellent_mark", "9" * 30)])
 def test_an_oversized_or_nan_mark_is_refused_not_a_500(client, org, login, field, value):
-    """Found by the corpus: 10^30 % 0.5 and comparisons with NaN raised InvalidOperation."""
+    """Found by the corpus: 10^30 % 0.5 and comparisons with NaN raised InvalidOperation;
+    an infinite pass mark was accepted, then refused by PostgreSQL's NUMERIC(7, 2)."""
     login(org.admin)
     url, form_class, valid = PAGES["quiz"]
     values = valid_values(client, url, form_class, valid)
