@@ -16,13 +16,20 @@ Answers (one token per viewer, or ``in/out`` when the two differ):
   403     the role may not use the page at all (@staff_required, @admin_required: the app
           answers 403 for a role, 404 for an object outside the viewer's scope)
   404     no such object for this viewer: outside their scope, or not theirs
-  400     a validation answer to the empty body (JSON endpoints, tokens that do not parse)
-Objects answering 404 must not show their title or name in the body; no case may be 5xx.
+  400/422 past the gate: a validation answer to the empty body (the form's fields are
+          missing); 409 the attempt or draft is already submitted; 410 an expired
+          check-in (no scan pending in this browser)
+A 404, and any refusal of a viewer outside the objects' subtree, must not show their
+titles or names; no case may be 5xx.
 
-Writes are sent with an empty body. TestingConfig sets WTF_CSRF_ENABLED = False, so the
-gate is tested without a token (CSRF itself is tested in tests/app/test_app.py). A write
-that is answered 2xx/3xx may have changed the world, so the world is rebuilt before the
-next case (one world per database for the rest: a few thousand requests stay fast).
+Writes are sent with an empty body (JSON_BODIES for the JSON endpoints). TestingConfig
+sets WTF_CSRF_ENABLED = False, so the gate is tested without a token (CSRF itself is
+tested in tests/app/test_app.py). Each write runs in a transaction that is rolled back
+after it (rolled_back), so one world per database serves every case and a write let
+through cannot change what the next case sees.
+
+To see what the app answers now (for a new endpoint's line): ACCESS_DISCOVER=/tmp/out.tsv
+records every case's answer instead of comparing it.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.org import operations as org_ops
 from studyhall.org.models import Person, PoliticalStatus, Role, UnitKind
+from tests.app.session_fixtures_e3 import png
 from tests.factories import PASSWORD
 
 VIEWERS = ["anonymous", "teacher", "secretary_a", "secretary_b", "unit_admin", "admin"]
@@ -115,7 +123,7 @@ ACCESS: dict[str, str] = {
     "quizzes.take_attempt": "login ok/404 404 404 404 404",
     "quizzes.take_over_attempt": "login ok/404 404 404 404 404",
     "sessions.add_plan_item": "login 403 422/404 404/422 422/404 422",
-    "sessions.attachment_file": "login 404 404 404 404 404",
+    "sessions.attachment_file": "login 404 ok/404 404/ok ok/404 ok",
     "sessions.cancel_session": "login 403 ok/404 404/ok ok/404 ok",
     "sessions.checkin_by_code": "login ok ok ok ok ok",
     "sessions.checkin_screen": "login 404 ok/404 404/ok ok/404 ok",
@@ -124,7 +132,7 @@ ACCESS: dict[str, str] = {
     "sessions.create_plan": "login 403 ok ok ok ok",
     "sessions.create_session": "login 403 ok ok ok ok",
     "sessions.decide_leave": "login 403 400/404 404/400 400/404 400",
-    "sessions.delete_attachment": "login 404 404 404 404 404",
+    "sessions.delete_attachment": "login 404 ok/404 404/ok ok/404 ok",
     "sessions.download_attendance_sheet": "login 403 404 404 404 404",  # no ?ids=
     "sessions.download_session_record": "login 404 ok/404 404/ok ok/404 ok",
     "sessions.edit_record": "login 404 ok/404 404/ok ok/404 ok",
@@ -145,7 +153,7 @@ ACCESS: dict[str, str] = {
     "sessions.print_attendance_record": "login 404 ok/404 404/ok ok/404 ok",
     "sessions.print_sign_in_sheet": "login 404 ok/404 404/ok ok/404 ok",
     "sessions.publish_session": "login 403 ok/404 404/ok ok/404 ok",
-    "sessions.read_session_material": "login 404 404 404 404 404",  # not its material
+    "sessions.read_session_material": "login ok/404 404 404 404 404",
     "sessions.remove_plan_item": "login 403 ok/404 404/ok ok/404 ok",
     "sessions.reopen_record": "login 404 ok/404 404/ok ok/404 ok",
     "sessions.request_leave": "login 422/404 404 404 404 404",
@@ -180,7 +188,7 @@ ACCESS: dict[str, str] = {
     "stats.show_report": "login 403 ok ok ok ok",
     "study.add_material": "login 403 ok/404 404/ok ok/404 ok",
     "study.add_quiz": "login 403 ok/404 404/ok ok/404 ok",
-    "study.answer_checkpoint": "login 404 404 404 404 404",
+    "study.answer_checkpoint": "login ok/404 404 404 404 404",
     "study.archive_material": "login 403 ok/404 404/ok ok/404 ok",
     "study.checkpoint_results": "login 403 ok/404 404/ok ok/404 ok",
     "study.close_assignment": "login 403 ok/404 404/ok ok/404 ok",
@@ -201,14 +209,14 @@ ACCESS: dict[str, str] = {
     "study.list_shared_reflections": "login ok ok ok ok ok",
     "study.manage_checkpoints": "login 403 ok/404 404/ok ok/404 ok",
     "study.mark_reflection_excellent": "login 403 400/404 404/400 400/404 400",
-    "study.material_file": "login 404 404 404 404 404",
-    "study.material_image": "login 404 404 404 404 404",
+    "study.material_file": "login ok/404 ok/404 404/ok ok/404 ok",
+    "study.material_image": "login ok/404 ok/404 404/ok ok/404 ok",
     "study.place_checkpoint": "login 403 400/404 404/400 400/404 400",
     "study.publish_assignment": "login 403 ok/404 404/ok ok/404 ok",
     "study.read_material": "login ok/404 404 404 404 404",
     "study.reading_beat": "401 ok/404 404 404 404 404",
     "study.remind_readers": "login 403 ok/404 404/ok ok/404 ok",
-    "study.remove_checkpoint": "login 403 404 404 404 404",
+    "study.remove_checkpoint": "login 403 ok/404 404/ok ok/404 ok",
     "study.remove_item": "login 403 ok/404 404/ok ok/404 ok",
     "study.review_reflection": "login 403 ok/404 404/ok ok/404 ok",
     "study.save_reflection_draft": "401 409/404 404 404 404 404",
@@ -278,19 +286,23 @@ def build_world(app: Flask) -> dict:
     attempt, a material, an assignment with a reflection, a session, a plan with an item,
     a category with a question, export and archive jobs. Titles carry the side's letter so
     a leak can be searched for."""
+    from studyhall import storage
     from studyhall.bank import operations as bank_ops
     from studyhall.exports import jobs
     from studyhall.quizzes import operations as quiz_ops
     from studyhall.quizzes import taking
     from studyhall.quizzes.models import Quiz
+    from studyhall.sessions.links import session_material
     from studyhall.sessions.models import (
         Attendance,
+        SessionAttachment,
         SessionKind,
         SessionStatus,
         StudyPlan,
         StudyPlanItem,
         StudySession,
     )
+    from studyhall.study import checkpoints
     from studyhall.study.models import (
         Assignment,
         AssignmentItem,
@@ -299,6 +311,7 @@ def build_world(app: Flask) -> dict:
         Material,
         MaterialKind,
         MaterialVersion,
+        ReadingProgress,
         Reflection,
         ReflectionStatus,
         ReflectionVersion,
@@ -351,6 +364,9 @@ def build_world(app: Flask) -> dict:
         db.session.add(version)
         db.session.flush()
         material.current_version_id = version.id
+        stored = storage.save_file(png(), f"{letter}方照片.png", owner)
+        version.file_id = stored.id
+        checkpoint = checkpoints.place_checkpoint(version, question.id, 0)
         assignment = Assignment(
             title=f"{letter}方学习任务", owner_unit_id=unit.id, created_by_id=owner.id,
             starts_at=now - timedelta(days=1), due_at=now + timedelta(days=7),
@@ -366,6 +382,10 @@ def build_world(app: Flask) -> dict:
             ["assignment_id", "person_id", "unit_id", "political_status"],
             sa.select(sa.literal(assignment.id), readers.c.id, readers.c.unit_id,
                       readers.c.political_status)))
+        # The member has opened the material (so a checkpoint can be answered).
+        db.session.add(ReadingProgress(assignment_id=assignment.id, person_id=member.id,
+                                       material_id=material.id, version_id=version.id,
+                                       opened_ms=0, last_beat_ms=0))
         reflection = Reflection(person_id=member.id, assignment_id=assignment.id,
                                 status=ReflectionStatus.SUBMITTED,
                                 body=f"{letter}方心得正文", char_count=6,
@@ -387,6 +407,11 @@ def build_world(app: Flask) -> dict:
         db.session.add(Attendance(session_id=session.id, person_id=member.id,
                                   unit_id=member.unit_id,
                                   political_status=member.political_status))
+        db.session.execute(sa.insert(session_material).values(session_id=session.id,
+                                                              material_id=material.id))
+        attachment = SessionAttachment(session_id=session.id, kind="attachment",
+                                       file_id=stored.id, caption=f"{letter}方附件")
+        db.session.add(attachment)
         plan = StudyPlan(unit_id=unit.id, year=now.year, title=f"{letter}方学习计划")
         db.session.add(plan)
         db.session.flush()
@@ -400,12 +425,13 @@ def build_world(app: Flask) -> dict:
             "category_id": category.id, "material_id": material.id,
             "version_id": version.id, "assignment_id": assignment.id,
             "reflection_id": reflection.id, "session_id": session.id, "plan_id": plan.id,
-            "item_id": item.id,
+            "item_id": item.id, "file_id": stored.id, "attachment_id": attachment.id,
+            "checkpoint_id": checkpoint.id,
             "job_id": _write_job(app, owner.id, jobs.SHEET),
             "archive_job_id": _write_job(app, owner.id, jobs.ARCHIVE),
             "names": [f"{letter}方{what}" for what in (
                 "题库分类", "题干", "测验", "学习材料", "学习任务", "心得正文", "主题党日",
-                "学习计划", "计划条目")] + [member.name, unit.name, branch.name],
+                "学习计划", "计划条目", "附件")] + [member.name, unit.name, branch.name],
         }
     db.session.commit()
     return world
@@ -413,7 +439,7 @@ def build_world(app: Flask) -> dict:
 
 #: Arguments that do not name an object: the first value the route accepts.
 FIXED_ARGUMENTS = {"action": "deactivate", "suffix": "csv", "sheet": "scores", "size": "page",
-                   "code": "en", "token": "not-a-token", "signature": "not-a-signature"}
+                   "code": "en", "token": "not-a-token"}
 #: JSON endpoints check the body's shape before the object: a minimal well-formed body,
 #: so the answer is the gate's and not a 400 for an empty body.
 JSON_BODIES = {
@@ -423,8 +449,8 @@ JSON_BODIES = {
     "study.save_reflection_draft": {"body": "心得", "based_on": 0},
     "sessions.save_session_reflection_draft": {"body": "心得", "based_on": 0},
 }
-#: Objects the world does not build (files, checkpoints): an id that names nothing, so
-#: every viewer must get 404 (or the role's 403) and never a 500.
+#: An id the world does not build: it names nothing, so every viewer gets 404 (or the
+#: role's 403), never a 500.
 MISSING_ID = 987654
 
 
@@ -433,6 +459,10 @@ def url_for_case(rule, world: dict, side: str) -> str:
     for name in rule.arguments:
         if name in FIXED_ARGUMENTS:
             values[name] = FIXED_ARGUMENTS[name]
+        elif name == "signature":
+            from studyhall.study.materials import image_signature
+
+            values[name] = image_signature(world[side]["material_id"], world[side]["file_id"])
         elif name == "job_id":
             values[name] = world[side]["archive_job_id" if "archive" in rule.endpoint
                                        else "job_id"]
@@ -479,24 +509,29 @@ def rolled_back():
         connection.close()
 
 
+def drop_flashes(client) -> None:
+    """A write that redirects leaves its message for the next page: drop it, so the next
+    case's page shows only what its own request put there."""
+    if client.get_cookie("session") is None:
+        return
+    with client.session_transaction() as session:
+        session.pop("_flashes", None)
+
+
 class World:
-    """The database's objects and one logged-in client per viewer; rebuilt after a write
-    that was let through."""
+    """The database's objects and one logged-in client per viewer, built on first use."""
 
     def __init__(self, app: Flask):
         self.app = app
-        self.dirty = True
         self.data: dict = {}
         self.clients: dict = {}
 
     def fresh(self) -> World:
-        if self.dirty:
+        if not self.data:
             _empty_tables()
             self.data = build_world(self.app)
-            self.clients = {}
             for viewer in VIEWERS:
                 self.relogin(viewer)
-            self.dirty = False
         return self
 
     def relogin(self, viewer: str) -> None:
@@ -510,7 +545,8 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(database_app):
+def world(database_app, tmp_path_factory):
+    database_app.config["FILE_STORAGE_DIR"] = str(tmp_path_factory.mktemp("files"))
     with database_app.app_context():
         db.session.remove()
         db.session.configure(join_transaction_mode="create_savepoint")
@@ -519,11 +555,12 @@ def world(database_app):
         db.session.remove()
         db.session.configure(join_transaction_mode="conservative_savepoint")
         _empty_tables()
-        for side in SIDES:
+        for side in SIDES if holder.data else ():
             for key in ("job_id", "archive_job_id"):
                 for suffix in (".bin", ".json"):
                     (jobs_folder(database_app) / f"{holder.data[side][key]}{suffix}").unlink(
                         missing_ok=True)
+    database_app.config.pop("FILE_STORAGE_DIR", None)
 
 
 def classify(response) -> str:
@@ -544,6 +581,26 @@ def test_every_endpoint_has_an_entry():
     assert not stale, f"ACCESS names endpoints that no longer exist: {stale}"
 
 
+def test_a_write_let_through_leaves_the_world_as_it_was(world):
+    """The matrix's premise: an allowed write runs in a transaction that is rolled back,
+    so the cases after it see the same objects."""
+    from studyhall.quizzes.models import Quiz, QuizStatus
+
+    world.fresh()
+    person_id, quiz_id = world.data["in"]["person_id"], world.data["in"]["quiz_id"]
+    client = world.clients["admin"]
+    with rolled_back():
+        assert client.post(f"/manage/people/{person_id}/deactivate").status_code == 302
+        assert client.post(f"/manage/quizzes/{quiz_id}/close").status_code == 302
+        drop_flashes(client)
+        db.session.expire_all()
+        assert not db.session.get(Person, person_id).is_active
+        assert db.session.get(Quiz, quiz_id).status is QuizStatus.CLOSED
+    db.session.expire_all()
+    assert db.session.get(Person, person_id).is_active
+    assert db.session.get(Quiz, quiz_id).status is QuizStatus.PUBLISHED
+
+
 @pytest.mark.parametrize("side", SIDES)
 @pytest.mark.parametrize("viewer", VIEWERS)
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: f"{rule.endpoint}:{rule.rule}")
@@ -562,6 +619,7 @@ def test_access(world, rule, viewer, side):
                 else {"data": {}})
         with rolled_back():
             response = client.open(url, method=method, **body)
+        drop_flashes(client)
     answer = classify(response)
     if rule.endpoint == "auth.logout":
         world.relogin(viewer)
