@@ -158,7 +158,7 @@ ACCESS: dict[str, str] = {
     "sessions.reopen_record": "login 404 ok/404 404/ok ok/404 ok",
     "sessions.request_leave": "login 422/404 404 404 404 404",
     "sessions.save_session_reflection_draft": "401 ok/404 404 404 404 404",
-    "sessions.scan_checkin": "404 404 404 404 404 404",
+    "sessions.scan_checkin": "login ok/403 403 403 403 403",  # 403: not on its list
     "sessions.show_checkin": "login ok/404 404 404 404 404",
     "sessions.show_managed_session": "login 403 ok/404 404/ok ok/404 ok",
     "sessions.show_my_session": "login ok/404 404 404 404 404",
@@ -449,6 +449,12 @@ JSON_BODIES = {
     "study.save_reflection_draft": {"body": "心得", "based_on": 0},
     "sessions.save_session_reflection_draft": {"body": "心得", "based_on": 0},
 }
+#: (token: an import's preview, per uploader, is tested in
+#: test_an_import_preview_is_its_uploaders_only; the check-in QR token is the session's.)
+#: Pages whose URL carries a valid secret that is itself shown beside the title: the
+#: check-in QR code is on the session's screen under its topic, so a scanner who is not
+#: on the list is told "not on the list of <topic>" (403), which tells them nothing new.
+SHOWN_TO_TOKEN_HOLDERS = {"sessions.scan_checkin"}
 #: An id the world does not build: it names nothing, so every viewer gets 404 (or the
 #: role's 403), never a 500.
 MISSING_ID = 987654
@@ -457,7 +463,13 @@ MISSING_ID = 987654
 def url_for_case(rule, world: dict, side: str) -> str:
     values = {}
     for name in rule.arguments:
-        if name in FIXED_ARGUMENTS:
+        if name == "token" and rule.endpoint == "sessions.scan_checkin":
+            from studyhall.sessions import checkin
+            from studyhall.sessions.models import StudySession
+
+            session = db.session.get(StudySession, world[side]["session_id"])
+            values[name] = checkin.token_for(session, checkin.step_of(utcnow()))
+        elif name in FIXED_ARGUMENTS:
             values[name] = FIXED_ARGUMENTS[name]
         elif name == "signature":
             from studyhall.study.materials import image_signature
@@ -601,6 +613,36 @@ def test_a_write_let_through_leaves_the_world_as_it_was(world):
     assert db.session.get(Quiz, quiz_id).status is QuizStatus.PUBLISHED
 
 
+@pytest.mark.parametrize("purpose, endpoint, viewers", [
+    ("roster", "org.preview_roster", ["secretary_a", "secretary_b", "unit_admin", "admin"]),
+    ("questions", "bank.preview_import", ["unit_admin", "admin"]),
+])
+def test_an_import_preview_is_its_uploaders_only(world, purpose, endpoint, viewers):
+    """A preview's token names one person's pending upload: anyone else who may import
+    is sent back to the upload page ("expired"), without the file's name."""
+    from flask import url_for
+
+    from studyhall.uploads import keep_upload
+
+    world.fresh()
+    for owner in viewers:
+        with rolled_back():
+            upload = keep_upload(db.session.get(Person, world.data["viewers"][owner]),
+                                 purpose, "甲方名单.xlsx", b"not a workbook")
+            db.session.flush()
+            with world.app.test_request_context():
+                url = url_for(endpoint, token=upload.token)
+            for viewer in viewers:
+                response = world.clients[viewer].get(url)
+                drop_flashes(world.clients[viewer])
+                body = response.get_data(as_text=True)
+                if viewer == owner:
+                    assert response.status_code == 200 and "甲方名单" in body, (owner, viewer)
+                else:
+                    assert response.status_code == 302, (owner, viewer)
+                    assert "/preview/" not in response.location and "甲方名单" not in body
+
+
 @pytest.mark.parametrize("side", SIDES)
 @pytest.mark.parametrize("viewer", VIEWERS)
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: f"{rule.endpoint}:{rule.rule}")
@@ -612,14 +654,11 @@ def test_access(world, rule, viewer, side):
     url = url_for_case(rule, world.data, side)
     method = _method(rule)
     client = world.clients[viewer]
-    if method == "GET":
-        response = client.open(url, method=method)
-    else:
-        body = ({"json": JSON_BODIES[rule.endpoint]} if rule.endpoint in JSON_BODIES
-                else {"data": {}})
-        with rolled_back():
-            response = client.open(url, method=method, **body)
-        drop_flashes(client)
+    body = {} if method == "GET" else (
+        {"json": JSON_BODIES[rule.endpoint]} if rule.endpoint in JSON_BODIES else {"data": {}})
+    with rolled_back():  # a GET may write too (a QR scan checks in)
+        response = client.open(url, method=method, **body)
+    drop_flashes(client)
     answer = classify(response)
     if rule.endpoint == "auth.logout":
         world.relogin(viewer)
@@ -631,7 +670,8 @@ def test_access(world, rule, viewer, side):
             out.write(f"{rule.endpoint}\t{viewer}\t{side}\t{answer}\t{method} {url}\n")
         return
     outsider = {"in": {"secretary_b"}, "out": {"teacher", "secretary_a", "unit_admin"}}[side]
-    if answer == "404" or answer != "ok" and viewer in outsider:
+    if (answer == "404" or answer != "ok" and viewer in outsider) \
+            and rule.endpoint not in SHOWN_TO_TOKEN_HOLDERS:
         # The viewer's own name is in the page's header (the teacher is A's member).
         own = world.data["names"].get(viewer)
         leaked = [name for name in world.data[side]["names"] if name in body and name != own]
