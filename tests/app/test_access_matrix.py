@@ -561,11 +561,16 @@ def world(database_app, tmp_path_factory):
     database_app.config["FILE_STORAGE_DIR"] = str(tmp_path_factory.mktemp("files"))
     with database_app.app_context():
         db.session.remove()
+        factory_options = db.session.session_factory.kw
+        previous = factory_options.get("join_transaction_mode")
         db.session.configure(join_transaction_mode="create_savepoint")
         holder = World(database_app)
         yield holder
         db.session.remove()
-        db.session.configure(join_transaction_mode="conservative_savepoint")
+        if previous is None:
+            factory_options.pop("join_transaction_mode", None)
+        else:
+            db.session.configure(join_transaction_mode=previous)
         _empty_tables()
         for side in SIDES if holder.data else ():
             for key in ("job_id", "archive_job_id"):
