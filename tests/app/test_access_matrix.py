@@ -489,7 +489,8 @@ def _rules():
     from config import TestingConfig
     from studyhall import create_app
 
-    app = create_app(TestingConfig)
+    # Only the URL map is wanted: an in-memory database, whatever TEST_DATABASE_URL says.
+    app = create_app(type("Config", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": "sqlite://"}))
     return sorted((rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"),
                   key=lambda rule: (rule.rule, rule.endpoint))
 
