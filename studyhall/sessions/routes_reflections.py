@@ -7,8 +7,7 @@ written before the session starts."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from studyhall.auth.decorators import staff_required
@@ -17,13 +16,7 @@ from studyhall.model_helpers import utcnow
 from studyhall.sessions import bp, permissions
 from studyhall.study import reflection_queries, similarity
 from studyhall.study import reflection_targets as targets
-from studyhall.study import reflections as ops
-from studyhall.study.reflection_forms import ReflectionForm
-from studyhall.study.reflections import ReflectionError
-from studyhall.templating import localtime
-
-#: A draft of MAX_BODY_CHARS Chinese characters as UTF-8 JSON, with room to spare.
-MAX_JSON_BODY = 4 * ops.MAX_BODY_CHARS + 1024
+from studyhall.study import reflection_views as views
 
 
 def _target_or_404(session_id: int) -> targets.SessionTarget:
@@ -39,72 +32,25 @@ def _target_or_404(session_id: int) -> targets.SessionTarget:
 def write_session_reflection(session_id: int):
     """Study's writing page (autosaved, a live count, the reviews so far)."""
     target = _target_or_404(session_id)
-    reflection = ops.get_reflection(target, current_user.id)
-    based_on = ops.latest_number(reflection)
-    editable = target.accepts_writing() and (reflection is None
-                                             or reflection.status in ops.EDITABLE)
-    form = ReflectionForm(formdata=None, body=reflection.body if reflection else "",
-                          based_on=based_on)
-    return render_template("study/reflections/write.html", target=target,
-                           reflection=reflection, form=form, editable=editable,
-                           based_on=based_on,
-                           reviewers=reflection_queries.get_reviewer_names(reflection),
-                           draft_url=url_for("sessions.save_session_reflection_draft",
-                                             session_id=session_id),
-                           submit_url=url_for("sessions.submit_session_reflection",
-                                              session_id=session_id))
+    return views.render_writing(
+        target, draft_url=url_for("sessions.save_session_reflection_draft",
+                                  session_id=session_id),
+        submit_url=url_for("sessions.submit_session_reflection", session_id=session_id))
 
 
 @bp.route("/sessions/<int:session_id>/reflection/draft", methods=["POST"])
 @login_required
 def save_session_reflection_draft(session_id: int):
     """Autosave, as study's: JSON {"body", "based_on"}; 409 for a stale page."""
-    if (request.content_length or 0) > MAX_JSON_BODY:
-        abort(413)
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        abort(400)
-    body, based_on = data.get("body"), data.get("based_on")
-    if not isinstance(body, str) or not isinstance(based_on, int) or isinstance(based_on, bool):
-        abort(400)
-    target = _target_or_404(session_id)
-    now = utcnow()
-    try:
-        reflection = ops.save_draft(target, current_user, body, based_on, now)
-    except ReflectionError as exc:
-        status = 409 if exc.code in ("submitted", "stale", "closed") else 422
-        return jsonify(ok=False, error=exc.code, message=exc.message), status
-    return jsonify(ok=True, saved_at=now.isoformat() + "Z", saved_time=localtime(now, "HH:mm"),
-                   count=reflection.char_count)
+    return views.save_draft(lambda: _target_or_404(session_id))
 
 
 @bp.route("/sessions/<int:session_id>/reflection/submit", methods=["POST"])
 @login_required
 def submit_session_reflection(session_id: int):
     target = _target_or_404(session_id)
-    form = ReflectionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    body = form.body.data or ""
-    here = url_for("sessions.write_session_reflection", session_id=session_id)
-    now = utcnow()
-    try:
-        version = ops.submit(target, current_user, body, form.based_on.data, now)
-    except ReflectionError as exc:
-        db.session.rollback()
-        if exc.code == "submitted":
-            flash(_("This reflection has already been submitted."), "info")
-            return redirect(here)
-        if exc.code == "too_short":
-            ops.save_draft(target, current_user, body, form.based_on.data, now)
-        flash(exc.message, "error")
-        return redirect(here)
-    if version.number == 1:
-        flash(_("Submitted. Your reviewer will read it."), "success")
-    else:
-        flash(_("Version %(n)d submitted. Your reviewer will read it.", n=version.number),
-              "success")
-    return redirect(here)
+    return views.submit(target, url_for("sessions.write_session_reflection",
+                                        session_id=session_id))
 
 
 @bp.route("/manage/sessions/<int:session_id>/reflections")
