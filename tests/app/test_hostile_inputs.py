@@ -214,9 +214,12 @@ def test_a_plan_items_topic_is_escaped_among_the_session_forms_choices(app, org)
     db.session.commit()
     with app.test_request_context():
         choices = links.plan_item_choices(org.admin, org.top, None, SessionKind.BRANCH_MEETING)
-        assert [str(escape(label)) for _id, label in choices] == [
-            "Month 1 · " + str(escape(SessionKind.BRANCH_MEETING.label))
-            + " · &lt;b id=hx7331&gt;x&lt;/b&gt;"]
+        # The month's wording follows the request's locale (Month 1 / 1月); the topic must
+        # come out escaped whatever it is.
+        [shown] = [str(escape(label)) for _id, label in choices]
+        assert shown.endswith(" · " + str(escape(SessionKind.BRANCH_MEETING.label))
+                              + " · &lt;b id=hx7331&gt;x&lt;/b&gt;")
+        assert "<b" not in shown
 
 
 @pytest.mark.parametrize("field, value", [
