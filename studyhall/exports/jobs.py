@@ -75,9 +75,23 @@ def start(owner_id: int, name: str, fallback: str, total: int,
               "state": "running", "done": 0, "total": total, "started": time.time(),
               **(details or {})}
     _write_status(app, job_id, status)
-    threading.Thread(target=_run, args=(app, job_id, status, build), daemon=True,
-                     name=f"export-{job_id}").start()
+    thread = threading.Thread(target=_run, args=(app, job_id, status, build), daemon=True,
+                              name=f"export-{job_id}")
+    _running[job_id] = thread
+    thread.start()
     return job_id
+
+
+#: Jobs of this process still building, by id (each removes itself when it ends).
+_running: dict[str, threading.Thread] = {}
+
+
+def wait(job_id: str) -> None:
+    """Return once this process's job ``job_id`` has ended (at once if it has, or if it
+    runs elsewhere). For commands and tests; pages poll the status instead."""
+    thread = _running.get(job_id)
+    if thread is not None:
+        thread.join()
 
 
 def _run(app: Flask, job_id: str, status: dict, build) -> None:
@@ -109,6 +123,7 @@ def _run(app: Flask, job_id: str, status: dict, build) -> None:
             db.session.remove()
             status["finished"] = time.time()
             _write_status(app, job_id, status)
+            _running.pop(job_id, None)
 
 
 def get_status(job_id: str, owner_id: int, kind: str = SHEET) -> dict | None:
