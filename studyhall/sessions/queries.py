@@ -39,15 +39,15 @@ PEOPLE_OPTIONS_LIMIT = 500
 
 
 @dataclass
-class SessionCounts:
-    """A session's figures from its attendance rows."""
+class AttendanceTally:
+    """Person-times by attendance status: 应到 and each status's count (unmarked rows are
+    the rest). A session's counts and the statistics' roll-ups both extend it."""
 
     expected: int = 0
     present: int = 0
     late: int = 0
     excused: int = 0
     absent: int = 0
-    leave_requested: int = 0
 
     @property
     def attended(self) -> int:
@@ -57,6 +57,13 @@ class SessionCounts:
     @property
     def unmarked(self) -> int:
         return self.expected - self.present - self.late - self.excused - self.absent
+
+
+@dataclass
+class SessionCounts(AttendanceTally):
+    """A session's figures from its attendance rows."""
+
+    leave_requested: int = 0
 
     def denominator(self, leave_counts_as_expected: bool) -> int:
         """参学率's denominator: 应到, less approved leave unless the session keeps it."""

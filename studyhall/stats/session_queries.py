@@ -38,6 +38,7 @@ from studyhall.sessions.models import (
     StudySession,
 )
 from studyhall.sessions.plans import held_clause
+from studyhall.sessions.queries import AttendanceTally
 from studyhall.sessions.queries_record import counted_in_denominator
 from studyhall.stats.periods import DatePeriod
 
@@ -55,25 +56,11 @@ def _seconds(start, end) -> sa.ColumnElement:
 
 
 @dataclass
-class AttendanceFigures:
+class AttendanceFigures(AttendanceTally):
     """Person-times at sessions, and 参学率's terms."""
 
-    expected: int = 0
-    present: int = 0
-    late: int = 0
-    excused: int = 0
-    absent: int = 0
     #: 参学率's denominator (应到 less approved leave where the session does not keep it).
     denominator: int = 0
-
-    @property
-    def attended(self) -> int:
-        """实到: 出席 and 迟到."""
-        return self.present + self.late
-
-    @property
-    def unmarked(self) -> int:
-        return self.expected - self.present - self.late - self.excused - self.absent
 
     def add(self, other: AttendanceFigures) -> None:
         for f in fields(self):
