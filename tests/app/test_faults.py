@@ -1,0 +1,137 @@
+"""The database locked, stopped or gone mid-request (issue 12 item 4): a clear page in the
+person's language with 503 and Retry-After, /healthz 503, never a traceback; and the app
+answers again as soon as the database does. bench/chaos_database.py does the same with a
+real PostgreSQL stopped under gunicorn (RELIABILITY.md, "Faults")."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from studyhall.extensions import db
+from tests.app.conftest import _make_app
+
+BUSY_ZH = "服务器繁忙，请几秒后重试。"
+
+
+@pytest.fixture()
+def served(database_app, org):
+    """The app as production runs it (its own error handlers, TESTING off), on the test
+    database, with the teacher signed in; Chinese (no language cookie)."""
+    app = _make_app(database_app.config["SQLALCHEMY_DATABASE_URI"], TESTING=False,
+                    SQLITE_BUSY_TIMEOUT_MS=200)
+    client = app.test_client()
+    response = client.post("/login", data={"account": "t1", "password": "correct-horse-9"})
+    assert response.status_code == 302
+    yield app, client
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@contextmanager
+def database_refusing(app):
+    """Every new connection refused, as when PostgreSQL is stopped or the SQLite file
+    cannot be opened; the pooled ones dropped first."""
+    with app.app_context():
+        engine = db.engine
+    dbapi = engine.dialect.dbapi
+
+    def refuse(*_args):
+        raise dbapi.OperationalError("connection refused (the test's database is down)")
+
+    event.listen(engine, "do_connect", refuse)
+    engine.dispose()
+    try:
+        yield
+    finally:
+        event.remove(engine, "do_connect", refuse)
+
+
+def assert_clear_503(response, json: bool = False) -> None:
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    body = response.get_data(as_text=True)
+    assert "Traceback" not in body and "OperationalError" not in body
+    if json:
+        assert response.get_json()["message"] == BUSY_ZH
+    else:
+        assert BUSY_ZH in body and 'lang="zh-CN"' in body
+
+
+def test_a_database_that_refuses_connections_answers_a_clear_503_everywhere(served):
+    """Before the fix the signed-in person's page failed twice (loading the person, then
+    drawing the error page's menu) and the server answered its bare traceback page."""
+    app, client = served
+    with database_refusing(app):
+        for path in ("/", "/quizzes", "/manage/units", "/login"):
+            assert_clear_503(client.get(path))
+        assert_clear_503(client.post("/attempts/1/answers",
+                                     json={"position": 1, "response": "A"}), json=True)
+        health = client.get("/healthz")
+        assert health.status_code == 503
+        assert health.get_json() == {"status": "error", "database": "unavailable"}
+        # A visitor who is not signed in gets the same page.
+        assert_clear_503(app.test_client().post("/login", data={"account": "t1",
+                                                                "password": "x"}))
+    # The database is back: so is the app, without a restart.
+    assert client.get("/").status_code == 200
+    assert client.get("/healthz").status_code == 200
+
+
+def test_a_commit_that_fails_after_the_view_answers_503_not_500(served, monkeypatch):
+    """The database went away between the view and the request's commit: nothing was
+    written, so the client is told to retry (503), not that the server broke (500)."""
+    app, client = served
+    real_commit = db.session.commit
+    calls = {"n": 0}
+
+    def commit_then_fail():
+        calls["n"] += 1
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(db.session, "commit", commit_then_fail)
+    response = client.get("/lang/en")  # every successful request ends with the commit
+    monkeypatch.setattr(db.session, "commit", real_commit)
+    assert calls["n"] >= 1
+    assert_clear_503(response)
+
+
+def test_a_connection_the_server_closed_answers_503(served, monkeypatch):
+    app, client = served
+    from studyhall.org import queries
+
+    def closed(*_args, **_kwargs):
+        raise InterfaceError("SELECT", {}, Exception("the connection is closed"))
+
+    client.post("/logout")
+    admin = app.test_client()
+    assert admin.post("/login", data={"account": "admin",
+                                      "password": "correct-horse-9"}).status_code == 302
+    monkeypatch.setattr(queries, "get_unit_tree", closed)
+    assert_clear_503(admin.get("/manage/units"))
+
+
+def test_sqlite_locked_by_another_process_refuses_writes_with_503_and_keeps_reading(
+        served, database_app):
+    """Another process holds SQLite's write lock longer than the busy timeout: a save
+    answers 503 (the page's script keeps the answer and resends), pages that only read
+    still answer, and the save goes through once the lock is released."""
+    url = database_app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("sqlite"):
+        pytest.skip("SQLite's file lock")
+    app, client = served
+    holder = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert_clear_503(client.post("/logout"))  # deletes the login session's row
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/").status_code == 200
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert client.post("/logout").status_code == 302
