@@ -195,10 +195,10 @@ def check_autosave(url: str, quiz_id: int, takers: int, history: dict, submitted
 def run_autosave(database: str, url: str, options, tmp: Path, verdicts) -> None:
     accounts, (quiz_id,) = load.setup_database(url, options.takers, 1)
     log = tmp / f"gunicorn-autosave-{database}.log"
-    with chaos.gunicorn(url, log) as (base, master):
-        with chaos.WorkerKiller(master.pid, options.every) as killer:
-            history, counts, submitted = asyncio.run(
-                autosave_load(base, accounts, quiz_id, options.seconds, killer))
+    with (chaos.gunicorn(url, log) as (base, master),
+          chaos.WorkerKiller(master.pid, options.every) as killer):
+        history, counts, submitted = asyncio.run(
+            autosave_load(base, accounts, quiz_id, options.seconds, killer))
     print(f"  {database} autosave: {options.takers} takers, {len(killer.kills)} workers "
           f"killed (every {options.every:g} s); {counts}", flush=True)
     verdicts.check(len(killer.kills) >= options.seconds // options.every - 1,
@@ -278,10 +278,10 @@ def run_heartbeat(database: str, url: str, options, tmp: Path, verdicts) -> None
     accounts, assignment_id, material_id = heartbeat_bench.setup_database(url, options.readers)
     page = f"/study/assignments/{assignment_id}/materials/{material_id}"
     log = tmp / f"gunicorn-heartbeat-{database}.log"
-    with chaos.gunicorn(url, log) as (base, master):
-        with chaos.WorkerKiller(master.pid, options.every) as killer:
-            sent, acked, credited, failures = asyncio.run(heartbeat_load(
-                base, accounts, page, options.seconds, random.Random(2), killer))
+    with (chaos.gunicorn(url, log) as (base, master),
+          chaos.WorkerKiller(master.pid, options.every) as killer):
+        sent, acked, credited, failures = asyncio.run(heartbeat_load(
+            base, accounts, page, options.seconds, random.Random(2), killer))
     print(f"  {database} heartbeat: {options.readers} readers, {len(killer.kills)} workers "
           f"killed; {sum(sent.values())} beats sent, {failures}", flush=True)
     verdicts.check(len(killer.kills) >= options.seconds // options.every - 1,
@@ -367,10 +367,10 @@ def check_checkins(url: str, session_id: int, outcomes: dict[str, str],
 def run_checkin(database: str, url: str, options, tmp: Path, verdicts) -> None:
     accounts, sessions = checkin_bench.setup_database(url, options.people, 1)
     log = tmp / f"gunicorn-checkin-{database}.log"
-    with chaos.gunicorn(url, log) as (base, master):
-        with chaos.WorkerKiller(master.pid, options.every) as killer:
-            outcomes, counts = asyncio.run(checkin_load(
-                base, accounts, sessions[0], options.seconds, random.Random(3), killer))
+    with (chaos.gunicorn(url, log) as (base, master),
+          chaos.WorkerKiller(master.pid, options.every) as killer):
+        outcomes, counts = asyncio.run(checkin_load(
+            base, accounts, sessions[0], options.seconds, random.Random(3), killer))
     kinds: dict[str, int] = {}
     for outcome in outcomes.values():
         kinds[outcome] = kinds.get(outcome, 0) + 1

@@ -135,3 +135,42 @@ def test_sqlite_locked_by_another_process_refuses_writes_with_503_and_keeps_read
         holder.execute("ROLLBACK")
         holder.close()
     assert client.post("/logout").status_code == 302
+
+
+def test_a_full_disk_for_the_initial_passwords_imports_nothing(app, org, tmp_path,
+                                                               monkeypatch):
+    """`import-roster --passwords-out` on a full disk: before the fix the people were
+    committed first and the file failed after, leaving accounts whose initial passwords
+    nobody had. Now the file is written whole before the commit, or nothing is."""
+    import errno
+    import os
+
+    import sqlalchemy as sa
+
+    from studyhall.org.models import Person
+    from tests.app.test_roster import csv_bytes
+
+    roster_file = tmp_path / "roster.csv"
+    roster_file.write_bytes(csv_bytes([
+        [1, "00000101", "孙丽", "女", "13900000001", "甲校第一支部", "中共党员", ""],
+        [2, "00000102", "周强", "男", "", "甲校党总支/甲校第一支部", "共青团员", ""]]))
+    out = tmp_path / "passwords.csv"
+    before = db.session.scalar(sa.select(sa.func.count(Person.id)))
+
+    def full(_fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    result = app.test_cli_runner().invoke(
+        args=["import-roster", str(roster_file), "--passwords-out", str(out)])
+    monkeypatch.undo()
+    assert result.exit_code == 1
+    assert "No space left on device" in result.output and str(out) in result.output
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Person.id))) == before
+    assert list(tmp_path.iterdir()) == [roster_file]  # no partial file either
+
+    result = app.test_cli_runner().invoke(
+        args=["import-roster", str(roster_file), "--passwords-out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 3
