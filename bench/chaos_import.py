@@ -10,8 +10,10 @@ BENCH_DATABASE_URL is set):
 2. then KILLS times (5), each on a fresh database: SIGKILL at a point spread over that
    write window (10% … 90%; one more during the reading and planning), then the database
    is read: the people, units (or questions, categories) and the import's audit entry
-   must be all there or none of them, never a part; SQLite's PRAGMA integrity_check must
-   say ok; and the same import run again must finish and leave each row once.
+   must be all there or none of them, never a part; when the people are there, so is the
+   whole --passwords-out file (it is written before the commit); SQLite's PRAGMA
+   integrity_check must say ok; and the same import run again must finish and leave each
+   row once.
 
     .venv/bin/python bench/chaos_import.py
     BENCH_DATABASE_URL=postgresql+psycopg://…_test .venv/bin/python bench/chaos_import.py \
@@ -118,8 +120,16 @@ def all_or_nothing(found: dict, full: dict, keys: tuple[str, ...]) -> str:
     return "PART: " + ", ".join(f"{k} {found[k]}/{full[k]}" for k in (*keys, "audit"))
 
 
+def passwords_written(path: Path | None, people: int) -> bool:
+    """The --passwords-out file holds a line per new account (and its header)."""
+    if path is None:
+        return True
+    return path.exists() and len(path.read_text(encoding="utf-8-sig").splitlines()) == people + 1
+
+
 def one_importer(name: str, args: list[str], keys: tuple[str, ...], fresh, options,
-                 verdicts: chaos.Verdicts, database: str) -> None:
+                 verdicts: chaos.Verdicts, database: str, passwords: Path | None = None
+                 ) -> None:
     url = fresh()
     migrate(url)
     code, plan_s, write_s, output = run_cli(url, args)
@@ -137,8 +147,14 @@ def one_importer(name: str, args: list[str], keys: tuple[str, ...], fresh, optio
     for kill_after, in_plan in points:
         url = fresh()
         migrate(url)
+        if passwords is not None:
+            passwords.unlink(missing_ok=True)
         code, _plan, _write, output = run_cli(url, args, kill_after, in_plan)
         found = counts(url)
+        if found["people"]:
+            verdicts.check(passwords_written(passwords, found["people"]),
+                           f"{database} {name}: the {found['people']} new accounts' initial "
+                           "passwords are in the --passwords-out file")
         outcome = all_or_nothing(found, full, keys) if code == -9 else f"exited {code}"
         where = (f"{kill_after:.1f} s into the plan" if in_plan
                  else f"{kill_after:.1f} s into the write")
@@ -177,7 +193,8 @@ def main(argv: list[str] | None = None) -> None:
             began = time.perf_counter()
             one_importer("import-roster", ["import-roster", str(roster_file), "--create-units",
                                            "--passwords-out", str(tmp_path / "pw.csv")],
-                         ("people", "units"), urls[database], options, verdicts, database)
+                         ("people", "units"), urls[database], options, verdicts, database,
+                         tmp_path / "pw.csv")
             one_importer("import-questions", ["import-questions", str(questions_file)],
                          ("questions", "categories"), urls[database], options, verdicts,
                          database)
