@@ -131,8 +131,11 @@ def tracebacks(log: Path) -> int:
     return log.read_text(errors="replace").count("Traceback") if log.exists() else 0
 
 
-def last_lines(log: Path, n: int = 30) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-n:]) if log.exists() else ""
+def first_traceback(log: Path, n: int = 40) -> str:
+    """The lines from the first traceback in the log on."""
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    start = next((i for i, line in enumerate(lines) if "Traceback" in line), len(lines))
+    return "\n".join(lines[max(0, start - 2):start + n])
 
 
 async def retried(session, method: str, url: str, ok, attempts: int = 40, pause: float = 0.5,

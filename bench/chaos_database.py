@@ -328,7 +328,7 @@ def run_postgresql(options, tmp: Path, verdicts) -> None:
     found = chaos.tracebacks(log)
     verdicts.check(found == 0, f"postgresql: no traceback in gunicorn's log ({found})")
     if found:
-        print(chaos.last_lines(log))
+        print(chaos.first_traceback(log))
 
 
 def main(argv: list[str] | None = None) -> None:

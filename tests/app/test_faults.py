@@ -83,9 +83,11 @@ def test_a_database_that_refuses_connections_answers_a_clear_503_everywhere(serv
     assert client.get("/healthz").status_code == 200
 
 
-def test_a_commit_that_fails_after_the_view_answers_503_not_500(served, monkeypatch):
+def test_a_commit_that_fails_after_the_view_answers_503_not_500(served, monkeypatch,
+                                                                caplog):
     """The database went away between the view and the request's commit: nothing was
-    written, so the client is told to retry (503), not that the server broke (500)."""
+    written, so the client is told to retry (503), not that the server broke (500), and
+    the log gets a warning, not an error's traceback."""
     app, client = served
     real_commit = db.session.commit
     calls = {"n": 0}
@@ -99,6 +101,9 @@ def test_a_commit_that_fails_after_the_view_answers_503_not_500(served, monkeypa
     monkeypatch.setattr(db.session, "commit", real_commit)
     assert calls["n"] >= 1
     assert_clear_503(response)
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "Database unavailable on GET /lang/en" in caplog.text
 
 
 def test_a_connection_the_server_closed_answers_503(served, monkeypatch):
