@@ -179,3 +179,50 @@ def test_a_full_disk_for_the_initial_passwords_imports_nothing(app, org, tmp_pat
         args=["import-roster", str(roster_file), "--passwords-out", str(out)])
     assert result.exit_code == 0, result.output
     assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 3
+
+
+def test_a_full_disk_during_an_upload_is_a_clear_error_and_leaves_no_partial_file(
+        client, org, login, tmp_path, monkeypatch):
+    """The storage folder's disk fills half-way through writing an uploaded PDF: before
+    the fix the half-written temporary file stayed and the request failed with a 500;
+    now the form says the disk is full, nothing is left, and the next upload works."""
+    import errno
+    import io
+    import tempfile
+
+    from studyhall import storage
+    from studyhall.study.models import Material
+    from tests.app.study_fixtures_s1 import PDF_BYTES
+
+    client.application.config["FILE_STORAGE_DIR"] = str(tmp_path / "files")
+    real = tempfile.NamedTemporaryFile
+
+    def filling_up(*args, **kwargs):
+        handle = real(*args, **kwargs)
+        write = handle.write
+
+        def half_then_full(data):
+            write(data[:len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        handle.write = half_then_full
+        return handle
+
+    def upload():
+        return client.post("/manage/study/materials/new?kind=file", data={
+            "kind": "file", "title": "文件资料", "owner_unit_id": org.top.id,
+            "file": (io.BytesIO(PDF_BYTES), "讲话.pdf")}, content_type="multipart/form-data")
+
+    login(org.admin)
+    try:
+        monkeypatch.setattr(storage.tempfile, "NamedTemporaryFile", filling_up)
+        response = upload()
+        monkeypatch.undo()
+        assert response.status_code == 200
+        assert "disk is full" in response.get_data(as_text=True)
+        assert [p for p in (tmp_path / "files").rglob("*") if p.is_file()] == []
+        assert db.session.scalar(db.select(db.func.count(Material.id))) == 0
+        assert client.get("/").status_code == 200
+        assert upload().status_code == 302
+    finally:
+        client.application.config.pop("FILE_STORAGE_DIR", None)
