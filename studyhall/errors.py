@@ -16,6 +16,13 @@ from studyhall.extensions import db, login_manager
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
 
 
+class InsufficientStorage(HTTPException):
+    """507: the disk a file is written to is full (werkzeug has no class for it)."""
+
+    code = 507
+    description = "Insufficient Storage"
+
+
 def wants_json() -> bool:
     """Whether the client asked for JSON (the exam page's autosave does): it gets JSON
     errors, and a 401 rather than a redirect to the login page."""
@@ -61,6 +68,8 @@ def _messages() -> dict[int, tuple[str, str]]:
         429: (_("Too many attempts"), _("Please wait a moment and try again.")),
         500: (_("Something went wrong"), _("The server hit an error. Nothing you saved has been "
                                           "lost; please try again in a moment.")),
+        507: (_("Disk full"), _("The server's disk is full: nothing was saved or built. "
+                                "Tell the administrator.")),
         503: (_("Busy, please retry"), _("The server is busy. Please try again in a few "
                                          "seconds.")),
     }

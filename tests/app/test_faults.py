@@ -226,3 +226,27 @@ def test_a_full_disk_during_an_upload_is_a_clear_error_and_leaves_no_partial_fil
         assert upload().status_code == 302
     finally:
         client.application.config.pop("FILE_STORAGE_DIR", None)
+
+
+def test_a_full_disk_when_an_export_job_starts_is_a_clear_507(client, app, org, login,
+                                                             monkeypatch):
+    """A big export is built in the background from a status file in the instance folder;
+    when that folder's disk is full the page said nothing but 500. Now: 507 and why."""
+    import errno
+
+    from studyhall.exports import jobs
+
+    def full(*_args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    login(org.admin)
+    app.config["EXPORT_INLINE_ROWS"] = 0
+    try:
+        monkeypatch.setattr(jobs, "_write_status", full)
+        response = client.get("/manage/stats/roster.xlsx")
+    finally:
+        app.config.pop("EXPORT_INLINE_ROWS", None)
+    assert response.status_code == 507
+    assert "disk is full: nothing was saved or built" in response.get_data(as_text=True)
+    monkeypatch.undo()
+    assert client.get("/").status_code == 200
