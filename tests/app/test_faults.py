@@ -250,3 +250,45 @@ def test_a_full_disk_when_an_export_job_starts_is_a_clear_507(client, app, org, 
     assert "disk is full: nothing was saved or built" in response.get_data(as_text=True)
     monkeypatch.undo()
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("minutes", [10, -1])
+def test_a_close_time_changed_while_a_start_draws_its_paper_is_the_one_kept(
+        app, client, org, login, make_quiz, monkeypatch, minutes):
+    """Issue 12 item 6, the race behind "an editor changes the close time during a burst
+    of starts": the paper is drawn outside the write lock, with the close as it was read
+    then; the editor's change commits before the start stores its attempt, and the edit's
+    own recompute cannot see an attempt that does not exist yet. Before the fix the
+    attempt kept the old close as its deadline (or started in a quiz closed meanwhile)."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from studyhall.model_helpers import utcnow
+    from studyhall.quizzes import taking
+    from studyhall.quizzes.models import Attempt, Quiz
+
+    quiz = make_quiz(time_limit_minutes=30)
+    new_close = (utcnow() + timedelta(minutes=minutes)).replace(microsecond=0)
+    real_store = taking.store_attempt
+
+    def edit_then_store(drawn):
+        # Between the draw and the store, the quiz's row changes as the editor's
+        # committed request left it (written here in the start's own write transaction,
+        # which on SQLite holds the only write lock; what matters is the row it reads).
+        db.session.execute(sa.update(Quiz).where(Quiz.id == quiz.id)
+                           .values(closes_at=new_close, title="改过的标题")
+                           .execution_options(synchronize_session=False))
+        return real_store(drawn)
+
+    monkeypatch.setattr(taking, "store_attempt", edit_then_store)
+    login(org.teacher)
+    response = client.post(f"/quizzes/{quiz.id}/start")
+    db.session.expire_all()
+    attempt = db.session.scalar(sa.select(Attempt).where(Attempt.quiz_id == quiz.id))
+    if minutes > 0:
+        assert response.status_code == 302 and "/attempts/" in response.location
+        assert attempt.deadline_at == new_close  # min(start + 30 min, the new close)
+    else:
+        assert attempt is None
+        assert response.location.endswith(f"/quizzes/{quiz.id}")
