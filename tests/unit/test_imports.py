@@ -35,3 +35,18 @@ def test_every_module_imports_first():
     count, *failed = done.stdout.strip().splitlines()
     assert int(count) > 100
     assert failed == []
+
+
+def test_every_view_module_is_in_the_app_factorys_table():
+    from studyhall import VIEWS
+
+    listed = {f"{package}/{module}.py" for package, modules in VIEWS for module in modules}
+    found = {str(path.relative_to(ROOT / "studyhall"))
+             for path in (ROOT / "studyhall").glob("*/routes*.py")}
+    assert listed == found
+
+
+def test_no_package_imports_its_own_views():
+    for init in (ROOT / "studyhall").glob("*/__init__.py"):
+        package = init.parent.name
+        assert f"from studyhall.{package} import routes" not in init.read_text(encoding="utf-8")
