@@ -29,13 +29,14 @@ def test_wide_screen_groups_open_one_at_a_time_and_close(browser, live_server,
     log_in(page, live_server, "admin")
     menu = _menu(page)
     # One row: every group's button sits on the same line as the brand.
-    tops = {round(box["y"]) for box in (menu.get_by_role("button", name=name, exact=True).bounding_box()
-                                        for name in GROUPS)}
+    buttons = [menu.get_by_role("button", name=name, exact=True) for name in GROUPS]
+    tops = {round(button.bounding_box()["y"]) for button in buttons}
     assert len(tops) == 1
     for name, links in GROUPS.items():
         assert not menu.get_by_role("link", name=links[0], exact=True).is_visible()
-        menu.get_by_role("button", name=name, exact=True).click()
-        assert menu.get_by_role("button", name=name, exact=True).get_attribute("aria-expanded") == "true"
+        button = menu.get_by_role("button", name=name, exact=True)
+        button.click()
+        assert button.get_attribute("aria-expanded") == "true"
         for link in links:
             assert menu.get_by_role("link", name=link, exact=True).is_visible()
         opened = page.locator(".nav-group.open")
@@ -52,7 +53,8 @@ def test_wide_screen_groups_open_one_at_a_time_and_close(browser, live_server,
     page.wait_for_url("**/manage/stats/report**")
     current = menu.locator('a[aria-current="page"]')  # in the closed group: hidden
     assert current.count() == 1 and current.text_content() == "汇报数据"
-    assert page.locator(".nav-group:has(a[aria-current]) .nav-group-toggle").text_content() == "统计"
+    group = page.locator(".nav-group:has(a[aria-current]) .nav-group-toggle")
+    assert group.text_content() == "统计"
     assert errors == []
     context.close()
 
