@@ -215,3 +215,57 @@ def test_the_export_commands_write_what_the_page_serves(app, org, small_exam, tm
     assert result.exit_code == 0 and "已写入 9 人" in result.output
     bad = runner.invoke(args=["export-scores", "--quiz", "99999", "--out", str(out)])
     assert bad.exit_code != 0
+
+
+def _cells(path) -> dict[str, list[list]]:
+    """Every cell of every sheet, the export time in the notes masked."""
+    book = openpyxl.load_workbook(path)
+    return {name: [[re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d", "…", v) if isinstance(v, str) else v
+                    for v in row] for row in book[name].iter_rows(values_only=True)]
+            for name in book.sheetnames}
+
+
+@pytest.mark.parametrize("who", ["admin", "secretary"])
+def test_figures_computed_beside_the_rows_are_the_same_cells(app, org, small_exam, tmp_path,
+                                                             who):
+    """The command and the background job compute the unit figures and the item analysis
+    in a thread of their own while the people are written (figures_beside): the workbook
+    is the same, cell by cell, as the one written in sequence, in the viewer's scope and
+    filters and in Chinese."""
+    from flask_babel import force_locale
+
+    from studyhall.exports import scores
+    from studyhall.org.models import PoliticalStatus
+    from studyhall.stats.queries import Filters
+
+    viewer = getattr(org, who)
+    filters = Filters(org.gen_a, (PoliticalStatus.CPC_MEMBER,)) if who == "admin" else Filters()
+    paths = [tmp_path / "in-sequence.xlsx", tmp_path / "beside.xlsx"]
+    with force_locale("zh_CN"):
+        for path, beside in zip(paths, (False, True), strict=True):
+            export = scores.ScoreExport(small_exam.quiz, viewer, filters)
+            scores.write_score_workbook(str(path), export, figures_beside=beside)
+    first, second = (_cells(path) for path in paths)
+    assert list(second) == ["成绩单", "单位汇总", "试题分析"]
+    assert first == second
+    units = table(openpyxl.load_workbook(paths[1])["单位汇总"])[1]
+    assert units[0][0].startswith("合计") and len(units) > 1
+    items = table(openpyxl.load_workbook(paths[1])["试题分析"])[1]
+    assert len(items) == 5 and items[0][4] > 0  # answered by someone in the filters
+
+
+def test_a_failure_of_the_figures_beside_is_the_exports(app, org, small_exam, tmp_path,
+                                                        monkeypatch):
+    from flask_babel import force_locale
+
+    from studyhall.exports import scores
+    from studyhall.stats import items
+    from studyhall.stats.queries import Filters
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("item analysis failed")
+
+    monkeypatch.setattr(items, "get_item_analysis", broken)
+    with force_locale("zh_CN"), pytest.raises(RuntimeError, match="item analysis failed"):
+        scores.write_score_workbook(str(tmp_path / "x.xlsx"), scores.ScoreExport(
+            small_exam.quiz, org.admin, Filters()), figures_beside=True)
