@@ -215,7 +215,7 @@ def write_score_workbook(target, export: ScoreExport,
     GIL while a statement runs), the people mostly Python's, so on two cores the figures
     cost little wall time beside the rows (BENCHMARKS.md, city export)."""
     quiz = export.quiz
-    beside = FiguresBeside(export) if figures_beside else None
+    beside = FiguresBeside(export) if figures_beside and _own_connections() else None
     workbook = xlsxwriter.Workbook(target, workbook_options())
     try:
         # The sheets are added in their order first; each is written to its own
@@ -243,6 +243,15 @@ def write_score_workbook(target, export: ScoreExport,
         if beside is not None:
             beside.join()
         workbook.close()
+
+
+def _own_connections() -> bool:
+    """Whether another thread's connection sees the same data (not so for an in-memory
+    SQLite database: each connection has its own)."""
+    from studyhall.extensions import db
+
+    url = db.engine.url
+    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
 
 
 class FiguresBeside(threading.Thread):
