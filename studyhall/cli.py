@@ -318,8 +318,7 @@ def export_scores_command(quiz_id, out, unit_path):
                         handle.write(chunk)
                 bar.update(total)
             else:
-                scores.write_score_workbook(out, export, progress=bar.update,
-                                            figures_beside=True)
+                scores.write_score_workbook(out, export, progress=bar.update)
     audit.record(None, "export.scores", quiz, file=out, unit_id=getattr(unit, "id", None))
     db.session.commit()
     click.echo(_("%(n)d people written to %(path)s", n=total, path=out))

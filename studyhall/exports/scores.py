@@ -9,7 +9,6 @@ header lines say what the sheet covers, which attempt counts and when it was mad
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -204,108 +203,26 @@ def paper_lines(paper: item_stats.PaperStats) -> list[str]:
 
 
 def write_score_workbook(target, export: ScoreExport,
-                         progress: Callable[[int], None] | None = None, *,
-                         figures_beside: bool = False) -> None:
+                         progress: Callable[[int], None] | None = None) -> None:
     """The three sheets into ``target`` (a path or a binary file). ``progress(n)`` is told
-    of every 1,000 people written.
-
-    With ``figures_beside`` (a city's sheet: the command, the background job) the units'
-    figures and the item analysis are computed in a thread of their own while the people
-    are written: they are mostly the database's work (SQLite and the driver release the
-    GIL while a statement runs), the people mostly Python's, so on two cores the figures
-    cost little wall time beside the rows (BENCHMARKS.md, city export)."""
+    of every 1,000 people written."""
     quiz = export.quiz
-    beside = FiguresBeside(export) if figures_beside and _own_connections() else None
+    paper = item_stats.get_item_analysis(quiz, export.viewer, export.filters)
     workbook = xlsxwriter.Workbook(target, workbook_options())
     try:
-        # The sheets are added in their order first; each is written to its own
-        # temporary file (constant memory), so the people can be written before the rest.
-        people = SheetWriter(workbook, _("Score sheet"), score_columns(),
-                             title=_("%(title)s: score sheet", title=quiz.title),
-                             notes=export.notes("scores"))
-        units = SheetWriter(workbook, _("Figures by unit"), unit_columns(),
-                            title=_("%(title)s: figures by unit", title=quiz.title),
-                            notes=export.notes("units") + labels.method_notes(quiz)[:-1])
-        item_sheet = SheetWriter(workbook, _("Item analysis"), item_columns(),
-                                 title=_("%(title)s: item analysis", title=quiz.title),
-                                 notes=export.notes("items"))
-        if beside is None:
-            paper = item_stats.get_item_analysis(quiz, export.viewer, export.filters)
-        people.write(iter_score_values(export), progress)
-        if beside is None:
-            unit_rows = iter_unit_values(export)
-        else:
-            unit_rows, paper = beside.result()
-        units.write(unit_rows)
-        item_sheet.notes += paper_lines(paper)
-        item_sheet.write(iter_item_values(paper))
+        SheetWriter(workbook, _("Score sheet"), score_columns(),
+                    title=_("%(title)s: score sheet", title=quiz.title),
+                    notes=export.notes("scores")).write(iter_score_values(export), progress)
+        SheetWriter(workbook, _("Figures by unit"), unit_columns(),
+                    title=_("%(title)s: figures by unit", title=quiz.title),
+                    notes=export.notes("units") + labels.method_notes(quiz)[:-1]
+                    ).write(iter_unit_values(export))
+        SheetWriter(workbook, _("Item analysis"), item_columns(),
+                    title=_("%(title)s: item analysis", title=quiz.title),
+                    notes=export.notes("items") + paper_lines(paper)
+                    ).write(iter_item_values(paper))
     finally:
-        if beside is not None:
-            beside.join()
         workbook.close()
-
-
-def _own_connections() -> bool:
-    """Whether another thread's connection sees the same data (not so for an in-memory
-    SQLite database: each connection has its own)."""
-    from studyhall.extensions import db
-
-    url = db.engine.url
-    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
-
-
-class FiguresBeside(threading.Thread):
-    """The figures-by-unit rows and the item analysis of ``export``, computed in this
-    thread with its own app context, session and connection (the export's objects are
-    read again there by id: a session is not shared between threads), in the caller's
-    locale, reading only (on SQLite its transaction begins deferred)."""
-
-    def __init__(self, export: ScoreExport):
-        super().__init__(name="score-sheet-figures", daemon=True)
-        from flask import current_app
-        from flask_babel import get_locale
-
-        self.app = current_app._get_current_object()
-        self.locale = str(get_locale())
-        self.export = export
-        self.ids = (export.quiz.id, getattr(export.viewer, "id", None),
-                    export.filters.unit.id if export.filters.unit is not None else None)
-        self.rows: list[list] = []
-        self.paper: item_stats.PaperStats | None = None
-        self.error: BaseException | None = None
-        self.start()
-
-    def run(self) -> None:
-        from flask_babel import force_locale
-
-        from studyhall.database import read_only
-        from studyhall.extensions import db
-        from studyhall.org.models import Unit
-
-        quiz_id, viewer_id, unit_id = self.ids
-        with self.app.app_context(), force_locale(self.locale):
-            read_only()
-            try:
-                viewer = self.export.viewer
-                if isinstance(viewer, Person):
-                    viewer = db.session.get(Person, viewer_id)
-                filters = self.export.filters
-                again = ScoreExport(db.session.get(Quiz, quiz_id), viewer, Filters(
-                    db.session.get(Unit, unit_id) if unit_id is not None else None,
-                    filters.statuses, filters.kind), self.export.scope_name,
-                    self.export.political_name)
-                self.rows = list(iter_unit_values(again))
-                self.paper = item_stats.get_item_analysis(again.quiz, viewer, again.filters)
-            except BaseException as error:  # raised again in the caller's thread
-                self.error = error
-            finally:
-                db.session.remove()
-
-    def result(self) -> tuple[list[list], item_stats.PaperStats]:
-        self.join()
-        if self.error is not None:
-            raise self.error
-        return self.rows, self.paper
 
 
 def iter_sheet_csv(export: ScoreExport, sheet: str) -> Iterator[bytes]:

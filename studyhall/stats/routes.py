@@ -183,7 +183,7 @@ def _score_builder(export: score_export.ScoreExport):
         unit = db.session.get(Unit, unit_id) if unit_id else None
         again = score_export.ScoreExport(db.session.get(Quiz, quiz_id), viewer,
                                          Filters(unit, statuses), scope, political)
-        score_export.write_score_workbook(path, again, progress, figures_beside=True)
+        score_export.write_score_workbook(path, again, progress)
     return build
 
 
