@@ -62,8 +62,10 @@ def text_payloads() -> list[str | bytes]:
             *OVERLONG]
 
 
-#: Attributes where the app prints what was typed as inert text.
-INERT = {"value", "title", "alt", "placeholder", "aria-label", "content", "data-value"}
+#: Attributes where the app prints what was typed as inert text (data-confirm is shown
+#: by window.confirm, as text: static/js/app.js).
+INERT = {"value", "title", "alt", "placeholder", "aria-label", "content", "data-value",
+         "data-confirm"}
 
 
 class _LiveFinder(HTMLParser):
