@@ -89,8 +89,13 @@ def parse_options(argv):
     parser.add_argument("--load", type=int, default=int(env("BENCH_CITY_LOAD", 1)),
                         help="1: measure answer saves during the export (needs aiohttp)")
     parser.add_argument("--runs", type=int, default=harness.REPEAT)
-    parser.add_argument("--only", choices=["all", "report"], default="all",
-                        help="report: measure only the report figures and the activity page")
+    parser.add_argument("--only", choices=["all", "report", "rollup"], default="all",
+                        help="report: measure only the report figures and the activity page; "
+                             "rollup: only the report and the exam roll-up pages")
+    parser.add_argument("--keep", metavar="DIR",
+                        help="keep the generated city in DIR (SQLite: a file; PostgreSQL: "
+                             "the database as it is) and reuse it on the next run with the "
+                             "same scale instead of generating it again")
     return parser.parse_args(argv)
 
 
@@ -488,27 +493,44 @@ def bare_matrix(quiz_id: int) -> float:
     return seconds
 
 
-def measure_pages(app, city: City, runs: int) -> dict:
-    from studyhall.stats import items
+ROLLUPS = ("roll-up, 19 districts", "roll-up, every branch ranked", "bare GROUP BY")
 
+
+def measure_rollup(app, city: City, runs: int) -> dict:
+    """The roll-up pages of the city exam through the app (an admin of the whole tree),
+    each run followed by the bare GROUP BY, so that both see the same state of the box."""
     client = app.test_client()
     reply = client.post("/login", data={"account": "benchadmin", "password": "bench-admin-2026"})
     assert reply.status_code == 302, reply.status_code
-    figures = {}
     pages = {"roll-up, 19 districts": f"/manage/stats/exams/{city.city_exam}?unit={city.root_id}",
              "roll-up, every branch ranked": f"/manage/stats/exams/{city.city_exam}?kind=branch"}
+    figures = {name: [] for name in ROLLUPS}
+    with app.app_context():
+        for _ in range(runs):
+            for name, url in pages.items():
+                took, reply = harness.timed(lambda url=url: client.get(url))
+                assert reply.status_code == 200, reply.status_code
+                figures[name].append(took)
+            figures["bare GROUP BY"].append(bare_group_by(city.city_exam))
+    return figures
+
+
+def rollup_figures(database: str, figures: dict) -> dict:
+    base = statistics.median(figures["bare GROUP BY"])
+    rows = [[database, name, statistics.median(figures[name]), _range(figures[name]),
+             f"{statistics.median(figures[name]) / base:.1f}×"] for name in ROLLUPS]
+    harness.print_table(harness.FIGURE_HEADERS, rows)
+    return {f"{database} {row[1]}": row[2] for row in rows}
+
+
+def measure_pages(app, city: City, runs: int) -> dict:
+    from studyhall.stats import items
+
+    figures = measure_rollup(app, city, runs)
     with app.app_context():
         from studyhall.org.models import Person
 
         admin = db.session.scalar(sa.select(Person).where(Person.account == "benchadmin"))
-        for name, url in pages.items():
-            seconds = []
-            for _ in range(runs):
-                took, reply = harness.timed(lambda url=url: client.get(url))
-                assert reply.status_code == 200, reply.status_code
-                seconds.append(took)
-            figures[name] = seconds
-        figures["bare GROUP BY"] = [bare_group_by(city.city_exam) for _ in range(runs)]
         for name, quiz_id in (("item analysis, city exam", city.city_exam),
                               ("item analysis, 50 questions", city.long_exam)):
             quiz = db.session.get(_quiz_model(), quiz_id)
@@ -800,6 +822,58 @@ def _range(values) -> str:
     return f"{min(values):.2f}–{max(values):.2f}"
 
 
+def _kept(options, database: str) -> tuple[Path, Path] | None:
+    """Where ``--keep`` keeps the city of this scale: the SQLite file (None for
+    PostgreSQL) and the description of what was generated."""
+    if not options.keep:
+        return None
+    folder = Path(options.keep)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"city-{options.scale:g}"
+    return folder / f"{stem}.sqlite3", folder / f"{stem}-{database}.json"
+
+
+def _still_there(app, city: City) -> bool:
+    """The kept database still holds the city (a test run may have emptied it)."""
+    from studyhall.org.models import Person
+
+    with app.app_context():
+        try:
+            found = db.session.scalar(sa.select(sa.func.count()).select_from(Person)
+                                      .where(Person.account.like("C%")))
+        except sa.exc.DBAPIError:
+            return False
+        finally:
+            db.session.rollback()
+    return found == city.people
+
+
+def city_app(database: str, urls: dict, options) -> tuple[str, object, float, City]:
+    """The database's URL, the app on it and the city (generated, or with ``--keep`` the
+    kept one when it is still there: ``made`` is then 0)."""
+    kept = _kept(options, database)
+    if kept is not None and kept[1].exists():
+        url = f"sqlite:///{kept[0]}" if database == "sqlite" else \
+            os.environ["BENCH_DATABASE_URL"]
+        city = City()
+        city.__dict__.update(json.loads(kept[1].read_text()))
+        app = harness.make_app(url)
+        if _still_there(app, city):
+            print(f"{database}: reusing the city kept in {options.keep}")
+            return url, app, 0.0, city
+        harness.close_app(app)
+    if kept is not None and database == "sqlite":
+        kept[0].unlink(missing_ok=True)
+        url = f"sqlite:///{kept[0]}"
+    else:
+        url = urls[database]()
+    app = harness.make_app(url)
+    made, city = harness.timed(lambda: generate(app, options.scale))
+    if kept is not None:
+        kept[1].write_text(json.dumps(city.__dict__))
+    return url, app, made, city
+
+
 def main(argv=None) -> dict:
     options = parse_options(sys.argv[1:] if argv is None else argv)
     figures = {}
@@ -811,12 +885,13 @@ def main(argv=None) -> dict:
             if database not in urls:
                 print(f"{database}: skipped (set BENCH_DATABASE_URL)")
                 continue
-            url = urls[database]()
-            app = harness.make_app(url)
-            made, city = harness.timed(lambda app=app: generate(app, options.scale))
+            url, app, made, city = city_app(database, urls, options)
             figures.update(report_figures(database, city, made,
                                           measure_report(app, city, options.runs)))
-            if options.only == "report":
+            if options.only == "rollup":
+                figures.update(rollup_figures(database, measure_rollup(app, city,
+                                                                       options.runs)))
+            if options.only in ("report", "rollup"):
                 harness.close_app(app)
                 continue
             pages = measure_pages(app, city, options.runs)
