@@ -167,26 +167,26 @@ class StudyRollups:
     by_month: dict[int, tuple[int, int]]
 
 
-def _per_assignment_unit(root: Unit, period: DatePeriod) -> tuple[sa.CTE, sa.CTE]:
-    """The period's readers in the subtree grouped per assignment and unit (应学, 完成),
-    and their credited reading time likewise: the one pass over each, materialised."""
+def _per_assignment_unit(root: Unit, period: DatePeriod, by_unit: bool
+                         ) -> tuple[sa.CTE, sa.CTE]:
+    """The period's readers in the subtree grouped per assignment (and with ``by_unit``
+    per unit) (应学, 完成), and their credited reading time likewise: the one pass over
+    each, materialised."""
+    group = [AssignmentRecipient.assignment_id] + \
+        ([AssignmentRecipient.unit_id] if by_unit else [])
     readers = _where_units(
-        sa.select(AssignmentRecipient.assignment_id, AssignmentRecipient.unit_id,
-                  sa.func.count().label("expected"),
+        sa.select(*group, sa.func.count().label("expected"),
                   sa.func.count(AssignmentRecipient.completed_at).label("completed"))
         .join(Assignment, Assignment.id == AssignmentRecipient.assignment_id),
-        AssignmentRecipient.unit_id, root).where(*_in_period(period)).group_by(
-        AssignmentRecipient.assignment_id, AssignmentRecipient.unit_id)
+        AssignmentRecipient.unit_id, root).where(*_in_period(period)).group_by(*group)
     reading = _where_units(
-        sa.select(AssignmentRecipient.assignment_id, AssignmentRecipient.unit_id,
-                  sa.func.sum(ReadingProgress.credited_ms).label("ms"))
+        sa.select(*group, sa.func.sum(ReadingProgress.credited_ms).label("ms"))
         .select_from(ReadingProgress)
         .join(AssignmentRecipient, sa.and_(
             AssignmentRecipient.assignment_id == ReadingProgress.assignment_id,
             AssignmentRecipient.person_id == ReadingProgress.person_id))
         .join(Assignment, Assignment.id == AssignmentRecipient.assignment_id),
-        AssignmentRecipient.unit_id, root).where(*_in_period(period)).group_by(
-        AssignmentRecipient.assignment_id, AssignmentRecipient.unit_id)
+        AssignmentRecipient.unit_id, root).where(*_in_period(period)).group_by(*group)
     return (readers.cte("readers").prefix_with("MATERIALIZED"),
             reading.cte("reading").prefix_with("MATERIALIZED"))
 
@@ -198,7 +198,7 @@ def get_study_rollups(root: Unit, period: DatePeriod, now: datetime | None,
     summed by each axis in a UNION ALL whose rows say their axis), reflections by unit
     in two (one per target), the total their sum. ``now`` (what is held) matters only
     to the reflections, which the total and the units have."""
-    readers, reading = _per_assignment_unit(root, period)
+    readers, reading = _per_assignment_unit(root, period, "unit" in axes)
     no_key = sa.cast(sa.null(), sa.Integer)
     zero = sa.cast(sa.literal(0), sa.BigInteger)
 
@@ -215,17 +215,17 @@ def get_study_rollups(root: Unit, period: DatePeriod, now: datetime | None,
         return query.group_by(*group) if group else query
 
     month = period.month_index(Assignment.starts_at)
-    parts = {
-        "total": [counts(no_key), credited(no_key)],
-        "unit": [counts(readers.c.unit_id, readers.c.unit_id),
-                 credited(reading.c.unit_id, reading.c.unit_id)],
-        "assignment": [counts(readers.c.assignment_id, readers.c.assignment_id),
-                       credited(reading.c.assignment_id, reading.c.assignment_id)],
-        "month": [counts(month, month, joined=readers.join(
+    parts = {  # built only for the axes asked for (per unit only when grouped so)
+        "total": lambda: [counts(no_key), credited(no_key)],
+        "unit": lambda: [counts(readers.c.unit_id, readers.c.unit_id),
+                         credited(reading.c.unit_id, reading.c.unit_id)],
+        "assignment": lambda: [counts(readers.c.assignment_id, readers.c.assignment_id),
+                               credited(reading.c.assignment_id, reading.c.assignment_id)],
+        "month": lambda: [counts(month, month, joined=readers.join(
             Assignment, Assignment.id == readers.c.assignment_id))],
     }
     statement = sa.union_all(*(part.add_columns(sa.literal(axis).label("axis"))
-                               for axis in AXES if axis in axes for part in parts[axis]))
+                               for axis in AXES if axis in axes for part in parts[axis]()))
     found = StudyRollups(StudyFigures(), {}, {}, {})
     for key, assignments, expected, completed, ms, axis in db.session.execute(statement):
         expected, completed, ms = int(expected or 0), int(completed or 0), int(ms or 0)
