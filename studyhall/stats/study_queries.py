@@ -179,14 +179,19 @@ def _per_assignment_unit(root: Unit, period: DatePeriod, by_unit: bool
                   sa.func.count(AssignmentRecipient.completed_at).label("completed"))
         .join(Assignment, Assignment.id == AssignmentRecipient.assignment_id),
         AssignmentRecipient.unit_id, root).where(*_in_period(period)).group_by(*group)
+    # The reading records are read in their own (assignment, person) index order, each
+    # looking its reader up, and grouped by their own assignment column: grouped by the
+    # reader's, SQLite read the readers first and probed the records once each at random
+    # (2.1 s for a city's year against 1.2 s).
+    credited = [ReadingProgress.assignment_id.label("assignment_id")] + group[1:]
     reading = _where_units(
-        sa.select(*group, sa.func.sum(ReadingProgress.credited_ms).label("ms"))
+        sa.select(*credited, sa.func.sum(ReadingProgress.credited_ms).label("ms"))
         .select_from(ReadingProgress)
         .join(AssignmentRecipient, sa.and_(
             AssignmentRecipient.assignment_id == ReadingProgress.assignment_id,
             AssignmentRecipient.person_id == ReadingProgress.person_id))
         .join(Assignment, Assignment.id == AssignmentRecipient.assignment_id),
-        AssignmentRecipient.unit_id, root).where(*_in_period(period)).group_by(*group)
+        AssignmentRecipient.unit_id, root).where(*_in_period(period)).group_by(*credited)
     return (readers.cte("readers").prefix_with("MATERIALIZED"),
             reading.cte("reading").prefix_with("MATERIALIZED"))
 
