@@ -175,18 +175,16 @@ def get_exams_counts(quizzes: list[Quiz], viewer: Person, unit: Unit
     """应考, 实考, the total of counted scores and 及格 of each exam over the unit's subtree
     (in the viewer's scope): what a report sentence prints, with the exam statistics'
     own expected participants and counted score (queries.recipient_conditions,
-    queries.counted_score) but without the median, deviation and bands. One statement
+    queries.counted_people) but without the median, deviation and bands. One statement
     for all the exams: each exam's people with their counted score, materialised so that
     the score (an index probe per person) is taken once, then grouped by exam, each
     against its own pass mark. Exams without expected participants are left out."""
     if not quizzes:
         return {}
     filters = exam_queries.Filters(unit)
-    parts = [sa.select(QuizRecipient.quiz_id.label("quiz_id"),
-                       exam_queries.counted_score(quiz).label("score"))
-             .select_from(QuizRecipient).join(Unit, Unit.id == QuizRecipient.unit_id)
-             .where(*exam_queries.recipient_conditions(quiz, viewer, filters))
-             for quiz in quizzes]
+    parts = [exam_queries.counted_people(
+        quiz, [QuizRecipient.quiz_id.label("quiz_id")],
+        exam_queries.recipient_conditions(quiz, viewer, filters)) for quiz in quizzes]
     people = (sa.union_all(*parts) if len(parts) > 1 else parts[0]) \
         .cte("people").prefix_with("MATERIALIZED")
     score = people.c.score
