@@ -31,7 +31,13 @@ Measured per database, each beside a bare baseline in the same run (medians of 3
   the year's exams' recipients with their submitted attempts). The city has a year of
   sessions for it: a 主题党日 a month in every branch with its people expected (about
   1,200,000 attendance rows at scale 1), two city-wide assignments with reading records,
-  and reflections. ``--only report`` generates the city and measures only this.
+  and reflections. ``--only report`` generates the city and measures only this;
+  ``--only rollup`` this and the two roll-up pages.
+
+``--keep DIR`` keeps the generated city (SQLite: DIR/city-<scale>.sqlite3; PostgreSQL:
+the database itself, while it still holds the city) with a description beside it, and the
+next run with the same scale reuses it instead of generating it again (2 minutes and
+more); migrations added since are applied to it.
 
     .venv/bin/python bench/bench_city.py --scale 0.1 --db sqlite
     BENCH_DATABASE_URL=postgresql+psycopg://studyhall:studyhall@127.0.0.1:5432/studyhall_bench \\
