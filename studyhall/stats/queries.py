@@ -109,13 +109,16 @@ def counted_score(quiz: Quiz) -> sa.ColumnElement:
 def counted_people(quiz: Quiz, columns: list, conditions: list) -> sa.Select:
     """``columns`` of each expected participant (QuizRecipient joined to their Unit) that
     meets ``conditions``, and their counted score labelled "score" (None without a
-    submitted attempt). The highest score is the MAX over an outer join of their submitted
-    attempts grouped per recipient (PostgreSQL hash-joins the attempts once instead of
-    running a sub-plan per person: 100,000 of them for a city); the last submitted
-    attempt's is the index probe of :func:`counted_score`."""
+    submitted attempt): the index probe of :func:`counted_score`, except for the highest
+    score on PostgreSQL, where it is the MAX over an outer join of the recipient's
+    submitted attempts grouped per recipient — the same score, which PostgreSQL
+    hash-joins once instead of running a sub-plan per person (100,000 for a city: the
+    year's exams 3.2 s → 1.8 s), while SQLite runs the probe faster than the grouping's
+    sort (1.8 s against 2.2 s for the city exam)."""
     base = (sa.select(*columns).select_from(QuizRecipient)
             .join(Unit, Unit.id == QuizRecipient.unit_id).where(*conditions))
-    if quiz.counting is Counting.HIGHEST:
+    if quiz.counting is Counting.HIGHEST and \
+            db.session.get_bind().dialect.name == "postgresql":
         return (base.add_columns(sa.func.max(Attempt.score).label("score"))
                 .outerjoin(Attempt, sa.and_(*_mine(quiz)))
                 .group_by(QuizRecipient.quiz_id, QuizRecipient.person_id))
