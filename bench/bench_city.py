@@ -31,7 +31,9 @@ Measured per database, each beside a bare baseline in the same run (medians of 3
   the year's exams' recipients with their submitted attempts). The city has a year of
   sessions for it: a 主题党日 a month in every branch with its people expected (about
   1,200,000 attendance rows at scale 1), two city-wide assignments with reading records,
-  and reflections. ``--only report`` generates the city and measures only this.
+  and reflections. ``--only report`` generates the city and measures only this;
+  ``--only rollup`` this and the two roll-up pages (each run followed by its bare GROUP
+  BY).
 
     .venv/bin/python bench/bench_city.py --scale 0.1 --db sqlite
     BENCH_DATABASE_URL=postgresql+psycopg://studyhall:studyhall@127.0.0.1:5432/studyhall_bench \\
@@ -89,9 +91,11 @@ def parse_options(argv):
     parser.add_argument("--load", type=int, default=int(env("BENCH_CITY_LOAD", 1)),
                         help="1: measure answer saves during the export (needs aiohttp)")
     parser.add_argument("--runs", type=int, default=harness.REPEAT)
-    parser.add_argument("--only", choices=["all", "report", "items", "export", "load"],
+    parser.add_argument("--only", choices=["all", "report", "rollup", "items", "export",
+                                           "load"],
                         default="all",
                         help="report: measure only the report figures and the activity page; "
+                             "rollup: the report and the exam roll-up pages; "
                              "items: only the item analysis; export: only the score sheet "
                              "(in-process and as a process); load: only the answer saves "
                              "during the export")
@@ -503,6 +507,36 @@ def bare_matrix(quiz_id: int) -> float:
     return seconds
 
 
+ROLLUPS = ("roll-up, 19 districts", "roll-up, every branch ranked", "bare GROUP BY")
+
+
+def measure_rollup(app, city: City, runs: int) -> dict:
+    """The roll-up pages of the city exam through the app (an admin of the whole tree),
+    each run followed by the bare GROUP BY, so that both see the same state of the box."""
+    client = app.test_client()
+    reply = client.post("/login", data={"account": "benchadmin", "password": "bench-admin-2026"})
+    assert reply.status_code == 302, reply.status_code
+    pages = {"roll-up, 19 districts": f"/manage/stats/exams/{city.city_exam}?unit={city.root_id}",
+             "roll-up, every branch ranked": f"/manage/stats/exams/{city.city_exam}?kind=branch"}
+    figures = {name: [] for name in ROLLUPS}
+    with app.app_context():
+        for _ in range(runs):
+            for name, url in pages.items():
+                took, reply = harness.timed(lambda url=url: client.get(url))
+                assert reply.status_code == 200, reply.status_code
+                figures[name].append(took)
+            figures["bare GROUP BY"].append(bare_group_by(city.city_exam))
+    return figures
+
+
+def rollup_figures(database: str, figures: dict) -> dict:
+    base = statistics.median(figures["bare GROUP BY"])
+    rows = [[database, name, statistics.median(figures[name]), _range(figures[name]),
+             f"{statistics.median(figures[name]) / base:.1f}×"] for name in ROLLUPS]
+    harness.print_table(harness.FIGURE_HEADERS, rows)
+    return {f"{database} {row[1]}": row[2] for row in rows}
+
+
 def measure_pages(app, city: City, runs: int) -> dict:
     client = app.test_client()
     reply = client.post("/login", data={"account": "benchadmin", "password": "bench-admin-2026"})
@@ -903,10 +937,13 @@ def main(argv=None) -> dict:
                 made, city = kept_city(app, keep, options.scale)
             else:
                 made, city = harness.timed(lambda app=app: generate(app, options.scale))
-            if options.only in ("all", "report"):
+            if options.only in ("all", "report", "rollup"):
                 figures.update(report_figures(database, city, made,
                                               measure_report(app, city, options.runs)))
-            if options.only == "report":
+            if options.only == "rollup":
+                figures.update(rollup_figures(database, measure_rollup(app, city,
+                                                                       options.runs)))
+            if options.only in ("report", "rollup"):
                 harness.close_app(app)
                 continue
             if options.only == "items":
