@@ -92,6 +92,9 @@ GIVE_UP = 180
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 TOKEN_INPUT = re.compile(r'name="token"[^>]*value="([^"]+)"')
 ATTEMPT_URL = re.compile(r"/attempts/(\d+)$")
+NGINX_UPSTREAM_ERROR = re.compile(
+    r"connect\(\) failed \([^)]*\)|recv\(\) failed \([^)]*\)|upstream prematurely closed"
+    r"|no live upstreams|upstream timed out")
 
 
 def parse_options(argv: list[str]) -> argparse.Namespace:
@@ -729,12 +732,15 @@ def main(argv: list[str] | None = None) -> dict:
                   f"{events['acknowledged while down']:.0f} saves acknowledged meanwhile")
         tracebacks = sum(h.log.read_text(errors="replace").count("Traceback")
                          for h in hosts if h.log.exists())
-        upstream_errors = 0
         error_log = tmp / "nginx-error.log"
+        kinds: dict[str, int] = {}
         if error_log.exists():
-            upstream_errors = error_log.read_text(errors="replace").count("upstream")
-        print(f"    gunicorn tracebacks: {tracebacks}; nginx error-log lines about upstreams: "
-              f"{upstream_errors}", flush=True)
+            for found in re.finditer(NGINX_UPSTREAM_ERROR, error_log.read_text(errors="replace")):
+                kinds[found.group(0)] = kinds.get(found.group(0), 0) + 1
+        print(f"    gunicorn tracebacks: {tracebacks}; nginx's upstream errors (each passed "
+              f"to the next host or answered 502): "
+              f"{', '.join(f'{k} ×{n}' for k, n in sorted(kinds.items())) or 'none'}",
+              flush=True)
         results.update(events)
         results.update(checked)
         return results
