@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.sessions.plans import to_local, to_utc
 
 #: The presets offered on the pages, in their order.
