@@ -8,9 +8,10 @@ STUDYHALL_BIND, STUDYHALL_WORKERS, STUDYHALL_TIMEOUT.
 import multiprocessing
 import os
 
-# The address nginx's upstream block names (one line per app host). Listen on the host's
-# private address, never on a public one: nginx is the only client.
-bind = os.environ.get("STUDYHALL_BIND", "0.0.0.0:8000")
+# The address nginx's upstream block names (one line per app host): STUDYHALL_BIND in the
+# environment file, the host's private address, never a public one (nginx is the only
+# client). Unset: this host only, for nginx on the same machine.
+bind = os.environ.get("STUDYHALL_BIND", "127.0.0.1:8000")
 
 # Sync workers: BENCHMARKS.md measured them ahead of gthread for the exam's saves (51–52%
 # of a bare INSERT against 47–51%). One request at a time per worker, so a host serves
