@@ -221,8 +221,9 @@ def nginx_config(tmp: Path, hosts: list[Host], http_port: int, https_port: int) 
     """deploy/nginx/studyhall.conf with this run's ports, hosts, certificate and static
     folder, inside a main config of its own (prefix, pid, logs and temp paths in tmp)."""
     site = (ROOT / "deploy" / "nginx" / "studyhall.conf").read_text(encoding="utf-8")
-    servers = "".join(f"    server 127.0.0.1:{h.port} max_fails=1 fail_timeout=10s;\n"
-                      for h in hosts)
+    # Each host line keeps the shipped file's parameters, only the address changes.
+    params = re.search(r"upstream studyhall_app \{\n    server \S+ ([^;]*);", site).group(1)
+    servers = "".join(f"    server 127.0.0.1:{h.port} {params};\n" for h in hosts)
     substitutions = [
         (r"(upstream studyhall_app \{\n)(?:    server [^\n]+\n)+", rf"\g<1>{servers}"),
         (r"listen 80;", f"listen 127.0.0.1:{http_port};"),
