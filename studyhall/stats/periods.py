@@ -41,6 +41,11 @@ class DatePeriod:
         start, end = self.bounds()
         return sa.and_(column >= start, column < end)
 
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        """Whether [start, end) in naive UTC meets the period."""
+        low, high = self.bounds()
+        return start < high and end > low
+
     @property
     def months(self) -> list[tuple[int, int]]:
         """(year, month) of every local month the period touches, in order."""

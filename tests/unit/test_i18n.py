@@ -56,7 +56,7 @@ def test_no_module_takes_lazy_gettext_from_flask_babel():
                 if any(alias.name in {"lazy_gettext", "lazy_ngettext", "LazyString"}
                        for alias in node.names):
                     offenders.append(str(path.relative_to(ROOT)))
-            elif isinstance(node, ast.Attribute) and node.attr == "lazy_gettext":
-                if isinstance(node.value, ast.Name) and node.value.id == "flask_babel":
-                    offenders.append(str(path.relative_to(ROOT)))
+            elif (isinstance(node, ast.Attribute) and node.attr == "lazy_gettext"
+                  and isinstance(node.value, ast.Name) and node.value.id == "flask_babel"):
+                offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
