@@ -47,6 +47,9 @@ class Config:
     # Materials' files: the largest kept, and where (default: instance/files).
     MAX_FILE_MB = float(os.environ.get("MAX_FILE_MB", "10"))
     FILE_STORAGE_DIR = os.environ.get("FILE_STORAGE_DIR") or None
+    # Background exports and their progress (default: instance/exports). With several app
+    # hosts, a folder they all mount: the page polls through whichever host nginx picks.
+    EXPORT_DIR = os.environ.get("EXPORT_DIR") or None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False

@@ -1,12 +1,14 @@
-"""Exports too big for a request: built in a background thread into the instance folder,
-with a progress file the page polls, then downloaded (PERFORMANCE.md, trap 5: a
-100,000-row sheet takes longer than a worker's 30 s timeout on a busy box).
+"""Exports too big for a request: built in a background thread into EXPORT_DIR (default
+the instance folder's exports/), with a progress file the page polls, then downloaded
+(PERFORMANCE.md, trap 5: a 100,000-row sheet takes longer than a worker's 30 s timeout on
+a busy box).
 
 A job reads only: its transaction begins deferred (``database.read_only``), so on SQLite
 a running exam keeps saving while it reads, and it runs in its own thread with its own
 session. The status is a small JSON file beside the file being built, so any worker of
-the same host can answer for it; a job belongs to the person who started it (anyone else
-gets 404). Files are kept a day.
+the same host can answer for it, and any app host when EXPORT_DIR is a folder they share
+(deploy/README.md); a job belongs to the person who started it (anyone else gets 404).
+Files are kept a day.
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ def inline_rows() -> int:
 
 
 def _folder(app: Flask) -> Path:
-    folder = Path(app.instance_path) / "exports"
+    """EXPORT_DIR, or the instance folder's exports/. Several app hosts share EXPORT_DIR:
+    the job runs on the host that started it, its status is read by any."""
+    configured = app.config.get("EXPORT_DIR")
+    folder = Path(configured) if configured else Path(app.instance_path) / "exports"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -80,3 +80,22 @@ def test_small_sheets_are_built_in_the_request(client, org, login, small_exam):
     reply.get_data()
     reply.close()
     assert reply.status_code == 200 and re.search("spreadsheetml", reply.mimetype)
+
+
+def test_a_job_in_the_shared_export_dir_is_answered_by_another_host(
+        client, app, org, login, small_exam, small_inline, tmp_path, monkeypatch):
+    """Several app hosts: the job runs on the host that started it, the page polls and
+    downloads through whichever host nginx picks. With EXPORT_DIR on a folder they share,
+    a host with another instance folder answers for the job."""
+    shared = tmp_path / "shared-exports"
+    monkeypatch.setitem(app.config, "EXPORT_DIR", str(shared))
+    login(org.admin)
+    job_url = client.get(f"/manage/stats/exams/{small_exam.quiz.id}/scores.xlsx").location
+    jobs.wait(job_url.rsplit("/", 1)[-1])
+    assert {path.suffix for path in shared.iterdir()} == {".json", ".bin"}
+    # The other host: the same code, its own instance folder (nothing of the job in it).
+    monkeypatch.setattr(app, "instance_path", str(tmp_path / "other-host-instance"))
+    assert client.get(f"{job_url}/status").get_json()["state"] == "done"
+    download = client.get(f"{job_url}/download")
+    assert download.status_code == 200 and download.get_data()[:2] == b"PK"
+    download.close()
