@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from studyhall.database import keep_changes, reads_first, start_writing
@@ -23,7 +24,7 @@ from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
 from studyhall.quizzes import bp, queries, review, taking
-from studyhall.quizzes.models import AttemptQuestion, QuizMode
+from studyhall.quizzes.models import Attempt, AttemptQuestion, QuizMode
 from studyhall.quizzes.paper import as_shown, item_of
 from studyhall.quizzes.permissions import load_own_attempt_or_404, load_quiz_for_taker_or_404
 
@@ -107,12 +108,16 @@ def start_quiz(quiz_id: int):
     return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
 
 
+#: The paper page reads its attempt with the quiz in one query (then the rows in one).
+_WITH_QUIZ = (joinedload(Attempt.quiz),)
+
+
 @bp.route("/attempts/<int:attempt_id>")
 @login_required
 def take_attempt(attempt_id: int):
     """The paper. Nothing in it reveals an answer: the page gets stems, options in the
     order shown, and the taker's own saved responses."""
-    attempt = load_own_attempt_or_404(current_user, attempt_id)
+    attempt = load_own_attempt_or_404(current_user, attempt_id, options=_WITH_QUIZ)
     now = utcnow()
     if attempt.is_open and now >= attempt.deadline_at:
         start_writing()

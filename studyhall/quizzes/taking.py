@@ -389,11 +389,13 @@ def recompute_totals(attempt_ids: list[int]) -> None:
 
 def _forget_loaded(attempt_ids) -> None:
     """Expire copies of these attempts and their rows loaded earlier in the session: the
-    statements above went around them."""
+    statements above went around them. Read from the identity keys, not the objects: an
+    object expired already would be loaded again just to be expired (two SELECTs per
+    submit)."""
     wanted = set(attempt_ids)
-    for obj in list(db.session.identity_map.values()):
-        if (isinstance(obj, Attempt) and obj.id in wanted) or (
-                isinstance(obj, AttemptQuestion) and obj.attempt_id in wanted):
+    for (cls, key, _token), obj in list(db.session.identity_map.items()):
+        if (cls is Attempt and key[0] in wanted) or (
+                cls is AttemptQuestion and key[0] in wanted):
             db.session.expire(obj)
 
 
