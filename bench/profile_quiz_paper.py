@@ -129,7 +129,8 @@ def main(argv: list[str]) -> None:
         profiler = cProfile.Profile()
         profiler.runcall(lambda: [page() for _ in range(options.n)])
         if options.starts:
-            starts_and_submits(app, counter, accounts[1:options.starts + 1], quiz_id)
+            starts_and_submits(app, counter, accounts[1:options.starts + 1], quiz_id,
+                               options.dump)
         stats = pstats.Stats(profiler)
         if options.dump:
             stats.dump_stats(options.dump)
@@ -160,32 +161,51 @@ def render_only(app, client, attempt_id: int, n: int) -> None:
         db.session.remove()
 
 
-def starts_and_submits(app, counter: StatementCounter, accounts: list[str], quiz_id: int
-                       ) -> None:
+def starts_and_submits(app, counter: StatementCounter, accounts: list[str], quiz_id: int,
+                       dump: str | None) -> None:
+    """Each taker starts (one after another), then each submits; every other one is
+    profiled (into DUMP.start and DUMP.submit when --dump is given)."""
     clients = [logged_in_client(app, account, quiz_id) for account in accounts]
     counter.take()
     attempts = []
+    profiles = {"start": cProfile.Profile(), "submit": cProfile.Profile()}
     began = time.perf_counter()
     for number, (client, token) in enumerate(clients):
+        if number % 2:
+            with profiles["start"]:
+                reply = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
+            attempts.append(int(re.search(r"/attempts/(\d+)", reply.headers["Location"])
+                                .group(1)))
+            continue
         reply = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
         attempts.append(int(re.search(r"/attempts/(\d+)", reply.headers["Location"]).group(1)))
         if number == 0:
             first = counter.take()
     seconds = (time.perf_counter() - began) / len(clients)
-    print(f"start: {seconds * 1000:.2f} ms each; SQL statements of one start: {len(first)}")
+    print(f"start: {seconds * 1000:.2f} ms each (half of them profiled); "
+          f"SQL statements of one start: {len(first)}")
     for statement in first:
         print("   ", " ".join(statement.split())[:150])
     counter.take()
     began = time.perf_counter()
     for number, ((client, token), attempt) in enumerate(zip(clients, attempts, strict=True)):
+        if number % 2:
+            with profiles["submit"]:
+                reply = client.post(f"/attempts/{attempt}/submit", data={"csrf_token": token})
+            assert reply.status_code == 302
+            continue
         reply = client.post(f"/attempts/{attempt}/submit", data={"csrf_token": token})
         assert reply.status_code == 302 and reply.headers["Location"].endswith("/result")
         if number == 0:
             first = counter.take()
     seconds = (time.perf_counter() - began) / len(clients)
-    print(f"submit: {seconds * 1000:.2f} ms each; SQL statements of one submit: {len(first)}")
+    print(f"submit: {seconds * 1000:.2f} ms each (half of them profiled); "
+          f"SQL statements of one submit: {len(first)}")
     for statement in first:
         print("   ", " ".join(statement.split())[:150])
+    for name, profile in profiles.items():
+        if dump:
+            profile.dump_stats(f"{dump}.{name}")
 
 
 if __name__ == "__main__":

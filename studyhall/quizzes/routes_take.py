@@ -244,17 +244,27 @@ def record_event(attempt_id: int):
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+@reads_first
 @login_required
 def submit_attempt(attempt_id: int):
-    """Submit (交卷). Twice, or from two tabs at once, gives one result."""
-    attempt = load_own_attempt_or_404(current_user, attempt_id, lock=True)
+    """Submit (交卷). Twice, or from two tabs at once, gives one result. When a whole
+    county submits at 15:30, the login, the form and the parsing of the quiz's questions
+    come before the write lock (SQLite) is taken, so the submits queue only for the
+    attempt's claim, its grades and its total; the attempt is read again under the lock."""
+    attempt = load_own_attempt_or_404(current_user, attempt_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    questions = taking.parse_snapshot(attempt.quiz_id) if attempt.is_open else None
+    start_writing()
+    # Read again, locked (PostgreSQL), as the write transaction sees it. Its owner was
+    # checked above and never changes; asking current_user would reload the person.
+    db.session.refresh(attempt, with_for_update=True)
     if attempt.is_open and _token(attempt.id) != attempt.session_token:
         flash(_("This attempt has been opened on another device."), "error")
         return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
     now = utcnow()
-    taking.finish_attempt(attempt, now, "expired" if now >= attempt.deadline_at else "submitted")
+    taking.finish_attempt(attempt, now, "expired" if now >= attempt.deadline_at else "submitted",
+                          questions=questions)
     return redirect(url_for("quizzes.show_result", attempt_id=attempt.id))
 
 

@@ -130,8 +130,9 @@ def store_attempt(draw: Draw) -> Attempt:
         with db.session.begin_nested():
             db.session.add(attempt)
             db.session.flush()
-            # The paper's rows in one statement.
-            db.session.execute(sa.insert(AttemptQuestion),
+            # The paper's rows in one statement, through Core: the ORM's bulk insert
+            # cost a tenth of a start (bench/profile_quiz_paper.py).
+            db.session.execute(sa.insert(AttemptQuestion.__table__),
                                [{"attempt_id": attempt.id, **row} for row in draw.rows])
     except IntegrityError:
         # The one-open-attempt index (or the attempt number) says another start won.
@@ -263,10 +264,12 @@ def save_answer(attempt: Attempt, position: int, response, flagged: bool | None,
     return now
 
 
-def finish_attempt(attempt: Attempt, now: datetime, reason: str = "submitted") -> bool:
+def finish_attempt(attempt: Attempt, now: datetime, reason: str = "submitted", *,
+                   questions: dict | None = None) -> bool:
     """Submit and grade, once: of two concurrent submits exactly one grades. Returns
-    whether this call did. ``attempt`` is reloaded."""
-    done = bool(finish_attempts([attempt.id], now, reason))
+    whether this call did. ``attempt`` is reloaded. ``questions``: the quiz's snapshot
+    parsed beforehand (parse_snapshot), used where it still matches."""
+    done = bool(finish_attempts([attempt.id], now, reason, questions=questions))
     db.session.refresh(attempt)
     return done
 
@@ -278,7 +281,8 @@ FINISH_BATCH = 200
 SQLITE_BATCH_PAUSE = 0.12
 
 
-def finish_attempts(attempt_ids: list[int], now: datetime, reason: str) -> list[int]:
+def finish_attempts(attempt_ids: list[int], now: datetime, reason: str, *,
+                    questions: dict | None = None) -> list[int]:
     """Submit and grade those of these attempts that are still open, set-based: one
     locking read that claims them, one UPDATE of their status, one read of their answers,
     one executemany of the objective scores (graded by question_bank), one UPDATE of the
@@ -288,7 +292,9 @@ def finish_attempts(attempt_ids: list[int], now: datetime, reason: str) -> list[
     PostgreSQL; on SQLite the write transaction already holds the database), and the
     UPDATE repeats the condition: an attempt finished by a concurrent call is neither
     finished nor graded again. An attempt that ran out of time is submitted at its
-    deadline (``reason`` "expired"), any other at ``now``."""
+    deadline (``reason`` "expired"), any other at ``now``. ``questions``: as
+    parse_snapshot gives them, parsed before the write lock was taken; one that no longer
+    matches the snapshot (a regrade came in between) is parsed again."""
     if not attempt_ids:
         return []
     open_now = sa.and_(Attempt.id.in_(attempt_ids), Attempt.status == AttemptStatus.IN_PROGRESS)
@@ -303,7 +309,7 @@ def finish_attempts(attempt_ids: list[int], now: datetime, reason: str) -> list[
         .where(Attempt.id.in_(claimed), Attempt.status == AttemptStatus.IN_PROGRESS)
         .values(status=AttemptStatus.SUBMITTED, submitted_at=submitted_at, end_reason=reason)
         .execution_options(synchronize_session=False))
-    _grade(claimed)
+    _grade(claimed, questions)
     recompute_totals(claimed)
     db.session.execute(sa.insert(AttemptEvent), [
         {"attempt_id": attempt_id, "kind": "submit", "at": now} for attempt_id in claimed])
@@ -322,13 +328,24 @@ _ROWS_TO_GRADE = (
     .join(Attempt.__table__, _attempt.id == _answer.attempt_id)
     .join(Quiz.__table__, _quiz.id == _attempt.quiz_id))
 _SNAPSHOT = QuizQuestion.__table__.c
+_SNAPSHOT_OF = sa.select(_SNAPSHOT.quiz_id, _SNAPSHOT.question_id, _SNAPSHOT.type,
+                         _SNAPSHOT.config)
 _SET_SCORE = (sa.update(AttemptQuestion.__table__)
               .where(AttemptQuestion.attempt_id == sa.bindparam("a_id"),
                      AttemptQuestion.position == sa.bindparam("pos"))
               .values(score=sa.bindparam("new_score")))
 
 
-def _grade(attempt_ids: list[int]) -> None:
+def parse_snapshot(quiz_id: int) -> dict:
+    """A quiz's snapshot parsed for grading: (quiz id, question id) → (type, config,
+    question_bank.Question). Parsing is most of a submit's work; a submit does it before
+    it takes the write lock and hands the result to finish_attempt."""
+    return {(row.quiz_id, row.question_id): (row.type, row.config,
+                                             qb.Question.from_config(row.type, row.config))
+            for row in db.session.execute(_SNAPSHOT_OF.where(_SNAPSHOT.quiz_id == quiz_id))}
+
+
+def _grade(attempt_ids: list[int], parsed: dict | None = None) -> None:
     """Score every objective answer of these attempts in one executemany; a 简答 answer
     waits for a grader (score None) unless one has graded it already.
 
@@ -338,11 +355,18 @@ def _grade(attempt_ids: list[int]) -> None:
     rows = db.session.execute(_ROWS_TO_GRADE.where(
         _answer.attempt_id.in_(attempt_ids))).all()
     snapshots = db.session.execute(
-        sa.select(_SNAPSHOT.quiz_id, _SNAPSHOT.question_id, _SNAPSHOT.type, _SNAPSHOT.config)
-        .where(_SNAPSHOT.quiz_id.in_({row.quiz_id for row in rows}),
-               _SNAPSHOT.question_id.in_({row.question_id for row in rows})))
-    questions = {(s.quiz_id, s.question_id): qb.Question.from_config(s.type, s.config)
-                 for s in snapshots}
+        _SNAPSHOT_OF.where(_SNAPSHOT.quiz_id.in_({row.quiz_id for row in rows}),
+                           _SNAPSHOT.question_id.in_({row.question_id for row in rows})))
+    parsed = parsed or {}
+    questions = {}
+    for s in snapshots:
+        known = parsed.get((s.quiz_id, s.question_id))
+        # Read under the lock and compared with what was parsed before it: the same
+        # config gives the same question, and a regrade in between is never graded by
+        # the old one.
+        questions[s.quiz_id, s.question_id] = (
+            known[2] if known is not None and known[:2] == (s.type, s.config)
+            else qb.Question.from_config(s.type, s.config))
     with_points: dict[tuple, qb.Question] = {}
     scores = []
     for row in rows:
