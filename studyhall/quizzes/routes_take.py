@@ -248,13 +248,12 @@ def record_event(attempt_id: int):
 @login_required
 def submit_attempt(attempt_id: int):
     """Submit (交卷). Twice, or from two tabs at once, gives one result. When a whole
-    county submits at 15:30, the login, the form and the parsing of the quiz's questions
-    come before the write lock (SQLite) is taken, so the submits queue only for the
-    attempt's claim, its grades and its total; the attempt is read again under the lock."""
+    county submits at 15:30, the login and the form are checked before the write lock
+    (SQLite) is taken, so the submits queue only for the attempt's claim, its grades and
+    its total; the attempt is read again under the lock."""
     attempt = load_own_attempt_or_404(current_user, attempt_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    questions = taking.parse_snapshot(attempt.quiz_id) if attempt.is_open else None
     start_writing()
     # Read again, locked (PostgreSQL), as the write transaction sees it. Its owner was
     # checked above and never changes; asking current_user would reload the person.
@@ -263,8 +262,7 @@ def submit_attempt(attempt_id: int):
         flash(_("This attempt has been opened on another device."), "error")
         return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
     now = utcnow()
-    taking.finish_attempt(attempt, now, "expired" if now >= attempt.deadline_at else "submitted",
-                          questions=questions)
+    taking.finish_attempt(attempt, now, "expired" if now >= attempt.deadline_at else "submitted")
     return redirect(url_for("quizzes.show_result", attempt_id=attempt.id))
 
 

@@ -264,12 +264,10 @@ def save_answer(attempt: Attempt, position: int, response, flagged: bool | None,
     return now
 
 
-def finish_attempt(attempt: Attempt, now: datetime, reason: str = "submitted", *,
-                   questions: dict | None = None) -> bool:
+def finish_attempt(attempt: Attempt, now: datetime, reason: str = "submitted") -> bool:
     """Submit and grade, once: of two concurrent submits exactly one grades. Returns
-    whether this call did. ``attempt`` is reloaded. ``questions``: the quiz's snapshot
-    parsed beforehand (parse_snapshot), used where it still matches."""
-    done = bool(finish_attempts([attempt.id], now, reason, questions=questions))
+    whether this call did. ``attempt`` is reloaded."""
+    done = bool(finish_attempts([attempt.id], now, reason))
     db.session.refresh(attempt)
     return done
 
@@ -281,8 +279,7 @@ FINISH_BATCH = 200
 SQLITE_BATCH_PAUSE = 0.12
 
 
-def finish_attempts(attempt_ids: list[int], now: datetime, reason: str, *,
-                    questions: dict | None = None) -> list[int]:
+def finish_attempts(attempt_ids: list[int], now: datetime, reason: str) -> list[int]:
     """Submit and grade those of these attempts that are still open, set-based: one
     locking read that claims them, one UPDATE of their status, one read of their answers,
     one executemany of the objective scores (graded by question_bank), one UPDATE of the
@@ -292,9 +289,7 @@ def finish_attempts(attempt_ids: list[int], now: datetime, reason: str, *,
     PostgreSQL; on SQLite the write transaction already holds the database), and the
     UPDATE repeats the condition: an attempt finished by a concurrent call is neither
     finished nor graded again. An attempt that ran out of time is submitted at its
-    deadline (``reason`` "expired"), any other at ``now``. ``questions``: as
-    parse_snapshot gives them, parsed before the write lock was taken; one that no longer
-    matches the snapshot (a regrade came in between) is parsed again."""
+    deadline (``reason`` "expired"), any other at ``now``."""
     if not attempt_ids:
         return []
     open_now = sa.and_(Attempt.id.in_(attempt_ids), Attempt.status == AttemptStatus.IN_PROGRESS)
@@ -309,7 +304,7 @@ def finish_attempts(attempt_ids: list[int], now: datetime, reason: str, *,
         .where(Attempt.id.in_(claimed), Attempt.status == AttemptStatus.IN_PROGRESS)
         .values(status=AttemptStatus.SUBMITTED, submitted_at=submitted_at, end_reason=reason)
         .execution_options(synchronize_session=False))
-    _grade(claimed, questions)
+    _grade(claimed)
     recompute_totals(claimed)
     db.session.execute(sa.insert(AttemptEvent), [
         {"attempt_id": attempt_id, "kind": "submit", "at": now} for attempt_id in claimed])
@@ -336,16 +331,7 @@ _SET_SCORE = (sa.update(AttemptQuestion.__table__)
               .values(score=sa.bindparam("new_score")))
 
 
-def parse_snapshot(quiz_id: int) -> dict:
-    """A quiz's snapshot parsed for grading: (quiz id, question id) → (type, config,
-    question_bank.Question). Parsing is most of a submit's work; a submit does it before
-    it takes the write lock and hands the result to finish_attempt."""
-    return {(row.quiz_id, row.question_id): (row.type, row.config,
-                                             qb.Question.from_config(row.type, row.config))
-            for row in db.session.execute(_SNAPSHOT_OF.where(_SNAPSHOT.quiz_id == quiz_id))}
-
-
-def _grade(attempt_ids: list[int], parsed: dict | None = None) -> None:
+def _grade(attempt_ids: list[int]) -> None:
     """Score every objective answer of these attempts in one executemany; a 简答 answer
     waits for a grader (score None) unless one has graded it already.
 
@@ -357,16 +343,11 @@ def _grade(attempt_ids: list[int], parsed: dict | None = None) -> None:
     snapshots = db.session.execute(
         _SNAPSHOT_OF.where(_SNAPSHOT.quiz_id.in_({row.quiz_id for row in rows}),
                            _SNAPSHOT.question_id.in_({row.question_id for row in rows})))
-    parsed = parsed or {}
-    questions = {}
-    for s in snapshots:
-        known = parsed.get((s.quiz_id, s.question_id))
-        # Read under the lock and compared with what was parsed before it: the same
-        # config gives the same question, and a regrade in between is never graded by
-        # the old one.
-        questions[s.quiz_id, s.question_id] = (
-            known[2] if known is not None and known[:2] == (s.type, s.config)
-            else qb.Question.from_config(s.type, s.config))
+    # Parsed once per process while the config stays the same (paper.question_of): a
+    # submit holds SQLite's write lock while it grades.
+    questions = {(s.quiz_id, s.question_id): papers.question_of(s.question_id, s.type,
+                                                                s.config)
+                 for s in snapshots}
     with_points: dict[tuple, qb.Question] = {}
     scores = []
     for row in rows:

@@ -14,6 +14,7 @@ from sqlalchemy import event
 import question_bank as qb
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
+from studyhall.quizzes import paper as papers
 from studyhall.quizzes import taking
 from studyhall.quizzes.models import Attempt, AttemptQuestion, AttemptStatus, QuizQuestion
 
@@ -66,11 +67,11 @@ def test_the_paper_page_reads_the_login_the_attempt_with_its_quiz_and_the_rows(
     assert 'class="count"' in client.get("/").get_data(as_text=True)
 
 
-def test_a_submit_parses_the_quiz_before_the_write_lock_and_grades_under_it(
+def test_a_submit_checks_the_login_before_the_write_lock_and_grades_under_it(
         client, org, login, make_quiz):
-    """The login, the attempt and the quiz's snapshot are read first (on SQLite in a
-    deferred transaction); the write transaction reads the attempt again (locked on
-    PostgreSQL), claims, grades and totals it, without reloading anything twice."""
+    """The login and the attempt are read first (on SQLite in a deferred transaction);
+    the write transaction reads the attempt again (locked on PostgreSQL), claims, grades
+    and totals it, without reloading anything twice."""
     quiz = make_quiz()
     login(org.teacher)
     attempt_id = start(client, quiz)
@@ -80,7 +81,7 @@ def test_a_submit_parses_the_quiz_before_the_write_lock_and_grades_under_it(
     assert reply.status_code == 302 and reply.location.endswith(f"/attempts/{attempt_id}/result")
     data = [s for s in statements if not s.startswith("BEGIN")]
     assert data == [
-        "SELECT person", "SELECT attempt", "SELECT quiz_question",  # before the lock
+        "SELECT person", "SELECT attempt",  # before the lock
         "SELECT attempt", "SELECT attempt", "UPDATE attempt",  # read again; claim; submit
         "SELECT attempt_question", "SELECT quiz_question", "UPDATE attempt_question",  # grade
         "UPDATE attempt", "INSERT attempt_event", "SELECT attempt",  # total; event; reload
@@ -88,29 +89,38 @@ def test_a_submit_parses_the_quiz_before_the_write_lock_and_grades_under_it(
     if db.engine.dialect.name == "sqlite":
         begins = [s for s in statements if s.startswith("BEGIN")]
         assert begins == ["BEGIN", "BEGIN IMMEDIATE"], statements
-        assert statements.index("BEGIN IMMEDIATE") == statements.index("SELECT quiz_question") + 1
+        assert statements.index("BEGIN IMMEDIATE") == 3, statements
     attempt = db.session.get(Attempt, attempt_id)
     assert attempt.status is AttemptStatus.SUBMITTED and attempt.score == Decimal(0)
 
 
-def test_a_submit_grades_by_the_snapshot_as_it_is_under_the_lock(app, org, make_quiz):
-    """A regrade that changes a key between the submit's parse and its lock: the answer
-    is graded by the new key, not by the question parsed before."""
+def test_a_question_parsed_before_is_parsed_again_once_its_config_changed(app, org,
+                                                                           make_quiz):
+    """Starts, pages and submits reuse questions parsed earlier in the process
+    (paper.question_of); a regrade that changes a key is graded by the new key, not by
+    the question parsed before."""
     quiz = make_quiz()
     attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
     taking.save_answer(attempt, 1, "A", None, attempt.session_token)  # right: the key is A
-    parsed = taking.parse_snapshot(quiz.id)
     row = db.session.get(AttemptQuestion, (attempt.id, 1))
     snapshot = db.session.get(QuizQuestion, (quiz.id, row.question_id))
-    snapshot.config = replace(qb.Question.from_config(snapshot.type, snapshot.config),
-                              answer="B").to_config()
+    before = papers.question_of(row.question_id, snapshot.type, snapshot.config)
+    assert papers.question_of(row.question_id, snapshot.type, dict(snapshot.config)) is before
+    snapshot.config = replace(before, answer="B").to_config()
     db.session.flush()
-    assert taking.finish_attempt(attempt, utcnow(), questions=parsed)
+    assert taking.finish_attempt(attempt, utcnow())
     db.session.expire_all()
     assert db.session.get(AttemptQuestion, (attempt.id, 1)).score == 0
-    # Unchanged questions are graded as parsed: a right fill-in answer still counts.
-    assert all(row.score is not None for row in db.session.get(Attempt, attempt.id).questions
-               if row.type != "short_answer")
+    assert papers.question_of(row.question_id, snapshot.type, snapshot.config).answer == "B"
+
+
+def test_a_remembered_question_is_not_changed_through_the_callers_config(app):
+    config = qb.Question(type="single", stem="党员的预备期为几年？", options=("一年", "两年"),
+                         answer="A").to_config()
+    first = papers.question_of(-1, "single", config)
+    config["answer"] = "B"  # the caller's dict, changed in place
+    assert papers.question_of(-1, "single", config).answer == "B"
+    assert first.answer == "A"
 
 
 def test_template_strings_translate_as_flask_babel_does(app):
