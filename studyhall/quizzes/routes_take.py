@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import (
     abort,
     current_app,
@@ -257,7 +258,11 @@ def submit_attempt(attempt_id: int):
     start_writing()
     # Read again, locked (PostgreSQL), as the write transaction sees it. Its owner was
     # checked above and never changes; asking current_user would reload the person.
-    db.session.refresh(attempt, with_for_update=True)
+    # A plain SELECT, not refresh(): that would repeat the options the attempt was first
+    # loaded with (its quiz joined), and PostgreSQL refuses FOR UPDATE on an outer join.
+    attempt = db.session.scalar(sa.select(Attempt).where(Attempt.id == attempt_id)
+                                .with_for_update()
+                                .execution_options(populate_existing=True))
     if attempt.is_open and _token(attempt.id) != attempt.session_token:
         flash(_("This attempt has been opened on another device."), "error")
         return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
