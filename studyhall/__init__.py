@@ -6,6 +6,7 @@ shadows the standard-library module that SQLAlchemy and Flask call at import.
 
 from __future__ import annotations
 
+import importlib
 import os
 
 from flask import Flask, request
@@ -101,23 +102,28 @@ def _init_compression(app: Flask) -> None:
         return response
 
 
-def _register_blueprints(app: Flask) -> None:
-    from studyhall.audit_log import bp as audit_log_bp
-    from studyhall.auth import bp as auth_bp
-    from studyhall.bank import bp as bank_bp
-    from studyhall.main import bp as main_bp
-    from studyhall.org import bp as org_bp
-    from studyhall.quizzes import bp as quizzes_bp
-    from studyhall.sessions import bp as sessions_bp
-    from studyhall.stats import bp as stats_bp
-    from studyhall.study import bp as study_bp
+#: Each blueprint's package and the modules holding its views, in registration order. The
+#: views are imported here, not by their package's __init__: importing a package's models or
+#: queries must not pull in its views and all they import (exports → sessions.models →
+#: sessions' views → exports was an import cycle that only the app's own order hid).
+VIEWS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("main", ("routes",)),
+    ("auth", ("routes",)),
+    ("org", ("routes_people", "routes_roster", "routes_units")),
+    ("bank", ("routes", "routes_files")),
+    ("quizzes", ("routes_manage", "routes_manage_results", "routes_take")),
+    ("study", ("routes_assignments", "routes_materials", "routes_reflections",
+               "routes_reflections_review", "routes_reading", "routes_checkpoints",
+               "routes_record")),
+    ("sessions", ("routes_exports", "routes_manage", "routes_manage_record", "routes_member",
+                  "routes_plans", "routes_reflections", "routes_settings", "routes_checkin")),
+    ("stats", ("routes", "routes_archive", "routes_study")),
+    ("audit_log", ("routes",)),
+)
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(org_bp)
-    app.register_blueprint(bank_bp)
-    app.register_blueprint(quizzes_bp)
-    app.register_blueprint(study_bp)
-    app.register_blueprint(sessions_bp)
-    app.register_blueprint(stats_bp)
-    app.register_blueprint(audit_log_bp)
+
+def _register_blueprints(app: Flask) -> None:
+    for package, modules in VIEWS:
+        for module in modules:
+            importlib.import_module(f"studyhall.{package}.{module}")
+        app.register_blueprint(importlib.import_module(f"studyhall.{package}").bp)

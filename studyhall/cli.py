@@ -399,11 +399,12 @@ def archive_command(unit_path, start, end, out):
     from flask_babel import force_locale
 
     from studyhall import audit
-    from studyhall.exports.archive import MAX_DAYS, Archive, DateRange
+    from studyhall.exports.archive import MAX_DAYS, Archive
     from studyhall.model_helpers import utcnow
+    from studyhall.stats.periods import DatePeriod
     from studyhall.stats.queries import get_unit_names
 
-    span = DateRange(start.date(), end.date())
+    span = DatePeriod(start.date(), end.date())
     if span.end < span.start or (span.end - span.start).days > MAX_DAYS:
         raise click.ClickException(_("Give a period of two years at most, its end after its "
                                      "start."))

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from python_calamine import CalamineWorkbook
 
 from question_bank.formats.limits import (
@@ -33,6 +32,7 @@ from question_bank.formats.limits import (
 )
 from question_bank.normalize import clean_header
 from studyhall import figures
+from studyhall.i18n import lazy_gettext as _l
 
 
 class SpreadsheetError(ValueError):

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Response, current_app, send_file
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import utcnow
 
 

@@ -5,5 +5,3 @@ route here changes or deletes an entry."""
 from flask import Blueprint
 
 bp = Blueprint("audit_log", __name__)
-
-from studyhall.audit_log import routes  # noqa: E402,F401

@@ -10,7 +10,8 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+
+from studyhall.i18n import lazy_gettext as _l
 
 #: The filter's groups, in the order of the menu: key → (label, actions).
 GROUPS: dict[str, tuple] = {

@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from studyhall.auth.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 from studyhall.forms import Form
+from studyhall.i18n import lazy_gettext as _l
 
 
 class LoginForm(Form):

@@ -16,11 +16,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g, request, session
-from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 
 from studyhall.auth.models import LoginSession
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person
 

@@ -8,6 +8,3 @@ def _labels():
     from question_bank import DIFFICULTY_LABELS
 
     return {"difficulty_labels": DIFFICULTY_LABELS}
-
-
-from studyhall.bank import routes, routes_files  # noqa: E402,F401

@@ -7,7 +7,6 @@ import re
 from decimal import Decimal
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -25,6 +24,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 import question_bank as qb
 from studyhall.bank.importing import DUPLICATE_POLICIES
 from studyhall.forms import Form, choices
+from studyhall.i18n import lazy_gettext as _l
 
 LETTERS = "ABCDEFGH"
 LIST_SPLIT = re.compile(r"[,，、;；\n]+")

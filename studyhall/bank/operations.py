@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 import question_bank as qb
 from studyhall.bank import mapping
 from studyhall.bank.models import Question, QuestionCategory
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 
 
 class BankError(ValueError):

@@ -27,7 +27,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -42,8 +42,9 @@ from studyhall.extensions import db
 from studyhall.model_helpers import in_subtree
 from studyhall.org.models import Person, Unit
 from studyhall.sessions.models import StudyPlan, StudySession
-from studyhall.sessions.plans import Period, held_clause, sort_in_tree_order, to_local, to_utc
+from studyhall.sessions.plans import Period, held_clause, sort_in_tree_order, to_local
 from studyhall.sessions.queries_exports import get_attendance_sheet, get_record_sheet
+from studyhall.stats.periods import DatePeriod
 
 PLANS, RECORDS, ATTENDANCE, EXAMS, READING, REFLECTIONS = (
     "01_学习计划", "02_会议记录", "03_考勤", "04_考试成绩", "05_学习完成情况", "06_心得体会")
@@ -54,29 +55,6 @@ INDEX = "00_目录"
 MAX_SESSION_COLUMNS = 300
 #: The longest period one archive covers.
 MAX_DAYS = 366 * 2
-
-
-@dataclass(frozen=True)
-class DateRange:
-    """Local dates, both included; quacks like sessions.plans.Period where the
-    attendance sheet needs one (``bounds()``, ``label``)."""
-
-    start: date
-    end: date
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        """[start, end) in naive UTC: local midnights."""
-        return (to_utc(datetime.combine(self.start, time())),
-                to_utc(datetime.combine(self.end + timedelta(days=1), time())))
-
-    @property
-    def label(self) -> str:
-        return _("%(start)s to %(end)s", start=self.start.isoformat(), end=self.end.isoformat())
-
-    def overlaps(self, start: datetime, end: datetime) -> bool:
-        """Whether [start, end) in naive UTC meets this range."""
-        low, high = self.bounds()
-        return start < high and end > low
 
 
 @dataclass
@@ -91,7 +69,7 @@ class Entry:
 class Archive:
     viewer: Person
     unit: Unit
-    span: DateRange
+    span: DatePeriod
     now: datetime
     #: "示例市教育局党委/…/实验小学第一支部"
     unit_name: str = ""

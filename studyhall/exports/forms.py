@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField
 from wtforms.validators import DataRequired, ValidationError
 
 from studyhall.forms import Form, choices
+from studyhall.i18n import lazy_gettext as _l
 
 
 class ArchiveForm(Form):

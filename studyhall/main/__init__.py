@@ -1,5 +1,3 @@
 from flask import Blueprint
 
 bp = Blueprint("main", __name__)
-
-from studyhall.main import routes  # noqa: E402,F401

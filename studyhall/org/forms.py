@@ -1,5 +1,4 @@
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import (
@@ -13,6 +12,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from studyhall.extensions import db
 from studyhall.forms import Form, choices
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.org.models import PHONE_PATTERN, Person, PoliticalStatus, Role, UnitKind
 
 

@@ -8,12 +8,12 @@ import unicodedata
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import PATH_TYPE, enum_column, utcnow
 
 #: A mainland mobile number, or a landline with its area code (0571-88888888, ext. allowed).

@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from studyhall import audit
 from studyhall.auth.scope import role_scope_paths, scope_paths
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import in_subtree, path_in_subtree
 from studyhall.org.models import (
     Person,

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import wtforms
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone, to_utc
 from wtforms import (
     BooleanField,
@@ -37,6 +36,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from studyhall.bank.forms import difficulty_choices, type_choices
 from studyhall.forms import Form, choices
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.org.forms import status_choices
 from studyhall.quizzes.models import LABELS, Counting, Quiz, QuizMode, ReviewPolicy
 

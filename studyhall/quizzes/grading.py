@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 import question_bank as qb
 from studyhall import audit
@@ -15,6 +14,7 @@ from studyhall.bank import mapping
 from studyhall.bank.models import Question
 from studyhall.bank.queries import get_category_names
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person, Unit
 from studyhall.quizzes.models import (

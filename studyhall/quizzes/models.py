@@ -13,10 +13,10 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import enum_column, utcnow
 from studyhall.org.models import PoliticalStatus, Unit
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from studyhall import audit
 from studyhall.auth.scope import unit_in_scope
@@ -14,6 +13,7 @@ from studyhall.bank import mapping
 from studyhall.bank.models import Question
 from studyhall.bank.queries import get_category_names, select_confidential_category_ids
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person
 from studyhall.quizzes import queries

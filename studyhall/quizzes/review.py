@@ -26,11 +26,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from studyhall.bank.models import Question
 from studyhall.bank.queries import select_confidential_category_ids
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person
 from studyhall.quizzes.models import (

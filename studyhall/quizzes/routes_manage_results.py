@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.validators import ValidationError
 
@@ -15,6 +14,7 @@ from studyhall.auth.scope import load_unit_or_404
 from studyhall.converters import id_arg
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.org.forms import status_choices
 from studyhall.org.models import PoliticalStatus
 from studyhall.org.queries import get_units_for_picker

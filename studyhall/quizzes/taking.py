@@ -12,12 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 
 import question_bank as qb
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person
 from studyhall.quizzes import paper as papers

@@ -13,9 +13,9 @@ from __future__ import annotations
 import io
 import warnings
 
-from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.storage import (
     DOCX,
     JPEG,

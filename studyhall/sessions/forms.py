@@ -8,7 +8,6 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone, to_utc
 from wtforms import (
     BooleanField,
@@ -31,6 +30,7 @@ from wtforms.validators import (
 )
 
 from studyhall.forms import Form, choices
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.sessions.models import SessionKind, StudySession
 
 #: A person picker's typed value: an account, or a name unique under the unit.
@@ -177,8 +177,8 @@ class SessionForm(Form):
             return
         found = self.find_people(self.owner_unit_id.data, text) if self.find_people else []
         if not found:
-            # gettext, not lazy_gettext: a lazy string counts as safe HTML (its __html__), so
-            # the typed text inside it would be printed unescaped.
+            # The typed text is in the message: it is escaped when printed (a plain str,
+            # like every lazy string of studyhall.i18n).
             raise ValidationError(_("Nobody of this unit is called “%(text)s”.", text=text))
         if len(found) > 1:
             raise ValidationError(_("Several people are called “%(text)s”: type the "

@@ -3,11 +3,11 @@ and filling in the required meetings."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from studyhall.forms import Form, choices
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.sessions.models import SessionKind
 from studyhall.sessions.plans import HALF_LABELS
 

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from studyhall.auth.scope import in_scope
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import in_subtree, utcnow
 from studyhall.org.models import Person, Unit
 from studyhall.sessions.models import (

@@ -14,10 +14,10 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import enum_column, utcnow
 from studyhall.org.models import Person, PoliticalStatus, Unit
 from studyhall.storage import StoredFile

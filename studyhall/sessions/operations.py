@@ -9,13 +9,13 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
 
 from studyhall import audit
 from studyhall.audience import query_audience
 from studyhall.auth.scope import unit_in_scope
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person, Unit
 from studyhall.sessions import files, links, plans, recording

@@ -27,10 +27,10 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
-from flask_babel import lazy_gettext as _l
 
 from studyhall.auth.scope import in_scope, unit_in_scope
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import in_subtree, path_in_subtree
 from studyhall.org.models import Person, Unit, UnitKind
 from studyhall.org.sorting import unit_sort_key

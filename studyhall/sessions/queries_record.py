@@ -18,6 +18,7 @@ from studyhall.model_helpers import in_subtree
 from studyhall.org.models import Unit
 from studyhall.sessions.models import Attendance, AttendanceStatus, SessionKind, StudySession
 from studyhall.sessions.plans import Period, held_clause
+from studyhall.sessions.queries import AttendanceTally
 
 ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 
@@ -30,26 +31,13 @@ def counted_in_denominator():
 
 
 @dataclass
-class KindAttendance:
+class KindAttendance(AttendanceTally):
     """One kind's figures over a period: sessions, 应到, statuses and 参学率's terms."""
 
-    kind: SessionKind
+    kind: SessionKind | None = None
     sessions: int = 0
-    expected: int = 0
-    present: int = 0
-    late: int = 0
-    excused: int = 0
-    absent: int = 0
     #: 参学率's denominator (expected less approved leave where it does not count).
     denominator: int = 0
-
-    @property
-    def attended(self) -> int:
-        return self.present + self.late
-
-    @property
-    def unmarked(self) -> int:
-        return self.expected - self.present - self.late - self.excused - self.absent
 
 
 def _status_columns():
@@ -62,10 +50,17 @@ def _status_columns():
             count.filter(counted_in_denominator()))
 
 
+def _kind_line(kind: SessionKind, sessions: int, expected: int, present: int, late: int,
+               excused: int, absent: int, denominator: int) -> KindAttendance:
+    """A kind's line from a row of ``(kind, sessions, *_status_columns())``."""
+    return KindAttendance(expected, present, late, excused, absent, kind=kind,
+                          sessions=sessions, denominator=denominator)
+
+
 def _total(lines: list[KindAttendance]) -> KindAttendance | None:
     if not lines:
         return None
-    total = KindAttendance(kind=None)  # type: ignore[arg-type]
+    total = KindAttendance()
     for line in lines:
         for name in ("sessions", "expected", "present", "late", "excused", "absent",
                      "denominator"):
@@ -96,8 +91,8 @@ def get_attendance_record(person_id: int, start: datetime, end: datetime,
         sa.select(StudySession.kind, sa.func.count(StudySession.id), *_status_columns()[1:])
         .join(Attendance, Attendance.session_id == StudySession.id)
         .where(*where).group_by(StudySession.kind)).all()
-    by_kind = {kind: KindAttendance(kind, n, n, present, late, excused, absent, denominator)
-               for kind, n, present, late, excused, absent, denominator in rows}
+    # One row a session for one person: sessions and 应到 are the same count.
+    by_kind = {kind: _kind_line(kind, n, n, *counts) for kind, n, *counts in rows}
     sessions = db.session.execute(
         sa.select(StudySession, Attendance.status)
         .join(Attendance, Attendance.session_id == StudySession.id)
@@ -119,7 +114,7 @@ def get_unit_sessions_by_kind(unit: Unit, period: Period, now: datetime) -> list
         .where(in_subtree(Unit.path, unit.path), held_clause(now),
                StudySession.starts_at >= start, StudySession.starts_at < end)
         .group_by(StudySession.kind)).all()
-    found = {row[0]: KindAttendance(*row) for row in rows}
+    found = {kind: _kind_line(kind, n, *counts) for kind, n, *counts in rows}
     return [found[k] for k in SessionKind if k in found]
 
 

@@ -35,7 +35,6 @@ from flask import (
 from flask import session as cookie_session
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from limits import parse
 from wtforms import StringField
@@ -44,6 +43,7 @@ from wtforms.validators import InputRequired, ValidationError
 from studyhall.database import reads_first, start_writing
 from studyhall.extensions import db, limiter
 from studyhall.forms import Form
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import utcnow
 from studyhall.sessions import bp, checkin, permissions
 from studyhall.sessions.checkin import CheckinResult, Outcome, WindowState

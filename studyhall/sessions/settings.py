@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from studyhall import audit
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import in_subtree, path_in_subtree
 from studyhall.org.models import Person, Unit
 from studyhall.sessions.models import SessionUnitSettings

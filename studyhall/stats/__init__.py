@@ -9,5 +9,3 @@ one score matrix), routes.py the pages. Study and session figures add their own
 from flask import Blueprint
 
 bp = Blueprint("stats", __name__)
-
-from studyhall.stats import routes, routes_archive, routes_study  # noqa: E402,F401

@@ -4,9 +4,9 @@ same 统计口径 (DOMAIN.md, Figures) and the same retake rule."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.org.models import PoliticalGroup, PoliticalStatus, UnitKind
 from studyhall.quizzes.models import Counting, Quiz
 from studyhall.stats.queries import BAND_COUNT, band_edges

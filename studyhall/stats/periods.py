@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.sessions.plans import to_local, to_utc
 
 #: The presets offered on the pages, in their order.
@@ -40,6 +40,11 @@ class DatePeriod:
         """SQL: a UTC time column falls within the period."""
         start, end = self.bounds()
         return sa.and_(column >= start, column < end)
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        """Whether [start, end) in naive UTC meets the period."""
+        low, high = self.bounds()
+        return start < high and end > low
 
     @property
     def months(self) -> list[tuple[int, int]]:

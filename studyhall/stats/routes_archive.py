@@ -25,6 +25,7 @@ from studyhall.org.models import PoliticalStatus, Unit
 from studyhall.org.queries import get_units_for_picker
 from studyhall.sessions.plans import to_local
 from studyhall.stats import bp
+from studyhall.stats.periods import DatePeriod
 from studyhall.stats.routes import EXPORT_LOCALE, _csv_response, _send_xlsx
 from studyhall.study.models import AssignmentStatus
 from studyhall.study.permissions import load_assignment_or_404
@@ -108,7 +109,7 @@ def archive_form():
             form.unit_id.data = request.args.get("unit", type=int)
     if form.validate_on_submit():
         unit = load_unit_or_404(current_user, form.unit_id.data)
-        span = archive_export.DateRange(form.start.data, form.end.data)
+        span = DatePeriod(form.start.data, form.end.data)
         with force_locale(EXPORT_LOCALE):
             archive = _archive(current_user, unit, span, now)
             entries = archive.plan()

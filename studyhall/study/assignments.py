@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from studyhall import audit
 from studyhall.audience import count_audience, query_audience
 from studyhall.auth.scope import unit_in_scope
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person
 from studyhall.study.models import (

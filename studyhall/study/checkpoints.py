@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 import question_bank as qb
@@ -26,6 +25,7 @@ from studyhall.bank import mapping
 from studyhall.bank.models import Question
 from studyhall.bank.queries import get_category_names, select_confidential_category_ids
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.model_helpers import utcnow
 from studyhall.quizzes.models import Quiz, QuizMode, QuizQuestion, QuizRecipient, QuizStatus
 from studyhall.study import materials

@@ -3,7 +3,6 @@ its audience (the quizzes' audience form), reminders."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_babel import to_utc
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
@@ -17,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from studyhall.forms import Form, choices
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.quizzes.forms import LOCAL_FORMATS, AudienceForm, to_local  # noqa: F401
 from studyhall.study import materials
 from studyhall.study.models import LABELS, Assignment, Material, MaterialKind

@@ -24,11 +24,11 @@ import nh3
 import sqlalchemy as sa
 from defusedxml import DefusedXmlException, ElementTree
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
 
 from studyhall import storage
 from studyhall.extensions import db
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.org.models import Person
 from studyhall.storage import StoredFile, UploadError
 from studyhall.study.models import (

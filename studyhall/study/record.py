@@ -12,16 +12,15 @@ result page; staff see it always. Practice quizzes are listed apart: they never 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 
 from studyhall.extensions import db
 from studyhall.org.models import Person
 from studyhall.quizzes.models import Attempt, AttemptStatus, Counting, Quiz, QuizMode
+from studyhall.stats.periods import DatePeriod
 from studyhall.study.models import (
     Assignment,
     MaterialVersion,
@@ -36,27 +35,7 @@ from studyhall.study.queries import reading_state
 MAX_DAYS = 3 * 366
 
 
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
-
-
-@dataclass(frozen=True)
-class Period:
-    start: date
-    end: date  # included
-
-    def utc_bounds(self) -> tuple[datetime, datetime]:
-        """[start 00:00, the day after end 00:00) local time, as naive UTC."""
-        zone = local_zone()
-
-        def utc(day: date) -> datetime:
-            local = datetime.combine(day, time(), tzinfo=zone)
-            return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-        return utc(self.start), utc(self.end + timedelta(days=1))
-
-
-def parse_period(start: str | None, end: str | None, today: date) -> Period:
+def parse_period(start: str | None, end: str | None, today: date) -> DatePeriod:
     """The period asked for (ISO dates), else this year up to today. Ends in the wrong
     order are swapped; a period longer than MAX_DAYS is cut to end MAX_DAYS after start."""
     def read(text: str | None, default: date) -> date:
@@ -71,7 +50,7 @@ def parse_period(start: str | None, end: str | None, today: date) -> Period:
         first, last = last, first
     if (last - first).days > MAX_DAYS:
         last = first + timedelta(days=MAX_DAYS)
-    return Period(first, last)
+    return DatePeriod(first, last)
 
 
 @dataclass
@@ -112,7 +91,7 @@ class ReflectionLine:
 @dataclass
 class LearningRecord:
     person: Person
-    period: Period
+    period: DatePeriod
     materials: list[MaterialLine] = field(default_factory=list)
     exams: list[QuizLine] = field(default_factory=list)
     practice: list[QuizLine] = field(default_factory=list)
@@ -137,10 +116,10 @@ class LearningRecord:
         return sum(1 for r in self.reflections if r.is_excellent)
 
 
-def get_learning_record(person: Person, period: Period, *, staff_view: bool,
+def get_learning_record(person: Person, period: DatePeriod, *, staff_view: bool,
                         now: datetime) -> LearningRecord:
     record = LearningRecord(person, period)
-    start, end = period.utc_bounds()
+    start, end = period.bounds()
     record.materials = _materials(person.id, start, end)
     for line in _quizzes(person.id, start, end, staff_view, now):
         (record.practice if line.quiz.mode is QuizMode.PRACTICE else record.exams).append(line)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 from wtforms.widgets import HiddenInput
 
 from studyhall.forms import Form, choices
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.study.reflections import ACCEPTED, MAX_COMMENT_CHARS, RETURNED
 
 

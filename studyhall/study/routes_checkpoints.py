@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import HiddenField, IntegerField, SelectField
 from wtforms.validators import InputRequired
@@ -14,6 +13,7 @@ from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import in_scope
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm, Form, choices
+from studyhall.i18n import lazy_gettext as _l
 from studyhall.study import bp, checkpoints
 from studyhall.study.models import (
     Material,

@@ -9,13 +9,14 @@ from flask_login import current_user, login_required
 
 from studyhall.auth.scope import load_person_or_404
 from studyhall.model_helpers import utcnow
+from studyhall.sessions.plans import local_zone
 from studyhall.study import bp, record
 from studyhall.study.routes_reading import duration
 
 
 def _show(person, staff_view: bool):
     now = utcnow()
-    today = datetime.now(record.local_zone()).date()
+    today = datetime.now(local_zone()).date()
     period = record.parse_period(request.args.get("start"), request.args.get("end"), today)
     found = record.get_learning_record(person, period, staff_view=staff_view, now=now)
     return render_template("study/record/record.html", record=found, period=period,

@@ -136,14 +136,14 @@ def test_the_secretarys_archive_file_by_file(client, org, login, year):
         "01_学习计划": ["甲校第一支部-学习计划-2026年上半年-2026-01-01.xlsx"],
         "02_会议记录": ["甲校第一支部-支部党员大会-学习《十项准则》-2026-03-12.docx",
                     "甲校第一支部-党课-=党课：守纪律讲规矩-2026-05-20.docx"],
-        "03_考勤": ["甲校党总支-考勤汇总表-2026-01-01至2026-12-31-2026-12-31.xlsx"],
+        "03_考勤": ["甲校党总支-考勤汇总表-2026年-2026-12-31.xlsx"],
         "04_考试成绩": [f"党纪党规知识测试-成绩单-甲校党总支-{local_day(year.exam.opens_at)}.xlsx"],
         "05_学习完成情况": [
             f"学习十项准则-学习完成情况-甲校党总支-{local_day(year.assignment.starts_at)}.xlsx"],
         "06_心得体会": ["甲校党总支-心得体会汇编-2026-12-31.docx"],
     }
     index = docx_text(archive, "00_目录/" + files["00_目录"][0])
-    assert "甲校党总支学习档案" in index and "2026-01-01至2026-12-31" in index
+    assert "甲校党总支学习档案" in index and "时间范围：2026年\n" in index
     for folder, n in [("01_学习计划", 1), ("02_会议记录", 2), ("03_考勤", 1),
                       ("04_考试成绩", 1), ("05_学习完成情况", 1), ("06_心得体会", 1)]:
         assert f"{folder}（{n} 个文件）" in index
@@ -277,10 +277,10 @@ def test_the_cli_writes_the_same_archive(app, org, year, tmp_path):
     assert reversed_.exit_code != 0
 
 
-def test_a_date_range_is_local_days():
-    from studyhall.exports.archive import DateRange
+def test_a_period_is_local_days():
+    from studyhall.stats.periods import DatePeriod
 
-    span = DateRange(date(2026, 3, 1), date(2026, 3, 31))
+    span = DatePeriod(date(2026, 3, 1), date(2026, 3, 31))
     start, end = span.bounds()
     assert (start.day, start.hour) == (28, 16) and (end.month, end.day, end.hour) == (3, 31, 16)
 
@@ -296,5 +296,5 @@ def test_attendance_too_wide_for_one_sheet_is_split_by_sub_unit(client, org, log
     login(org.admin)
     archive, _ = build(client, org.top)
     assert sorted(listing(archive)["03_考勤"]) == sorted([
-        "甲校第一支部-考勤汇总表-2026-01-01至2026-12-31-2026-12-31.xlsx",
-        "乙校党总支-考勤汇总表-2026-01-01至2026-12-31-2026-12-31.xlsx"])
+        "甲校第一支部-考勤汇总表-2026年-2026-12-31.xlsx",
+        "乙校党总支-考勤汇总表-2026年-2026-12-31.xlsx"])

@@ -12,6 +12,7 @@ import pytest
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.quizzes.models import Attempt, AttemptStatus, ReviewPolicy
+from studyhall.stats.periods import DatePeriod
 from studyhall.study import record
 from studyhall.study.models import ReadingProgress, Reflection, ReflectionStatus
 from tests.app.study_fixtures_s2 import *  # noqa: F403  (fixtures)
@@ -93,7 +94,7 @@ def test_sessions_attended_by_kind(client, login, org, history):
     session(SessionKind.PARTY_LECTURE, 20, marked=AttendanceStatus.ABSENT)
     session(SessionKind.THEME_DAY, 25, status=SessionStatus.CANCELLED)
     db.session.commit()
-    period = record.Period(date(history.year, 1, 1), date(history.year, 12, 31))
+    period = DatePeriod(date(history.year, 1, 1), date(history.year, 12, 31))
     found = record.get_learning_record(org.teacher, period, staff_view=False, now=utcnow())
     assert [(line.kind, line.expected, line.attended, line.excused, line.absent)
             for line in found.attendance] == [(SessionKind.BRANCH_MEETING, 3, 2, 1, 0),
@@ -111,10 +112,10 @@ def test_the_period_is_in_beijing_time(app, org, history, make_material, make_as
     assignment = make_assignment([material])
     completed_reading(assignment, org.teacher, material,
                       datetime(history.year - 1, 12, 31, 16, 30), 60)
-    period = record.Period(date(history.year, 1, 1), date(history.year, 1, 1))
+    period = DatePeriod(date(history.year, 1, 1), date(history.year, 1, 1))
     found = record.get_learning_record(org.teacher, period, staff_view=False, now=utcnow())
     assert [line.material_title for line in found.materials] == ["元旦"]
-    last_year = record.Period(date(history.year - 1, 12, 31), date(history.year - 1, 12, 31))
+    last_year = DatePeriod(date(history.year - 1, 12, 31), date(history.year - 1, 12, 31))
     found = record.get_learning_record(org.teacher, last_year, staff_view=False, now=utcnow())
     assert found.materials == []
 
@@ -140,7 +141,7 @@ def test_the_last_attempt_counts_when_the_quiz_says_so(app, org, history):
     history.quiz.counting = Counting.LAST
     submitted_attempt(history.quiz, org.teacher,
                       datetime(history.year, 3, 10, 5), "60", number=3)
-    period = record.Period(date(history.year, 1, 1), date(history.year, 12, 31))
+    period = DatePeriod(date(history.year, 1, 1), date(history.year, 12, 31))
     found = record.get_learning_record(org.teacher, period, staff_view=True, now=utcnow())
     [line] = found.exams
     assert line.attempts == 3 and line.score == Decimal(60) and line.passed is True

@@ -40,6 +40,8 @@ def test_demo_role_logs_in_and_finds_their_way(browser, live_server, screenshot_
     if role != "teacher":
         if viewport == "phone":
             page.get_by_role("button", name="菜单").click()
+        else:
+            page.get_by_role("button", name="组织架构").click()
         page.get_by_role("link", name="人员", exact=True).first.click()
         page.wait_for_url("**/manage/people")
         found = int(re.search(r"共 (\d+) 人", page.content()).group(1))

@@ -4,12 +4,43 @@
   "use strict";
   var toggle = document.querySelector(".nav-toggle");
   var nav = document.getElementById("nav");
+  document.documentElement.classList.add("js");
   if (toggle && nav) {
     toggle.addEventListener("click", function () {
       var open = nav.classList.toggle("open");
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
     });
   }
+  // The menu's groups on a wide screen: one open at a time; a click elsewhere or Escape
+  // closes it (Escape gives the focus back to its button).
+  var groups = document.querySelectorAll(".nav-group");
+  function closeGroups(except) {
+    groups.forEach(function (group) {
+      if (group !== except && group.classList.contains("open")) {
+        group.classList.remove("open");
+        group.querySelector(".nav-group-toggle").setAttribute("aria-expanded", "false");
+      }
+    });
+  }
+  groups.forEach(function (group) {
+    var button = group.querySelector(".nav-group-toggle");
+    button.addEventListener("click", function () {
+      var open = group.classList.toggle("open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      closeGroups(group);
+    });
+  });
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || !event.target.closest(".nav-group")) { closeGroups(null); }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var open = document.querySelector(".nav-group.open");
+    if (open) {
+      closeGroups(null);
+      open.querySelector(".nav-group-toggle").focus();
+    }
+  });
   // Buttons that change something ask first when they carry data-confirm.
   document.addEventListener("submit", function (event) {
     var form = event.target;
