@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app studyhall
 
-.PHONY: run install install-dev test fuzz lint bench translations babel-extract clean
+.PHONY: run install install-dev test fuzz chaos lint bench translations babel-extract clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,21 @@ test: install-dev
 # per parser unless FUZZ_EXAMPLES says otherwise; hours, not part of `make test`.
 fuzz: install-dev
 	FUZZ=long $(BIN)/pytest tests/fuzz tests/app/test_fuzz_roster_plan.py -x --hypothesis-show-statistics
+
+# Faults under load (RELIABILITY.md "Faults" and "Editor during a burst"): kill -9 of
+# gunicorn workers and of imports, the database locked or stopped, a full disk, an editor
+# during a burst of starts. Each script prints what it tried and what held and exits 1 if
+# anything did not; bounded (1-3 minutes each, ~20 in all on two cores). SQLite always;
+# PostgreSQL too with BENCH_DATABASE_URL (a database whose name ends in _test: its schema
+# is dropped). chaos_database starts a PostgreSQL cluster of its own and chaos_disk mounts
+# a tmpfs: both need root. Not part of `make test`.
+CHAOS_DB ?= $(if $(BENCH_DATABASE_URL),both,sqlite)
+chaos: install-dev $(VENV)/.installed-bench
+	PYTHONPATH=.:bench $(BIN)/python bench/chaos_kill.py --db $(CHAOS_DB)
+	PYTHONPATH=.:bench $(BIN)/python bench/chaos_import.py --db $(CHAOS_DB)
+	PYTHONPATH=.:bench $(BIN)/python bench/chaos_database.py --db both
+	PYTHONPATH=.:bench $(BIN)/python bench/chaos_disk.py
+	PYTHONPATH=.:bench $(BIN)/python bench/chaos_editor.py --db $(CHAOS_DB)
 
 lint: install-dev
 	$(BIN)/ruff check .

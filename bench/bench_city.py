@@ -31,7 +31,9 @@ Measured per database, each beside a bare baseline in the same run (medians of 3
   the year's exams' recipients with their submitted attempts). The city has a year of
   sessions for it: a 主题党日 a month in every branch with its people expected (about
   1,200,000 attendance rows at scale 1), two city-wide assignments with reading records,
-  and reflections. ``--only report`` generates the city and measures only this.
+  and reflections. ``--only report`` generates the city and measures only this;
+  ``--only rollup`` this and the two roll-up pages (each run followed by its bare GROUP
+  BY).
 
     .venv/bin/python bench/bench_city.py --scale 0.1 --db sqlite
     BENCH_DATABASE_URL=postgresql+psycopg://studyhall:studyhall@127.0.0.1:5432/studyhall_bench \\
@@ -89,8 +91,17 @@ def parse_options(argv):
     parser.add_argument("--load", type=int, default=int(env("BENCH_CITY_LOAD", 1)),
                         help="1: measure answer saves during the export (needs aiohttp)")
     parser.add_argument("--runs", type=int, default=harness.REPEAT)
-    parser.add_argument("--only", choices=["all", "report"], default="all",
-                        help="report: measure only the report figures and the activity page")
+    parser.add_argument("--only", choices=["all", "report", "rollup", "items", "export",
+                                           "load"],
+                        default="all",
+                        help="report: measure only the report figures and the activity page; "
+                             "rollup: the report and the exam roll-up pages; "
+                             "items: only the item analysis; export: only the score sheet "
+                             "(in-process and as a process); load: only the answer saves "
+                             "during the export")
+    parser.add_argument("--keep", metavar="PATH",
+                        help="SQLite only: the city's database file, generated there the first "
+                             "time (with PATH.json beside it) and reused as it is afterwards")
     return parser.parse_args(argv)
 
 
@@ -480,17 +491,53 @@ def bare_group_by(quiz_id: int) -> float:
 
 
 def bare_matrix(quiz_id: int) -> float:
-    seconds, _ = harness.timed(lambda: db.session.execute(sa.text(
-        "SELECT q.attempt_id, q.question_id, q.score FROM attempt_question q "
-        "JOIN attempt a ON a.id = q.attempt_id WHERE a.quiz_id = :q AND "
-        "a.status = 'submitted'"), {"q": quiz_id}).all())
+    """The baseline of the item analysis: the bare SELECT of the same (attempt, question,
+    score) rows, one per answer, read from the driver's cursor as the analysis reads
+    its rows (through SQLAlchemy's rows it took twice as long: a lenient baseline)."""
+    def run():
+        result = db.session.connection().execute(sa.text(
+            "SELECT q.attempt_id, q.question_id, q.score FROM attempt_question q "
+            "JOIN attempt a ON a.id = q.attempt_id WHERE a.quiz_id = :q AND "
+            "a.status = 'submitted'"), {"q": quiz_id})
+        rows = result.cursor.fetchall()
+        result.close()
+        return rows
+    seconds, _ = harness.timed(run)
     db.session.rollback()
     return seconds
 
 
-def measure_pages(app, city: City, runs: int) -> dict:
-    from studyhall.stats import items
+ROLLUPS = ("roll-up, 19 districts", "roll-up, every branch ranked", "bare GROUP BY")
 
+
+def measure_rollup(app, city: City, runs: int) -> dict:
+    """The roll-up pages of the city exam through the app (an admin of the whole tree),
+    each run followed by the bare GROUP BY, so that both see the same state of the box."""
+    client = app.test_client()
+    reply = client.post("/login", data={"account": "benchadmin", "password": "bench-admin-2026"})
+    assert reply.status_code == 302, reply.status_code
+    pages = {"roll-up, 19 districts": f"/manage/stats/exams/{city.city_exam}?unit={city.root_id}",
+             "roll-up, every branch ranked": f"/manage/stats/exams/{city.city_exam}?kind=branch"}
+    figures = {name: [] for name in ROLLUPS}
+    with app.app_context():
+        for _ in range(runs):
+            for name, url in pages.items():
+                took, reply = harness.timed(lambda url=url: client.get(url))
+                assert reply.status_code == 200, reply.status_code
+                figures[name].append(took)
+            figures["bare GROUP BY"].append(bare_group_by(city.city_exam))
+    return figures
+
+
+def rollup_figures(database: str, figures: dict) -> dict:
+    base = statistics.median(figures["bare GROUP BY"])
+    rows = [[database, name, statistics.median(figures[name]), _range(figures[name]),
+             f"{statistics.median(figures[name]) / base:.1f}×"] for name in ROLLUPS]
+    harness.print_table(harness.FIGURE_HEADERS, rows)
+    return {f"{database} {row[1]}": row[2] for row in rows}
+
+
+def measure_pages(app, city: City, runs: int) -> dict:
     client = app.test_client()
     reply = client.post("/login", data={"account": "benchadmin", "password": "bench-admin-2026"})
     assert reply.status_code == 302, reply.status_code
@@ -498,9 +545,6 @@ def measure_pages(app, city: City, runs: int) -> dict:
     pages = {"roll-up, 19 districts": f"/manage/stats/exams/{city.city_exam}?unit={city.root_id}",
              "roll-up, every branch ranked": f"/manage/stats/exams/{city.city_exam}?kind=branch"}
     with app.app_context():
-        from studyhall.org.models import Person
-
-        admin = db.session.scalar(sa.select(Person).where(Person.account == "benchadmin"))
         for name, url in pages.items():
             seconds = []
             for _ in range(runs):
@@ -509,15 +553,30 @@ def measure_pages(app, city: City, runs: int) -> dict:
                 seconds.append(took)
             figures[name] = seconds
         figures["bare GROUP BY"] = [bare_group_by(city.city_exam) for _ in range(runs)]
+    figures.update(measure_items(app, city, runs))
+    return figures
+
+
+def measure_items(app, city: City, runs: int) -> dict:
+    """The item analysis of the city exam and of the 50-question exam, each beside the
+    bare SELECT of its (attempt, question, score) rows, alternating."""
+    from studyhall.org.models import Person
+    from studyhall.stats import items
+
+    figures = {}
+    with app.app_context():
+        admin = db.session.scalar(sa.select(Person).where(Person.account == "benchadmin"))
         for name, quiz_id in (("item analysis, city exam", city.city_exam),
                               ("item analysis, 50 questions", city.long_exam)):
             quiz = db.session.get(_quiz_model(), quiz_id)
-            seconds = []
+            seconds, bare = [], []
             for _ in range(runs):
                 took, paper = harness.timed(lambda quiz=quiz: items.get_item_analysis(quiz, admin))
+                db.session.rollback()
                 seconds.append(took)
+                bare.append(bare_matrix(quiz_id))
             figures[name] = seconds
-            figures[f"bare SELECT ({name[15:]})"] = [bare_matrix(quiz_id) for _ in range(runs)]
+            figures[f"bare SELECT ({name[15:]})"] = bare
             figures[f"{name}: attempts × questions"] = f"{paper.attempts} × {len(paper.items)}"
     return figures
 
@@ -601,8 +660,9 @@ def export_command(url: str, quiz_id: int, out: Path) -> tuple[list[str], dict]:
 
 def measure_export(app, url: str, city: City, runs: int, tmp: Path) -> dict:
     """In-process, the app loaded: the export (three sheets) and the bare pass, each
-    timed ``runs`` times; then each once as a process of its own (``flask
-    export-scores`` and a script) for the wall time with start-up and the peak RSS."""
+    timed ``runs`` times; then each ``runs`` times as a process of its own (``flask
+    export-scores`` and a script, alternating) for the wall time with start-up and the
+    peak RSS."""
     from flask_babel import force_locale
 
     from studyhall.cli import SystemActor
@@ -627,11 +687,17 @@ def measure_export(app, url: str, city: City, runs: int, tmp: Path) -> dict:
             db.session.rollback()
     figures["cells"] = check_cells(out, city)
     command, env = export_command(url, city.city_exam, out)
-    figures["cli seconds"], figures["rss"] = run_child(command, env)
-    figures["cli cells"] = check_cells(out, city)
-    figures["bare cli seconds"], figures["bare rss"] = run_child(
-        [sys.executable, "-c", BARE_EXPORT, url, str(city.city_exam), str(bare),
-         str(BENCH_DIR)], env)
+    for key in ("cli seconds", "rss", "bare cli seconds", "bare rss"):
+        figures[key] = []
+    for _ in range(runs):
+        seconds, rss = run_child(command, env)
+        figures["cli seconds"].append(seconds)
+        figures["rss"].append(rss)
+        figures["cli cells"] = check_cells(out, city)
+        seconds, rss = run_child([sys.executable, "-c", BARE_EXPORT, url, str(city.city_exam),
+                                  str(bare), str(BENCH_DIR)], env)
+        figures["bare cli seconds"].append(seconds)
+        figures["bare rss"].append(rss)
     return figures
 
 
@@ -771,33 +837,83 @@ def report(database: str, city: City, made: float, pages: dict, export: dict,
     rows = [[database, name, median(pages[name]), _range(pages[name]),
              f"{median(pages[name]) / base:.1f}×"] for name in
             ("roll-up, 19 districts", "roll-up, every branch ranked", "bare GROUP BY")]
+    rows += _item_rows(database, pages) + _export_rows(database, export)
+    harness.print_table(harness.FIGURE_HEADERS, rows)
+    _print_processes(export)
+    figures = {f"{database} {row[1]}": row[2] for row in rows}
+    if load:
+        print_load(load)
+        figures.update({f"{database} save {k}": v for k, v in load.items()})
+    return figures
+
+
+def print_load(load: dict) -> None:
+    print(f"answer save p99: idle {load['idle p99'] * 1000:.0f} ms (max "
+          f"{load['idle max'] * 1000:.0f}, n {load['idle n']}), during the export "
+          f"{load['during p99'] * 1000:.0f} ms (max {load['during max'] * 1000:.0f}, n "
+          f"{load['during n']}): {load['during p99'] / load['idle p99']:.2f}×")
+
+
+def _item_rows(database: str, pages: dict) -> list[list]:
+    median, rows = statistics.median, []
     for name in ("city exam", "50 questions"):
         key, bare = f"item analysis, {name}", f"bare SELECT ({name})"
         rows.append([database, f"{key} ({pages[key + ': attempts × questions']})",
                      median(pages[key]), _range(pages[key]),
                      f"{median(pages[key]) / median(pages[bare]):.1f}× SELECT"])
         rows.append([database, bare, median(pages[bare]), _range(pages[bare]), ""])
+    return rows
+
+
+def _export_rows(database: str, export: dict) -> list[list]:
+    median = statistics.median
     bare_export = median(export["bare XlsxWriter"])
-    rows.append([database, "score sheet, city (3 sheets)", median(export["export"]),
-                 _range(export["export"]), f"{median(export['export']) / bare_export:.2f}×"])
-    rows.append([database, "bare XlsxWriter pass", bare_export,
-                 _range(export["bare XlsxWriter"]), ""])
+    return [[database, "score sheet, city (3 sheets)", median(export["export"]),
+             _range(export["export"]), f"{median(export['export']) / bare_export:.2f}×"],
+            [database, "bare XlsxWriter pass", bare_export,
+             _range(export["bare XlsxWriter"]), ""]]
+
+
+def _print_processes(export: dict) -> None:
+    median = statistics.median
+    ratio = median(export["cli seconds"]) / median(export["bare cli seconds"])
+    print(f"as processes (medians of {len(export['cli seconds'])}): flask export-scores "
+          f"{statistics.median(export['cli seconds']):.1f} s "
+          f"({_range(export['cli seconds'])}), peak RSS {max(export['rss']):.0f} MB "
+          f"({export['cli cells']}); bare script "
+          f"{statistics.median(export['bare cli seconds']):.1f} s "
+          f"({_range(export['bare cli seconds'])}), {max(export['bare rss']):.0f} MB; "
+          f"ratio {ratio:.2f}×")
+
+
+def report_items(database: str, city: City, pages: dict) -> dict:
+    rows = _item_rows(database, pages)
     harness.print_table(harness.FIGURE_HEADERS, rows)
-    print(f"as processes: flask export-scores {export['cli seconds']:.1f} s, peak RSS "
-          f"{export['rss']:.0f} MB ({export['cli cells']}); bare script "
-          f"{export['bare cli seconds']:.1f} s, {export['bare rss']:.0f} MB")
-    figures = {f"{database} {row[1]}": row[2] for row in rows}
-    if load:
-        print(f"answer save p99: idle {load['idle p99'] * 1000:.0f} ms (max "
-              f"{load['idle max'] * 1000:.0f}, n {load['idle n']}), during the export "
-              f"{load['during p99'] * 1000:.0f} ms (max {load['during max'] * 1000:.0f}, n "
-              f"{load['during n']}): {load['during p99'] / load['idle p99']:.2f}×")
-        figures.update({f"{database} save {k}": v for k, v in load.items()})
-    return figures
+    return {f"{database} {row[1]}": row[2] for row in rows}
+
+
+def report_export(database: str, city: City, export: dict) -> dict:
+    rows = _export_rows(database, export)
+    harness.print_table(harness.FIGURE_HEADERS, rows)
+    _print_processes(export)
+    return {f"{database} {row[1]}": row[2] for row in rows}
 
 
 def _range(values) -> str:
     return f"{min(values):.2f}–{max(values):.2f}"
+
+
+def kept_city(app, path: Path, scale: float) -> tuple[float, City]:
+    """The city in the SQLite file ``path``: generated there if ``path.json`` (its ids) is
+    not beside it yet, else reused as it is (0 s generation)."""
+    ids = path.with_name(path.name + ".json")
+    if ids.exists():
+        city = City()
+        city.__dict__.update(json.loads(ids.read_text()))
+        return 0.0, city
+    made, city = harness.timed(lambda: generate(app, scale))
+    ids.write_text(json.dumps(city.__dict__))
+    return made, city
 
 
 def main(argv=None) -> dict:
@@ -806,6 +922,10 @@ def main(argv=None) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         urls = harness.database_urls(tmp)
+        if options.keep:
+            options.db = "sqlite"
+            keep = Path(options.keep).resolve()
+            urls["sqlite"] = lambda: f"sqlite:///{keep}"
         wanted = ["sqlite", "postgresql"] if options.db == "both" else [options.db]
         for database in wanted:
             if database not in urls:
@@ -813,10 +933,33 @@ def main(argv=None) -> dict:
                 continue
             url = urls[database]()
             app = harness.make_app(url)
-            made, city = harness.timed(lambda app=app: generate(app, options.scale))
-            figures.update(report_figures(database, city, made,
-                                          measure_report(app, city, options.runs)))
-            if options.only == "report":
+            if options.keep:
+                made, city = kept_city(app, keep, options.scale)
+            else:
+                made, city = harness.timed(lambda app=app: generate(app, options.scale))
+            if options.only in ("all", "report", "rollup"):
+                figures.update(report_figures(database, city, made,
+                                              measure_report(app, city, options.runs)))
+            if options.only == "rollup":
+                figures.update(rollup_figures(database, measure_rollup(app, city,
+                                                                       options.runs)))
+            if options.only in ("report", "rollup"):
+                harness.close_app(app)
+                continue
+            if options.only == "items":
+                figures.update(report_items(database, city, measure_items(app, city,
+                                                                          options.runs)))
+                harness.close_app(app)
+                continue
+            if options.only == "load":
+                load = measure_load(url, app, city, tmp)
+                print_load(load)
+                figures.update({f"{database} save {k}": v for k, v in load.items()})
+                harness.close_app(app)
+                continue
+            if options.only == "export":
+                figures.update(report_export(database, city, measure_export(
+                    app, url, city, options.runs, tmp)))
                 harness.close_app(app)
                 continue
             pages = measure_pages(app, city, options.runs)

@@ -10,6 +10,7 @@ import importlib
 import os
 
 from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -18,12 +19,31 @@ from studyhall.converters import IdConverter
 from studyhall.urls import carried_args
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Request bodies are read as standard JSON (issue 12, item 2): NaN and Infinity, a
+    Python extension, are refused like any malformed body; so is a body nested too deep,
+    for which the json module raises RecursionError, which ``request.get_json`` does not
+    catch (a 500 for a few KB of ``[``)."""
+
+    def loads(self, s, **kwargs):
+        kwargs.setdefault("parse_constant", _refuse_constant)
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deep") from exc
+
+
 def create_app(config_class=None) -> Flask:
     if config_class is None:
         config_class = CONFIGS[os.environ.get("STUDYHALL_CONFIG", "default")]
     if config_class is ProductionConfig:
         ProductionConfig.check()
     app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
+    app.json = StrictJSONProvider(app)
     app.config.from_object(config_class)
     # Before any route is added: ids beyond what a database holds answer 404.
     app.url_map.converters["int"] = IdConverter

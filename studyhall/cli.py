@@ -3,6 +3,7 @@ close-expired, export-scores, export-roster, report, archive, backup, restore.""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import sys
@@ -96,19 +97,41 @@ def import_roster_command(file, create_units, parent_path, dry_run, passwords_ou
         return
     passwords = roster.apply_plan(actor, plan)
     audit.record(None, "roster.import", None, file=os.path.basename(file), **plan.counts)
+    # The passwords file is written (whole, on disk) before the commit: a full disk or a
+    # crash then leaves the import undone rather than accounts nobody knows the password
+    # of (they are never stored in plain text).
+    if passwords and passwords_out:
+        _write_passwords(passwords, passwords_out)
     db.session.commit()
     click.echo(_("Imported."))
     _show_passwords(passwords, passwords_out)
+
+
+def _write_passwords(passwords, passwords_out) -> None:
+    """The CSV of initial passwords, written to a file of its own and renamed into place
+    once complete: never a partial file. A write that fails (disk full) stops the import."""
+    partial = f"{passwords_out}.partial"
+    try:
+        with open(partial, "w", newline="", encoding="utf-8-sig") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["账号", "姓名", "初始密码"])
+            writer.writerows(passwords)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, passwords_out)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        db.session.rollback()
+        raise click.ClickException(_(
+            "Nothing was imported: the initial passwords could not be written to %(path)s "
+            "(%(reason)s).", path=passwords_out, reason=exc.strerror or exc)) from exc
 
 
 def _show_passwords(passwords, passwords_out) -> None:
     if not passwords:
         return
     if passwords_out:
-        with open(passwords_out, "w", newline="", encoding="utf-8-sig") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["账号", "姓名", "初始密码"])
-            writer.writerows(passwords)
         click.echo(_("Initial passwords of %(n)d new accounts: %(path)s", n=len(passwords),
                      path=passwords_out))
         return

@@ -15,7 +15,15 @@ it upgrades a read lock. Reads (GET requests) begin deferred and never block wri
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, has_app_context, has_request_context, request
+from flask import (
+    Flask,
+    Response,
+    g,
+    has_app_context,
+    has_request_context,
+    make_response,
+    request,
+)
 from sqlalchemy import event
 
 from studyhall.extensions import db
@@ -28,11 +36,27 @@ def configure(app: Flask) -> None:
     _configure_engine(app)
 
 
+#: Set on the response by security.py before the commit: kept on a 503 that replaces it.
+_KEPT_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options",
+                 "Referrer-Policy", "Strict-Transport-Security")
+
+
 def _end_transaction(response: Response) -> Response:
-    if response.status_code < 400 or g.get("keep_changes"):
-        db.session.commit()
-    else:
-        db.session.rollback()
+    from studyhall.errors import UNAVAILABLE, handle_operational_error
+
+    try:
+        if response.status_code < 400 or g.get("keep_changes"):
+            db.session.commit()
+        else:
+            db.session.rollback()
+    except UNAVAILABLE as exc:
+        # The database went away between the view and the commit (stopped, restarted, a
+        # lock past the timeout): nothing is acknowledged, the client is told to retry.
+        replaced = make_response(handle_operational_error(exc))
+        for name in _KEPT_HEADERS:
+            if name in response.headers:
+                replaced.headers[name] = response.headers[name]
+        return replaced
     return response
 
 

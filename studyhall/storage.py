@@ -6,6 +6,8 @@ Materials use it now; session minutes, sign-in sheets and photos will use it nex
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import io
 import os
@@ -142,16 +144,39 @@ def save_file(data: bytes, filename: str, actor, *, allowed=frozenset(EXTENSIONS
     digest = hashlib.sha256(data).hexdigest()
     path = _path_of(digest)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
-            handle.write(data)
-        os.replace(handle.name, path)
+        _write_whole(path, data)
     stored = StoredFile(sha256=digest, size=len(data), content_type=content_type,
                         filename=clean_filename(filename, content_type),
                         created_by_id=getattr(actor, "id", None))
     db.session.add(stored)
     db.session.flush()
     return stored
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write ``data`` to a file of its own beside ``path``, then rename it into place: the
+    path holds the whole file or nothing. A full disk (or any failed write) leaves no
+    partial file and says so in the person's words."""
+    scratch = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
+            scratch = handle.name
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(scratch, path)
+    except OSError as exc:
+        if scratch is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(scratch)
+        current_app.logger.error("Could not store an uploaded file in %s: %s",
+                                 path.parent, exc)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise UploadError(_l("The server's disk is full: the file was not saved. "
+                                 "Nothing else was changed; tell the administrator.")) from exc
+        raise UploadError(_l("The server could not store the file; nothing was saved. "
+                             "Please try again later.")) from exc
 
 
 def _path_of(digest: str) -> Path:

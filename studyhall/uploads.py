@@ -40,6 +40,10 @@ from studyhall.model_helpers import utcnow
 
 KEEP_FOR = timedelta(hours=6)
 PROBLEMS_PER_PAGE = 50
+#: The first key of the PostgreSQL advisory lock that makes confirmations of one kind of
+#: import take turns (the second is the purpose's number in IMPORT_LOCKS).
+IMPORT_LOCK_SPACE = 7202
+IMPORT_LOCKS = {"roster": 1, "questions": 2}
 
 
 class PendingUpload(db.Model):
@@ -185,8 +189,10 @@ class ImportFlow:
     def confirm(self):
         """Step 3: load the kept file, plan it again, apply it if it may be, delete it."""
         form = self.confirm_form()
-        upload = load_upload(current_user, self.purpose, form.token.data or "") \
-            if form.validate_on_submit() else None
+        if not form.validate_on_submit():
+            return self.expired()
+        self._take_turn()
+        upload = load_upload(current_user, self.purpose, form.token.data or "")
         if upload is None:
             return self.expired()
         plan = self.plan(upload.content, upload.filename, upload.options)
@@ -196,6 +202,17 @@ class ImportFlow:
         response = self.apply(plan, form, upload)
         db.session.delete(upload)
         return response
+
+    def _take_turn(self) -> None:
+        """Confirmations of one kind of import take turns, and each reads the upload and
+        plans after its turn came: a double click, or two importers confirming the same
+        file at once, then find the upload gone or the rows already there (issue 12,
+        item 5). SQLite: the request's write transaction (BEGIN IMMEDIATE) already holds
+        the database. PostgreSQL: a transaction-scoped advisory lock; READ COMMITTED lets
+        the statements after it see what the previous confirmation committed."""
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(
+                IMPORT_LOCK_SPACE, IMPORT_LOCKS[self.purpose])))
 
     def expired(self):
         flash(_("This import has expired or was already done. Upload the file again."),

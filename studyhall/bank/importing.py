@@ -114,6 +114,13 @@ def plan_question_import(data: bytes, filename: str, *, format: str | None = Non
         plan.file_error = _("The file could not be read. Check that it is an Excel, CSV, "
                             "GIFT, Aiken or Moodle XML file, or choose its format.")
         return plan
+    whole_file = [issue.message for issue in plan.result.errors if issue.line is None]
+    if whole_file and not plan.result.questions:
+        # Nothing could be read and the file itself is refused (unsafe XML, a damaged
+        # workbook): there is nothing to preview, and nothing is kept (issue 12, item 2).
+        plan.file_error = " ".join(dict.fromkeys(whole_file[:3]))
+        plan.result = None
+        return plan
     _refuse_overlong(plan.result)
     cache = CategoryCache()
     seen: dict[tuple[tuple[str, ...], str], tuple[int | None, qb.Question]] = {}

@@ -23,6 +23,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from flask_babel import force_locale
 
+from studyhall.errors import InsufficientStorage
 from studyhall.extensions import db
 
 #: Sheets of fewer people than this are built in the request (a few seconds at most).
@@ -56,8 +57,17 @@ def file_path(job_id: str) -> Path:
 def _write_status(app: Flask, job_id: str, status: dict) -> None:
     path = _status_path(app, job_id)
     scratch = path.with_suffix(".tmp")
-    scratch.write_text(json.dumps(status, ensure_ascii=False), encoding="utf-8")
-    os.replace(scratch, path)
+    text = json.dumps(status, ensure_ascii=False)
+    try:
+        scratch.write_text(text, encoding="utf-8")
+        os.replace(scratch, path)
+    except OSError:
+        scratch.unlink(missing_ok=True)
+        if not path.exists():
+            raise
+        # A full disk: the status file's own blocks, freed by truncating it, take the new
+        # status (it only grows by a few digits), so the page still learns how it ended.
+        path.write_text(text, encoding="utf-8")
 
 
 def start(owner_id: int, name: str, fallback: str, total: int,
@@ -69,12 +79,17 @@ def start(owner_id: int, name: str, fallback: str, total: int,
     the sheets' download page must not serve it); ``details`` are kept in the status for
     the page that serves the file."""
     app = current_app._get_current_object()
-    _clean(app)
     job_id = secrets.token_urlsafe(16)
     status = {"owner": owner_id, "kind": kind, "name": name, "fallback": fallback,
               "state": "running", "done": 0, "total": total, "started": time.time(),
               **(details or {})}
-    _write_status(app, job_id, status)
+    try:
+        _clean(app)
+        _write_status(app, job_id, status)
+    except OSError as exc:
+        # The exports folder's disk is full (or unwritable): a clear page, not a 500.
+        log.error("export %s could not start: %s", job_id, exc)
+        raise InsufficientStorage() from exc
     thread = threading.Thread(target=_run, args=(app, job_id, status, build), daemon=True,
                               name=f"export-{job_id}")
     _running[job_id] = thread
@@ -122,7 +137,10 @@ def _run(app: Flask, job_id: str, status: dict, build) -> None:
         finally:
             db.session.remove()
             status["finished"] = time.time()
-            _write_status(app, job_id, status)
+            try:
+                _write_status(app, job_id, status)
+            except OSError:
+                log.exception("export %s: its status could not be written", job_id)
             _running.pop(job_id, None)
 
 

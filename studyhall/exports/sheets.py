@@ -68,6 +68,11 @@ class SheetWriter:
         self.title, self.notes = title, list(notes)
         self.formats = _formats(workbook)
         self.row = 0
+        # How each column's cells are written, chosen once, not per cell (a city's
+        # sheet has a million of them).
+        self._numbers = range(len(columns))
+        self._writers = [_cell_writer(self.sheet, self.formats, column.kind)
+                         for column in columns]
 
     def write(self, rows: Iterable[list], progress: Callable[[int], None] | None = None) -> int:
         """Write every row; returns how many. ``progress(n)`` is told every 1,000 rows."""
@@ -102,23 +107,34 @@ class SheetWriter:
         self.sheet.freeze_panes(self.row, 0)
 
     def _write_row(self, values: list) -> None:
-        sheet, formats, row = self.sheet, self.formats, self.row
-        for col, (column, value) in enumerate(zip(self.columns, values, strict=True)):
-            if value is None or value == "":
+        row = self.row
+        for col, write, value in zip(self._numbers, self._writers, values, strict=True):
+            if value is None or (isinstance(value, str) and not value):
                 continue
-            kind = column.kind
-            if kind == TEXT:
-                write_text(sheet, row, col, value, None, formats["guarded"])
-            elif kind == RATE:
-                # A rounded percent (6.3) as the fraction the cell's format writes back.
-                sheet.write_number(row, col, float(Decimal(value) / 100), formats[RATE])
-            elif kind == DATETIME:
-                sheet.write_datetime(row, col, value, formats[DATETIME])
-            elif kind == DURATION:
-                sheet.write_number(row, col, value / 86400, formats[DURATION])
-            else:
-                sheet.write_number(row, col, float(value), formats[kind])
+            write(row, col, value)
         self.row += 1
+
+
+def _cell_writer(sheet, formats: dict, kind: str) -> Callable[[int, int, object], None]:
+    """How a cell of ``kind`` is written: text through the formula guard (safety.py),
+    rates as the fraction the percent format writes back, dates as dates, durations as
+    days, other numbers as numbers in their format."""
+    fmt = formats.get(kind)
+    if kind == TEXT:
+        guarded = formats["guarded"]
+
+        def text(row, col, value):
+            write_text(sheet, row, col, value, None, guarded)
+        return text
+    if kind == RATE:
+        # A rounded percent (6.3) as the fraction the cell's format writes back.
+        return lambda row, col, value: sheet.write_number(row, col,
+                                                          float(Decimal(value) / 100), fmt)
+    if kind == DATETIME:
+        return lambda row, col, value: sheet.write_datetime(row, col, value, fmt)
+    if kind == DURATION:
+        return lambda row, col, value: sheet.write_number(row, col, value / 86400, fmt)
+    return lambda row, col, value: sheet.write_number(row, col, float(value), fmt)
 
 
 def _chain(first: list, rest: Iterator) -> Iterator:

@@ -29,6 +29,7 @@ from studyhall.quizzes.models import (
     Quiz,
     QuizQuestion,
     QuizRecipient,
+    QuizStatus,
 )
 
 MAX_TEXT_ANSWER = 10_000
@@ -76,6 +77,8 @@ class Draw:
     seed: str = ""
     started_at: datetime | None = None
     deadline_at: datetime | None = None
+    #: start + time limit + the person's extra minutes; None without a limit.
+    limit_ends_at: datetime | None = None
     max_score: Decimal = Decimal(0)
     rows: list[dict] = field(default_factory=list)
 
@@ -101,7 +104,8 @@ def draw_attempt(quiz: Quiz, recipient: QuizRecipient, now: datetime | None = No
     draw.started_at, draw.deadline_at = now, quiz.closes_at
     if quiz.time_limit_minutes:
         limit = timedelta(minutes=quiz.time_limit_minutes + recipient.extra_minutes)
-        draw.deadline_at = min(now + limit, quiz.closes_at)
+        draw.limit_ends_at = now + limit
+        draw.deadline_at = min(draw.limit_ends_at, quiz.closes_at)
     draw.max_score = paper.total_points
     # The configs go as the snapshot has them.
     config_of = {row.question_id: row for row in snapshot}
@@ -122,6 +126,19 @@ def store_attempt(draw: Draw) -> Attempt:
         return db.session.get(Attempt, open_id)
     if draw.allowed is not None and used >= draw.allowed:
         raise TakingError(_l("You have used all your attempts."), "no_attempts")
+    # The close as it stands now, not as the draw read it (issue 12 item 6: an editor
+    # moving the close during a burst of starts). On SQLite this reads inside the write
+    # transaction, after any edit committed. On PostgreSQL the share lock on the quiz's
+    # row orders this start and an edit of the quiz: the edit waits for this start to
+    # commit and its recompute of deadlines then sees this attempt, or this start waits
+    # for the edit and reads its close.
+    closes_at, status = db.session.execute(
+        sa.select(Quiz.closes_at, Quiz.status).where(Quiz.id == draw.quiz_id)
+        .with_for_update(read=True)).one()
+    if status is not QuizStatus.PUBLISHED or closes_at <= draw.started_at:
+        raise TakingError(_l("This quiz is not open now."), "closed")
+    draw.deadline_at = closes_at if draw.limit_ends_at is None else min(draw.limit_ends_at,
+                                                                         closes_at)
     attempt = Attempt(quiz_id=draw.quiz_id, person_id=draw.person_id,
                       number=(last_number or 0) + 1, started_at=draw.started_at,
                       deadline_at=draw.deadline_at, seed=draw.seed, max_score=draw.max_score,

@@ -1,8 +1,10 @@
 """Item analysis of an exam, as Moodle's quiz statistics report defines it (ANCHORS.md).
 
-The score matrix (counted attempt × question) comes from ONE query; numpy and pandas do
-the statistics, which is what they are for. For a question with marks x over the
-attempts that drew it, and y the rest of the paper (the attempt's total minus x):
+The score matrix (counted attempt × question) comes from ONE query, pivoted by the
+database to a row per attempt and read straight into numpy arrays (numpy is loaded
+with the first analysis, not with the app); numpy does the statistics. For a question
+with marks x over the attempts that drew it, and y the rest of the paper (the attempt's
+total minus x):
 
 - facility (得分率) = mean(x) ÷ the question's mark;
 - SD = the standard deviation of x with the n − 1 denominator, as a share of the mark;
@@ -12,7 +14,8 @@ attempts that drew it, and y the rest of the paper (the attempt's total minus x)
   (Cronbach's α) = 100 · p/(p − 1) · (1 − Σ var(xᵢ) ÷ var(total)); error ratio =
   100 · √(1 − α/100); standard error = error ratio · SD(total) ÷ 100.
 
-The wrong answer chosen most is tallied from the same rows.
+The wrong answer chosen most is tallied from the same rows (each attempt's wrong answers
+come joined in one column of its row).
 Floats stop here: each statistic leaves as a Decimal of its shortest repr, and pages and
 sheets round it half up through studyhall.figures like every other figure. An 简答 still
 waiting for a grader counts 0 (the analysis is then marked provisional).
@@ -50,7 +53,6 @@ from studyhall.stats.queries import (
 
 if TYPE_CHECKING:
     import numpy as np
-    import pandas as pd
 
 LETTERS = "ABCDEFGH"
 #: Below this facility (a share of the mark) a question is flagged: a wrong key, or too hard.
@@ -144,35 +146,134 @@ def _counted_answers(quiz: Quiz, viewer: Person, filters: Filters, *columns) -> 
             .where(*recipient_conditions(quiz, viewer, filters)))
 
 
-def query_score_matrix(quiz: Quiz, viewer: Person, filters: Filters) -> sa.Select:
-    """(attempt id, question id, mark, score, wrong answer) of every question of every
-    counted attempt in the filters: the one query behind the analysis. Marks and scores
-    travel as floats (numpy takes them so; a million Decimals cost seconds). The wrong
-    answer is "option order#response" (JSON texts) for a 单选/多选/判断/填空 answer that
-    did not earn full marks, else NULL: tallied from the same rows, no second scan."""
-    wrong = sa.case((sa.and_(AttemptQuestion.type.in_(WRONG_TALLIED),
-                             AttemptQuestion.response.is_not(None),
-                             sa.or_(AttemptQuestion.score.is_(None),
-                                    AttemptQuestion.score < AttemptQuestion.points)),
-                     sa.cast(AttemptQuestion.option_order, sa.Text).concat("#")
-                     .concat(sa.cast(AttemptQuestion.response, sa.Text))))
+def _wrong_answer() -> sa.ColumnElement:
+    """"option order#response" (JSON texts) of a 单选/多选/判断/填空 answer that did not
+    earn full marks, else NULL: the wrong answers are tallied from the matrix's rows."""
+    row = AttemptQuestion
+    return sa.case((sa.and_(row.type.in_(WRONG_TALLIED), row.response.is_not(None),
+                            sa.or_(row.score.is_(None), row.score < row.points)),
+                    sa.cast(row.option_order, sa.Text).concat("#")
+                    .concat(sa.cast(row.response, sa.Text))))
+
+
+def _score() -> sa.ColumnElement:
+    """The answer's score as a float (numpy takes them so; a million Decimals cost
+    seconds); an 简答 not graded yet counts 0 for now."""
+    return sa.func.coalesce(sa.cast(AttemptQuestion.score, sa.Float), 0.0)
+
+
+#: Up to this many questions in the snapshot, the matrix is pulled one row per attempt
+#: (a tenth of the rows to hold for a 10-question city exam: 90,000 instead of 900,000);
+#: wider, the database's CASE per question and row costs more than the rows it saves
+#: (a 50-question paper: 2.5 s pivoted, 1.2 s a row per answer, on a fifth of the city).
+PIVOT_MAX = 20
+#: Joins the wrong answers of one attempt (JSON text never holds a raw control character).
+_SEPARATOR = "\x1f"
+
+
+def query_score_matrix(quiz: Quiz, viewer: Person, filters: Filters,
+                       question_ids: list[int]) -> sa.Select:
+    """The one query behind the analysis, already pivoted: ONE row per counted attempt in
+    the filters — attempt id, how many of its answers are to questions outside
+    ``question_ids`` (then :func:`query_answer_rows` must be used), its wrong answers as
+    "question id#option order#response" joined by U+001F, then the score of each of
+    ``question_ids`` (NULL where not drawn) and the mark of each.
+
+    Grouped by the recipient, whose primary key the join walks in order (no sort), so
+    the database hands over a tenth of the rows a row per answer would be: fetching rows
+    into Python, not reading them, was most of the time on a city."""
+    row = AttemptQuestion
+    wrong = _wrong_answer()
+    others = (sa.func.count(sa.case((row.question_id.not_in(question_ids), 1)))
+              if question_ids else sa.func.count())
+    return (_counted_answers(
+        quiz, viewer, filters, sa.func.min(row.attempt_id), others,
+        sa.func.aggregate_strings(
+            sa.case((wrong.is_not(None),
+                     sa.cast(row.question_id, sa.Text).concat("#").concat(wrong))),
+            _SEPARATOR),
+        *[sa.func.max(sa.case((row.question_id == question_id, _score())))
+          for question_id in question_ids],
+        *[sa.func.max(sa.case((row.question_id == question_id,
+                               sa.cast(row.points, sa.Float))))
+          for question_id in question_ids])
+        .group_by(QuizRecipient.quiz_id, QuizRecipient.person_id))
+
+
+def query_answer_rows(quiz: Quiz, viewer: Person, filters: Filters) -> sa.Select:
+    """(attempt id, question id, mark, score, wrong answer) of every answer of every
+    counted attempt in the filters: the matrix unpivoted, for a snapshot too wide to
+    pivot in the query (a paper drawn from a large pool)."""
     return _counted_answers(quiz, viewer, filters, AttemptQuestion.attempt_id,
                             AttemptQuestion.question_id,
-                            sa.cast(AttemptQuestion.points, sa.Float),
-                            sa.cast(AttemptQuestion.score, sa.Float), wrong)
+                            sa.cast(AttemptQuestion.points, sa.Float), _score(),
+                            _wrong_answer())
 
 
-def fetch_columns(query: sa.Select, width: int) -> list[tuple]:
-    """The rows of ``query`` as ``width`` columns, read from the driver's cursor itself
-    (SQLAlchemy binds the parameters; its per-row result path, like pandas', costs several
-    times the query on a million rows). The columns must need no result processing: ints,
-    floats, text."""
+def fetch_rows(query: sa.Select) -> list[tuple]:
+    """The rows of ``query`` read from the driver's cursor itself (SQLAlchemy binds the
+    parameters; its per-row result path, like pandas', costs several times the query on
+    a million rows). The columns must need no result processing: ints, floats, text."""
     without_jit()
     result = db.session.connection().execute(query)
     try:
-        return list(zip(*result.cursor.fetchall(), strict=True)) or [()] * width
+        return result.cursor.fetchall()
     finally:
         result.close()
+
+
+@dataclass
+class ScoreMatrix:
+    """Counted attempts (rows, by id) × questions (columns, by id): the score, NaN where
+    the attempt did not draw the question; each question's mark; and how often each
+    wrong answer ("option order#response") was given to each question."""
+
+    questions: list[int]
+    scores: np.ndarray
+    marks: list[float]
+    wrong: Counter
+
+
+def get_score_matrix(quiz: Quiz, viewer: Person, filters: Filters,
+                     question_ids: list[int]) -> ScoreMatrix:
+    """The matrix of the counted attempts in the filters; ``question_ids`` are the
+    snapshot's (the columns, when every answer is to one of them)."""
+    question_ids = sorted(question_ids)
+    if len(question_ids) <= PIVOT_MAX:
+        rows = fetch_rows(query_score_matrix(quiz, viewer, filters, question_ids))
+        if not any(row[1] for row in rows):
+            return _pivoted(rows, question_ids)
+    return _unpivoted(fetch_rows(query_answer_rows(quiz, viewer, filters)))
+
+
+def _pivoted(rows: list[tuple], question_ids: list[int]) -> ScoreMatrix:
+    import numpy as np
+
+    n = len(question_ids)
+    rows.sort(key=lambda row: row[0])
+    scores = np.array([row[3:3 + n] for row in rows], dtype=float).reshape(len(rows), n)
+    marks = np.array([row[3 + n:] for row in rows], dtype=float).reshape(len(rows), n)
+    drawn = ~np.isnan(scores).all(axis=0)  # a question nobody drew is no column
+    wrong = Counter(_SEPARATOR.join(row[2] for row in rows if row[2]).split(_SEPARATOR)
+                    if any(row[2] for row in rows) else ())
+    return ScoreMatrix([q for q, keep in zip(question_ids, drawn, strict=True) if keep],
+                       scores[:, drawn],
+                       [float(m) for m in np.nanmax(marks[:, drawn], axis=0)]
+                       if len(rows) else [], wrong)
+
+
+def _unpivoted(rows: list[tuple]) -> ScoreMatrix:
+    import numpy as np
+
+    wrong = Counter(f"{row[1]}#{row[4]}" for row in rows if row[4] is not None)
+    values = np.array([row[:4] for row in rows], dtype=float).reshape(len(rows), 4)
+    attempts, row_of = np.unique(values[:, 0], return_inverse=True)
+    questions, column_of = np.unique(values[:, 1], return_inverse=True)
+    scores = np.full((len(attempts), len(questions)), np.nan)
+    scores[row_of, column_of] = values[:, 3]
+    marks = np.full(len(questions), -np.inf)
+    np.maximum.at(marks, column_of, values[:, 2])
+    return ScoreMatrix([int(q) for q in questions], scores, [float(m) for m in marks], wrong)
 
 
 def _provisional(quiz: Quiz, viewer: Person, filters: Filters) -> bool:
@@ -192,23 +293,14 @@ def get_item_analysis(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE) -
     snapshot = list(db.session.scalars(
         sa.select(QuizQuestion).where(QuizQuestion.quiz_id == quiz.id)
         .order_by(QuizQuestion.position, QuizQuestion.question_id)))
-    # numpy and pandas are loaded here, not with the app: only this page needs them
-    # (60 MB that every worker and command would carry otherwise).
-    import numpy as np
-    import pandas as pd
-
-    columns = fetch_columns(query_score_matrix(quiz, viewer, filters), 5)
-    frame = pd.DataFrame({name: np.array(values, dtype=float) for name, values in
-                          zip(("attempt", "question", "mark", "score"), columns, strict=False)})
-    frame["wrong"] = pd.Series(columns[4], dtype=object)
+    matrix = get_score_matrix(quiz, viewer, filters, [row.question_id for row in snapshot])
     paper = PaperStats(provisional=_provisional(quiz, viewer, filters))
-    frame["score"] = frame["score"].fillna(0.0)  # an 简答 not graded yet counts 0 for now
     items = {row.question_id: ItemStats(number, row.question_id, row.type,
                                         str(row.config.get("stem", "")), Decimal(0))
              for number, row in enumerate(snapshot, start=1)}
-    if not frame.empty:
-        _compute(frame, items, paper)
-    wrong = _most_chosen_wrong(frame, {row.question_id: row for row in snapshot})
+    if len(matrix.scores):
+        _compute(matrix, items, paper)
+    wrong = _most_chosen_wrong(matrix.wrong, {row.question_id: row for row in snapshot})
     keys = review.key_view(viewer, quiz, list(items), staff=True)
     for question_id, choice in wrong.items():
         if question_id in items:
@@ -221,12 +313,10 @@ def get_item_analysis(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE) -
     return paper
 
 
-def _compute(frame: pd.DataFrame, items: dict[int, ItemStats], paper: PaperStats) -> None:
+def _compute(scores: ScoreMatrix, items: dict[int, ItemStats], paper: PaperStats) -> None:
     import numpy as np
 
-    scores = frame.pivot(index="attempt", columns="question", values="score")
-    marks = frame.groupby("question")["mark"].max()
-    matrix = scores.to_numpy()
+    matrix = scores.scores
     totals = np.nansum(matrix, axis=1)
     paper.attempts = len(totals)
     paper.same_paper = not np.isnan(matrix).any()
@@ -235,7 +325,7 @@ def _compute(frame: pd.DataFrame, items: dict[int, ItemStats], paper: PaperStats
     if paper.attempts > 1:
         paper.sd = _decimal(totals.std(ddof=1))
     variances = []
-    for column, question_id in enumerate(scores.columns):
+    for column, question_id in enumerate(scores.questions):
         x_all = matrix[:, column]
         drawn = ~np.isnan(x_all)
         x = x_all[drawn]
@@ -243,7 +333,7 @@ def _compute(frame: pd.DataFrame, items: dict[int, ItemStats], paper: PaperStats
         item = items.get(int(question_id))
         if item is None:  # a question no longer in the snapshot: not analysed
             continue
-        mark = float(marks[question_id])
+        mark = scores.marks[column]
         item.mark = Decimal(repr(mark))
         item.attempts = len(x)
         if mark > 0 and len(x):
@@ -280,23 +370,21 @@ def _discrimination(x: np.ndarray, y: np.ndarray) -> tuple[Decimal | None, Decim
     return _decimal(index), _decimal(efficiency)
 
 
-def _most_chosen_wrong(frame: pd.DataFrame, snapshot: dict[int, QuizQuestion]
+def _most_chosen_wrong(given: Counter, snapshot: dict[int, QuizQuestion]
                        ) -> dict[int, WrongChoice]:
     """For 单选/多选/判断 the wrong option (or 对/错) chosen most, and for 填空 the wrong
-    answer given most: the matrix's wrong answers counted per question and text, then
-    each distinct text read once (in the bank's option order)."""
-    wrong = frame.loc[frame["wrong"].notna(), ["question", "wrong"]]
+    answer given most: ``given`` counts each "question id#option order#response", each
+    distinct one read once (in the bank's option order)."""
     tallies: dict[int, Counter] = {}
-    if wrong.empty:
-        return {}
-    for (question_id, text), count in wrong.groupby(["question", "wrong"]).size().items():
-        question = snapshot.get(int(question_id))
+    for text, count in given.items():
+        question_text, _, rest = text.partition("#")
+        question = snapshot.get(int(question_text))
         if question is None:
             continue
-        order_text, _, response_text = text.partition("#")
+        order_text, _, response_text = rest.partition("#")
         for choice in _wrong_choices(question.type, question.config,
                                      json.loads(order_text or "[]"), json.loads(response_text)):
-            tallies.setdefault(int(question_id), Counter())[choice] += int(count)
+            tallies.setdefault(question.question_id, Counter())[choice] += count
     result = {}
     for question_id, tally in tallies.items():
         (label, text), count = min(tally.items(), key=lambda kv: (-kv[1], kv[0]))

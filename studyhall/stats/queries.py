@@ -10,9 +10,10 @@ GROUP BY over ``root ⋈ descendants ⋈ recipients``, never rows loaded into Py
 - Totals, sums of squares, highest, lowest, 及格/优秀 counts and the score bands are
   aggregates (exact NUMERIC on PostgreSQL; on SQLite the 2-decimal scores are summed as
   REAL and read back at their scale, exact for any realistic count).
-- The median is picked in SQL with window functions (ROW_NUMBER over the scores in order,
-  the middle one or two rows); the standard deviation (sample, n − 1, as Excel's
-  STDEV.S) is formed from the SQL sums at the edge with Decimal arithmetic.
+- The median is picked in SQL from each set's score histogram (how many people have each
+  score; a running count over it in score order finds the middle one or two scores);
+  the standard deviation (sample, n − 1, as Excel's STDEV.S) is formed from the SQL sums
+  at the edge with Decimal arithmetic.
 
 Rates and averages are rounded only when shown, by ``studyhall.figures``.
 """
@@ -103,6 +104,25 @@ def counted_score(quiz: Quiz) -> sa.ColumnElement:
         return sa.select(sa.func.max(Attempt.score)).where(*_mine(quiz)).scalar_subquery()
     return (sa.select(Attempt.score).where(*_mine(quiz)).order_by(Attempt.number.desc())
             .limit(1).scalar_subquery())
+
+
+def counted_people(quiz: Quiz, columns: list, conditions: list) -> sa.Select:
+    """``columns`` of each expected participant (QuizRecipient joined to their Unit) that
+    meets ``conditions``, and their counted score labelled "score" (None without a
+    submitted attempt): the index probe of :func:`counted_score`, except for the highest
+    score on PostgreSQL, where it is the MAX over an outer join of the recipient's
+    submitted attempts grouped per recipient — the same score, which PostgreSQL
+    hash-joins once instead of running a sub-plan per person (100,000 for a city: the
+    year's exams 3.2 s → 1.8 s), while SQLite runs the probe faster than the grouping's
+    sort (1.8 s against 2.2 s for the city exam)."""
+    base = (sa.select(*columns).select_from(QuizRecipient)
+            .join(Unit, Unit.id == QuizRecipient.unit_id).where(*conditions))
+    if quiz.counting is Counting.HIGHEST and \
+            db.session.get_bind().dialect.name == "postgresql":
+        return (base.add_columns(sa.func.max(Attempt.score).label("score"))
+                .outerjoin(Attempt, sa.and_(*_mine(quiz)))
+                .group_by(QuizRecipient.quiz_id, QuizRecipient.person_id))
+    return base.add_columns(counted_score(quiz).label("score"))
 
 
 def counted_attempt(quiz: Quiz) -> Counted:
@@ -207,28 +227,46 @@ TOTAL, OWN = -1, 0
 
 
 def _aggregates(quiz: Quiz, rows) -> list:
-    """The aggregates of one figures row over ``rows`` (key, score, pending, n, size):
-    counts, exact sums, extremes, 及格/优秀 counts, the bands, and the median's middle
-    one or two scores (``n`` numbers the scores of a key in order, ``size`` counts them)."""
-    score, pending = rows.c.score, rows.c.pending
+    """The aggregates of one figures row over ``rows``, the histogram of a key's counted
+    scores (key, score, people, pending, upto, size: how many people have that score, how
+    many of them wait for a grader, how many scores up to this one, how many in all):
+    counts, exact sums, extremes, 及格/优秀 counts, the bands, and the median's middle one
+    or two scores (positions (size + 1) // 2 and (size + 2) // 2 of the scores in order:
+    the histogram row whose range upto − people < position ≤ upto holds it)."""
+    score, people, upto, size = rows.c.score, rows.c.people, rows.c.upto, rows.c.size
+    scored = score.is_not(None)
     edges = band_edges(quiz)
+
+    def count(condition) -> sa.ColumnElement:
+        return sa.func.sum(sa.case((condition, people), else_=0))
+
     bands = []
     for k in range(BAND_COUNT):
         upper = score <= edges[k + 1] if k == BAND_COUNT - 1 else score < edges[k + 1]
-        bands.append(sa.func.sum(sa.case((sa.and_(score >= edges[k], upper), 1), else_=0)))
+        bands.append(count(sa.and_(score >= edges[k], upper)))
     # Integer division (``//`` renders "/" on integers on both databases).
-    middle = sa.and_(score.is_not(None), sa.or_(rows.c.n == (rows.c.size + 1) // 2,
-                                                 rows.c.n == (rows.c.size + 2) // 2))
+    first, second = (size + 1) // 2, (size + 2) // 2
+
+    def holds(position) -> sa.ColumnElement:
+        return sa.and_(scored, upto - people < position, position <= upto)
+
+    # The second middle position only when there are two (an even number of scores).
+    middle = (holds(first), sa.and_(second != first, holds(second)))
+    score_type = Attempt.__table__.c.score.type
+    square_type = sa.Numeric(24, 4)
     return [
-        sa.func.count(), sa.func.count(score), sa.func.sum(score),
+        sa.func.sum(people), count(scored),
+        sa.type_coerce(sa.func.sum(score * people), score_type),
         # The square keeps four decimals: NUMERIC on PostgreSQL, REAL read back at scale 4
         # on SQLite.
-        sa.func.sum(sa.cast(score * score, sa.Numeric(24, 4))),
+        sa.type_coerce(sa.func.sum(sa.cast(score * score, square_type) * people), square_type),
         sa.func.max(score), sa.func.min(score),
-        sa.func.sum(sa.case((score >= quiz.pass_mark, 1), else_=0)),
-        sa.func.sum(sa.case((score >= quiz.excellent_mark, 1), else_=0)),
-        sa.func.sum(sa.case((pending == 1, 1), else_=0)),
-        sa.func.sum(sa.case((middle, score))), sa.func.sum(sa.case((middle, 1), else_=0)),
+        count(score >= quiz.pass_mark), count(score >= quiz.excellent_mark),
+        sa.func.sum(rows.c.pending),
+        sa.type_coerce(sa.func.sum(sa.case((middle[0], score), else_=0))
+                       + sa.func.sum(sa.case((middle[1], score), else_=0)), score_type),
+        sa.func.sum(sa.case((middle[0], 1), else_=0))
+        + sa.func.sum(sa.case((middle[1], 1), else_=0)),
         *bands,
     ]
 
@@ -236,22 +274,19 @@ def _aggregates(quiz: Quiz, rows) -> list:
 def _figures_from(row) -> ExamFigures:
     (expected, took, total, squares, highest, lowest, passed, excellent, pending,
      middle_total, middle_count, *bands) = row
-    figures = ExamFigures(expected or 0, took or 0, Decimal(total or 0),
-                          Decimal(squares or 0), highest, lowest, passed or 0, excellent or 0,
-                          pending or 0, [b or 0 for b in bands])
+    figures = ExamFigures(int(expected or 0), int(took or 0), Decimal(total or 0),
+                          Decimal(squares or 0), highest, lowest, int(passed or 0),
+                          int(excellent or 0), int(pending or 0), [int(b or 0) for b in bands])
     if middle_count:
-        figures.median = Fraction(Decimal(middle_total)) / middle_count
+        figures.median = Fraction(Decimal(middle_total)) / int(middle_count)
     return figures
 
 
 def _people(quiz: Quiz, viewer: Person, filters: Filters) -> sa.CTE:
     """Each expected participant in the filters: unit, counted score, pending — computed
     once (a materialised CTE) however many rows of the statement read it."""
-    return (sa.select(QuizRecipient.unit_id, counted_score(quiz).label("score"),
-                      _pending(quiz).label("pending"))
-            .select_from(QuizRecipient)
-            .join(Unit, Unit.id == QuizRecipient.unit_id)
-            .where(*recipient_conditions(quiz, viewer, filters))
+    return (counted_people(quiz, [QuizRecipient.unit_id, _pending(quiz).label("pending")],
+                           recipient_conditions(quiz, viewer, filters))
             .cte("people").prefix_with("MATERIALIZED"))
 
 
@@ -267,7 +302,8 @@ def _figures_by_key(quiz: Quiz, viewer: Person, filters: Filters, *, total: bool
     """Figures of several sets of people in ONE statement (one index probe per person):
     TOTAL, everyone in the filters; OWN, those attached to ``filters.unit`` itself; and
     each root unit ``which(root)`` selects, over its subtree (a person counts in every
-    selected root above them). Medians come from window functions in the same pass."""
+    selected root above them). The figures and medians are read from each key's score
+    histogram in the same statement."""
     people = _people(quiz, viewer, filters)
     parts = []
     if total:
@@ -288,17 +324,27 @@ def _figures_by_key(quiz: Quiz, viewer: Person, filters: Filters, *, total: bool
                      .select_from(people).join(keys, keys.c.unit_id == people.c.unit_id))
     rows = sa.union_all(*parts).subquery("rows") if len(parts) > 1 else \
         parts[0].subquery("rows")
-    # The scores of each key in order, those without a score last on both databases; the
-    # count over the same (whole) window, so that one sort serves both.
-    in_order = {"partition_by": rows.c.key, "order_by": (rows.c.score.is_(None), rows.c.score)}
-    ordered = sa.select(
-        rows.c.key, rows.c.score, rows.c.pending,
-        sa.func.row_number().over(**in_order).label("n"),
-        sa.func.count(rows.c.score).over(**in_order, rows=(None, None)).label("size"),
-    ).subquery("ordered")
+    # Each key's histogram: how many people have each score (a city exam of 10 questions
+    # has 11 different scores), which one GROUP BY makes; every figure, the median too, is
+    # then read from these few rows instead of sorting and aggregating every person.
+    histogram = (sa.select(rows.c.key, rows.c.score, sa.func.count().label("people"),
+                           sa.func.sum(rows.c.pending).label("pending"))
+                 .group_by(rows.c.key, rows.c.score).subquery("histogram"))
+    scored = sa.case((histogram.c.score.is_not(None), histogram.c.people), else_=0)
+    # The scores in order, those without a score last on both databases.
+    in_order = (histogram.c.score.is_(None), histogram.c.score)
+    # Integers (PostgreSQL's SUM of counts is NUMERIC), so that the middle positions are
+    # whole numbers.
+    ranked = sa.select(
+        histogram,
+        sa.cast(sa.func.sum(scored).over(partition_by=histogram.c.key, order_by=in_order,
+                                         rows=(None, 0)), sa.Integer).label("upto"),
+        sa.cast(sa.func.sum(scored).over(partition_by=histogram.c.key), sa.Integer)
+        .label("size"),
+    ).subquery("ranked")
     without_jit()
-    result = db.session.execute(sa.select(ordered.c.key, *_aggregates(quiz, ordered))
-                                .group_by(ordered.c.key))
+    result = db.session.execute(sa.select(ranked.c.key, *_aggregates(quiz, ranked))
+                                .group_by(ranked.c.key))
     return {row[0]: _figures_from(row[1:]) for row in result}
 
 

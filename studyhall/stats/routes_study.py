@@ -62,24 +62,28 @@ def show_activity():
     now = utcnow()
     unit = _unit()
     period, error = _period(now)
-    total, kinds = session_queries.get_sessions_by_kind(unit, period, now)
-    study = study_queries.get_study_figures(unit, period, now)
-    session_rows = session_queries.get_sessions_by_child(unit, period, now)
-    study_rows = study_queries.get_study_by_child(unit, period, now)
+    # The period's attendance and readers are each read once, for the totals, the kinds,
+    # the sub-units, the assignments and the months.
+    attendance = session_queries.get_attendance_rollups(unit, period, now)
+    readers = study_queries.get_study_rollups(unit, period, now)
+    total, kinds = session_queries.get_sessions_by_kind(unit, period, now, attendance)
+    study = study_queries.get_study_figures(unit, period, now, readers)
+    session_rows = session_queries.get_sessions_by_child(unit, period, now, attendance)
+    study_rows = study_queries.get_study_by_child(unit, period, now, readers)
     units = _unit_rows(unit, session_rows, study_rows)
     direct = request.args.get("direct") == "1"
     show_people = direct or not any(row["unit"] is not None for row in units)
     people, people_total, page_number = [], 0, max(1, request.args.get("page", 1, type=int))
     if show_people:
         people, people_total = _people(unit, period, now, direct, page_number)
-    attendance_months = session_queries.get_attendance_by_month(unit, period, now)
-    completion_months = study_queries.get_completion_by_month(unit, period)
+    attendance_months = session_queries.get_attendance_by_month(unit, period, now, attendance)
+    completion_months = study_queries.get_completion_by_month(unit, period, readers)
     months = [_("%(month)d/%(year)d", year=y, month=m) for y, m in period.months]
     return render_template(
         "stats/activity.html", unit=unit, period=period, period_error=error,
         presets=PRESETS, args=_page_args(unit, period), total=total, kinds=kinds,
         study=study, units=units, assignments=study_queries.get_study_by_assignment(
-            unit, period),
+            unit, period, readers),
         months=list(zip(months, attendance_months, completion_months, strict=True)),
         people=people, people_total=people_total, page_number=page_number,
         pages=max(1, -(-people_total // PEOPLE_PER_PAGE)), direct=direct,

@@ -12,10 +12,10 @@ PostgreSQL.
   out unless that session keeps it (``leave_counts_as_expected``).
 
 The subtree is an IN over its unit ids (``model_helpers.in_subtree``). The attendance
-rows are grouped once per session (or per session and unit) in SQL and those few
-thousand rows summed again in SQL by kind or month; a table of sub-units groups by unit
-and adds each unit's row to the child it lies under (:func:`unit_keys`). Rows are never
-loaded to be counted.
+rows are read once per page (:func:`get_attendance_rollups`): grouped per session and
+unit in SQL, and those few thousand rows summed again in the same statement by kind, by
+month and by unit; a table of sub-units adds each unit's row to the child it lies under
+(:func:`unit_keys`). Rows are never loaded to be counted.
 """
 
 from __future__ import annotations
@@ -120,18 +120,21 @@ def _attendance_columns() -> list:
             count.filter(counted_in_denominator())]
 
 
-def _per_session(root: Unit, period: DatePeriod, now: datetime, *, by_unit: bool = False):
-    """Each held session of the period (and with ``by_unit`` each unit at it) with the
-    counts of its rows for the subtree's people: one pass over the attendance rows in
-    index order, which every roll-up then sums (a few thousand rows, not millions)."""
-    group = [Attendance.session_id] + ([Attendance.unit_id] if by_unit else [])
+def _per_session(root: Unit, period: DatePeriod, now: datetime) -> sa.Select:
+    """Each held session of the period and each unit at it with the counts of its rows
+    for the subtree's people: one pass over the attendance rows in index order, which
+    every roll-up then sums (a few thousand rows, not millions)."""
     counts = [column.label(name) for column, name in zip(_attendance_columns(), _FIELDS,
                                                           strict=True)]
-    return (sa.select(*group, *counts)
+    # Grouped in the order the rows are read (the sessions by their start's index, each
+    # session's rows by its (session, unit) index), so that SQLite groups as it reads
+    # instead of sorting a year's million rows first (the start adds no group: a session
+    # has one).
+    return (sa.select(StudySession.id.label("session_id"), Attendance.unit_id, *counts)
             .select_from(StudySession)
             .join(Attendance, Attendance.session_id == StudySession.id)
             .where(in_units(Attendance.unit_id, root), *_held(period, now))
-            .group_by(*group).subquery("per_session"))
+            .group_by(StudySession.starts_at, StudySession.id, Attendance.unit_id))
 
 
 def _sums(rows) -> list:
@@ -142,23 +145,61 @@ def _attendance(values) -> AttendanceFigures:
     return AttendanceFigures(*(int(v or 0) for v in values))
 
 
-def _attendance_by_session_key(key_of, root: Unit, period: DatePeriod, now: datetime
-                               ) -> dict:
-    """Attendance summed by a key of the session (``key_of(StudySession)``)."""
-    rows = _per_session(root, period, now)
-    key = key_of(StudySession)
-    return {row[0]: _attendance(row[1:]) for row in db.session.execute(
-        sa.select(key, *_sums(rows)).select_from(rows)
-        .join(StudySession, StudySession.id == rows.c.session_id).group_by(key))}
+#: What get_attendance_rollups can sum the period's attendance by.
+AXES = ("kind", "month", "unit")
 
 
-def _attendance_by_child(root: Unit, period: DatePeriod, now: datetime,
-                         keys: dict[int, int]) -> dict:
-    rows = _per_session(root, period, now, by_unit=True)
+@dataclass
+class AttendanceRollups:
+    """The subtree's attendance over a period summed by the session's kind, by month
+    (index into ``period.months``) and by the attendee's unit (each unit alone, not
+    rolled up), from one pass over the rows."""
+
+    by_kind: dict[SessionKind, AttendanceFigures]
+    by_month: dict[int, AttendanceFigures]
+    by_unit: dict[int, AttendanceFigures]
+
+
+def get_attendance_rollups(root: Unit, period: DatePeriod, now: datetime,
+                           axes: tuple[str, ...] = AXES) -> AttendanceRollups:
+    """The period's attendance of the subtree's people by each of ``axes``, in ONE
+    statement: the rows are grouped once per session and unit (a materialised CTE of a
+    few thousand rows, the only pass over the attendance), and that is summed by kind,
+    month and unit in a UNION ALL, a row of it saying which axis it belongs to."""
+    per = (_per_session(root, period, now)
+           .cte("per_session").prefix_with("MATERIALIZED"))
+    no_kind = sa.cast(sa.null(), StudySession.__table__.c.kind.type)
+    no_number = sa.cast(sa.null(), sa.Integer)
+    with_session = per.join(StudySession, StudySession.id == per.c.session_id)
+    month = period.month_index(StudySession.starts_at)
+    parts = {
+        "kind": sa.select(sa.literal("kind").label("axis"), StudySession.kind.label("kind"),
+                          no_number.label("number"), *_sums(per))
+        .select_from(with_session).group_by(StudySession.kind),
+        "month": sa.select(sa.literal("month"), no_kind, month, *_sums(per))
+        .select_from(with_session).group_by(month),
+        "unit": sa.select(sa.literal("unit"), no_kind, per.c.unit_id, *_sums(per))
+        .group_by(per.c.unit_id),
+    }
+    chosen = [parts[axis] for axis in AXES if axis in axes]
+    found = AttendanceRollups({}, {}, {})
+    statement = chosen[0] if len(chosen) == 1 else sa.union_all(*chosen)
+    for axis, kind, number, *values in db.session.execute(statement):
+        if axis == "kind":
+            found.by_kind[kind] = _attendance(values)
+        elif axis == "month":
+            found.by_month[number] = _attendance(values)
+        else:
+            found.by_unit[number] = _attendance(values)
+    return found
+
+
+def _attendance_by_child(by_unit: dict[int, AttendanceFigures], keys: dict[int, int]
+                         ) -> dict:
+    """Each unit's attendance added to the direct child of the root it lies under."""
     found: dict[int, AttendanceFigures] = {}
-    for unit_id, *values in db.session.execute(
-            sa.select(rows.c.unit_id, *_sums(rows)).group_by(rows.c.unit_id)):
-        found.setdefault(keys[unit_id], AttendanceFigures()).add(_attendance(values))
+    for unit_id, figures in by_unit.items():
+        found.setdefault(keys[unit_id], AttendanceFigures()).add(figures)
     return found
 
 
@@ -185,14 +226,17 @@ class KindLine:
     planned_held: int = 0
 
 
-def get_sessions_by_kind(root: Unit, period: DatePeriod, now: datetime
+def get_sessions_by_kind(root: Unit, period: DatePeriod, now: datetime,
+                         rollups: AttendanceRollups | None = None
                          ) -> tuple[KindLine, list[KindLine]]:
     """Per kind: sessions organised in the subtree and their hours, attendance of the
-    subtree's people at sessions of that kind, and the items the subtree's study plans
-    put in the period's months with how many were carried out. With the all-kinds total.
-    Three GROUP BYs."""
+    subtree's people at sessions of that kind (from ``rollups`` when the page has them),
+    and the items the subtree's study plans put in the period's months with how many were
+    carried out. With the all-kinds total. Three GROUP BYs."""
     held = _held_by(StudySession.kind, root, period, now)
-    attendance = _attendance_by_session_key(lambda session: session.kind, root, period, now)
+    if rollups is None:
+        rollups = get_attendance_rollups(root, period, now, ("kind",))
+    attendance = rollups.by_kind
     planned = _planned_by_kind(root, period, now)
     lines = []
     total = KindLine(None, HeldFigures(), AttendanceFigures())
@@ -237,8 +281,8 @@ class UnitSessionRow:
     attendance: AttendanceFigures
 
 
-def get_sessions_by_child(root: Unit, period: DatePeriod, now: datetime
-                          ) -> list[UnitSessionRow]:
+def get_sessions_by_child(root: Unit, period: DatePeriod, now: datetime,
+                          rollups: AttendanceRollups | None = None) -> list[UnitSessionRow]:
     """Each direct sub-unit with its subtree, and a 本级 row (sessions the unit organised
     itself, people attached to it): GROUP BYs by unit rolled up to the children through
     :func:`unit_keys`; rows that add up to the unit's."""
@@ -248,7 +292,9 @@ def get_sessions_by_child(root: Unit, period: DatePeriod, now: datetime
         line = held.setdefault(keys[unit_id], HeldFigures())
         line.sessions += figures.sessions
         line.seconds += figures.seconds
-    attendance = _attendance_by_child(root, period, now, keys)
+    if rollups is None:
+        rollups = get_attendance_rollups(root, period, now, ("unit",))
+    attendance = _attendance_by_child(rollups.by_unit, keys)
     children = db.session.scalars(sa.select(Unit).where(Unit.parent_id == root.id)).all()
     rows = [UnitSessionRow(c, held.get(c.id, HeldFigures()),
                            attendance.get(c.id, AttendanceFigures())) for c in children
@@ -262,12 +308,14 @@ def get_sessions_by_child(root: Unit, period: DatePeriod, now: datetime
 # --- over the months ------------------------------------------------------------------
 
 
-def get_attendance_by_month(root: Unit, period: DatePeriod, now: datetime
+def get_attendance_by_month(root: Unit, period: DatePeriod, now: datetime,
+                            rollups: AttendanceRollups | None = None
                             ) -> list[AttendanceFigures]:
     """The subtree's attendance in each month of the period (by session start, local
-    time): one GROUP BY."""
-    found = _attendance_by_session_key(
-        lambda session: period.month_index(session.starts_at).label("month"), root, period, now)
+    time)."""
+    if rollups is None:
+        rollups = get_attendance_rollups(root, period, now, ("month",))
+    found = rollups.by_month
     return [found.get(k, AttendanceFigures()) for k in range(len(period.months))]
 
 

@@ -126,6 +126,35 @@ def test_study_hand_computed(activity, org):
         [(0, 0), (0, 0), (4, 2), (3, 1), (0, 0), (0, 0)]
 
 
+def test_the_page_reads_each_kind_of_row_once_and_gets_the_same_figures(
+        activity, org, count_queries):
+    """The activity page reads the attendance in one statement and the readers in one
+    (get_*_rollups), and every figure it gives is the one the single-purpose reads
+    above compute by hand."""
+    now = utcnow()
+    with count_queries() as log:
+        attendance = session_queries.get_attendance_rollups(org.top, PERIOD, now)
+        readers = study_queries.get_study_rollups(org.top, PERIOD, now)
+    assert sum(1 for s in log if "FROM attendance" in s or "JOIN attendance" in s
+               if "reflection" not in s) == 1
+    assert sum(1 for s in log if "assignment_recipient" in s
+               if "reflection" not in s) == 1
+    assert session_queries.get_sessions_by_kind(org.top, PERIOD, now, attendance) == \
+        session_queries.get_sessions_by_kind(org.top, PERIOD, now)
+    assert session_queries.get_sessions_by_child(org.top, PERIOD, now, attendance) == \
+        session_queries.get_sessions_by_child(org.top, PERIOD, now)
+    assert session_queries.get_attendance_by_month(org.top, PERIOD, now, attendance) == \
+        session_queries.get_attendance_by_month(org.top, PERIOD, now)
+    assert study_queries.get_study_figures(org.top, PERIOD, now, readers) == \
+        study_queries.get_study_figures(org.top, PERIOD, now)
+    assert study_queries.get_study_by_child(org.top, PERIOD, now, readers) == \
+        study_queries.get_study_by_child(org.top, PERIOD, now)
+    assert study_queries.get_study_by_assignment(org.top, PERIOD, readers) == \
+        study_queries.get_study_by_assignment(org.top, PERIOD)
+    assert study_queries.get_completion_by_month(org.top, PERIOD, readers) == \
+        study_queries.get_completion_by_month(org.top, PERIOD)
+
+
 def test_rounding_ties_go_up(app):
     with app.test_request_context():
         assert average(195 * 60, 3600, 1) == "3.3"      # 3.25 h: half-even would say 3.2

@@ -166,6 +166,42 @@ def test_every_unit_summary_row_matches_its_own_page(client, org, login, small_e
     assert UnitKind.COMMITTEE in kinds and UnitKind.BRANCH in kinds
 
 
+def test_each_unit_row_has_its_own_median_and_bands_by_hand(app, org, small_exam):
+    """Per unit, from its subtree's scores: 甲校党总支 59.5, 80, 90, 100 (an even count:
+    the mean of the middle two, 85); 甲校第一支部 59.5, 80, 100 (80); 乙校党总支 and its
+    branch 70 alone; the committee all five (80). Bands of a tenth of 100 each."""
+    total, units = queries.get_all_unit_figures(small_exam.quiz, org.admin)
+    got = {row.unit.id: (row.figures.median, row.figures.bands, row.figures.highest,
+                         row.figures.lowest) for row in units}
+    assert got[org.gen_a.id] == (Fraction(85), [0, 0, 0, 0, 0, 1, 0, 0, 1, 2], 100,
+                                 Decimal("59.5"))
+    assert got[org.branch_a.id] == (Fraction(80), [0, 0, 0, 0, 0, 1, 0, 0, 1, 1], 100,
+                                    Decimal("59.5"))
+    assert got[org.gen_b.id] == got[org.branch_b.id] == (
+        Fraction(70), [0, 0, 0, 0, 0, 0, 0, 1, 0, 0], 70, 70)
+    assert got[org.top.id][0] == total.median == Fraction(80)
+
+
+@pytest.mark.parametrize("scores, median", [
+    (["80", "80", "80", "90"], Fraction(80)),  # the middle two are equal
+    (["60", "60", "90", "90"], Fraction(75)),  # the middle two straddle a tie
+    (["60", "60", "60"], Fraction(60)),  # everyone equal
+    (["55.5", "70.25", "70.25", "99", "99"], Fraction("70.25")),
+])
+def test_medians_with_equal_scores(org, make_person, make_quiz, scores, median):
+    """Equal scores (most of a big exam's scores are equal to others') keep the median
+    where sorting every score would put it, on the page's unit rows as on the total."""
+    people = [org.teacher] + [make_person(f"m{n}", unit=org.branch_a)
+                              for n in range(len(scores) - 1)]
+    quiz = make_quiz(owner_unit_id=org.top.id, audience={"unit_ids": [org.branch_a.id]})
+    for person, score in zip(people, scores, strict=True):
+        sit(quiz, person, score)
+    assert queries.get_exam_figures(quiz, org.admin).median == median
+    rows = queries.get_unit_figures(quiz, org.admin, Filters(org.gen_a))
+    assert [r.figures.median for r in rows if r.unit is not None] == [median]
+    assert queries.get_exam_figures(quiz, org.admin).took == len(scores)
+
+
 def test_the_page_runs_as_many_queries_for_many_units_as_for_few(
         client, org, login, make_unit, make_person, make_quiz, count_queries):
     few = make_quiz(owner_unit_id=org.top.id, audience={"unit_ids": [org.gen_a.id]})

@@ -138,3 +138,33 @@ def test_someone_sitting_the_exam_is_not_shown_the_wrong_answer_chosen_most(
     quiz.closes_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     assert items.get_item_analysis(quiz, org.secretary).items[0].wrong.text == "两年"
+
+
+def test_the_matrix_is_the_same_pivoted_by_the_database_or_not(
+        app, org, make_person, make_quiz, monkeypatch):
+    """The score matrix comes pivoted, a row per attempt, from the database; a snapshot
+    wider than PIVOT_MAX is pulled a row per answer instead. Both give the same figures
+    to the last bit, here with fractional scores and an attempt that did not draw a
+    question (as a random paper leaves it: no 内部一致性 then)."""
+    import dataclasses
+
+    from studyhall.extensions import db
+    from studyhall.quizzes.models import AttemptQuestion
+
+    people = {key: make_person(unit=org.branch_a) for key in MATRIX}
+    quiz = make_quiz()
+    fractions = ["12.5", "7.25", "20", "0.1", "3.3"]
+    for number, (key, (scores, responses)) in enumerate(MATRIX.items()):
+        scores = [fractions[(number + i) % 5] if s == "20" else s for i, s in enumerate(scores)]
+        attempt = sit(quiz, people[key], "50", item_scores=scores, responses=responses)
+    db.session.execute(db.delete(AttemptQuestion).where(
+        AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.position == 5))
+    db.session.commit()
+
+    pivoted = items.get_item_analysis(quiz, org.admin)
+    monkeypatch.setattr(items, "PIVOT_MAX", 0)
+    unpivoted = items.get_item_analysis(quiz, org.admin)
+    assert not pivoted.same_paper and pivoted.alpha is None
+    assert [q.attempts for q in pivoted.items] == [4, 4, 4, 4, 3]
+    assert pivoted.items[0].facility == Decimal(repr((12.5 + 7.25 + 20 + 0) / 4 / 20))
+    assert dataclasses.asdict(pivoted) == dataclasses.asdict(unpivoted)

@@ -146,3 +146,29 @@ def test_report_exam_counts_agree_with_the_exam_statistics(activity, org, app):
             full = queries.get_exam_figures(activity.exam, org.admin, queries.Filters(unit))
             assert (light.expected, light.took, light.total, light.passed) == \
                 (full.expected, full.took, full.total, full.passed), unit.name
+
+
+def test_each_exam_is_counted_by_its_own_rule_in_one_statement(org, make_quiz, app):
+    """The period's exams are counted together: each against its own pass mark and its
+    own counted attempt (the last one here: 90 then 80 counts 80), as its page has it."""
+    from decimal import Decimal
+
+    from studyhall.quizzes.models import Counting
+    from studyhall.stats import queries
+    from tests.app.stats_fixtures_f1 import sit
+
+    lenient = make_quiz(pass_mark=Decimal(60), counting=Counting.LAST, attempts_allowed=2)
+    strict = make_quiz(pass_mark=Decimal(85))
+    sit(lenient, org.teacher, "90")
+    sit(lenient, org.teacher, "80")
+    sit(strict, org.teacher, "80")
+    counts = report.get_exams_counts([lenient, strict], org.admin, org.top)
+    assert (counts[lenient.id].took, counts[lenient.id].total, counts[lenient.id].passed) \
+        == (1, Decimal(80), 1)
+    assert (counts[strict.id].took, counts[strict.id].total, counts[strict.id].passed) \
+        == (1, Decimal(80), 0)
+    for quiz in (lenient, strict):
+        full = queries.get_exam_figures(quiz, org.admin, queries.Filters(org.top))
+        mine = counts[quiz.id]
+        assert (mine.expected, mine.took, mine.total, mine.passed) == \
+            (full.expected, full.took, full.total, full.passed)

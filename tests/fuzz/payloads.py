@@ -32,9 +32,9 @@ VECTORS = [
     f"![{MARKER}](data:image/svg+xml,<svg/onload=alert(1)>)",
 ]
 #: What closes the context a value is printed in: an attribute, a textarea, a title,
-#: a comment, a script string.
+#: a comment, a script string, a style, a noscript.
 BREAKERS = ["", "\">", "'>", "\" ", "' ", "</textarea>", "</title>", "--></script>",
-            "\\\"", "`"]
+            "\\\"", "`", "</style>", "</noscript>"]
 ATTRIBUTE_BREAKERS = [f"\" on{MARKER}=1 x=\"", f"' on{MARKER}=1 x='",
                       f"\" onmouseover=alert('{MARKER}') \"", f"x onfocus={MARKER} autofocus "]
 TEMPLATES = ["{{ 7331*7 }}", "{{7331*7}}", "${7331*7}", "#{7331*7}", "{% print(7331*7) %}",
@@ -55,15 +55,33 @@ DATES = ["9999-12-31T23:59", "0000-00-00T00:00", "2026-02-30T10:00", "x", "99999
          "2026-01-01", "25:61"]
 
 
+#: How filters are dodged: tag names in mixed case, a slash, a newline or a tab where a
+#: space was, a NUL inside the tag name (dropped by the forms, which would rebuild the
+#: tag), javascript: spelt with character references or a tab. The marker is kept.
+MUTATIONS = [
+    lambda text: re.sub(r"<(/?)([a-z]+)", lambda m: f"<{m[1]}{m[2][0].upper()}{m[2][1:]}",
+                        text),
+    lambda text: re.sub(r"(<[a-z]+) ", r"\1/", text).replace("\" ", "\"/"),
+    lambda text: text.replace(" ", "\n"),
+    lambda text: text.replace(" ", "\t"),
+    lambda text: re.sub(r"<([a-z])([a-z]+)", "<\\1\x00\\2", text),
+    lambda text: text.replace("javascript:", "&#106;ava&#x73;cript&colon;"),
+    lambda text: text.replace("javascript:", "java\tscript:").replace("alert(1)", "alert`1`"),
+]
+
+
 def text_payloads() -> list[str | bytes]:
-    """Everything typed into a text field."""
+    """Everything typed into a text field (each payload once)."""
     markup = [breaker + vector for breaker, vector in itertools.product(BREAKERS, VECTORS)]
-    return [*markup, *ATTRIBUTE_BREAKERS, *TEMPLATES, *SQL, *UNICODE, *INVALID_UTF8,
-            *OVERLONG]
+    mutated = [mutate(text) for mutate in MUTATIONS for text in [*markup, *ATTRIBUTE_BREAKERS]]
+    return list(dict.fromkeys([*markup, *ATTRIBUTE_BREAKERS, *TEMPLATES, *SQL, *UNICODE,
+                               *INVALID_UTF8, *OVERLONG, *mutated]))
 
 
-#: Attributes where the app prints what was typed as inert text.
-INERT = {"value", "title", "alt", "placeholder", "aria-label", "content", "data-value"}
+#: Attributes where the app prints what was typed as inert text (data-confirm is shown
+#: by window.confirm, as text: static/js/app.js).
+INERT = {"value", "title", "alt", "placeholder", "aria-label", "content", "data-value",
+         "data-confirm"}
 
 
 class _LiveFinder(HTMLParser):

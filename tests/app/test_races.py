@@ -1,0 +1,324 @@
+"""Races with a barrier (issue 12, item 5): many requests of one kind released together
+by a ``threading.Barrier``, each from its own logged-in client in its own thread, so each
+request has its own app context, its own database session and its own connection (the
+app's pool): on PostgreSQL they really run at once, on SQLite they queue on the write
+lock (BEGIN IMMEDIATE and the busy timeout). The tests check the invariant, never a time.
+
+Already elsewhere (not repeated here): 8 concurrent starts and 20 concurrent submits of
+one attempt (test_quiz_taking.py), 8 concurrent check-ins of one person through the
+operation and 6 over HTTP (test_sessions_checkin.py)."""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from studyhall.audit import AuditEntry
+from studyhall.bank.models import Question
+from studyhall.extensions import db
+from studyhall.model_helpers import utcnow
+from studyhall.org.models import Person, Role
+from studyhall.quizzes import taking
+from studyhall.quizzes.models import Attempt, AttemptEvent, AttemptQuestion, AttemptStatus
+from studyhall.study.models import Reflection, ReflectionStatus, ReflectionVersion
+from studyhall.uploads import PendingUpload
+from tests.app.study_fixtures_s3 import *  # noqa: F401,F403  (fixtures)
+from tests.factories import PASSWORD
+
+
+def race(app, people: list[Person], act: Callable, prepare: Callable | None = None) -> list:
+    """Log each of ``people`` in on a client of its own (one person may appear several
+    times: several devices), run ``prepare(client, index)`` on each, then release every
+    thread's ``act(client, index)`` at once. Returns what each act returned, in order;
+    an exception in any thread fails the test."""
+    accounts = [person.account for person in people]
+    db.session.remove()  # nothing of the test's own transaction is held while they run
+    barrier = threading.Barrier(len(accounts), timeout=120)
+    results: list = [None] * len(accounts)
+    errors: list = []
+
+    def run(index: int) -> None:
+        try:
+            client = app.test_client()
+            client.set_cookie("lang", "en")
+            reply = client.post("/login", data={"account": accounts[index],
+                                                "password": PASSWORD})
+            assert reply.status_code == 302, reply.status_code
+            if prepare is not None:
+                prepare(client, index)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+            barrier.abort()
+            return
+        try:
+            barrier.wait()
+            results[index] = act(client, index)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(accounts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(180)
+    assert not any(thread.is_alive() for thread in threads), "a request hung"
+    assert not errors, errors[:3]
+    db.session.remove()
+    return results
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+# --- 50 starts by one person -------------------------------------------------------------
+
+def test_fifty_starts_by_one_person_open_one_attempt(app, org, make_quiz):
+    """Fifty devices of one teacher press 开始 at the same instant on a quiz that allows
+    three attempts: one attempt is opened (with its paper drawn once) and every device is
+    sent to it. The guard is the partial unique index uq_attempt_one_open and the start's
+    retry on it (taking.start_attempt): without them, each device that read "no open
+    attempt" before the first insert was committed would open attempt 1, 2, 3 (and the
+    rest would be refused with 'no attempts left')."""
+    quiz_id = make_quiz(attempts_allowed=3).id
+    teacher = org.teacher
+
+    def start(client, _index):
+        reply = client.post(f"/quizzes/{quiz_id}/start")
+        return reply.status_code, reply.location
+
+    answers = race(app, [teacher] * 50, start)
+    assert {status for status, _location in answers} == {302}, Counter(answers)
+    locations = {location for _status, location in answers}
+    assert len(locations) == 1 and re.search(r"/attempts/\d+$", locations.pop()), answers[:3]
+    attempts = db.session.scalars(sa.select(Attempt).where(Attempt.quiz_id == quiz_id)).all()
+    assert [(a.number, a.status) for a in attempts] == [(1, AttemptStatus.IN_PROGRESS)]
+    assert count(AttemptQuestion) == 5
+    assert count(AttemptEvent, AttemptEvent.kind == "start") <= 1
+
+
+# --- submits racing the deadline's own finish ----------------------------------------------
+
+def test_submits_racing_the_expiry_finish_grade_once(app, org, make_quiz, monkeypatch):
+    """The concurrent submits of test_quiz_taking.py, past the deadline: ten devices of
+    one teacher submit while ten others open the attempt's page, which finishes an expired
+    attempt itself (a GET turned writer, database.start_writing). Whichever finishes it,
+    the attempt is graded once: one finishing event, one total equal to its answers'
+    sum, and no request fails."""
+    quiz = make_quiz()
+    attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
+    taking.save_answer(attempt, 1, "A", None, attempt.session_token)
+    taking.save_answer(attempt, 3, False, None, attempt.session_token)
+    db.session.commit()
+    attempt_id, token = attempt.id, attempt.session_token
+    # The deadline passes before anyone acts.
+    db.session.execute(sa.update(Attempt).where(Attempt.id == attempt_id).values(
+        deadline_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+
+    def prepare(client, _index):
+        with client.session_transaction() as session:
+            session["attempt_tokens"] = {str(attempt_id): token}
+
+    def act(client, index):
+        if index % 2:
+            return client.post(f"/attempts/{attempt_id}/submit").status_code
+        return client.get(f"/attempts/{attempt_id}").status_code
+
+    codes = race(app, [org.teacher] * 20, act, prepare)
+    assert all(code < 500 for code in codes), Counter(codes)
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.status is not AttemptStatus.IN_PROGRESS
+    events = db.session.scalars(sa.select(AttemptEvent.kind).where(
+        AttemptEvent.attempt_id == attempt_id, AttemptEvent.kind != "start")).all()
+    assert len(events) == 1, events
+    scores = db.session.scalars(sa.select(AttemptQuestion.score).where(
+        AttemptQuestion.attempt_id == attempt_id)).all()
+    assert attempt.score == sum(s for s in scores if s is not None) == 40
+
+
+# --- reflection submits ------------------------------------------------------------------
+
+TEXT = "通过学习十项准则，我认识到教师要坚定政治方向、潜心教书育人，关心爱护每一名学生。" * 3
+
+
+@pytest.mark.parametrize("target", ["assignment", "session"])
+def test_concurrent_reflection_submits_keep_one_version(app, org, make_assignment,
+                                                        make_session, target):
+    """Twelve taps on 提交 of one first version at once (two phones, a slow network): one
+    version 1 is submitted, the reflection is 'submitted', the other taps are told it is
+    already submitted. The guard: _lock_or_create's FOR UPDATE on the reflection row (and
+    the savepoint around its first insert, whose unique key sends a second creator back
+    to the lock); without the lock each tap read based_on 0 as current and appended its own
+    version 1, which ReflectionVersion's (reflection_id, number) key refuses with a 500."""
+    if target == "assignment":
+        url = f"/study/assignments/{make_assignment().id}/reflection"
+    else:
+        url = f"/sessions/{make_session().id}/reflection"
+    teacher_id = org.teacher.id
+
+    def act(client, index):
+        reply = client.post(url + "/submit", data={"body": f"{TEXT}{index}", "based_on": 0})
+        return reply.status_code
+
+    codes = race(app, [org.teacher] * 12, act)
+    assert codes == [302] * 12, Counter(codes)
+    [reflection] = db.session.scalars(sa.select(Reflection).where(
+        Reflection.person_id == teacher_id)).all()
+    assert reflection.status is ReflectionStatus.SUBMITTED
+    versions = db.session.scalars(sa.select(ReflectionVersion).where(
+        ReflectionVersion.reflection_id == reflection.id)).all()
+    assert [v.number for v in versions] == [1]
+    assert reflection.body == versions[0].body  # the winner's text, whole
+
+
+# --- two graders, one 简答 answer ----------------------------------------------------------
+
+def test_two_graders_scoring_one_answer_at_once_keep_one_score(app, org, make_quiz,
+                                                              make_person):
+    """Five tabs of the secretary and five of an admin score the same ungraded 简答
+    answer at once, each a different score, each from a page that showed it ungraded:
+    one score is kept, the total is the answers' sum with it, one audit entry records it
+    (before none, after the kept score), and every other grader is told someone else
+    scored it. The guard: grade_answer locks the attempt (FOR UPDATE) and compares the
+    score it reads after the lock with the one the grader saw; without the comparison
+    the last writer would overwrite the first and leave two audit entries."""
+    quiz = make_quiz()
+    attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
+    taking.save_answer(attempt, 1, "A", None, attempt.session_token)
+    taking.save_answer(attempt, 5, "三会一课是支部党员大会、支部委员会会议、党小组会和党课",
+                       None, attempt.session_token)
+    taking.finish_attempt(attempt, utcnow())
+    db.session.commit()
+    quiz_id, attempt_id = quiz.id, attempt.id
+    graders = [org.secretary] * 5 + [org.admin] * 5
+
+    def act(client, index):
+        reply = client.post(f"/manage/quizzes/{quiz_id}/grading", data={
+            "attempt_id": attempt_id, "position": 5, "score": str(index + 5), "expected": ""})
+        flashes = client.get(f"/manage/quizzes/{quiz_id}/grading").get_data(as_text=True)
+        return reply.status_code, "Score saved." in flashes
+
+    answers = race(app, graders, act)
+    assert {status for status, _saved in answers} == {302}
+    winners = [index for index, (_status, saved) in enumerate(answers) if saved]
+    assert len(winners) == 1, answers
+    row = db.session.get(AttemptQuestion, (attempt_id, 5))
+    assert row.score == winners[0] + 5
+    assert row.graded_by_id == graders[winners[0]].id
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.score == 20 + row.score
+    entries = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "attempt.score")).all()
+    assert len(entries) == 1
+    assert entries[0].details["before"] is None
+    assert Decimal(entries[0].details["after"]) == row.score
+    assert Decimal(entries[0].details["total_after"]) == attempt.score
+
+
+# --- the same import confirmed twice at once -----------------------------------------------
+
+ROSTER = ("工号,姓名,单位,政治面貌\n" + "".join(
+    f"{880000 + n},教师{n},甲校第一支部,党员\n" for n in range(30))).encode()
+QUESTIONS = "".join(f"::q{n}:: 党员的预备期为几年（{n}）？ {{=一年 ~两年 ~三年}}\n\n"
+                    for n in range(20)).encode()
+IMPORTS = {
+    "roster": ("/manage/roster", "/manage/roster/confirm", {}, ROSTER, "roster.csv"),
+    "questions": ("/manage/bank/import", "/manage/bank/import/confirm",
+                  {"format": "", "category_id": 0}, QUESTIONS, "questions.gift"),
+}
+
+
+def _upload(client, kind: str) -> str:
+    upload_url, _confirm, fields, data, filename = IMPORTS[kind]
+    page = client.post(upload_url, data={**fields, "file": (io.BytesIO(data), filename)},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    return re.search(r'name="token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def _imported(kind: str) -> list[str]:
+    if kind == "roster":
+        return db.session.scalars(sa.select(Person.account).where(
+            Person.account.like("88%"))).all()
+    return db.session.scalars(sa.select(Question.stem)).all()
+
+
+@pytest.mark.parametrize("kind", sorted(IMPORTS))
+def test_one_upload_confirmed_from_many_tabs_is_imported_once(app, org, kind):
+    """An importer's double and triple clicks (eight at once) on 确认导入 of one
+    preview: the file is imported once, with one audit entry, and every other click is
+    told it was already done. The guard: the confirmation locks the pending upload
+    (FOR UPDATE) before planning, so a second confirmation waits and then finds it
+    deleted; without the lock, on PostgreSQL each confirmation read the same upload and
+    applied it (duplicate questions, or a 500 on the roster's unique account)."""
+    tokens = {}
+
+    def upload_first(client, index):
+        # One person's tabs: the first uploads, all confirm its token (a new upload would
+        # replace the person's earlier one).
+        if index == 0:
+            tokens["token"] = _upload(client, kind)
+
+    def act(client, index):
+        reply = client.post(IMPORTS[kind][1], data={"token": tokens["token"],
+                                                    "duplicates": "skip"})
+        return reply.status_code
+
+    codes = race(app, [org.admin] * 8, act, _one_then_rest(upload_first))
+    assert all(code < 500 for code in codes), Counter(codes)
+    imported = _imported(kind)
+    assert len(imported) == len(set(imported)) == (30 if kind == "roster" else 20)
+    action = "roster.import" if kind == "roster" else "questions.import"
+    assert count(AuditEntry, AuditEntry.action == action) == 1
+    assert count(PendingUpload) == 0
+
+
+def _one_then_rest(prepare: Callable) -> Callable:
+    """``prepare`` for the first client before any other's (the token they all share)."""
+    first_done = threading.Event()
+
+    def ordered(client, index):
+        if index == 0:
+            try:
+                prepare(client, index)
+            finally:
+                first_done.set()
+        else:
+            assert first_done.wait(60)
+            prepare(client, index)
+
+    return ordered
+
+
+@pytest.mark.parametrize("kind", sorted(IMPORTS))
+def test_two_importers_confirming_the_same_file_at_once_make_no_duplicates(app, org, kind,
+                                                                           make_person):
+    """Four admins preview the same file and confirm at
+    the same instant, each seeing a plan that creates everything: the rows exist once.
+    Imports take turns (a transaction-scoped lock on PostgreSQL; SQLite's write lock)
+    and each plans again after it, so the later ones find the rows already there (the
+    roster's accounts unchanged, the questions skipped as duplicates)."""
+    admins = [org.admin] + [make_person(f"admin{n}", unit=org.top, role=Role.ADMIN,
+                                        name=f"管理员{n}") for n in (2, 3, 4)]
+    tokens: dict[int, str] = {}
+
+    def prepare(client, index):
+        tokens[index] = _upload(client, kind)
+
+    def act(client, index):
+        reply = client.post(IMPORTS[kind][1], data={"token": tokens[index],
+                                                    "duplicates": "skip"})
+        return reply.status_code
+
+    codes = race(app, admins, act, prepare)
+    assert all(code < 500 for code in codes), Counter(codes)
+    imported = _imported(kind)
+    assert len(imported) == len(set(imported)) == (30 if kind == "roster" else 20)
