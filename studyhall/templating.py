@@ -11,7 +11,9 @@ from decimal import Decimal
 
 from babel.dates import format_skeleton
 from flask import Flask, current_app
-from flask_babel import format_datetime, get_locale, to_user_timezone
+from flask_babel import format_datetime, get_locale, get_translations, to_user_timezone
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 import question_bank as qb
 
@@ -118,7 +120,62 @@ def _version_static_urls(endpoint: str, values: dict) -> None:
             values["v"] = version
 
 
+# ---- translations in templates ----
+# Jinja's newstyle gettext, as Flask-Babel installs it, but the catalogue is looked up
+# once per render rather than once per string: Flask-Babel's lookup goes through flask.g
+# and the locale five times each call, and a paper page has some 250 strings, which was
+# a third of its time (bench/profile_quiz_paper.py). The render's EvalContext holds it
+# (Jinja leaves that object to extensions for such attributes; taking it rather than the
+# context also spares Jinja a derived context per string inside a loop). A render under
+# force_locale looks it up under that locale, as before.
+
+def _catalogue(eval_ctx):
+    try:
+        return eval_ctx.studyhall_translations
+    except AttributeError:
+        eval_ctx.studyhall_translations = translations = get_translations()
+        return translations
+
+
+def _formatted(eval_ctx, text: str, variables: dict) -> str:
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    # Always a format string, as in Jinja's newstyle gettext ("%%" gives "%"); a text
+    # without "%" and nothing to put in it is its own result.
+    return text % variables if variables or "%" in text else text
+
+
+@pass_eval_context
+def _gettext(__eval_ctx, __string: str, **variables) -> str:
+    return _formatted(__eval_ctx, _catalogue(__eval_ctx).ugettext(__string), variables)
+
+
+@pass_eval_context
+def _ngettext(__eval_ctx, __singular: str, __plural: str, __num: int, **variables) -> str:
+    variables.setdefault("num", __num)
+    return _formatted(__eval_ctx, _catalogue(__eval_ctx).ungettext(__singular, __plural,
+                                                                   __num), variables)
+
+
+@pass_eval_context
+def _pgettext(__eval_ctx, __string_ctx: str, __string: str, **variables) -> str:
+    variables.setdefault("context", __string_ctx)
+    return _formatted(__eval_ctx, _catalogue(__eval_ctx).upgettext(__string_ctx, __string),
+                      variables)
+
+
+@pass_eval_context
+def _npgettext(__eval_ctx, __string_ctx: str, __singular: str, __plural: str, __num: int,
+               **variables) -> str:
+    variables.setdefault("context", __string_ctx)
+    variables.setdefault("num", __num)
+    return _formatted(__eval_ctx, _catalogue(__eval_ctx).unpgettext(
+        __string_ctx, __singular, __plural, __num), variables)
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.globals.update(gettext=_gettext, _=_gettext, ngettext=_ngettext,
+                                 pgettext=_pgettext, npgettext=_npgettext)
     app.add_template_filter(localtime)
     app.add_template_filter(shortdate)
     app.add_template_filter(points)

@@ -3,15 +3,42 @@ snapshot, the paper spec, and paper items from an attempt's rows."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 import question_bank as qb
 from studyhall.quizzes.models import AttemptQuestion, Quiz, QuizQuestion
 
+#: Questions parsed in this process: question id → (type, config, question).
+_PARSED: dict[int, tuple[str, Any, qb.Question]] = {}
+#: More than any set of exams running at once on one worker; past it, all are forgotten.
+PARSED_KEPT = 4096
+
+
+def question_of(question_id: int, type: str, config: dict) -> qb.Question:
+    """``question_bank.Question.from_config(type, config)``, remembered in this process.
+
+    A county's exam parses the same 20 questions in every start, paper page and submit,
+    and parsing was a fifth of each (bench/profile_quiz_paper.py). A remembered question
+    is returned only when the type and config it was parsed from equal those given (a
+    dict comparison, ~50 times cheaper than parsing), so an edited, regraded or other
+    quiz's version of the question is parsed anew: the result is always from_config's.
+    Questions are immutable; the config is copied, so a caller changing its dict later
+    cannot change what is compared."""
+    known = _PARSED.get(question_id)
+    if known is not None and known[0] == type and known[1] == config:
+        return known[2]
+    question = qb.Question.from_config(type, config)
+    if len(_PARSED) >= PARSED_KEPT:
+        _PARSED.clear()
+    _PARSED[question_id] = (type, copy.deepcopy(config), question)
+    return question
+
 
 def pool_items(rows: list[QuizQuestion]) -> list[qb.PoolItem]:
-    return [qb.PoolItem(row.question_id, qb.Question.from_config(row.type, row.config))
+    return [qb.PoolItem(row.question_id, question_of(row.question_id, row.type, row.config))
             for row in sorted(rows, key=lambda r: (r.position, r.question_id))]
 
 
@@ -40,7 +67,7 @@ def assemble(quiz: Quiz, pool: list[qb.PoolItem], seed: str) -> qb.Paper:
 
 def item_of(row: AttemptQuestion) -> qb.PaperItem:
     """The paper item an attempt's row stands for (grading needs the original answer)."""
-    return qb.PaperItem(row.question_id, qb.Question.from_config(row.type, row.config),
+    return qb.PaperItem(row.question_id, question_of(row.question_id, row.type, row.config),
                         row.points, tuple(row.option_order))
 
 

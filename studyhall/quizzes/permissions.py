@@ -23,10 +23,14 @@ def load_quiz_for_taker_or_404(viewer: Person, quiz_id: int) -> tuple[Quiz, Quiz
     return quiz, recipient
 
 
-def load_own_attempt_or_404(viewer: Person, attempt_id: int, *, lock: bool = False) -> Attempt:
+def load_own_attempt_or_404(viewer: Person, attempt_id: int, *, lock: bool = False,
+                            options: tuple = ()) -> Attempt:
     """The viewer's own attempt; someone else's answers 404 like a missing one. ``lock``
-    takes the row lock (PostgreSQL) so concurrent writes on one attempt queue."""
+    takes the row lock (PostgreSQL) so concurrent writes on one attempt queue;
+    ``options``: loader options (its quiz joined, say)."""
     query = db.select(Attempt).where(Attempt.id == attempt_id, Attempt.person_id == viewer.id)
+    if options:
+        query = query.options(*options)
     if lock:
         query = query.with_for_update()
     attempt = db.session.scalar(query)

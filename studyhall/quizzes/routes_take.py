@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import (
     abort,
     current_app,
@@ -16,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from studyhall.database import keep_changes, reads_first, start_writing
@@ -23,7 +25,7 @@ from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
 from studyhall.quizzes import bp, queries, review, taking
-from studyhall.quizzes.models import AttemptQuestion, QuizMode
+from studyhall.quizzes.models import Attempt, AttemptQuestion, QuizMode
 from studyhall.quizzes.paper import as_shown, item_of
 from studyhall.quizzes.permissions import load_own_attempt_or_404, load_quiz_for_taker_or_404
 
@@ -107,12 +109,16 @@ def start_quiz(quiz_id: int):
     return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
 
 
+#: The paper page reads its attempt with the quiz in one query (then the rows in one).
+_WITH_QUIZ = (joinedload(Attempt.quiz),)
+
+
 @bp.route("/attempts/<int:attempt_id>")
 @login_required
 def take_attempt(attempt_id: int):
     """The paper. Nothing in it reveals an answer: the page gets stems, options in the
     order shown, and the taker's own saved responses."""
-    attempt = load_own_attempt_or_404(current_user, attempt_id)
+    attempt = load_own_attempt_or_404(current_user, attempt_id, options=_WITH_QUIZ)
     now = utcnow()
     if attempt.is_open and now >= attempt.deadline_at:
         start_writing()
@@ -239,12 +245,24 @@ def record_event(attempt_id: int):
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+@reads_first
 @login_required
 def submit_attempt(attempt_id: int):
-    """Submit (交卷). Twice, or from two tabs at once, gives one result."""
-    attempt = load_own_attempt_or_404(current_user, attempt_id, lock=True)
+    """Submit (交卷). Twice, or from two tabs at once, gives one result. When a whole
+    county submits at 15:30, the login and the form are checked before the write lock
+    (SQLite) is taken, so the submits queue only for the attempt's claim, its grades and
+    its total; the attempt is read again under the lock."""
+    attempt = load_own_attempt_or_404(current_user, attempt_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    start_writing()
+    # Read again, locked (PostgreSQL), as the write transaction sees it. Its owner was
+    # checked above and never changes; asking current_user would reload the person.
+    # A plain SELECT, not refresh(): that would repeat the options the attempt was first
+    # loaded with (its quiz joined), and PostgreSQL refuses FOR UPDATE on an outer join.
+    attempt = db.session.scalar(sa.select(Attempt).where(Attempt.id == attempt_id)
+                                .with_for_update()
+                                .execution_options(populate_existing=True))
     if attempt.is_open and _token(attempt.id) != attempt.session_token:
         flash(_("This attempt has been opened on another device."), "error")
         return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))

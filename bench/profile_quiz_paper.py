@@ -1,0 +1,213 @@
+"""Where the paper page's time goes (GET /attempts/<id>), and a start's and a submit's:
+one process, Flask's test client, no gunicorn.
+
+Sets up the quiz-load database (bench_quiz_load.setup_database), logs takers in, starts
+the exam, then times N paper pages (as the load client asks for them: Accept-Encoding
+gzip, deflate, br; and without compression) against N pings on the same app, counts the
+SQL statements of one page, one start and one submit, times the template's render alone,
+and prints cProfile's top functions for the pages.
+
+    .venv/bin/python bench/profile_quiz_paper.py [--n 500] [--db sqlite|postgresql]
+        [--sort cumulative|tottime] [--top 40] [--starts 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import random
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import bench_quiz_load as load
+import harness
+import loadapp
+from sqlalchemy import event
+
+#: What aiohttp (the load client) sends when brotli is installed, as it is here.
+CLIENT_ENCODINGS = "gzip, deflate, br"
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class StatementCounter:
+    def __init__(self, engine):
+        self.statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn, _cursor, statement, *_args):
+        self.statements.append(statement)
+
+    def take(self) -> list[str]:
+        taken, self.statements = self.statements, []
+        return taken
+
+
+def logged_in_client(app, account: str, quiz_id: int):
+    client = app.test_client()
+    token = CSRF_INPUT.search(client.get("/login").get_data(as_text=True)).group(1)
+    reply = client.post("/login", data={"account": account, "password": load.PASSWORD,
+                                        "csrf_token": token})
+    assert reply.status_code == 302, reply.status_code
+    page = client.get(f"/quizzes/{quiz_id}").get_data(as_text=True)
+    return client, CSRF_INPUT.search(page).group(1)
+
+
+def timed(label: str, n: int, fn) -> float:
+    began = time.perf_counter()
+    for _ in range(n):
+        fn()
+    seconds = (time.perf_counter() - began) / n
+    print(f"{label:34} {1 / seconds:7.0f} req/s  {seconds * 1000:6.2f} ms each")
+    return seconds
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=500)
+    parser.add_argument("--db", default="sqlite", choices=("sqlite", "postgresql"))
+    parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--starts", type=int, default=100,
+                        help="takers who start (timed, statements counted) and submit")
+    parser.add_argument("--dump", help="write the pages' profile to this file (pstats)")
+    options = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
+        url = harness.database_urls(Path(tmp))[options.db]()
+        takers = max(2, options.starts + 1)
+        accounts, exam_ids = load.setup_database(url, takers, 1)
+        quiz_id = exam_ids[0]
+        app = loadapp.create(url)
+        with app.app_context():
+            from studyhall.extensions import db
+            counter = StatementCounter(db.engine)
+        client, token = logged_in_client(app, accounts[0], quiz_id)
+        reply = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
+        attempt = int(re.search(r"/attempts/(\d+)", reply.headers["Location"]).group(1))
+        page_url = f"/attempts/{attempt}"
+        # Some answers saved, as a taker reloading mid-exam has them.
+        csrf, questions = load.parse_paper(client.get(page_url).get_data(as_text=True))
+        for position, kind, n in questions[:10]:
+            sent, _ = load.answer_for(kind, n, random.Random(position))
+            assert client.post(f"/attempts/{attempt}/answers",
+                               json={"position": position, "response": sent},
+                               headers={"X-CSRFToken": csrf}).status_code == 200
+        compressed = {"Accept-Encoding": CLIENT_ENCODINGS}
+
+        def page(headers=compressed):
+            reply = client.get(page_url, headers=headers)
+            assert reply.status_code == 200, reply.status_code
+            return reply
+
+        bare = app.test_client()
+
+        def ping():
+            assert bare.get("/bench/ping").status_code == 200
+
+        for _ in range(30):
+            page(), page({}), ping()
+        body = page().get_data()
+        plain = page({}).get_data()
+        print(f"paper page: {len(plain):,} bytes, {len(body):,} as sent to the load client "
+              f"({page().headers.get('Content-Encoding', 'identity')})")
+        counter.take()
+        page()
+        statements = counter.take()
+        print(f"SQL statements of one page: {len(statements)}")
+        for statement in statements:
+            print("   ", " ".join(statement.split())[:150])
+        t_page = timed("paper page (client's encodings)", options.n, page)
+        t_plain = timed("paper page (no compression)", options.n, lambda: page({}))
+        t_ping = timed("ping", options.n, ping)
+        print(f"page at {t_ping / t_page:.0%} of ping (uncompressed {t_ping / t_plain:.0%})")
+        render_only(app, client, attempt, options.n)
+
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda: [page() for _ in range(options.n)])
+        if options.starts:
+            starts_and_submits(app, counter, accounts[1:options.starts + 1], quiz_id,
+                               options.dump)
+        stats = pstats.Stats(profiler)
+        if options.dump:
+            stats.dump_stats(options.dump)
+        stats.sort_stats(options.sort).print_stats(options.top)
+
+
+def render_only(app, client, attempt_id: int, n: int) -> None:
+    """The template's render alone, in a request context as the view has it."""
+    from flask import render_template
+    from flask_login import login_user
+
+    from studyhall.extensions import db
+    from studyhall.model_helpers import utcnow
+    from studyhall.quizzes.models import Attempt
+    from studyhall.quizzes.paper import item_of
+
+    with app.test_request_context(f"/attempts/{attempt_id}"):
+        from studyhall.org.models import Person
+
+        attempt = db.session.get(Attempt, attempt_id)
+        login_user(db.session.get(Person, attempt.person_id))
+        items = [(row, item_of(row)) for row in attempt.questions]
+        now = utcnow()
+        timed("template render only", n, lambda: render_template(
+            "quizzes/attempt_take.html", attempt=attempt, quiz=attempt.quiz, items=items,
+            now=now, feedback={}))
+        timed("item_of for 20 rows", n, lambda: [item_of(row) for row in attempt.questions])
+        db.session.remove()
+
+
+def starts_and_submits(app, counter: StatementCounter, accounts: list[str], quiz_id: int,
+                       dump: str | None) -> None:
+    """Each taker starts (one after another), then each submits; every other one is
+    profiled (into DUMP.start and DUMP.submit when --dump is given)."""
+    clients = [logged_in_client(app, account, quiz_id) for account in accounts]
+    counter.take()
+    attempts = []
+    profiles = {"start": cProfile.Profile(), "submit": cProfile.Profile()}
+    began = time.perf_counter()
+    for number, (client, token) in enumerate(clients):
+        if number % 2:
+            with profiles["start"]:
+                reply = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
+            attempts.append(int(re.search(r"/attempts/(\d+)", reply.headers["Location"])
+                                .group(1)))
+            continue
+        reply = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
+        attempts.append(int(re.search(r"/attempts/(\d+)", reply.headers["Location"]).group(1)))
+        if number == 0:
+            first = counter.take()
+    seconds = (time.perf_counter() - began) / len(clients)
+    print(f"start: {seconds * 1000:.2f} ms each (half of them profiled); "
+          f"SQL statements of one start: {len(first)}")
+    for statement in first:
+        print("   ", " ".join(statement.split())[:150])
+    counter.take()
+    began = time.perf_counter()
+    for number, ((client, token), attempt) in enumerate(zip(clients, attempts, strict=True)):
+        if number % 2:
+            with profiles["submit"]:
+                reply = client.post(f"/attempts/{attempt}/submit", data={"csrf_token": token})
+            assert reply.status_code == 302
+            continue
+        reply = client.post(f"/attempts/{attempt}/submit", data={"csrf_token": token})
+        assert reply.status_code == 302 and reply.headers["Location"].endswith("/result")
+        if number == 0:
+            first = counter.take()
+    seconds = (time.perf_counter() - began) / len(clients)
+    print(f"submit: {seconds * 1000:.2f} ms each (half of them profiled); "
+          f"SQL statements of one submit: {len(first)}")
+    for statement in first:
+        print("   ", " ".join(statement.split())[:150])
+    for name, profile in profiles.items():
+        if dump:
+            profile.dump_stats(f"{dump}.{name}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    main(sys.argv[1:])

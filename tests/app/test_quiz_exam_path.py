@@ -1,0 +1,140 @@
+"""The exam path at scale (issue 12 item 11): what the paper page, a start and a submit
+read and write is pinned here, so that a change which adds a query to every one of a
+county's requests shows; and what the faster paths must still do (the snapshot as it is
+under the lock, the page's strings as Flask-Babel gives them)."""
+
+import re
+from dataclasses import replace
+from decimal import Decimal
+
+from flask import render_template_string
+from flask_babel import force_locale, gettext
+from sqlalchemy import event
+
+import question_bank as qb
+from studyhall.extensions import db
+from studyhall.model_helpers import utcnow
+from studyhall.quizzes import paper as papers
+from studyhall.quizzes import taking
+from studyhall.quizzes.models import Attempt, AttemptQuestion, AttemptStatus, QuizQuestion
+
+
+def start(client, quiz) -> int:
+    response = client.post(f"/quizzes/{quiz.id}/start")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(re.search(r"/attempts/(\d+)", response.location).group(1))
+
+
+class Statements(list):
+    """Each statement the engine runs: BEGIN … in full, any other by its first word and,
+    for a SELECT, the table after its FROM."""
+
+    def __enter__(self):
+        event.listen(db.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(db.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn, _cursor, statement, *_args):
+        words = statement.split()
+        if words[0] in ("SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT"):
+            return
+        if words[0] == "BEGIN":
+            self.append(statement)
+        elif words[0] == "SELECT":
+            self.append("SELECT " + words[words.index("FROM") + 1])
+        else:
+            self.append(words[0] + " " + (words[2] if words[0] == "INSERT" else words[1]))
+
+
+def test_the_paper_page_reads_the_login_the_attempt_with_its_quiz_and_the_rows(
+        client, org, login, make_quiz):
+    """Three reads: the login session's person, the attempt joined with its quiz, the
+    paper's rows. No to-do count for the menu (two COUNT queries) on the paper."""
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    assert client.get(f"/attempts/{attempt_id}").status_code == 200
+    db.session.rollback()
+    with Statements() as statements:
+        page = client.get(f"/attempts/{attempt_id}")
+    assert page.status_code == 200
+    reads = [s for s in statements if not s.startswith("BEGIN")]
+    assert reads == ["SELECT person", "SELECT attempt", "SELECT attempt_question"], statements
+    assert 'class="count"' not in page.get_data(as_text=True)
+    # Elsewhere the menu still counts what is to do (this quiz, in progress).
+    assert 'class="count"' in client.get("/").get_data(as_text=True)
+
+
+def test_a_submit_checks_the_login_before_the_write_lock_and_grades_under_it(
+        client, org, login, make_quiz):
+    """The login and the attempt are read first (on SQLite in a deferred transaction);
+    the write transaction reads the attempt again (locked on PostgreSQL), claims, grades
+    and totals it, without reloading anything twice."""
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    db.session.rollback()
+    with Statements() as statements:
+        reply = client.post(f"/attempts/{attempt_id}/submit")
+    assert reply.status_code == 302 and reply.location.endswith(f"/attempts/{attempt_id}/result")
+    data = [s for s in statements if not s.startswith("BEGIN")]
+    assert data == [
+        "SELECT person", "SELECT attempt",  # before the lock
+        "SELECT attempt", "SELECT attempt", "UPDATE attempt",  # read again; claim; submit
+        "SELECT attempt_question", "SELECT quiz_question", "UPDATE attempt_question",  # grade
+        "UPDATE attempt", "INSERT attempt_event", "SELECT attempt",  # total; event; reload
+    ], statements
+    if db.engine.dialect.name == "sqlite":
+        begins = [s for s in statements if s.startswith("BEGIN")]
+        assert begins == ["BEGIN", "BEGIN IMMEDIATE"], statements
+        assert statements.index("BEGIN IMMEDIATE") == 3, statements
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.status is AttemptStatus.SUBMITTED and attempt.score == Decimal(0)
+
+
+def test_a_question_parsed_before_is_parsed_again_once_its_config_changed(app, org,
+                                                                           make_quiz):
+    """Starts, pages and submits reuse questions parsed earlier in the process
+    (paper.question_of); a regrade that changes a key is graded by the new key, not by
+    the question parsed before."""
+    quiz = make_quiz()
+    attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
+    taking.save_answer(attempt, 1, "A", None, attempt.session_token)  # right: the key is A
+    row = db.session.get(AttemptQuestion, (attempt.id, 1))
+    snapshot = db.session.get(QuizQuestion, (quiz.id, row.question_id))
+    before = papers.question_of(row.question_id, snapshot.type, snapshot.config)
+    assert papers.question_of(row.question_id, snapshot.type, dict(snapshot.config)) is before
+    snapshot.config = replace(before, answer="B").to_config()
+    db.session.flush()
+    assert taking.finish_attempt(attempt, utcnow())
+    db.session.expire_all()
+    assert db.session.get(AttemptQuestion, (attempt.id, 1)).score == 0
+    assert papers.question_of(row.question_id, snapshot.type, snapshot.config).answer == "B"
+
+
+def test_a_remembered_question_is_not_changed_through_the_callers_config(app):
+    config = qb.Question(type="single", stem="党员的预备期为几年？", options=("一年", "两年"),
+                         answer="A").to_config()
+    first = papers.question_of(-1, "single", config)
+    config["answer"] = "B"  # the caller's dict, changed in place
+    assert papers.question_of(-1, "single", config).answer == "B"
+    assert first.answer == "A"
+
+
+def test_template_strings_translate_as_flask_babel_does(app):
+    """The templates' gettext keeps the catalogue for a render; it must give what
+    Flask-Babel gives: the request's language, force_locale's inside it, escaped
+    arguments, and "%%" read as a format string."""
+    source = ('{{ _("answered") }}|{{ _("Question %(n)d", n=3) }}|{{ _("%(x)s", x="<b>") }}'
+              '|{{ _("100%%") }}|{% for i in [1, 2] %}{{ _("Question %(n)d", n=i) }}{% endfor %}')
+    with app.test_request_context("/"):
+        assert render_template_string(source) == "已答|第 3 题|&lt;b&gt;|100%|第 1 题第 2 题"
+        with force_locale("en"):
+            assert render_template_string(source) == (
+                "answered|Question 3|&lt;b&gt;|100%|Question 1Question 2")
+    # A request of its own (the test's app context would keep the first one's locale).
+    with app.app_context(), app.test_request_context("/", headers={"Cookie": "lang=en"}):
+        assert render_template_string('{{ _("answered") }}') == gettext("answered") \
+            == "answered"
