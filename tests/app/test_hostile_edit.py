@@ -36,6 +36,7 @@ from tests.app.test_hostile_inputs import (
     payloads_for,
     post,
     valid_values,
+    walk,
 )
 from tests.fuzz.payloads import live_payload
 
@@ -97,24 +98,7 @@ def test_hostile_values_in_every_field_of_the_edit_pages(kind, app, client, org,
     if not FULL:  # every k-th pair, as the create pages' walk, fewer: the create pages
         # already send every payload in `make test`; here each form's fields get a sample.
         plan = plan[next(_serial) % 7::math.ceil(len(plan) / EDIT_POSTS)]
-    sent, saved, errors, live = 0, 0, [], []
-    for field, payload in plan:
-        values = dict(base)
-        values[field.name] = payload
-        response = post(client, post_url, values)
-        sent += 1
-        if response.status_code >= 500:
-            errors.append((field.name, payload[:80]))
-            continue
-        pages = [response]
-        if response.status_code == 302:
-            pages.append(client.get(response.headers["Location"]))
-            saved += 1
-        for answered in pages:
-            assert answered.status_code < 500, (field.name, payload[:80])
-            found = live_payload(answered.get_data(as_text=True))
-            if found:
-                live.append((field.name, payload[:80], found[:2]))
+    sent, saved, errors, live = walk(client, post_url, plan, lambda sent: dict(base))
     # The edit page itself shows what the last saves left.
     found = live_payload(client.get(get_url).get_data(as_text=True))
     print(f"{kind}: {sent} posts over {len(fields)} fields, {saved} saved and shown "

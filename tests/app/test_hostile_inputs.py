@@ -137,6 +137,31 @@ def post(client, url, values: dict[str, str | bytes]):
 
 
 
+def walk(client, url, plan, values_for) -> tuple[int, int, list, list]:
+    """Post each (field, payload) of ``plan`` to ``url`` in the values ``values_for(sent)``
+    gives; follow each redirect to the page the saved object is shown on. Returns the posts
+    sent, the redirects followed (saved and shown), the 5xx and the live markup found."""
+    sent, followed, errors, live = 0, 0, [], []
+    for field, payload in plan:
+        values = values_for(sent)
+        values[field.name] = payload
+        response = post(client, url, values)
+        sent += 1
+        if response.status_code >= 500:
+            errors.append((field.name, payload[:80]))
+            continue
+        pages = [response]
+        if response.status_code == 302:
+            pages.append(client.get(response.headers["Location"]))
+            followed += 1
+        for answered in pages:
+            assert answered.status_code < 500, (field.name, payload[:80])
+            found = live_payload(answered.get_data(as_text=True))
+            if found:
+                live.append((field.name, payload[:80], found[:2]))
+    return sent, followed, errors, live
+
+
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_hostile_values_in_every_field(page, app, client, org, login):
     url, form_class, valid = PAGES[page]
@@ -160,25 +185,12 @@ def test_hostile_values_in_every_field(page, app, client, org, login):
     plan = [(field, payload) for field in fields for payload in payloads_for(field)]
     if not FULL:  # every k-th pair: each payload still reaches some field of some page
         plan = plan[next(_serial) % 7::math.ceil(len(plan) / SHORT_POSTS)]
-    sent, errors, live, shown = 0, [], [], 0
-    for field, payload in plan:
-        values = valid_values(client, url, form_class, valid) if sent % 50 == 0 else {
+
+    def values_for(sent: int) -> dict:
+        return valid_values(client, url, form_class, valid) if sent % 50 == 0 else {
             **base, **{k: v.format(n=next(_serial)) for k, v in valid.items()}}
-        values[field.name] = payload
-        response = post(client, url, values)
-        sent += 1
-        if response.status_code >= 500:
-            errors.append((field.name, payload[:80]))
-            continue
-        pages = [response]
-        if response.status_code == 302:
-            pages.append(client.get(response.headers["Location"]))
-            shown += 1
-        for answered in pages:
-            assert answered.status_code < 500, (field.name, payload[:80])
-            found = live_payload(answered.get_data(as_text=True))
-            if found:
-                live.append((field.name, payload[:80], found[:2]))
+
+    sent, shown, errors, live = walk(client, url, plan, values_for)
     print(f"{page}: {sent} posts over {len(fields)} fields, {shown} created and shown",
           f"(of {len([1 for f in fields for _p in payloads_for(f)])})")
     assert not errors, errors[:10]
