@@ -47,7 +47,9 @@ from studyhall import create_app
 from studyhall.extensions import db
 
 BUSY_ZH = "服务器繁忙，请几秒后重试。"
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+#: Debian's PostgreSQL programs, the newest major version installed.
+PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), default=Path("/usr/lib/postgresql/15/bin"),
+             key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0)
 
 
 def parse_options(argv: list[str]) -> argparse.Namespace:
