@@ -148,7 +148,10 @@ class QuizRecipient(db.Model):
     extra_attempts: Mapped[int] = mapped_column(default=0)
     extra_minutes: Mapped[int] = mapped_column(default=0)
 
-    __table_args__ = (sa.Index("ix_quiz_recipient_quiz_unit", "quiz_id", "unit_id"),)
+    # With the person, a unit's expected participants (and their attempts, by person) are
+    # found from this index alone, never the rows themselves.
+    __table_args__ = (sa.Index("ix_quiz_recipient_quiz_unit_person", "quiz_id", "unit_id",
+                               "person_id"),)
 
     def __repr__(self) -> str:
         return f"<QuizRecipient {self.quiz_id}:{self.person_id}>"

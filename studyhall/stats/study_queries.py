@@ -172,18 +172,24 @@ def _per_assignment_unit(root: Unit, period: DatePeriod, by_unit: bool
     """The period's readers in the subtree grouped per assignment (and with ``by_unit``
     per unit) (应学, 完成), and their credited reading time likewise: the one pass over
     each, materialised."""
-    group = [AssignmentRecipient.assignment_id] + \
-        ([AssignmentRecipient.unit_id] if by_unit else [])
+    units = [AssignmentRecipient.unit_id] if by_unit else []
+    # Grouped by the assignment's own id, so that SQLite runs from the period's
+    # assignments through each one's (assignment, unit) index: grouped by the readers'
+    # column it walked that whole index (every assignment's readers) in its order and
+    # looked each reader's assignment up (a city's year: 0.15 s of CPU against 0.10 s).
     readers = _where_units(
-        sa.select(*group, sa.func.count().label("expected"),
+        sa.select(Assignment.id.label("assignment_id"), *units,
+                  sa.func.count().label("expected"),
                   sa.func.count(AssignmentRecipient.completed_at).label("completed"))
-        .join(Assignment, Assignment.id == AssignmentRecipient.assignment_id),
-        AssignmentRecipient.unit_id, root).where(*_in_period(period)).group_by(*group)
+        .select_from(Assignment)
+        .join(AssignmentRecipient, AssignmentRecipient.assignment_id == Assignment.id),
+        AssignmentRecipient.unit_id, root).where(*_in_period(period)) \
+        .group_by(Assignment.id, *units)
     # The reading records are read in their own (assignment, person) index order, each
     # looking its reader up, and grouped by their own assignment column: grouped by the
     # reader's, SQLite read the readers first and probed the records once each at random
     # (2.1 s for a city's year against 1.2 s).
-    credited = [ReadingProgress.assignment_id.label("assignment_id")] + group[1:]
+    credited = [ReadingProgress.assignment_id.label("assignment_id"), *units]
     reading = _where_units(
         sa.select(*credited, sa.func.sum(ReadingProgress.credited_ms).label("ms"))
         .select_from(ReadingProgress)
