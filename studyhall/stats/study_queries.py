@@ -30,6 +30,7 @@ from studyhall.org.models import Unit
 from studyhall.sessions.models import Attendance, StudySession
 from studyhall.sessions.plans import held_clause
 from studyhall.stats.periods import DatePeriod
+from studyhall.stats.queries import without_jit
 from studyhall.stats.session_queries import OWN, in_units, unit_keys
 from studyhall.study.models import (
     Assignment,
@@ -209,6 +210,7 @@ def get_study_rollups(root: Unit, period: DatePeriod, now: datetime | None,
     summed by each axis in a UNION ALL whose rows say their axis), reflections by unit
     in two (one per target), the total their sum. ``now`` (what is held) matters only
     to the reflections, which the total and the units have."""
+    without_jit()  # as for the attendance (session_queries.get_attendance_rollups)
     readers, reading = _per_assignment_unit(root, period, "unit" in axes)
     no_key = sa.cast(sa.null(), sa.Integer)
     zero = sa.cast(sa.literal(0), sa.BigInteger)
