@@ -181,6 +181,8 @@ ACCESS: dict[str, str] = {
     "stats.export_sheet_csv": "login 403 ok/404 404/ok ok/404 ok",
     "stats.list_exams": "login 403 ok ok ok ok",
     "stats.show_activity": "login 403 ok ok ok ok",
+    "stats.restart_archive_job": "login 403 ok/404 404/ok 404 404",
+    "stats.restart_export_job": "login 403 ok/404 404/ok 404 404",
     "stats.show_archive_job": "login 403 ok/404 404/ok 404 404",
     "stats.show_exam": "login 403 ok/404 404/ok ok/404 ok",
     "stats.show_export_job": "login 403 ok/404 404/ok 404 404",
