@@ -158,7 +158,7 @@ ACCESS: dict[str, str] = {
     "sessions.reopen_record": "login 404 ok/404 404/ok ok/404 ok",
     "sessions.request_leave": "login 422/404 404 404 404 404",
     "sessions.save_session_reflection_draft": "401 ok/404 404 404 404 404",
-    "sessions.scan_checkin": "login ok/403 403 403 403 403",  # 403: not on its list
+    "sessions.scan_checkin": "login ok/404 404 404 404 404",  # 404: not on its list
     "sessions.show_checkin": "login ok/404 404 404 404 404",
     "sessions.show_managed_session": "login 403 ok/404 404/ok ok/404 ok",
     "sessions.show_my_session": "login ok/404 404 404 404 404",
