@@ -9,11 +9,15 @@ import io
 import json
 import threading
 import time
+import zipfile
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 
+from studyhall.audit import AuditEntry
 from studyhall.exports import jobs
+from studyhall.extensions import db
 from tests.app.stats_fixtures_f1 import *  # noqa: F401,F403
 
 
@@ -112,6 +116,27 @@ def test_another_persons_job_cannot_be_started_again(client, app, org, login, sm
     login(org.admin)
     assert client.post(f"{url}/restart").status_code == 404
     assert json.loads(status_file(app, job_id_of(url)).read_text(encoding="utf-8"))["run"] == 1
+
+
+def test_an_interrupted_archive_starts_again_and_its_download_is_still_audited(
+        client, app, org, login):
+    login(org.admin)
+    reply = client.post("/manage/stats/archive", data={
+        "unit_id": org.gen_a.id, "start": "2026-01-01", "end": "2026-06-30"})
+    url = reply.location
+    job_id = job_id_of(url)
+    jobs.wait(job_id)
+    as_a_dead_host_left_it(app, job_id)
+    assert client.get(f"{url}/status").get_json()["state"] == "interrupted"
+    assert "Export interrupted." in client.get(url).get_data(as_text=True)
+    assert client.post(f"{url}/restart").location.endswith(url)
+    jobs.wait(job_id)
+    assert client.get(f"{url}/status").get_json()["state"] == "done"
+    download = client.get(f"{url}/download")
+    assert zipfile.ZipFile(io.BytesIO(download.get_data())).namelist()
+    download.close()
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(
+        AuditEntry.action == "archive.download")) == 1
 
 
 # --- the runs of one job, at the level of jobs.py --------------------------------------------
