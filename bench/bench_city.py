@@ -61,6 +61,7 @@ from pathlib import Path
 
 import harness
 import sqlalchemy as sa
+from bare_scores import bare_export
 
 from studyhall.extensions import db
 
@@ -587,48 +588,7 @@ def _quiz_model():
     return Quiz
 
 
-BARE_SQL = (
-    "SELECT u.path, p.name, p.account, r.political_status, a.score, a.started_at, "
-    "a.submitted_at FROM quiz_recipient r JOIN person p ON p.id = r.person_id "
-    "JOIN unit u ON u.id = r.unit_id LEFT JOIN attempt a ON a.quiz_id = r.quiz_id "
-    "AND a.person_id = r.person_id AND a.status = 'submitted' WHERE r.quiz_id = :q "
-    "ORDER BY u.path, p.name, p.id")
-
-
-def bare_export(connection, quiz_id: int, out: str) -> None:
-    """The baseline: the same people's rows by one plain query, written with XlsxWriter
-    in constant-memory mode, ten cells a row, nothing else."""
-    import xlsxwriter
-
-    rows = connection.execute(sa.text(BARE_SQL).execution_options(yield_per=2000),
-                              {"q": quiz_id})
-    book = xlsxwriter.Workbook(out, {"constant_memory": True})
-    sheet = book.add_worksheet()
-    sheet.write_row(0, 0, ["序号", "单位", "姓名", "账号", "政治面貌", "状态", "得分", "是否及格",
-                           "用时", "交卷时间"])
-    for n, row in enumerate(rows, start=1):
-        sheet.write_number(n, 0, n)
-        for col in range(4):
-            sheet.write_string(n, col + 1, row[col])
-        sheet.write_string(n, 5, "已交卷" if row[4] is not None else "未参加")
-        if row[4] is not None:
-            sheet.write_number(n, 6, float(row[4]))
-            sheet.write_string(n, 7, "是" if row[4] >= 60 else "否")
-            sheet.write_number(n, 8, 0.01)
-            moment = row[6] if isinstance(row[6], datetime) else \
-                datetime.fromisoformat(row[6])
-            sheet.write_datetime(n, 9, moment)
-    book.close()
-
-
-BARE_EXPORT = """
-import sys, sqlalchemy as sa
-sys.path.insert(0, sys.argv[4])
-from bench_city import bare_export
-engine = sa.create_engine(sys.argv[1])
-with engine.connect() as connection:
-    bare_export(connection, int(sys.argv[2]), sys.argv[3])
-"""
+BARE_EXPORT = [str(BENCH_DIR / "bare_scores.py")]
 
 
 def run_child(command: list[str], env: dict) -> tuple[float, float]:
@@ -686,6 +646,7 @@ def measure_export(app, url: str, city: City, runs: int, tmp: Path) -> dict:
             figures["export"].append(seconds)
             db.session.rollback()
     figures["cells"] = check_cells(out, city)
+    figures["same rows"] = check_same_rows(out, bare)
     command, env = export_command(url, city.city_exam, out)
     for key in ("cli seconds", "rss", "bare cli seconds", "bare rss"):
         figures[key] = []
@@ -694,8 +655,8 @@ def measure_export(app, url: str, city: City, runs: int, tmp: Path) -> dict:
         figures["cli seconds"].append(seconds)
         figures["rss"].append(rss)
         figures["cli cells"] = check_cells(out, city)
-        seconds, rss = run_child([sys.executable, "-c", BARE_EXPORT, url, str(city.city_exam),
-                                  str(bare), str(BENCH_DIR)], env)
+        seconds, rss = run_child([sys.executable, *BARE_EXPORT, url, str(city.city_exam),
+                                  str(bare)], env)
         figures["bare cli seconds"].append(seconds)
         figures["bare rss"].append(rss)
     return figures
@@ -721,6 +682,29 @@ def check_cells(path: Path, city: City) -> str:
     if problems:
         raise SystemExit("bench_city: export check failed: " + "; ".join(problems))
     return f"{len(body)} rows, {filled} cells: all present"
+
+
+def _body(path: Path) -> list[list]:
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("成绩单").to_python()
+    return rows[next(i for i, row in enumerate(rows) if row and row[0] == "序号") + 1:]
+
+
+def check_same_rows(ours: Path, bare: Path) -> str:
+    """The baseline is fair: its people's sheet holds the same values as ours, cell by
+    cell, as python-calamine reads them back (numbers, dates and durations by their
+    formats)."""
+    mine, theirs = _body(ours), _body(bare)
+    if len(mine) != len(theirs):
+        raise SystemExit(f"bench_city: {len(mine)} rows against the baseline's {len(theirs)}")
+    for number, (row, other) in enumerate(zip(mine, theirs, strict=True), start=1):
+        width = max(len(row), len(other))
+        row, other = row + [""] * (width - len(row)), other + [""] * (width - len(other))
+        if row != other:
+            raise SystemExit(f"bench_city: row {number} differs from the baseline's: "
+                             f"{row} against {other}")
+    return f"the baseline wrote the same {len(mine)} rows, cell by cell"
 
 
 # --- answer saves during the export -------------------------------------------------

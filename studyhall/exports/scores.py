@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
+from itertools import product
 
 import xlsxwriter
 from flask_babel import get_timezone, to_user_timezone
@@ -29,9 +31,10 @@ from studyhall.exports.sheets import (
     iter_csv,
     workbook_options,
 )
+from studyhall.extensions import db
 from studyhall.figures import average_value, rate_value, round_half_up
 from studyhall.model_helpers import utcnow
-from studyhall.org.models import Person
+from studyhall.org.models import Person, PoliticalStatus
 from studyhall.quizzes.models import Quiz
 from studyhall.stats import items as item_stats
 from studyhall.stats import labels, queries
@@ -81,17 +84,49 @@ def score_columns() -> list[Column]:
 
 
 def iter_score_values(export: ScoreExport) -> Iterator[list]:
+    """The people's rows, each as the sheet's ten values. Per row only what differs
+    between people is computed: labels, formats and writers are looked up once (a city
+    has 100,000 rows); the rows come from the driver in batches as plain tuples."""
     quiz = export.quiz
     unit_names = queries.get_unit_names()
-    yes, no, zone = _("Yes"), _("No"), get_timezone()
-    states = {key: labels.state_label(key) for key in labels.STATE_LABELS}
-    for number, row in enumerate(queries.iter_score_sheet(quiz, export.viewer,
-                                                          export.filters), start=1):
-        took = row.score is not None
-        yield [number, unit_names.get(row.unit_id, ""), row.name, row.account,
-               row.political_status.label, states[row.state], row.score,
-               (yes if row.score >= quiz.pass_mark else no) if took else None,
-               row.seconds if took else None, local(row.submitted_at, zone) if took else None]
+    yes, no, zone, pass_mark = _("Yes"), _("No"), get_timezone(), quiz.pass_mark
+    statuses = {status: status.label for status in PoliticalStatus}
+    states = _state_labels()
+    seconds = queries.ScoreRow.seconds.fget  # the time taken, as the page computes it
+    for number, row in enumerate(_score_rows(export), start=1):
+        score = row.score
+        if score is None:
+            yield [number, unit_names.get(row.unit_id, ""), row.name, row.account,
+                   statuses[row.political_status],
+                   states[False, bool(row.pending), bool(row.in_progress)],
+                   None, None, None, None]
+        else:
+            yield [number, unit_names.get(row.unit_id, ""), row.name, row.account,
+                   statuses[row.political_status],
+                   states[True, bool(row.pending), bool(row.in_progress)],
+                   score, yes if score >= pass_mark else no, seconds(row),
+                   local(row.submitted_at, zone)]
+
+
+def _score_rows(export: ScoreExport, batch: int = 2000):
+    """queries.iter_score_sheet's rows as they come from the Core connection, without a
+    ScoreRow made for each."""
+    queries.without_jit()
+    result = db.session.connection().execute(
+        queries.query_score_sheet(export.quiz, export.viewer, export.filters)
+        .execution_options(yield_per=batch))
+    yield from result
+
+
+def _state_labels() -> dict[tuple[bool, bool, bool], str]:
+    """The state's label for (took the exam, pending, in progress), as ScoreRow.state
+    decides it."""
+    table = {}
+    for took, pending, going in product((False, True), repeat=3):
+        probe = queries.ScoreRow(0, 0, "", "", PoliticalStatus.MASSES,
+                                 Decimal(0) if took else None, pending, going, None, None)
+        table[took, pending, going] = labels.state_label(probe.state)
+    return table
 
 
 # --- 单位汇总: the roll-up of every unit ---------------------------------------------
