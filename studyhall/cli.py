@@ -341,7 +341,9 @@ def export_scores_command(quiz_id, out, unit_path):
                         handle.write(chunk)
                 bar.update(total)
             else:
-                scores.write_score_workbook(out, export, progress=bar.update)
+                # The figures beside the people, on the same snapshot (exports/snapshot.py).
+                scores.write_score_workbook(out, export, progress=bar.update,
+                                            figures_beside=True)
     audit.record(None, "export.scores", quiz, file=out, unit_id=getattr(unit, "id", None))
     db.session.commit()
     click.echo(_("%(n)d people written to %(path)s", n=total, path=out))
