@@ -297,3 +297,32 @@ def test_the_figures_thread_reads_the_people_s_snapshot(app, org, small_exam):
     assert seen == {"other": "李老师", "caller": "李老师"}
     db.session.rollback()
     assert db.session.scalar(name_of) == "改了名"  # the write did happen, afterwards
+
+
+def test_the_command_records_its_audit_after_others_wrote(app, org, small_exam, tmp_path,
+                                                           monkeypatch):
+    """An exam keeps saving while the command reads: its audit entry is written in a
+    transaction of its own afterwards (on SQLite the read transaction could not become a
+    writer once someone else had committed: "database is locked")."""
+    import sqlalchemy as sa
+
+    from studyhall.audit import AuditEntry
+    from studyhall.exports import scores
+    from studyhall.extensions import db
+    from studyhall.org.models import Person
+
+    engine, write = db.engine, scores.write_score_workbook
+
+    def written_while_others_save(*args, **kwargs):
+        write(*args, **kwargs)
+        with engine.begin() as connection:  # a save committed by another connection
+            connection.execute(sa.update(Person).where(Person.id == org.teacher.id)
+                               .values(name="李老师"))
+
+    monkeypatch.setattr(scores, "write_score_workbook", written_while_others_save)
+    result = app.test_cli_runner().invoke(args=[
+        "export-scores", "--quiz", str(small_exam.quiz.id), "--out", str(tmp_path / "s.xlsx")])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "export.scores")) == 1
