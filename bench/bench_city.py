@@ -17,11 +17,14 @@ Measured per database, each beside a bare baseline in the same run (medians of 3
 - the item analysis of the city exam and of the 50-question exam (get_item_analysis);
   baseline: the bare SELECT of the same (attempt, question, score) rows;
 - the score sheet of the city exam (100,000 rows; three sheets: people, units, item
-  analysis) written in-process, the app loaded; baseline: the same people's rows by one
-  plain query written with XlsxWriter (constant memory) and nothing else. Then each once
-  as a process of its own (``flask export-scores``; a script) for the wall time with
-  start-up and the peak RSS. Every file is read back with python-calamine: every row and
-  every cell that should hold a value does;
+  analysis) written in-process, the app loaded, with the figures in sequence (the in-app
+  job) and beside the people (the command); baseline: bare_scores.py, the same people's
+  cells (values, types, number formats) by one plain query written with XlsxWriter
+  (constant memory) and nothing else — its sheet is checked against ours cell by cell.
+  Then each as a process of its own (``flask export-scores``; the bare script, which
+  imports SQLAlchemy and XlsxWriter only) for the wall time with start-up, the CPU time
+  and the peak RSS. Every file is read back with python-calamine: every row and every
+  cell that should hold a value does;
 - answer-save p99 of a running exam (30 takers under gunicorn, one save per taker per
   second) idle, then while the export runs beside it;
 - the report figures for a year (汇报数据 of the city committee for 2026: sessions by
