@@ -309,15 +309,25 @@ def _read_only_export() -> None:
     read_only()
 
 
-def _write_after_reading() -> None:
-    """End an export's read transaction and write in a transaction of its own (BEGIN
-    IMMEDIATE on SQLite): a read transaction cannot become a writer once anyone else
-    has committed since it began (a running exam saves all the time), and SQLite then
-    answers "database is locked" at once."""
-    from flask import g
-
-    db.session.rollback()
-    g.pop("read_only", None)
+@contextlib.contextmanager
+def _audited_file(out: str, action: str, target, **details):
+    """Yield a scratch path beside ``out`` for an export to write; once it is complete
+    the audit entry is committed in a transaction of its own (audit.record_apart), and
+    only then is the file renamed to ``out``. The audit comes first: an export of
+    personal data never finishes without its entry, and when the entry cannot be written
+    (the database locked past its timeout, or down) the scratch file is removed and the
+    command fails, so no file is left behind. An entry whose rename then fails (a full
+    disk cannot fail a rename on the same folder; a vanished folder can) records an
+    export that did not finish: one entry too many, never one too few."""
+    partial = f"{out}.partial"
+    try:
+        yield partial
+        audit.record_apart(None, action, target, file=out, **details)
+        os.replace(partial, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise
 
 
 @click.command("export-scores")
@@ -343,22 +353,20 @@ def export_scores_command(quiz_id, out, unit_path):
     unit = _unit_by_path(unit_path) if unit_path else None
     filters = Filters(unit)
     total = count_score_rows(quiz, actor, filters)
-    with force_locale("zh_CN"):
+    with force_locale("zh_CN"), _audited_file(out, "export.scores", quiz,
+                                              unit_id=getattr(unit, "id", None)) as partial:
         export = scores.ScoreExport(quiz, actor, filters,
                                     get_unit_names({unit.id})[unit.id] if unit else "")
         with _export_progress(total, _("Writing the score sheet")) as bar:
             if out.lower().endswith(".csv"):
-                with open(out, "wb") as handle:
+                with open(partial, "wb") as handle:
                     for chunk in scores.iter_sheet_csv(export, "scores"):
                         handle.write(chunk)
                 bar.update(total)
             else:
                 # The figures beside the people, on the same snapshot (exports/snapshot.py).
-                scores.write_score_workbook(out, export, progress=bar.update,
+                scores.write_score_workbook(partial, export, progress=bar.update,
                                             figures_beside=True)
-    _write_after_reading()
-    audit.record(None, "export.scores", quiz, file=out, unit_id=getattr(unit, "id", None))
-    db.session.commit()
     click.echo(_("%(n)d people written to %(path)s", n=total, path=out))
 
 
@@ -375,16 +383,15 @@ def export_roster_command(out, unit_path):
     actor = SystemActor()
     unit = _unit_by_path(unit_path) if unit_path else None
     total = people.count_roster(actor, unit)
-    with _export_progress(total, _("Writing the roster")) as bar:
+    with _audited_file(out, "export.roster", unit, unit_id=getattr(unit, "id", None)) \
+            as partial, _export_progress(total, _("Writing the roster")) as bar:
         if out.lower().endswith(".csv"):
-            with open(out, "wb") as handle:
+            with open(partial, "wb") as handle:
                 for chunk in people.iter_roster_csv(actor, unit):
                     handle.write(chunk)
             bar.update(total)
         else:
-            people.write_roster_workbook(out, actor, unit, progress=bar.update)
-    audit.record(None, "export.roster", unit, file=out, unit_id=getattr(unit, "id", None))
-    db.session.commit()
+            people.write_roster_workbook(partial, actor, unit, progress=bar.update)
     click.echo(_("%(n)d people written to %(path)s", n=total, path=out))
 
 
@@ -436,9 +443,9 @@ def archive_command(unit_path, start, end, out):
     """Write the inspection archive (档案) of a unit and a period as a .zip."""
     from flask_babel import force_locale
 
-    from studyhall import audit
     from studyhall.exports.archive import MAX_DAYS, Archive
     from studyhall.model_helpers import utcnow
+    from studyhall.org.models import Unit
     from studyhall.stats.periods import DatePeriod
     from studyhall.stats.queries import get_unit_names
 
@@ -446,17 +453,21 @@ def archive_command(unit_path, start, end, out):
     if span.end < span.start or (span.end - span.start).days > MAX_DAYS:
         raise click.ClickException(_("Give a period of two years at most, its end after its "
                                      "start."))
-    _read_only_export()
-    unit = _unit_by_path(unit_path)
-    with force_locale("zh_CN"):
+    from studyhall.exports import snapshot
+
+    unit_id = _unit_by_path(unit_path).id
+    # Every file of the archive reads one snapshot (its score sheets agree with their
+    # summaries while an exam runs), reading only.
+    snapshot.read_one_snapshot()
+    unit = db.session.get(Unit, unit_id)
+    with force_locale("zh_CN"), _audited_file(out, "archive.export", unit,
+                                              start=span.start.isoformat(),
+                                              end=span.end.isoformat()) as partial:
         archive = Archive(SystemActor(), unit, span, utcnow(),
                           get_unit_names({unit.id})[unit.id])
         entries = archive.plan()
         with _export_progress(len(entries) + 1, _("Writing the archive")) as bar:
-            archive.write(out, progress=bar.update)
-    audit.record(None, "archive.export", unit, file=out, start=span.start.isoformat(),
-                 end=span.end.isoformat())
-    db.session.commit()
+            archive.write(partial, progress=bar.update)
     click.echo(_("%(n)d files written to %(path)s", n=len(entries) + 1, path=out))
 
 

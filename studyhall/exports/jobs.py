@@ -3,10 +3,12 @@ the instance folder's exports/), with a progress file the page polls, then downl
 (PERFORMANCE.md, trap 5: a 100,000-row sheet takes longer than a worker's 30 s timeout on
 a busy box).
 
-A job reads only: its transaction begins deferred (``database.read_only``), so on SQLite
-a running exam keeps saving while it reads, and it runs in its own thread with its own
-session. The status is a small JSON file beside the file being built, so any worker of
-the same host can answer for it, and any app host when EXPORT_DIR is a folder they share
+A job reads only, in one transaction on one snapshot (``snapshot.read_one_snapshot``:
+REPEATABLE READ on PostgreSQL, one deferred read transaction on SQLite), so every sheet
+of its file reads the same data and on SQLite a running exam keeps saving while it
+reads; it runs in its own thread with its own session. The status is a small JSON file
+beside the file being built, so any worker of the same host can answer for it, and any
+app host when EXPORT_DIR is a folder they share
 (deploy/README.md); a job belongs to the person who started it (anyone else gets 404).
 Files are kept a day.
 
@@ -195,7 +197,7 @@ def wait(job_id: str) -> None:
 
 
 def _run(app: Flask, job_id: str, status: dict, build) -> None:
-    from studyhall.database import read_only
+    from studyhall.exports import snapshot
     from studyhall.org.models import Person
 
     run = int(status.get("run", 1))
@@ -235,8 +237,10 @@ def _run(app: Flask, job_id: str, status: dict, build) -> None:
     beating = threading.Thread(target=heartbeat, daemon=True, name=f"export-{job_id}-beat")
     beating.start()
     with app.app_context():
-        read_only()
         try:
+            # Every sheet of the file reads one snapshot (a unit summary agrees with its
+            # people's rows while an exam commits), and reads only.
+            snapshot.read_one_snapshot()
             viewer = db.session.get(Person, status["owner"])
             with force_locale("zh_CN"):
                 build(viewer, str(target), progress)

@@ -94,3 +94,23 @@ def _started(thread: threading.Thread, joined: threading.Event) -> threading.Thr
     while not joined.wait(0.05) and thread.is_alive():
         pass
     return thread
+
+
+def read_one_snapshot() -> None:
+    """Begin the caller's session on one snapshot for everything it reads until its
+    transaction ends: a multi-sheet export (a background job, the inspection archive)
+    whose sheets must agree with each other while an exam runs and commits.
+
+    PostgreSQL: a REPEATABLE READ transaction (READ COMMITTED, the default, gives each
+    statement a fresh snapshot, so a unit summary could count a submit its people's rows
+    did not show). SQLite (WAL): one read transaction, begun here by a first read, sees
+    the database as it was then. The session is marked as only reading (its SQLite
+    transactions begin deferred, so writers are never held up); objects it holds are read
+    again. The caller must not commit or roll back until it has read everything."""
+    from studyhall.database import read_only
+
+    read_only()
+    db.session.rollback()
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    _first_read()
