@@ -443,6 +443,7 @@ def archive_command(unit_path, start, end, out):
     """Write the inspection archive (档案) of a unit and a period as a .zip."""
     from flask_babel import force_locale
 
+    from studyhall.exports import snapshot
     from studyhall.exports.archive import MAX_DAYS, Archive
     from studyhall.model_helpers import utcnow
     from studyhall.org.models import Unit
@@ -453,8 +454,7 @@ def archive_command(unit_path, start, end, out):
     if span.end < span.start or (span.end - span.start).days > MAX_DAYS:
         raise click.ClickException(_("Give a period of two years at most, its end after its "
                                      "start."))
-    from studyhall.exports import snapshot
-
+    _read_only_export()
     unit_id = _unit_by_path(unit_path).id
     # Every file of the archive reads one snapshot (its score sheets agree with their
     # summaries while an exam runs), reading only.
