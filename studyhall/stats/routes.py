@@ -25,7 +25,7 @@ from flask_login import current_user
 from studyhall import audit
 from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import load_unit_or_404
-from studyhall.exports import jobs
+from studyhall.exports import jobs, snapshot
 from studyhall.exports import people as people_export
 from studyhall.exports import scores as score_export
 from studyhall.exports.naming import content_disposition, file_name
@@ -155,8 +155,12 @@ def export_scores_xlsx(quiz_id: int):
     into a temporary file (constant memory) and sent from it."""
     quiz = load_exam_or_404(current_user, quiz_id)
     filters = _filters()
-    audit.record(current_user, "export.scores", quiz, format="xlsx",
-                 unit_id=getattr(filters.unit, "id", None))
+    # The entry in a short transaction of its own (a GET's read transaction cannot
+    # become a writer on SQLite once an exam has saved meanwhile), then every sheet read
+    # on one snapshot, reading only (exports/snapshot.py).
+    audit.record_apart(current_user, "export.scores", quiz, format="xlsx",
+                       unit_id=getattr(filters.unit, "id", None))
+    snapshot.read_one_snapshot()
     with force_locale(EXPORT_LOCALE):
         export = _export(quiz, filters)
         name, fallback = _download_name(quiz, filters, _("Score sheet"), "xlsx")
