@@ -153,9 +153,9 @@ def restart(job_id: str, owner_id: int, kind: str = SHEET) -> bool:
         check(current_user, **status["params"])
     app = current_app._get_current_object()
     run = int(status.get("run", 1)) + 1
+    claim = _claim_path(app, job_id, run)
     try:
-        descriptor = os.open(_claim_path(app, job_id, run),
-                             os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        descriptor = os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return True  # another click (or host) started this run
     except OSError as exc:
@@ -168,6 +168,9 @@ def restart(job_id: str, owner_id: int, kind: str = SHEET) -> bool:
     try:
         _write_status(app, job_id, status)
     except OSError as exc:
+        # Nothing runs: give the claim back, or every later click would find the run
+        # "started by another" and the job would stay interrupted for its day.
+        claim.unlink(missing_ok=True)
         log.error("export %s could not start again: %s", job_id, exc)
         raise InsufficientStorage() from exc
     _launch(app, job_id, status, factory(**status["params"]))

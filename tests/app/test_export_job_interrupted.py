@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from studyhall.audit import AuditEntry
+from studyhall.errors import InsufficientStorage
 from studyhall.exports import jobs
 from studyhall.extensions import db
 from tests.app.stats_fixtures_f1 import *  # noqa: F401,F403
@@ -230,3 +231,37 @@ def test_a_long_step_without_progress_still_beats(app, org, gate, monkeypatch):
     jobs.wait(job_id)
     assert beats[-1] > first
     assert json.loads(path.read_text(encoding="utf-8"))["state"] == "done"
+
+
+def test_a_restart_that_cannot_write_its_status_can_be_tried_again(app, org, gate,
+                                                                  monkeypatch):
+    """The disk is full the moment run 2 is claimed: the click answers 507 and the job
+    stays interrupted. Before, the claim stayed behind, so every later click found run 2
+    'already started' and nothing ever ran: the job was stuck for its day."""
+    monkeypatch.setitem(app.config, "EXPORT_JOB_HEARTBEAT_SECONDS", 3600)
+    gate.set()
+    job_id = jobs.start(org.admin.id, "名单.xlsx", "list.xlsx", 5, "test.gated", {"rows": 5})
+    jobs.wait(job_id)
+    STARTED.acquire(timeout=30)
+    path = status_file(app, job_id)
+    status = json.loads(path.read_text(encoding="utf-8"))
+    status.update(state="running", beat=time.time() - 120)
+    path.write_text(json.dumps(status), encoding="utf-8")
+
+    real_write = jobs._write_status
+
+    def disk_full(*_args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(jobs, "_write_status", disk_full)
+    with app.test_request_context(), pytest.raises(InsufficientStorage):
+        jobs.restart(job_id, org.admin.id)
+    monkeypatch.setattr(jobs, "_write_status", real_write)
+    assert not (path.parent / f"{job_id}.run2").exists()
+
+    with app.test_request_context():  # space again: the next click starts run 2
+        assert jobs.restart(job_id, org.admin.id) is True
+    jobs.wait(job_id)
+    assert STARTED.acquire(timeout=30)
+    status = json.loads(path.read_text(encoding="utf-8"))
+    assert (status["state"], status["run"]) == ("done", 2)
