@@ -265,3 +265,24 @@ def test_a_restart_that_cannot_write_its_status_can_be_tried_again(app, org, gat
     assert STARTED.acquire(timeout=30)
     status = json.loads(path.read_text(encoding="utf-8"))
     assert (status["state"], status["run"]) == ("done", 2)
+
+
+def test_a_sheet_started_again_leaves_an_audit_entry(client, app, org, login, small_exam,
+                                                      small_inline):
+    """A restart reads the personal data again, hours after the audited export perhaps,
+    and a sheet's download is not audited: before, nothing recorded that it happened."""
+    login(org.secretary)
+    url = client.get("/manage/stats/roster.xlsx").location
+    job_id = job_id_of(url)
+    jobs.wait(job_id)
+    as_a_dead_host_left_it(app, job_id)
+    assert client.post(f"{url}/restart").status_code == 302
+    jobs.wait(job_id)
+    entries = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "export.restart")).all()
+    assert [(e.actor_id, e.details["recipe"], e.details["file"]) for e in entries] == \
+        [(org.secretary.id, "stats.roster", json.loads(
+            status_file(app, job_id).read_text(encoding="utf-8"))["name"])]
+    client.post(f"{url}/restart")  # done: nothing started, nothing recorded
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(
+        AuditEntry.action == "export.restart")) == 1
