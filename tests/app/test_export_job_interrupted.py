@@ -195,7 +195,9 @@ def test_a_run_taken_for_dead_stops_when_it_wakes_and_the_new_run_alone_finishes
         [f"{job_id}.bin", f"{job_id}.json", f"{job_id}.run2"]
 
 
-def test_two_restarts_at_once_start_one_run(app, org, gate, monkeypatch):
+def a_gated_job_its_host_left(app, org, gate, monkeypatch):
+    """A gated job built, then its status put back as a dead host leaves it: running,
+    its last beat two minutes old. Its id and status file."""
     monkeypatch.setitem(app.config, "EXPORT_JOB_HEARTBEAT_SECONDS", 3600)
     gate.set()
     job_id = jobs.start(org.admin.id, "名单.xlsx", "list.xlsx", 5, "test.gated", {"rows": 5})
@@ -205,6 +207,11 @@ def test_two_restarts_at_once_start_one_run(app, org, gate, monkeypatch):
     status = json.loads(path.read_text(encoding="utf-8"))
     status.update(state="running", beat=time.time() - 120)
     path.write_text(json.dumps(status), encoding="utf-8")
+    return job_id, path
+
+
+def test_two_restarts_at_once_start_one_run(app, org, gate, monkeypatch):
+    job_id, path = a_gated_job_its_host_left(app, org, gate, monkeypatch)
     # The other click (or host) claimed run 2 a moment ago and is writing its status.
     (path.parent / f"{job_id}.run2").touch()
     with app.test_request_context():
@@ -238,15 +245,7 @@ def test_a_restart_that_cannot_write_its_status_can_be_tried_again(app, org, gat
     """The disk is full the moment run 2 is claimed: the click answers 507 and the job
     stays interrupted. Before, the claim stayed behind, so every later click found run 2
     'already started' and nothing ever ran: the job was stuck for its day."""
-    monkeypatch.setitem(app.config, "EXPORT_JOB_HEARTBEAT_SECONDS", 3600)
-    gate.set()
-    job_id = jobs.start(org.admin.id, "名单.xlsx", "list.xlsx", 5, "test.gated", {"rows": 5})
-    jobs.wait(job_id)
-    STARTED.acquire(timeout=30)
-    path = status_file(app, job_id)
-    status = json.loads(path.read_text(encoding="utf-8"))
-    status.update(state="running", beat=time.time() - 120)
-    path.write_text(json.dumps(status), encoding="utf-8")
+    job_id, path = a_gated_job_its_host_left(app, org, gate, monkeypatch)
 
     real_write = jobs._write_status
 
