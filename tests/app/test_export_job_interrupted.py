@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 import time
 import zipfile
@@ -285,3 +286,20 @@ def test_a_sheet_started_again_leaves_an_audit_entry(client, app, org, login, sm
     client.post(f"{url}/restart")  # done: nothing started, nothing recorded
     assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(
         AuditEntry.action == "export.restart")) == 1
+
+
+def test_a_claim_whose_host_died_before_writing_the_status_does_not_block_the_job(
+        app, org, gate, monkeypatch):
+    """Run 2 was claimed two minutes ago and its status never written (the host died in
+    between): before, every click found run 2 'started by another' and nothing ran."""
+    job_id, path = a_gated_job_its_host_left(app, org, gate, monkeypatch)
+    claim = path.parent / f"{job_id}.run2"
+    claim.touch()
+    old = time.time() - 120
+    os.utime(claim, (old, old))
+    with app.test_request_context():
+        assert jobs.restart(job_id, org.admin.id) is True
+    jobs.wait(job_id)
+    assert STARTED.acquire(timeout=30)
+    status = json.loads(path.read_text(encoding="utf-8"))
+    assert (status["state"], status["run"]) == ("done", 3)
