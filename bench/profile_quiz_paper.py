@@ -19,6 +19,7 @@ import os
 import pstats
 import random
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -45,6 +46,41 @@ class StatementCounter:
     def take(self) -> list[str]:
         taken, self.statements = self.statements, []
         return taken
+
+
+class LockTimer:
+    """How long each write transaction holds SQLite's write lock: from its BEGIN
+    IMMEDIATE to the end of its COMMIT or ROLLBACK. Under a burst of starts or submits
+    the writers queue for that lock, so this time (× the burst) bounds the burst."""
+
+    def __init__(self, engine):
+        from sqlalchemy.orm import Session
+
+        self.held: list[float] = []
+        self._began: float | None = None
+        event.listen(engine, "before_cursor_execute", self._seen)
+        event.listen(Session, "after_commit", self._ended)
+        event.listen(Session, "after_rollback", self._ended)
+
+    def _seen(self, _conn, _cursor, statement, *_args):
+        if statement.startswith("BEGIN IMMEDIATE"):
+            self._began = time.perf_counter()
+
+    def _ended(self, _session):
+        if self._began is not None:
+            self.held.append(time.perf_counter() - self._began)
+            self._began = None
+
+    def take(self) -> list[float]:
+        taken, self.held = self.held, []
+        return taken
+
+    def summary(self) -> str:
+        held = sorted(self.take())
+        if not held:
+            return "no write lock taken"
+        return (f"write lock held {statistics.median(held) * 1000:.2f} ms (median of "
+                f"{len(held)}), p90 {held[int(len(held) * 0.9)] * 1000:.2f} ms")
 
 
 def logged_in_client(app, account: str, quiz_id: int):
@@ -163,46 +199,51 @@ def render_only(app, client, attempt_id: int, n: int) -> None:
 
 def starts_and_submits(app, counter: StatementCounter, accounts: list[str], quiz_id: int,
                        dump: str | None) -> None:
-    """Each taker starts (one after another), then each submits; every other one is
-    profiled (into DUMP.start and DUMP.submit when --dump is given)."""
+    """Each taker starts (one after another), then each submits. Every other one is
+    profiled (into DUMP.start and DUMP.submit when --dump is given); the others are timed,
+    with how long each held SQLite's write lock."""
+    from studyhall.extensions import db
+
+    with app.app_context():
+        locks = LockTimer(db.engine)
     clients = [logged_in_client(app, account, quiz_id) for account in accounts]
-    counter.take()
-    attempts = []
     profiles = {"start": cProfile.Profile(), "submit": cProfile.Profile()}
-    began = time.perf_counter()
-    for number, (client, token) in enumerate(clients):
+    attempts = []
+
+    def one(step: str, number: int, client, url: str, token: str, expect: str):
         if number % 2:
-            with profiles["start"]:
-                reply = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
-            attempts.append(int(re.search(r"/attempts/(\d+)", reply.headers["Location"])
-                                .group(1)))
-            continue
-        reply = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
-        attempts.append(int(re.search(r"/attempts/(\d+)", reply.headers["Location"]).group(1)))
-        if number == 0:
-            first = counter.take()
-    seconds = (time.perf_counter() - began) / len(clients)
-    print(f"start: {seconds * 1000:.2f} ms each (half of them profiled); "
-          f"SQL statements of one start: {len(first)}")
-    for statement in first:
-        print("   ", " ".join(statement.split())[:150])
-    counter.take()
-    began = time.perf_counter()
-    for number, ((client, token), attempt) in enumerate(zip(clients, attempts, strict=True)):
-        if number % 2:
-            with profiles["submit"]:
-                reply = client.post(f"/attempts/{attempt}/submit", data={"csrf_token": token})
-            assert reply.status_code == 302
-            continue
-        reply = client.post(f"/attempts/{attempt}/submit", data={"csrf_token": token})
-        assert reply.status_code == 302 and reply.headers["Location"].endswith("/result")
-        if number == 0:
-            first = counter.take()
-    seconds = (time.perf_counter() - began) / len(clients)
-    print(f"submit: {seconds * 1000:.2f} ms each (half of them profiled); "
-          f"SQL statements of one submit: {len(first)}")
-    for statement in first:
-        print("   ", " ".join(statement.split())[:150])
+            kept = len(locks.held)
+            with profiles[step]:
+                reply = client.post(url, data={"csrf_token": token})
+            del locks.held[kept:]  # not the profiled ones
+            return reply, None
+        counter.take()
+        began = time.perf_counter()
+        reply = client.post(url, data={"csrf_token": token})
+        seconds = time.perf_counter() - began
+        assert reply.status_code == 302 and re.search(expect, reply.headers["Location"])
+        return reply, (seconds, counter.take())
+
+    for step in ("start", "submit"):
+        timings, first = [], None
+        locks.take()
+        for number, (client, token) in enumerate(clients):
+            if step == "start":
+                reply, timing = one(step, number, client, f"/quizzes/{quiz_id}/start", token,
+                                    r"/attempts/\d+$")
+                attempts.append(int(re.search(r"/attempts/(\d+)", reply.headers["Location"])
+                                    .group(1)))
+            else:
+                reply, timing = one(step, number, client, f"/attempts/{attempts[number]}/submit",
+                                    token, r"/result$")
+            if timing:
+                timings.append(timing[0])
+                first = first or timing[1]
+        print(f"{step}: {statistics.median(timings) * 1000:.2f} ms each (median of "
+              f"{len(timings)} not profiled); {locks.summary()}; "
+              f"SQL statements of one {step}: {len(first)}")
+        for statement in first:
+            print("   ", " ".join(statement.split())[:150])
     for name, profile in profiles.items():
         if dump:
             profile.dump_stats(f"{dump}.{name}")
