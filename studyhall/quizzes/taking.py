@@ -336,6 +336,23 @@ FINISH_BATCH = 200
 SQLITE_BATCH_PAUSE = 0.12
 
 
+_IDS = sa.bindparam("ids", expanding=True)
+_NOW = sa.bindparam("now", type_=sa.DateTime())
+_open_attempts = sa.and_(_attempt_columns.id.in_(_IDS),
+                         _attempt_columns.status == AttemptStatus.IN_PROGRESS)
+# The statements of a submit, built once (as the save's are): a county's submits queue on
+# SQLite's write lock, and building these anew was a third of the time each held it.
+_CLAIM = (sa.select(_attempt_columns.id).where(_open_attempts).order_by(_attempt_columns.id)
+          .with_for_update())
+_MARK_SUBMITTED = (sa.update(Attempt.__table__).where(_open_attempts)
+                   .values(status=AttemptStatus.SUBMITTED, submitted_at=_NOW,
+                           end_reason=sa.bindparam("reason")))
+#: An attempt that ran out of time is submitted at its deadline, not later.
+_MARK_EXPIRED = _MARK_SUBMITTED.values(submitted_at=sa.case(
+    (_attempt_columns.deadline_at < _NOW, _attempt_columns.deadline_at), else_=_NOW))
+_INSERT_EVENTS = sa.insert(AttemptEvent.__table__)
+
+
 def finish_attempts(attempt_ids: list[int], now: datetime, reason: str) -> list[int]:
     """Submit and grade those of these attempts that are still open, set-based: one
     locking read that claims them, one UPDATE of their status, one read of their answers,
@@ -349,21 +366,14 @@ def finish_attempts(attempt_ids: list[int], now: datetime, reason: str) -> list[
     deadline (``reason`` "expired"), any other at ``now``."""
     if not attempt_ids:
         return []
-    open_now = sa.and_(Attempt.id.in_(attempt_ids), Attempt.status == AttemptStatus.IN_PROGRESS)
-    claimed = list(db.session.scalars(sa.select(Attempt.id).where(open_now)
-                                      .order_by(Attempt.id).with_for_update()))
+    claimed = list(db.session.scalars(_CLAIM, {"ids": list(attempt_ids)}))
     if not claimed:
         return []
-    submitted_at = (sa.case((Attempt.deadline_at < now, Attempt.deadline_at), else_=now)
-                    if reason == "expired" else now)
-    db.session.execute(
-        sa.update(Attempt)
-        .where(Attempt.id.in_(claimed), Attempt.status == AttemptStatus.IN_PROGRESS)
-        .values(status=AttemptStatus.SUBMITTED, submitted_at=submitted_at, end_reason=reason)
-        .execution_options(synchronize_session=False))
+    db.session.execute(_MARK_EXPIRED if reason == "expired" else _MARK_SUBMITTED,
+                       {"ids": claimed, "now": now, "reason": reason})
     _grade(claimed)
     recompute_totals(claimed)
-    db.session.execute(sa.insert(AttemptEvent), [
+    db.session.execute(_INSERT_EVENTS, [
         {"attempt_id": attempt_id, "kind": "submit", "at": now} for attempt_id in claimed])
     _forget_loaded(claimed)
     return claimed
@@ -379,9 +389,12 @@ _ROWS_TO_GRADE = (
               _attempt.quiz_id, _quiz.multiple_policy)
     .join(Attempt.__table__, _attempt.id == _answer.attempt_id)
     .join(Quiz.__table__, _quiz.id == _attempt.quiz_id))
+_ROWS_OF_ATTEMPTS = _ROWS_TO_GRADE.where(_answer.attempt_id.in_(_IDS))
 _SNAPSHOT = QuizQuestion.__table__.c
-_SNAPSHOT_OF = sa.select(_SNAPSHOT.quiz_id, _SNAPSHOT.question_id, _SNAPSHOT.type,
-                         _SNAPSHOT.config)
+_SNAPSHOTS_OF = (
+    sa.select(_SNAPSHOT.quiz_id, _SNAPSHOT.question_id, _SNAPSHOT.type, _SNAPSHOT.config)
+    .where(_SNAPSHOT.quiz_id.in_(sa.bindparam("quiz_ids", expanding=True)),
+           _SNAPSHOT.question_id.in_(sa.bindparam("question_ids", expanding=True))))
 _SET_SCORE = (sa.update(AttemptQuestion.__table__)
               .where(AttemptQuestion.attempt_id == sa.bindparam("a_id"),
                      AttemptQuestion.position == sa.bindparam("pos"))
@@ -395,11 +408,12 @@ def _grade(attempt_ids: list[int]) -> None:
     A row's question is its quiz's snapshot of it (drawing copies the snapshot, a
     regrade rewrites both), so each question is read and parsed once per quiz, not once
     per answer: closing a county's exam grades hundreds of thousands of answers."""
-    rows = db.session.execute(_ROWS_TO_GRADE.where(
-        _answer.attempt_id.in_(attempt_ids))).all()
-    snapshots = db.session.execute(
-        _SNAPSHOT_OF.where(_SNAPSHOT.quiz_id.in_({row.quiz_id for row in rows}),
-                           _SNAPSHOT.question_id.in_({row.question_id for row in rows})))
+    rows = db.session.execute(_ROWS_OF_ATTEMPTS, {"ids": list(attempt_ids)}).all()
+    if not rows:
+        return
+    snapshots = db.session.execute(_SNAPSHOTS_OF, {
+        "quiz_ids": sorted({row.quiz_id for row in rows}),
+        "question_ids": sorted({row.question_id for row in rows})})
     # Parsed once per process while the config stays the same (paper.question_of): a
     # submit holds SQLite's write lock while it grades.
     questions = {(s.quiz_id, s.question_id): papers.question_of(s.question_id, s.type,
@@ -431,21 +445,21 @@ def store_scores(scores: list[dict]) -> None:
         _forget_loaded({row["a_id"] for row in scores})
 
 
+_RECOMPUTE_TOTALS = sa.update(Attempt.__table__).where(_attempt_columns.id.in_(_IDS)).values(
+    score=sa.select(sa.func.coalesce(sa.func.sum(_answer.score), 0))
+    .where(_answer.attempt_id == _attempt_columns.id).scalar_subquery(),
+    pending_manual=sa.exists().where(
+        _answer.attempt_id == _attempt_columns.id, _answer.type == "short_answer",
+        _answer.response.is_not(None), _answer.score.is_(None)))
+
+
 def recompute_totals(attempt_ids: list[int]) -> None:
     """Each attempt's score (the sum of its answers' scores) and whether a 简答 answer
     still waits for a grader, in one UPDATE with correlated subqueries: computed by the
     database from the rows as they are, never from copies loaded earlier."""
     if not attempt_ids:
         return
-    rows = AttemptQuestion.__table__.c
-    attempts = Attempt.__table__
-    waiting = sa.and_(rows.type == "short_answer", rows.response.is_not(None),
-                      rows.score.is_(None))
-    db.session.execute(
-        sa.update(attempts).where(attempts.c.id.in_(attempt_ids)).values(
-            score=sa.select(sa.func.coalesce(sa.func.sum(rows.score), 0))
-            .where(rows.attempt_id == attempts.c.id).scalar_subquery(),
-            pending_manual=sa.exists().where(rows.attempt_id == attempts.c.id, waiting)))
+    db.session.execute(_RECOMPUTE_TOTALS, {"ids": list(attempt_ids)})
     _forget_loaded(attempt_ids)
 
 
