@@ -232,6 +232,8 @@ def starts_and_submits(app, counter: StatementCounter, accounts: list[str], quiz
         return reply, (seconds, counter.take())
 
     for step in ("start", "submit"):
+        if step == "submit":
+            saves_and_inserts(app, locks, clients[0][0], attempts[0], len(clients) * 4)
         timings, first = [], None
         locks.take()
         for number, (client, token) in enumerate(clients):
@@ -254,6 +256,36 @@ def starts_and_submits(app, counter: StatementCounter, accounts: list[str], quiz
     for name, profile in profiles.items():
         if dump:
             profile.dump_stats(f"{dump}.{name}")
+
+
+def saves_and_inserts(app, locks: LockTimer, client, attempt_id: int, n: int) -> None:
+    """N answer saves of one taker (an unanswered response: valid for every question
+    type, the same statements as any save) against N bare INSERTs (POST /bench/insert):
+    the CPU of each request and how long it holds the write lock."""
+    bare = app.test_client()
+    page = client.get(f"/attempts/{attempt_id}")
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.get_data(as_text=True))
+    headers = {"X-CSRFToken": csrf.group(1)}
+
+    def save():
+        reply = client.post(f"/attempts/{attempt_id}/answers", headers=headers,
+                            json={"position": 1, "response": None})
+        assert reply.status_code == 200 and reply.get_json()["ok"], reply.status_code
+
+    def insert():
+        assert bare.post("/bench/insert").status_code == 200
+
+    for _ in range(20):
+        save(), insert()
+    locks.take()
+    figures = {}
+    for label, fn in (("answer save", save), ("bare INSERT", insert)):
+        cpu = timed(label, n, fn)
+        figures[label] = (cpu, statistics.median(locks.held))
+        print(f"    {locks.summary()}")
+    (save_cpu, save_lock), (insert_cpu, insert_lock) = figures.values()
+    print(f"save at {insert_cpu / save_cpu:.0%} of the bare INSERT by CPU; holds the write "
+          f"lock {save_lock / insert_lock:.1f}× as long")
 
 
 if __name__ == "__main__":
