@@ -1,5 +1,6 @@
 """flask commands: seed-demo, import-roster, create-admin, import/export-questions,
-close-expired, export-scores, export-roster, report, archive, backup, restore."""
+close-expired, export-scores, export-roster, report, archive, backup, restore,
+sweep-files."""
 
 from __future__ import annotations
 
@@ -503,9 +504,32 @@ def restore_command(file, force):
                  files=len(manifest["files"])))
 
 
+@click.command("sweep-files")
+@click.option("--dry-run", is_flag=True, help="List the files; remove nothing.")
+@with_appcontext
+def sweep_files_command(dry_run):
+    """Remove the uploaded files no row points to (left by a process killed between
+    writing a file and committing its row), older than an hour so that nothing being
+    uploaded now is touched."""
+    from studyhall import storage
+
+    found = storage.sweep(dry_run=dry_run)
+    db.session.rollback()
+    for path, size in found:
+        click.echo(f"{path}\t{size}")
+    total = sum(size for _path, size in found)
+    if dry_run:
+        click.echo(_("%(n)d files no row points to (%(bytes)d bytes); nothing removed "
+                     "(--dry-run).", n=len(found), bytes=total))
+    else:
+        click.echo(_("%(n)d files no row points to removed (%(bytes)d bytes).",
+                     n=len(found), bytes=total))
+
+
 def register(app: Flask) -> None:
     for command in (seed_demo_command, import_roster_command, create_admin_command,
                     import_questions_command, export_questions_command,
                     close_expired_command, export_scores_command, export_roster_command,
-                    report_command, archive_command, backup_command, restore_command):
+                    report_command, archive_command, backup_command, restore_command,
+                    sweep_files_command):
         app.cli.add_command(command)

@@ -30,6 +30,7 @@ from studyhall.exports import people as people_export
 from studyhall.exports import scores as score_export
 from studyhall.exports.naming import content_disposition, file_name
 from studyhall.extensions import db
+from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import UnitKind
 from studyhall.org.queries import get_breadcrumb
@@ -161,20 +162,37 @@ def export_scores_xlsx(quiz_id: int):
         name, fallback = _download_name(quiz, filters, _("Score sheet"), "xlsx")
     total = queries.count_score_rows(quiz, current_user, filters)
     if total > jobs.inline_rows():
-        job_id = jobs.start(current_user.id, name, fallback, total, _score_builder(export))
+        job_id = jobs.start(current_user.id, name, fallback, total, "stats.scores",
+                            _score_job_params(export))
         return redirect(url_for("stats.show_export_job", job_id=job_id))
     with force_locale(EXPORT_LOCALE):
         return _send_xlsx(lambda handle: score_export.write_score_workbook(handle, export),
                           name, fallback)
 
 
-def _score_builder(export: score_export.ScoreExport):
+def _score_job_params(export: score_export.ScoreExport) -> dict:
+    """What a background job needs to build the same workbook (JSON: it is kept in the
+    job's status, so the job can be started again on any host)."""
+    return {"quiz_id": export.quiz.id,
+            "unit_id": export.filters.unit.id if export.filters.unit else None,
+            "statuses": [status.value for status in export.filters.statuses],
+            "scope": export.scope_name, "political": export.political_name}
+
+
+def _check_exam_and_unit(viewer, quiz_id: int, unit_id: int | None, **_params) -> None:
+    load_exam_or_404(viewer, quiz_id)
+    if unit_id:
+        load_unit_or_404(viewer, unit_id)
+
+
+@jobs.recipe("stats.scores", check=_check_exam_and_unit)
+def _score_builder(quiz_id: int, unit_id: int | None, statuses: list[str], scope: str,
+                   political: str):
     """What a background job runs: the same workbook, with the exam and unit read again
     in the job's own session."""
-    quiz_id = export.quiz.id
-    unit_id = export.filters.unit.id if export.filters.unit else None
-    statuses, scope, political = export.filters.statuses, export.scope_name, \
-        export.political_name
+    from studyhall.org.models import PoliticalStatus
+
+    chosen = tuple(PoliticalStatus(value) for value in statuses)
 
     def build(viewer, path, progress):
         from studyhall.org.models import Unit
@@ -182,7 +200,7 @@ def _score_builder(export: score_export.ScoreExport):
 
         unit = db.session.get(Unit, unit_id) if unit_id else None
         again = score_export.ScoreExport(db.session.get(Quiz, quiz_id), viewer,
-                                         Filters(unit, statuses), scope, political)
+                                         Filters(unit, chosen), scope, political)
         score_export.write_score_workbook(path, again, progress)
     return build
 
@@ -244,17 +262,26 @@ def export_roster(suffix: str):
         return _csv_response(people_export.iter_roster_csv(current_user, unit), name, fallback)
     total = people_export.count_roster(current_user, unit)
     if total > jobs.inline_rows():
-        unit_id = unit.id if unit else None
-
-        def build(viewer, path, progress):
-            from studyhall.org.models import Unit
-
-            people_export.write_roster_workbook(
-                path, viewer, db.session.get(Unit, unit_id) if unit_id else None, progress)
-        job_id = jobs.start(current_user.id, name, fallback, total, build)
+        job_id = jobs.start(current_user.id, name, fallback, total, "stats.roster",
+                            {"unit_id": unit.id if unit else None})
         return redirect(url_for("stats.show_export_job", job_id=job_id))
     return _send_xlsx(lambda handle: people_export.write_roster_workbook(
         handle, current_user, unit), name, fallback)
+
+
+def _check_unit(viewer, unit_id: int | None, **_params) -> None:
+    if unit_id:
+        load_unit_or_404(viewer, unit_id)
+
+
+@jobs.recipe("stats.roster", check=_check_unit)
+def _roster_builder(unit_id: int | None):
+    def build(viewer, path, progress):
+        from studyhall.org.models import Unit
+
+        people_export.write_roster_workbook(
+            path, viewer, db.session.get(Unit, unit_id) if unit_id else None, progress)
+    return build
 
 
 def _job_or_404(job_id: str) -> dict:
@@ -268,7 +295,9 @@ def _job_or_404(job_id: str) -> dict:
 @staff_required
 def show_export_job(job_id: str):
     """A big export being built: its progress, then its download link."""
-    return render_template("stats/export_job.html", job_id=job_id, status=_job_or_404(job_id))
+    status = _job_or_404(job_id)
+    return render_template("stats/export_job.html", job_id=job_id, status=status,
+                           can_restart=jobs.can_restart(status), confirm_form=ConfirmForm())
 
 
 @bp.route("/manage/exports/<job_id>/status")
@@ -276,6 +305,17 @@ def show_export_job(job_id: str):
 def export_job_status(job_id: str):
     status = _job_or_404(job_id)
     return jsonify(state=status["state"], done=status["done"], total=status["total"])
+
+
+@bp.route("/manage/exports/<job_id>/restart", methods=["POST"])
+@staff_required
+def restart_export_job(job_id: str):
+    """Start an interrupted (or failed) export again: the same job, a new run."""
+    _job_or_404(job_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    jobs.restart(job_id, current_user.id)
+    return redirect(url_for("stats.show_export_job", job_id=job_id))
 
 
 @bp.route("/manage/exports/<job_id>/download")
