@@ -191,24 +191,19 @@ def _position_of(data: dict) -> int:
 
 @bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
 @small_json_body
-@reads_first
 @login_required
 def save_answer(attempt_id: int):
     """Save one answer: JSON {"position", "response", "flagged"}. The reply says when it
     was saved; in practice mode it also grades it and explains, unless the key is
-    withheld (review.py). The hot path of an exam: the login is loaded and the body
-    checked before SQLite's write lock is taken (a county's saves queue on it); under
-    it, the attempt, its quiz's mode and the row answered in one query
-    (taking.SAVE_CONTEXT), then one UPDATE."""
+    withheld (review.py). The hot path of an exam: the attempt, its quiz's mode and the
+    row answered in one query (taking.SAVE_CONTEXT), then one UPDATE."""
     data = _json_body()
     position = _position_of(data)
     flagged = data.get("flagged")
     if flagged is not None and not isinstance(flagged, bool):
         _refuse(422, "bad_flag", _("The flag must be true or false."))
-    person_id = current_user.id  # before start_writing(), which expires the login
-    start_writing()
     found = db.session.execute(taking.SAVE_CONTEXT, {
-        "attempt_id": attempt_id, "person_id": person_id, "position": position}).first()
+        "attempt_id": attempt_id, "person_id": current_user.id, "position": position}).first()
     if found is None:
         abort(404)
     attempt, mode, policy, *row = found

@@ -126,27 +126,6 @@ def test_a_start_draws_before_the_write_lock_and_inserts_under_it(client, org, l
     assert attempt.is_open and len(attempt.questions) == 5  # one question of each type
 
 
-def test_an_answer_save_takes_the_write_lock_after_the_login(client, org, login, make_quiz):
-    """A county's saves queue on SQLite's write lock: the login is read in a deferred
-    transaction, and the lock is taken for the save's one read (the attempt, locked on
-    PostgreSQL, as the write transaction sees it) and its one UPDATE."""
-    quiz = make_quiz()
-    login(org.teacher)
-    attempt_id = start(client, quiz)
-    db.session.rollback()
-    with Statements() as statements:
-        reply = client.post(f"/attempts/{attempt_id}/answers", json={"position": 1,
-                                                                     "response": "A"})
-    assert reply.status_code == 200 and reply.get_json()["ok"] is True
-    data = [s for s in statements if not s.startswith("BEGIN")]
-    assert data == ["SELECT person", "SELECT attempt", "UPDATE attempt_question"], statements
-    if db.engine.dialect.name == "sqlite":
-        assert statements == ["BEGIN", "SELECT person", "BEGIN IMMEDIATE", "SELECT attempt",
-                              "UPDATE attempt_question"], statements
-    db.session.expire_all()
-    assert db.session.get(AttemptQuestion, (attempt_id, 1)).response == "A"
-
-
 def test_start_and_submit_check_the_csrf_token_once_and_refuse_a_missing_one(
         client, org, login, make_quiz, monkeypatch):
     """CSRFProtect checks every POST before the view; the start and submit views no
