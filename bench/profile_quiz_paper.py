@@ -281,11 +281,11 @@ def saves_and_inserts(app, locks: LockTimer, client, attempt_id: int, n: int) ->
     figures = {}
     for label, fn in (("answer save", save), ("bare INSERT", insert)):
         cpu = timed(label, n, fn)
-        figures[label] = (cpu, statistics.median(locks.held))
+        figures[label] = (cpu, statistics.median(locks.held) if locks.held else None)
         print(f"    {locks.summary()}")
     (save_cpu, save_lock), (insert_cpu, insert_lock) = figures.values()
-    print(f"save at {insert_cpu / save_cpu:.0%} of the bare INSERT by CPU; holds the write "
-          f"lock {save_lock / insert_lock:.1f}× as long")
+    print(f"save at {insert_cpu / save_cpu:.0%} of the bare INSERT by CPU" + (
+        f"; holds the write lock {save_lock / insert_lock:.1f}× as long" if save_lock else ""))
 
 
 if __name__ == "__main__":
