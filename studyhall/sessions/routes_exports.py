@@ -46,7 +46,7 @@ def _private(response):
 @login_required
 def download_session_record(session_id: int):
     session = _load_record_session_or_404(session_id)
-    audit.record(current_user, "export.session_record", session, format="docx")
+    audit.record_apart(current_user, "export.session_record", session, format="docx")
     with force_locale(FILED_LOCALE):
         data = build_session_docx(get_record_sheet(session))
     year, month = local_month(session.starts_at)

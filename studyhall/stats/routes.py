@@ -230,8 +230,8 @@ def export_sheet_csv(quiz_id: int, sheet: str):
     """One sheet as CSV, streamed as it is written."""
     quiz = load_exam_or_404(current_user, quiz_id)
     filters = _filters()
-    audit.record(current_user, "export.scores", quiz, format="csv", sheet=sheet,
-                 unit_id=getattr(filters.unit, "id", None))
+    audit.record_apart(current_user, "export.scores", quiz, format="csv", sheet=sheet,
+                       unit_id=getattr(filters.unit, "id", None))
     what = {"scores": _("Score sheet"), "units": _("Figures by unit"),
             "items": _("Item analysis")}
     with force_locale(EXPORT_LOCALE):
@@ -258,7 +258,8 @@ def export_roster(suffix: str):
     roster import's own format."""
     unit = load_unit_or_404(current_user, request.args.get("unit", type=int)) \
         if request.args.get("unit") else None
-    audit.record(current_user, "export.roster", unit, format=suffix, unit_id=unit and unit.id)
+    audit.record_apart(current_user, "export.roster", unit, format=suffix,
+                       unit_id=unit and unit.id)
     today = utcnow().date()
     name = file_name("花名册", unit.name if unit else "", day=today, suffix=suffix)
     fallback = f"roster-{today.isoformat()}.{suffix}"

@@ -58,8 +58,8 @@ def _reading_export(assignment_id: int) -> reading_export.ReadingExport:
 def export_reading(assignment_id: int, suffix: str):
     export = _reading_export(assignment_id)
     # Names, accounts and 政治面貌: an export of personal data, audited like the others.
-    audit.record(current_user, "export.reading", export.assignment, format=suffix,
-                 unit_id=export.unit.id if export.unit else None)
+    audit.record_apart(current_user, "export.reading", export.assignment, format=suffix,
+                       unit_id=export.unit.id if export.unit else None)
     today = utcnow().date()
     with force_locale(EXPORT_LOCALE):
         name = file_name(export.assignment.title, _("Reading completion"),
@@ -212,8 +212,8 @@ def download_archive(job_id: str):
     if unit is None:
         abort(404)
     load_unit_or_404(current_user, unit.id)  # the scope may have changed since
-    audit.record(current_user, "archive.download", unit, file=status["name"],
-                 start=status.get("start"), end=status.get("end"))
+    audit.record_apart(current_user, "archive.download", unit, file=status["name"],
+                       start=status.get("start"), end=status.get("end"))
     response = send_file(jobs.file_path(job_id), mimetype=ZIP, as_attachment=True,
                          download_name=status["fallback"])
     response.headers["Content-Disposition"] = content_disposition(status["name"],

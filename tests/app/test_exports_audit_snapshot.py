@@ -145,3 +145,49 @@ def test_a_score_sheet_reads_one_snapshot(client, org, login, small_exam, app, m
     db.session.rollback()
     assert db.session.scalar(sa.select(Attempt.score).where(Attempt.id == teacher_attempt)) \
         == Decimal("10")  # the regrade did commit, after the snapshot
+
+
+def _commit_elsewhere_before_the_entry(session, flush_context, instances):
+    """A running exam commits just before the export's audit entry reaches the
+    database: on SQLite, an entry written in the request's read transaction would then
+    fail ("database is locked": a reader cannot become a writer on a stale snapshot)."""
+    if any(isinstance(obj, AuditEntry) for obj in session.new):
+        others_save(session.info["others_person_id"])
+
+
+@pytest.mark.parametrize("url", [
+    "/manage/stats/exams/{quiz}/scores.csv",
+    "/manage/stats/roster.csv",
+    "/manage/stats/roster.xlsx",
+    "/manage/audit/export.csv",
+    "/manage/audit/export.xlsx",
+])
+def test_a_downloads_audit_entry_is_written_after_others_committed(client, org, login,
+                                                                   small_exam, url):
+    """The downloads built in the request write their entry in a transaction of their own
+    (audit.record_apart), so a save committed meanwhile by a running exam does not fail
+    them. Each answers its file and leaves exactly one entry."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    login(org.admin)
+    before = audit_count_all()
+    db.session.info["others_person_id"] = org.teacher.id
+    event.listen(Session, "before_flush", _commit_elsewhere_before_the_entry)
+    try:
+        reply = client.get(url.format(quiz=small_exam.quiz.id))
+        body = reply.get_data()
+        reply.close()
+    finally:
+        event.remove(Session, "before_flush", _commit_elsewhere_before_the_entry)
+        db.session.info.pop("others_person_id", None)
+    assert reply.status_code == 200, body[:300]
+    assert len(body) > 0
+    assert audit_count_all() == before + 1
+    db.session.rollback()
+    assert db.session.get(Person, org.teacher.id).name == "李老师"  # the other save held
+
+
+def audit_count_all() -> int:
+    db.session.rollback()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
