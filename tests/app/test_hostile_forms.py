@@ -747,3 +747,13 @@ def test_an_item_or_checkpoint_id_past_the_range_is_refused_not_a_500(client, or
     placed = client.post(f"/manage/study/materials/{m}/checkpoints",
                          data={"question_id": value, "anchor": "0"})
     assert placed.status_code == 400
+    quiz = client.post(f"/manage/study/assignments/{a}/items/quiz", data={"quiz_id": value})
+    assert quiz.status_code < 500
+
+
+def test_an_import_token_with_a_nul_names_no_upload(client, org, login):
+    """Found by the walk on PostgreSQL: the type-codes step reads the token from
+    request.form by hand (the forms drop NUL, this did not), a 500."""
+    login(org.admin)
+    response = client.post("/manage/bank/import/type-codes", data={"token": "ab\x00c"})
+    assert response.status_code == 302
