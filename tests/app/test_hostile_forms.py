@@ -49,7 +49,7 @@ from tests.fuzz.payloads import live_payload
 
 #: Posts per form in ``make test`` (HOSTILE=full sends every pair): the 30-odd forms
 #: here share the budget of the edit walk's nine.
-FORM_POSTS = SHORT_POSTS // 8
+FORM_POSTS = SHORT_POSTS // 10
 
 
 # --- discovery from the URL map --------------------------------------------------------------
@@ -110,10 +110,17 @@ def reached_forms(view, depth: int = 3) -> tuple[set[str], bool]:
     return forms, reads
 
 
+_found: dict = {}
+
+
 def form_endpoints(app) -> dict[str, tuple[set[str], bool]]:
     """endpoint → (form classes, reads request.form) for every POST rule that reads a
-    form; endpoints that read none (JSON bodies, logout) are left to the JSON walk."""
-    found = {}
+    form; endpoints that read none (JSON bodies, logout) are left to the JSON walk.
+    (Read once a run: both databases' apps have the same URL map and views.)"""
+    key = frozenset(app.view_functions)
+    if key in _found:
+        return _found[key]
+    found = _found[key] = {}
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods:
             continue
@@ -195,6 +202,7 @@ class Case:
     client: object = None          # another client than the admin's
     only: tuple = ()               # walk only these fields of the form
     expect: int = 302              # what the valid post answers (a saved redirect)
+    posts: int = FORM_POSTS        # posts in `make test` (slow pages, such as login, fewer)
 
 
 class World:
@@ -469,13 +477,14 @@ def case_session_reopen(w):
 
     def reset():  # confirmed again, so each correction reopens it
         db.session.execute(sa.update(StudySession).where(StudySession.id == s).values(
-            status=SessionStatus.RECORDED) if hasattr(SessionStatus, "RECORDED") else
-            sa.select(1))
+            record_locked_at=utcnow()))
         db.session.commit()
         return {}
 
     url = f"/manage/sessions/{s}/record/reopen"
-    return Case(url, url, ReopenForm, {"reason": "更正出席人数"}, reset=reset)
+    # The record's history shows each correction's reason.
+    return Case(f"/manage/sessions/{s}/record/history", url, ReopenForm,
+                {"reason": "更正出席人数"}, reset=reset)
 
 
 def case_request_leave(w):
@@ -487,8 +496,7 @@ def case_request_leave(w):
 
     def reset():  # no request yet, so each reason is a new request
         db.session.execute(sa.update(Attendance).where(Attendance.session_id == s).values(
-            leave_reason=None, leave_status=None) if hasattr(Attendance, "leave_status")
-            else sa.select(1))
+            leave_reason="", leave_state=None, leave_requested_at=None))
         db.session.commit()
         return {}
 
@@ -497,14 +505,22 @@ def case_request_leave(w):
 
 
 def case_decide_leave(w):
+    from studyhall.sessions.models import Attendance, LeaveState
     now = utcnow()
     s = w.session(starts_at=now + timedelta(days=2),
                   ends_at=now + timedelta(days=2, hours=1)).id
     teacher = w.teacher()
     assert teacher.post(f"/sessions/{s}/leave", data={"reason": "外出培训"}).status_code == 302
+
+    def reset():  # requested again, so each decision is a first decision
+        db.session.execute(sa.update(Attendance).where(Attendance.session_id == s).values(
+            leave_state=LeaveState.REQUESTED, leave_decided_by_id=None, leave_decided_at=None))
+        db.session.commit()
+        return {}
+
     return Case(f"/manage/sessions/{s}", f"/manage/sessions/{s}/leave/{w.org.teacher.id}",
                 None, {"decision": "approve", "back": "roster"},
-                named=(Named("decision", wt.SelectField), Named("back")))
+                named=(Named("decision", wt.SelectField), Named("back")), reset=reset)
 
 
 def _plan(w) -> int:
@@ -604,25 +620,27 @@ def case_login(w):
         return {}
 
     return Case("/login", "/login", LoginForm, {"account": "t1", "password": PASSWORD},
-                client=anonymous, reset=reset)
+                client=anonymous, reset=reset, posts=FORM_POSTS // 2)
 
 
 def case_change_password(w):
     from studyhall.auth.forms import ChangePasswordForm
-    from studyhall.org.models import Person
+    from studyhall.org.models import Person, hash_password
     teacher = w.teacher()
     pid = w.org.teacher.id
 
-    def reset():  # the old password again, so each change is checked from the start
-        person = db.session.get(Person, pid)
-        person.set_password(PASSWORD, initial=False)
+    light = hash_password(PASSWORD, initial=True)  # the factories' light hash
+
+    def reset():  # the old password again (this browser kept signed in by its change)
+        db.session.execute(sa.update(Person).where(Person.id == pid).values(
+            password_hash=light))
         db.session.commit()
         return {}
 
     new = "Zhang-laoshi-2026!"
     return Case("/account/password", "/account/password", ChangePasswordForm,
                 {"current_password": PASSWORD, "new_password": new, "confirm": new},
-                form_args=(None,), client=teacher, reset=reset)
+                form_args=(None,), client=teacher, reset=reset, posts=FORM_POSTS // 2)
 
 
 def case_checkin_code(w):
@@ -717,12 +735,23 @@ def test_hostile_values_in_every_other_form(name, app, client, org, login, make_
     plan = [(f, payload) for f in fields for payload in kind_payloads(f)]
     total = len(plan)
     if not FULL:
-        plan = plan[next(_serial) % 7::max(1, math.ceil(len(plan) / FORM_POSTS))]
+        plan = plan[next(_serial) % 7::max(1, math.ceil(len(plan) / case.posts))]
 
     def values_for(_sent: int) -> dict:
         return {**base, **(case.reset() if case.reset else {})}
 
-    sent, shown, errors, live = walk(who, case.post_url, plan, values_for)
+    # The posts must reach the form the case names (not a 404 or a login page).
+    made: set[str] = set()
+    original = FlaskForm.__init__
+
+    def recording(self, *args, **kwargs):
+        made.add(type(self).__name__)
+        original(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(FlaskForm, "__init__", recording)
+        sent, shown, errors, live = walk(who, case.post_url, plan, values_for)
+    assert case.form is None or case.form.__name__ in made, (name, made)
     found = live_payload(who.get(case.get_url).get_data(as_text=True))
     print(f"{name}: {sent} posts over {len(fields)} fields, {shown} redirects followed "
           f"(of {total})")
