@@ -203,6 +203,7 @@ class Case:
     only: tuple = ()               # walk only these fields of the form
     expect: int = 302              # what the valid post answers (a saved redirect)
     posts: int = FORM_POSTS        # posts in `make test` (slow pages, such as login, fewer)
+    values: Callable[[], type] | None = None  # the dict type a post's values are built in
 
 
 class World:
@@ -638,9 +639,23 @@ def case_change_password(w):
         return {}
 
     new = "Zhang-laoshi-2026!"
+
+    class Repeated(dict):
+        """The new password typed twice: a payload in it reaches the checks and the save,
+        not only "the two passwords differ"."""
+
+        def __setitem__(self, key, value):
+            super().__setitem__(key, value)
+            if key == "new_password":
+                super().__setitem__("confirm", value)
+
+    def reset_and_repeat():
+        reset()
+        return Repeated
     return Case("/account/password", "/account/password", ChangePasswordForm,
                 {"current_password": PASSWORD, "new_password": new, "confirm": new},
-                form_args=(None,), client=teacher, reset=reset, posts=FORM_POSTS // 2)
+                form_args=(None,), client=teacher, reset=reset, posts=FORM_POSTS // 2,
+                values=reset_and_repeat)
 
 
 def case_checkin_code(w):
@@ -738,6 +753,8 @@ def test_hostile_values_in_every_other_form(name, app, client, org, login, make_
         plan = plan[next(_serial) % 7::max(1, math.ceil(len(plan) / case.posts))]
 
     def values_for(_sent: int) -> dict:
+        if case.values:
+            return case.values()(base)
         return {**base, **(case.reset() if case.reset else {})}
 
     # The posts must reach the form the case names (not a 404 or a login page).
