@@ -598,6 +598,13 @@ def case_bank_import_fields(w):
                 expect=200)  # the file is the upload walk's: here "choose a file" each time
 
 
+def case_roster_fields(w):
+    from studyhall.org.forms import RosterUploadForm
+    return Case("/manage/roster", "/manage/roster", RosterUploadForm,
+                {"new_units_parent": "0", "create_units": "y"}, only=("new_units_parent",),
+                expect=200)  # the file is the upload walk's: here "choose a file" each time
+
+
 def case_roster_confirm(w):
     from studyhall.org.forms import RosterUploadForm  # noqa: F401
     csv = "姓名,工号,单位\n钱老师,q1,甲校第一支部\n".encode()
@@ -695,6 +702,7 @@ CASES: dict[str, Callable[[World], Case]] = {
     "bank.confirm_type_codes": case_bank_type_codes,
     "bank.confirm_import": case_bank_confirm,
     "bank.import_questions (fields)": case_bank_import_fields,
+    "org.import_roster (fields)": case_roster_fields,
     "org.confirm_roster": case_roster_confirm,
     "auth.login": case_login,
     "auth.change_password": case_change_password,
