@@ -803,6 +803,9 @@ def test_an_item_or_checkpoint_id_past_the_range_is_refused_not_a_500(client, or
     assert placed.status_code == 400
     quiz = client.post(f"/manage/study/assignments/{a}/items/quiz", data={"quiz_id": value})
     assert quiz.status_code < 500
+    draft = make_object(client, "quiz")
+    picked = client.post(f"/manage/quizzes/{draft}/paper/add", data={"question_ids": value})
+    assert picked.status_code == 302
 
 
 def test_an_import_token_with_a_nul_names_no_upload(client, org, login):
