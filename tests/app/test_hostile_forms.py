@@ -606,7 +606,6 @@ def case_roster_fields(w):
 
 
 def case_roster_confirm(w):
-    from studyhall.org.forms import RosterUploadForm  # noqa: F401
     csv = "姓名,工号,单位\n钱老师,q1,甲校第一支部\n".encode()
     page = w.client.post("/manage/roster", data={"file": (io.BytesIO(csv), "r.csv")},
                          content_type="multipart/form-data").get_data(as_text=True)
