@@ -309,6 +309,17 @@ def _read_only_export() -> None:
     read_only()
 
 
+def _write_after_reading() -> None:
+    """End an export's read transaction and write in a transaction of its own (BEGIN
+    IMMEDIATE on SQLite): a read transaction cannot become a writer once anyone else
+    has committed since it began (a running exam saves all the time), and SQLite then
+    answers "database is locked" at once."""
+    from flask import g
+
+    db.session.rollback()
+    g.pop("read_only", None)
+
+
 @click.command("export-scores")
 @click.option("--quiz", "quiz_id", required=True, type=int, help="The exam's id.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
@@ -342,7 +353,10 @@ def export_scores_command(quiz_id, out, unit_path):
                         handle.write(chunk)
                 bar.update(total)
             else:
-                scores.write_score_workbook(out, export, progress=bar.update)
+                # The figures beside the people, on the same snapshot (exports/snapshot.py).
+                scores.write_score_workbook(out, export, progress=bar.update,
+                                            figures_beside=True)
+    _write_after_reading()
     audit.record(None, "export.scores", quiz, file=out, unit_id=getattr(unit, "id", None))
     db.session.commit()
     click.echo(_("%(n)d people written to %(path)s", n=total, path=out))

@@ -267,9 +267,7 @@ def _remove_uncommitted(written: dict[str, tuple[Path, bytes]]) -> None:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
     try:
-        with _reading(), db.engine.connect() as connection:
-            kept = set(connection.scalars(sa.select(StoredFile.sha256).where(
-                StoredFile.sha256.in_(list(written))).distinct()))
+        kept = _committed_digests(list(written))
     except sa.exc.SQLAlchemyError:  # the database cannot say: keep them all
         kept = set(written)
     for digest in kept:
@@ -315,12 +313,16 @@ def sweep(*, dry_run: bool = False, min_age: float = SWEEP_MIN_AGE_SECONDS
           ) -> list[tuple[Path, int]]:
     """The files in the storage folder that no ``StoredFile`` row points to and that are
     older than ``min_age`` seconds (a killed process's file, or a scratch file it was
-    writing), with their sizes; removed unless ``dry_run``. A file whose row commits
-    after its removal is written back by that request (``_after_commit``)."""
+    writing), with their sizes; removed unless ``dry_run``.
+
+    A request may commit a row for one of them (finding the old file there, so not
+    writing it) after the rows were listed: so a file is first set aside, then the
+    database asked again, and a file a row now points at is put back. A row committing
+    after that question finds its file missing and writes it back (``_after_commit``)."""
     root = storage_dir()
     if not root.is_dir():
         return []
-    known = set(db.session.scalars(sa.select(StoredFile.sha256).distinct()))
+    known = _committed_digests(None)
     cutoff = time.time() - min_age
     found = []
     for dirpath, _dirnames, filenames in os.walk(root):
@@ -335,7 +337,34 @@ def sweep(*, dry_run: bool = False, min_age: float = SWEEP_MIN_AGE_SECONDS
             if info.st_mtime > cutoff:
                 continue
             found.append((path, info.st_size))
-            if not dry_run:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-    return sorted(found)
+    if dry_run or not found:
+        return sorted(found)
+    aside = {}
+    for path, _size in found:
+        moved = path.with_name(path.name + ".sweeping")
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(path, moved)
+            aside[path] = moved
+    now_known = _committed_digests([path.name for path in aside])
+    removed = []
+    for path, size in found:
+        moved = aside.get(path)
+        if moved is None:
+            continue
+        if path.name in now_known and path == _path_of(path.name):
+            os.replace(moved, path)  # committed meanwhile: it stays
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            moved.unlink()
+        removed.append((path, size))
+    return sorted(removed)
+
+
+def _committed_digests(names: list[str] | None) -> set[str]:
+    """The contents committed rows point at (among ``names``, when given), read on a
+    connection of its own so that what other requests committed a moment ago counts."""
+    query = sa.select(StoredFile.sha256).distinct()
+    if names is not None:
+        query = query.where(StoredFile.sha256.in_(names))
+    with _reading(), db.engine.connect() as connection:
+        return set(connection.scalars(query))

@@ -153,21 +153,29 @@ def restart(job_id: str, owner_id: int, kind: str = SHEET) -> bool:
         check(current_user, **status["params"])
     app = current_app._get_current_object()
     run = int(status.get("run", 1)) + 1
-    try:
-        descriptor = os.open(_claim_path(app, job_id, run),
-                             os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return True  # another click (or host) started this run
-    except OSError as exc:
-        log.error("export %s could not start again: %s", job_id, exc)
-        raise InsufficientStorage() from exc
-    os.close(descriptor)
+    while True:
+        claim = _claim_path(app, job_id, run)
+        try:
+            descriptor = os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            if not _abandoned(claim):
+                return True  # another click (or host) started this run
+            run += 1  # its claimant died before it wrote the status: the next run
+            continue
+        except OSError as exc:
+            log.error("export %s could not start again: %s", job_id, exc)
+            raise InsufficientStorage() from exc
+        os.close(descriptor)
+        break
     now = time.time()
     status.update(state=RUNNING, done=0, started=now, beat=now, run=run)
     status.pop("finished", None)
     try:
         _write_status(app, job_id, status)
     except OSError as exc:
+        # Nothing runs: give the claim back, or every later click would find the run
+        # "started by another" and the job would stay interrupted for its day.
+        claim.unlink(missing_ok=True)
         log.error("export %s could not start again: %s", job_id, exc)
         raise InsufficientStorage() from exc
     _launch(app, job_id, status, factory(**status["params"]))
@@ -176,6 +184,16 @@ def restart(job_id: str, owner_id: int, kind: str = SHEET) -> bool:
 
 def _claim_path(app: Flask, job_id: str, run: int) -> Path:
     return _folder(app) / f"{job_id}.run{run}"
+
+
+def _abandoned(claim: Path) -> bool:
+    """Whether a claim is older than a beat may be while the status still names the run
+    before it: the host that claimed it died before writing the status (which it does at
+    once), so no run of it is live and the job would otherwise stay interrupted."""
+    try:
+        return time.time() - claim.stat().st_mtime > stale_seconds()
+    except FileNotFoundError:
+        return False
 
 
 class _Superseded(Exception):

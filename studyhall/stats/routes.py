@@ -311,10 +311,14 @@ def export_job_status(job_id: str):
 @staff_required
 def restart_export_job(job_id: str):
     """Start an interrupted (or failed) export again: the same job, a new run."""
-    _job_or_404(job_id)
+    status = _job_or_404(job_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    jobs.restart(job_id, current_user.id)
+    if jobs.restart(job_id, current_user.id):
+        # The sheet's personal data is read again, now (a sheet's download is not
+        # audited, unlike an archive's): an entry of its own, as for the first export.
+        audit.record(current_user, "export.restart", None, file=status["name"],
+                     recipe=status.get("recipe"), params=status.get("params"))
     return redirect(url_for("stats.show_export_job", job_id=job_id))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 import time
 import zipfile
@@ -16,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from studyhall.audit import AuditEntry
+from studyhall.errors import InsufficientStorage
 from studyhall.exports import jobs
 from studyhall.extensions import db
 from tests.app.stats_fixtures_f1 import *  # noqa: F401,F403
@@ -194,7 +196,9 @@ def test_a_run_taken_for_dead_stops_when_it_wakes_and_the_new_run_alone_finishes
         [f"{job_id}.bin", f"{job_id}.json", f"{job_id}.run2"]
 
 
-def test_two_restarts_at_once_start_one_run(app, org, gate, monkeypatch):
+def a_gated_job_its_host_left(app, org, gate, monkeypatch):
+    """A gated job built, then its status put back as a dead host leaves it: running,
+    its last beat two minutes old. Its id and status file."""
     monkeypatch.setitem(app.config, "EXPORT_JOB_HEARTBEAT_SECONDS", 3600)
     gate.set()
     job_id = jobs.start(org.admin.id, "名单.xlsx", "list.xlsx", 5, "test.gated", {"rows": 5})
@@ -204,6 +208,11 @@ def test_two_restarts_at_once_start_one_run(app, org, gate, monkeypatch):
     status = json.loads(path.read_text(encoding="utf-8"))
     status.update(state="running", beat=time.time() - 120)
     path.write_text(json.dumps(status), encoding="utf-8")
+    return job_id, path
+
+
+def test_two_restarts_at_once_start_one_run(app, org, gate, monkeypatch):
+    job_id, path = a_gated_job_its_host_left(app, org, gate, monkeypatch)
     # The other click (or host) claimed run 2 a moment ago and is writing its status.
     (path.parent / f"{job_id}.run2").touch()
     with app.test_request_context():
@@ -230,3 +239,67 @@ def test_a_long_step_without_progress_still_beats(app, org, gate, monkeypatch):
     jobs.wait(job_id)
     assert beats[-1] > first
     assert json.loads(path.read_text(encoding="utf-8"))["state"] == "done"
+
+
+def test_a_restart_that_cannot_write_its_status_can_be_tried_again(app, org, gate,
+                                                                  monkeypatch):
+    """The disk is full the moment run 2 is claimed: the click answers 507 and the job
+    stays interrupted. Before, the claim stayed behind, so every later click found run 2
+    'already started' and nothing ever ran: the job was stuck for its day."""
+    job_id, path = a_gated_job_its_host_left(app, org, gate, monkeypatch)
+
+    real_write = jobs._write_status
+
+    def disk_full(*_args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(jobs, "_write_status", disk_full)
+    with app.test_request_context(), pytest.raises(InsufficientStorage):
+        jobs.restart(job_id, org.admin.id)
+    monkeypatch.setattr(jobs, "_write_status", real_write)
+    assert not (path.parent / f"{job_id}.run2").exists()
+
+    with app.test_request_context():  # space again: the next click starts run 2
+        assert jobs.restart(job_id, org.admin.id) is True
+    jobs.wait(job_id)
+    assert STARTED.acquire(timeout=30)
+    status = json.loads(path.read_text(encoding="utf-8"))
+    assert (status["state"], status["run"]) == ("done", 2)
+
+
+def test_a_sheet_started_again_leaves_an_audit_entry(client, app, org, login, small_exam,
+                                                      small_inline):
+    """A restart reads the personal data again, hours after the audited export perhaps,
+    and a sheet's download is not audited: before, nothing recorded that it happened."""
+    login(org.secretary)
+    url = client.get("/manage/stats/roster.xlsx").location
+    job_id = job_id_of(url)
+    jobs.wait(job_id)
+    as_a_dead_host_left_it(app, job_id)
+    assert client.post(f"{url}/restart").status_code == 302
+    jobs.wait(job_id)
+    entries = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "export.restart")).all()
+    assert [(e.actor_id, e.details["recipe"], e.details["file"]) for e in entries] == \
+        [(org.secretary.id, "stats.roster", json.loads(
+            status_file(app, job_id).read_text(encoding="utf-8"))["name"])]
+    client.post(f"{url}/restart")  # done: nothing started, nothing recorded
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(
+        AuditEntry.action == "export.restart")) == 1
+
+
+def test_a_claim_whose_host_died_before_writing_the_status_does_not_block_the_job(
+        app, org, gate, monkeypatch):
+    """Run 2 was claimed two minutes ago and its status never written (the host died in
+    between): before, every click found run 2 'started by another' and nothing ran."""
+    job_id, path = a_gated_job_its_host_left(app, org, gate, monkeypatch)
+    claim = path.parent / f"{job_id}.run2"
+    claim.touch()
+    old = time.time() - 120
+    os.utime(claim, (old, old))
+    with app.test_request_context():
+        assert jobs.restart(job_id, org.admin.id) is True
+    jobs.wait(job_id)
+    assert STARTED.acquire(timeout=30)
+    status = json.loads(path.read_text(encoding="utf-8"))
+    assert (status["state"], status["run"]) == ("done", 3)

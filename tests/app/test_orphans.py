@@ -6,6 +6,7 @@ sweep-files` finds what a killed process left."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import time
@@ -203,3 +204,30 @@ def test_sweep_files_removes_only_old_files_no_row_points_to(app, org, file_stor
     assert not orphan.exists() and not scratch.exists()
     assert kept_path.read_bytes() == PDF_BYTES and young.exists()
     assert storage.read_file(kept) == PDF_BYTES
+
+
+def test_a_row_committed_while_the_sweep_runs_keeps_its_file(app, org, file_storage,
+                                                             monkeypatch):
+    """The sweep lists the rows, then walks the folder: a request that stores the content
+    of an old orphan file (finding it there, so not writing it) and commits in between
+    must not lose its file. Before, the sweep removed it on the list it read first, and
+    the committed row pointed at nothing."""
+    orphan = storage._path_of(hashlib.sha256(PDF_BYTES).hexdigest())
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(PDF_BYTES)
+    old = time.time() - 2 * 3600
+    os.utime(orphan, (old, old))
+    real_walk = os.walk
+    stored = []
+
+    def walk_after_a_commit(*args, **kwargs):
+        # The request commits after the sweep read which files rows point to.
+        stored.append(storage.save_file(PDF_BYTES, "a.pdf", org.admin))
+        db.session.commit()
+        return real_walk(*args, **kwargs)
+
+    monkeypatch.setattr(storage.os, "walk", walk_after_a_commit)
+    found = storage.sweep()
+    monkeypatch.setattr(storage.os, "walk", real_walk)
+    assert found == []
+    assert storage.read_file(stored[0]) == PDF_BYTES
