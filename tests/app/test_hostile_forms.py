@@ -137,7 +137,7 @@ EXEMPT = {
         "auth.end_other_sessions", "bank.delete_category", "bank.delete_question",
         "org.change_person_state", "org.change_unit_state", "org.reset_password",
         "quizzes.close_quiz", "quizzes.publish_quiz", "quizzes.regrade_question",
-        "quizzes.start_quiz", "quizzes.submit_attempt", "quizzes.take_over_attempt",
+        "quizzes.take_over_attempt",
         "sessions.cancel_session", "sessions.confirm_record", "sessions.delete_attachment",
         "sessions.mark_all_present", "sessions.publish_session", "sessions.remove_plan_item",
         "sessions.withdraw_leave", "stats.restart_archive_job", "stats.restart_export_job",
