@@ -80,7 +80,11 @@ def keep_upload(owner, purpose: str, filename: str, content: bytes, **options) -
 
 
 def load_upload(owner, purpose: str, token: str) -> PendingUpload | None:
-    """The owner's pending upload with this token, if it has not expired."""
+    """The owner's pending upload with this token, if it has not expired. A token with a
+    NUL (read from request.form by hand, not through a Form) names none: PostgreSQL
+    refuses NUL in text (a 500)."""
+    if "\x00" in token:
+        return None
     return db.session.scalar(
         sa.select(PendingUpload).where(
             PendingUpload.token == token,

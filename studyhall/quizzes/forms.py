@@ -35,6 +35,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from studyhall.bank.forms import difficulty_choices, type_choices
+from studyhall.converters import MAX_ID
 from studyhall.forms import Form, choices
 from studyhall.i18n import lazy_gettext as _l
 from studyhall.org.forms import status_choices
@@ -228,6 +229,12 @@ class RulesForm(Form):
 class PickQuestionsForm(Form):
     question_ids = SelectMultipleField(coerce=int, choices=[], validate_choice=False,
                                        validators=[DataRequired(_l("Tick some questions."))])
+
+    def validate_question_ids(self, field):
+        # Ticked boxes carry bank ids; one past the database's range is refused here, not
+        # looked up (a 500 on PostgreSQL).
+        if any(not 0 < qid <= MAX_ID for qid in field.data):
+            raise ValidationError(_l("Tick some questions."))
 
 
 class RemoveQuestionForm(Form):

@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from studyhall.converters import MAX_ID
 from studyhall.forms import Form, choices
 from studyhall.i18n import lazy_gettext as _l
 from studyhall.quizzes.forms import LOCAL_FORMATS, AudienceForm, to_local  # noqa: F401
@@ -172,7 +173,8 @@ class AddMaterialForm(Form):
 
 
 class AddQuizForm(Form):
-    quiz_id = IntegerField(validators=[DataRequired()])
+    # An id past the database's range is refused here, not looked up (a 500 on PostgreSQL).
+    quiz_id = IntegerField(validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)])
 
 
 class RemoveItemForm(Form):

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import abort
 
 from studyhall.auth.scope import in_scope, scope_paths, unit_in_scope
+from studyhall.converters import MAX_ID
 from studyhall.extensions import db
 from studyhall.model_helpers import in_subtree, path_in_subtree
 from studyhall.org.models import Person, Role, Unit
@@ -71,8 +72,9 @@ def visible_materials_clause(viewer: Person):
 
 
 def load_material_or_404(viewer: Person, material_id: int) -> Material:
-    """A material the viewer may see (read, or use in an assignment)."""
-    material = db.session.get(Material, material_id)
+    """A material the viewer may see (read, or use in an assignment). The id may come
+    from a form (an assignment's add-material), so one past the database's range is 404."""
+    material = db.session.get(Material, material_id) if 0 < material_id <= MAX_ID else None
     if material is None or not can_view_material(viewer, material):
         abort(404)
     return material

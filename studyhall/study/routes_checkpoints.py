@@ -7,10 +7,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import HiddenField, IntegerField, SelectField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, NumberRange
 
 from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import in_scope
+from studyhall.converters import MAX_ID
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm, Form, choices
 from studyhall.i18n import lazy_gettext as _l
@@ -26,7 +27,8 @@ SEARCH_RESULTS = 20
 
 
 class PlaceCheckpointForm(Form):
-    question_id = IntegerField(validators=[InputRequired()])
+    # An id past the database's range is refused here, not sent to the database (a 500).
+    question_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
     anchor = SelectField(_l("Where in the text"), coerce=int, validate_choice=False)
     q = HiddenField()
 
