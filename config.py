@@ -3,8 +3,9 @@ from the environment (``default``, ``production``)."""
 
 import contextlib
 import os
+import re
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -15,6 +16,65 @@ INSTANCE_DIR = BASE_DIR / "instance"
 DEV_SECRET_KEY = "dev-only-not-secret"
 #: Where the key lives, in the instance folder, when SECRET_KEY is not set.
 SECRET_KEY_FILE = "secret_key"
+
+
+class ConfigError(RuntimeError):
+    """A setting in the environment that cannot be used: start-up stops and says which
+    and why, rather than running with a value nobody meant."""
+
+
+#: The longest range of dates one PUBLIC_HOLIDAYS / ADJUSTED_WORKDAYS item may name.
+MAX_DATE_RANGE_DAYS = 31
+
+
+def env_dates(name: str) -> tuple[date, ...]:
+    """ISO dates from the environment variable ``name``, separated by commas or spaces;
+    ``2027-10-01..2027-10-07`` is every day of a range. Unset or blank: none.
+
+    :raises ConfigError: an item that is not a date or a range of dates."""
+    text = os.environ.get(name, "")
+    days: set[date] = set()
+    for item in re.split(r"[\s,，;；]+", text.strip()):
+        if not item:
+            continue
+        first, dots, last = item.partition("..")
+        try:
+            start = date.fromisoformat(first)
+            end = date.fromisoformat(last) if dots else start
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {item!r} is not a date. Write ISO dates (YYYY-MM-DD) separated "
+                f"by commas or spaces, and a range as 2027-10-01..2027-10-07.") from None
+        if not start <= end <= start + timedelta(days=MAX_DATE_RANGE_DAYS):
+            raise ConfigError(f"{name}: {item!r} is not a range of dates (its first day "
+                              f"first, at most {MAX_DATE_RANGE_DAYS} days long).")
+        days.update(start + timedelta(days=n) for n in range((end - start).days + 1))
+    return tuple(sorted(days))
+
+
+def env_int(name: str, default: int, low: int, high: int) -> int:
+    """A whole number from the environment between ``low`` and ``high``, or ``default``.
+
+    :raises ConfigError: not a whole number, or out of range."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{name}: {text!r} is not a whole number "
+                          f"(from {low} to {high}).") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}: {value} is out of range (from {low} to {high}).")
+    return value
+
+
+def _one_kind_each(holidays: tuple[date, ...], workdays: tuple[date, ...]) -> None:
+    both = sorted(set(holidays) & set(workdays))
+    if both:
+        raise ConfigError("PUBLIC_HOLIDAYS and ADJUSTED_WORKDAYS both list "
+                          f"{', '.join(d.isoformat() for d in both)}: a day is one or the "
+                          "other.")
 
 
 class Config:
@@ -74,6 +134,15 @@ class Config:
 
     PEOPLE_PER_PAGE = 30
     QUESTIONS_PER_PAGE = 20
+
+    # A held session's record is due this many working days after the meeting, unless
+    # its unit (or one above) sets its own (studyhall/sessions/settings.py: 1 to 30).
+    SESSION_RECORD_WORKING_DAYS = env_int("SESSION_RECORD_WORKING_DAYS", 3, 1, 30)
+    # Working days are Monday to Friday, except PUBLIC_HOLIDAYS (法定节假日), plus the
+    # weekend days made working (调休上班): ISO dates, commas or spaces, ranges with "..".
+    PUBLIC_HOLIDAYS = env_dates("PUBLIC_HOLIDAYS")
+    ADJUSTED_WORKDAYS = env_dates("ADJUSTED_WORKDAYS")
+    _one_kind_each(PUBLIC_HOLIDAYS, ADJUSTED_WORKDAYS)
 
 
 class DefaultConfig(Config):

@@ -17,11 +17,14 @@ Measured per database, each beside a bare baseline in the same run (medians of 3
 - the item analysis of the city exam and of the 50-question exam (get_item_analysis);
   baseline: the bare SELECT of the same (attempt, question, score) rows;
 - the score sheet of the city exam (100,000 rows; three sheets: people, units, item
-  analysis) written in-process, the app loaded; baseline: the same people's rows by one
-  plain query written with XlsxWriter (constant memory) and nothing else. Then each once
-  as a process of its own (``flask export-scores``; a script) for the wall time with
-  start-up and the peak RSS. Every file is read back with python-calamine: every row and
-  every cell that should hold a value does;
+  analysis) written in-process, the app loaded, with the figures in sequence (the in-app
+  job) and beside the people (the command); baseline: bare_scores.py, the same people's
+  cells (values, types, number formats) by one plain query written with XlsxWriter
+  (constant memory) and nothing else — its sheet is checked against ours cell by cell.
+  Then each as a process of its own (``flask export-scores``; the bare script, which
+  imports SQLAlchemy and XlsxWriter only) for the wall time with start-up, the CPU time
+  and the peak RSS. Every file is read back with python-calamine: every row and every
+  cell that should hold a value does;
 - answer-save p99 of a running exam (30 takers under gunicorn, one save per taker per
   second) idle, then while the export runs beside it;
 - the report figures for a year (汇报数据 of the city committee for 2026: sessions by
@@ -50,6 +53,7 @@ import json
 import os
 import random
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -61,6 +65,7 @@ from pathlib import Path
 
 import harness
 import sqlalchemy as sa
+from bare_scores import bare_export
 
 from studyhall.extensions import db
 
@@ -414,10 +419,34 @@ BARE_REPORT_SQL = (
 )
 
 
-def bare_report(start, end) -> float:
+#: Every row the report reads, once each and nothing else: BARE_REPORT_SQL misses some
+#: (the held-session filter on attendance; reading time, reflections and the headcount,
+#: which the report reads too). Kept beside it so that earlier runs stay comparable.
+BARE_REPORT_ALL_SQL = (
+    "SELECT s.kind, count(*) FROM study_session s WHERE s.status = 'published' "
+    "AND s.starts_at >= :start AND s.starts_at < :end AND s.starts_at <= :now GROUP BY s.kind",
+    "SELECT a.status, count(*) FROM attendance a JOIN study_session s ON s.id = a.session_id "
+    "WHERE s.status = 'published' AND s.starts_at >= :start AND s.starts_at < :end "
+    "AND s.starts_at <= :now GROUP BY a.status",
+    BARE_REPORT_SQL[1],
+    "SELECT sum(p.credited_ms) FROM reading_progress p JOIN assignment x "
+    "ON x.id = p.assignment_id WHERE x.starts_at >= :start AND x.starts_at < :end",
+    "SELECT f.status, f.is_excellent, count(*) FROM reflection f JOIN assignment x "
+    "ON x.id = f.assignment_id WHERE x.starts_at >= :start AND x.starts_at < :end "
+    "GROUP BY f.status, f.is_excellent",
+    "SELECT f.status, f.is_excellent, count(*) FROM reflection f JOIN study_session s "
+    "ON s.id = f.session_id WHERE s.status = 'published' AND s.starts_at >= :start "
+    "AND s.starts_at < :end AND s.starts_at <= :now GROUP BY f.status, f.is_excellent",
+    "SELECT p.political_status, count(*) FROM person p WHERE p.is_active "
+    "GROUP BY p.political_status",
+    BARE_REPORT_SQL[2],
+)
+
+
+def bare_report(start, end, statements=BARE_REPORT_SQL, now=None) -> float:
     def run():
-        for sql in BARE_REPORT_SQL:
-            db.session.execute(sa.text(sql), {"start": start, "end": end}).all()
+        for sql in statements:
+            db.session.execute(sa.text(sql), {"start": start, "end": end, "now": now}).all()
     seconds, _ = harness.timed(run)
     db.session.rollback()
     return seconds
@@ -441,7 +470,7 @@ def measure_report(app, city: City, runs: int) -> dict:
     url = (f"/manage/stats/activity?unit={city.root_id}&from={REPORT_YEAR}-01-01"
            f"&to={REPORT_YEAR}-12-31")
     figures = {"report figures, a year": [], "activity page, a year": [],
-               "bare GROUP BYs (report)": []}
+               "bare GROUP BYs (report)": [], "bare, every row read (report)": []}
     with app.test_request_context():
         admin = db.session.scalar(sa.select(Person).where(Person.account == "benchadmin"))
         root = db.session.get(Unit, city.root_id)
@@ -452,6 +481,8 @@ def measure_report(app, city: City, runs: int) -> dict:
             figures["report figures, a year"].append(took)
             db.session.rollback()
             figures["bare GROUP BYs (report)"].append(bare_report(start, end))
+            figures["bare, every row read (report)"].append(
+                bare_report(start, end, BARE_REPORT_ALL_SQL, utcnow()))
         figures["report lines"] = data
     for _ in range(runs):
         took, reply = harness.timed(lambda: client.get(url))
@@ -469,8 +500,12 @@ def report_figures(database: str, city: City, made: float, figures: dict) -> dic
     rows = [[database, name, median(figures[name]), _range(figures[name]),
              f"{median(figures[name]) / base:.1f}×"]
             for name in ("report figures, a year", "activity page, a year",
-                         "bare GROUP BYs (report)")]
+                         "bare GROUP BYs (report)", "bare, every row read (report)")]
     harness.print_table(harness.FIGURE_HEADERS, rows)
+    full = median(figures["bare, every row read (report)"])
+    print(f"  × the bare reads of every row read: report "
+          f"{median(figures['report figures, a year']) / full:.1f}×, activity page "
+          f"{median(figures['activity page, a year']) / full:.1f}×")
     for line in figures["report lines"]:
         print("  " + line)
     return {f"{database} {row[1]}": row[2] for row in rows}
@@ -587,53 +622,13 @@ def _quiz_model():
     return Quiz
 
 
-BARE_SQL = (
-    "SELECT u.path, p.name, p.account, r.political_status, a.score, a.started_at, "
-    "a.submitted_at FROM quiz_recipient r JOIN person p ON p.id = r.person_id "
-    "JOIN unit u ON u.id = r.unit_id LEFT JOIN attempt a ON a.quiz_id = r.quiz_id "
-    "AND a.person_id = r.person_id AND a.status = 'submitted' WHERE r.quiz_id = :q "
-    "ORDER BY u.path, p.name, p.id")
+BARE_EXPORT = [str(BENCH_DIR / "bare_scores.py")]
 
 
-def bare_export(connection, quiz_id: int, out: str) -> None:
-    """The baseline: the same people's rows by one plain query, written with XlsxWriter
-    in constant-memory mode, ten cells a row, nothing else."""
-    import xlsxwriter
-
-    rows = connection.execute(sa.text(BARE_SQL).execution_options(yield_per=2000),
-                              {"q": quiz_id})
-    book = xlsxwriter.Workbook(out, {"constant_memory": True})
-    sheet = book.add_worksheet()
-    sheet.write_row(0, 0, ["序号", "单位", "姓名", "账号", "政治面貌", "状态", "得分", "是否及格",
-                           "用时", "交卷时间"])
-    for n, row in enumerate(rows, start=1):
-        sheet.write_number(n, 0, n)
-        for col in range(4):
-            sheet.write_string(n, col + 1, row[col])
-        sheet.write_string(n, 5, "已交卷" if row[4] is not None else "未参加")
-        if row[4] is not None:
-            sheet.write_number(n, 6, float(row[4]))
-            sheet.write_string(n, 7, "是" if row[4] >= 60 else "否")
-            sheet.write_number(n, 8, 0.01)
-            moment = row[6] if isinstance(row[6], datetime) else \
-                datetime.fromisoformat(row[6])
-            sheet.write_datetime(n, 9, moment)
-    book.close()
-
-
-BARE_EXPORT = """
-import sys, sqlalchemy as sa
-sys.path.insert(0, sys.argv[4])
-from bench_city import bare_export
-engine = sa.create_engine(sys.argv[1])
-with engine.connect() as connection:
-    bare_export(connection, int(sys.argv[2]), sys.argv[3])
-"""
-
-
-def run_child(command: list[str], env: dict) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one run of a subprocess; the peak is read from
-    /proc while it runs (the largest VmRSS seen every 20 ms)."""
+def run_child(command: list[str], env: dict) -> tuple[float, float, float]:
+    """(seconds, peak RSS in MB, CPU seconds: user + system) of one run of a subprocess;
+    the peak is read from /proc while it runs (the largest VmRSS seen every 20 ms)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
@@ -647,22 +642,40 @@ def run_child(command: list[str], env: dict) -> tuple[float, float]:
             pass
         time.sleep(0.02)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if process.returncode:
         raise SystemExit(f"{command[:6]} failed: {process.stderr.read()[-2000:]}")
-    return seconds, peak / 1024
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, peak / 1024, cpu
+
+
+def child_env(url: str) -> dict:
+    """The processes' environment. Bytecode is cached as on a deployed host: a
+    PYTHONDONTWRITEBYTECODE in this shell would make every run of the command compile
+    the app's modules again (~0.9 s of CPU here), which no server does."""
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def warm_bytecode(env: dict) -> None:
+    """Import what the command imports once, untimed, so its bytecode is cached."""
+    subprocess.run([sys.executable, "-c", "import studyhall, studyhall.cli, "
+                    "studyhall.exports.scores, studyhall.stats.items; studyhall.create_app()"],
+                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def export_command(url: str, quiz_id: int, out: Path) -> tuple[list[str], dict]:
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     return ([sys.executable, "-m", "flask", "--app", "studyhall", "export-scores",
-             "--quiz", str(quiz_id), "--out", str(out)], env)
+             "--quiz", str(quiz_id), "--out", str(out)], child_env(url))
 
 
 def measure_export(app, url: str, city: City, runs: int, tmp: Path) -> dict:
-    """In-process, the app loaded: the export (three sheets) and the bare pass, each
-    timed ``runs`` times; then each ``runs`` times as a process of its own (``flask
-    export-scores`` and a script, alternating) for the wall time with start-up and the
-    peak RSS."""
+    """In-process, the app loaded: the bare pass, the export (three sheets) with its
+    figures in sequence (as the in-app background job) and beside the people (as the
+    command), each timed ``runs`` times; then each ``runs`` times as a process of its own
+    (``flask export-scores`` and a script, alternating) for the wall time with start-up,
+    the CPU time and the peak RSS."""
     from flask_babel import force_locale
 
     from studyhall.cli import SystemActor
@@ -671,7 +684,7 @@ def measure_export(app, url: str, city: City, runs: int, tmp: Path) -> dict:
     from studyhall.stats.queries import Filters
 
     out, bare = tmp / "scores.xlsx", tmp / "bare.xlsx"
-    figures = {"export": [], "bare XlsxWriter": []}
+    figures = {"export": [], "export beside": [], "bare XlsxWriter": []}
     with app.app_context():
         quiz = db.session.get(Quiz, city.city_exam)
         for _ in range(runs):
@@ -679,25 +692,32 @@ def measure_export(app, url: str, city: City, runs: int, tmp: Path) -> dict:
                                                            city.city_exam, str(bare)))
             figures["bare XlsxWriter"].append(seconds)
             db.session.rollback()
-            with force_locale("zh_CN"):
-                export = scores.ScoreExport(quiz, SystemActor(), Filters())
-                seconds, _ = harness.timed(lambda export=export: scores.write_score_workbook(
-                    str(out), export))
-            figures["export"].append(seconds)
-            db.session.rollback()
+            for key, beside in (("export", False), ("export beside", True)):
+                with force_locale("zh_CN"):
+                    export = scores.ScoreExport(quiz, SystemActor(), Filters())
+                    seconds, _ = harness.timed(
+                        lambda export=export, beside=beside: scores.write_score_workbook(
+                            str(out), export, figures_beside=beside))
+                figures[key].append(seconds)
+                db.session.rollback()
     figures["cells"] = check_cells(out, city)
+    figures["same rows"] = check_same_rows(out, bare)
     command, env = export_command(url, city.city_exam, out)
-    for key in ("cli seconds", "rss", "bare cli seconds", "bare rss"):
+    warm_bytecode(env)
+    for key in ("cli seconds", "rss", "cli cpu", "bare cli seconds", "bare rss", "bare cpu"):
         figures[key] = []
     for _ in range(runs):
-        seconds, rss = run_child(command, env)
+        seconds, rss, cpu = run_child(command, env)
         figures["cli seconds"].append(seconds)
         figures["rss"].append(rss)
+        figures["cli cpu"].append(cpu)
         figures["cli cells"] = check_cells(out, city)
-        seconds, rss = run_child([sys.executable, "-c", BARE_EXPORT, url, str(city.city_exam),
-                                  str(bare), str(BENCH_DIR)], env)
+        seconds, rss, cpu = run_child([sys.executable, *BARE_EXPORT, url, str(city.city_exam),
+                                       str(bare)], env)
         figures["bare cli seconds"].append(seconds)
         figures["bare rss"].append(rss)
+        figures["bare cpu"].append(cpu)
+    figures["cli same rows"] = check_same_rows(out, bare)
     return figures
 
 
@@ -721,6 +741,29 @@ def check_cells(path: Path, city: City) -> str:
     if problems:
         raise SystemExit("bench_city: export check failed: " + "; ".join(problems))
     return f"{len(body)} rows, {filled} cells: all present"
+
+
+def _body(path: Path) -> list[list]:
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("成绩单").to_python()
+    return rows[next(i for i, row in enumerate(rows) if row and row[0] == "序号") + 1:]
+
+
+def check_same_rows(ours: Path, bare: Path) -> str:
+    """The baseline is fair: its people's sheet holds the same values as ours, cell by
+    cell, as python-calamine reads them back (numbers, dates and durations by their
+    formats)."""
+    mine, theirs = _body(ours), _body(bare)
+    if len(mine) != len(theirs):
+        raise SystemExit(f"bench_city: {len(mine)} rows against the baseline's {len(theirs)}")
+    for number, (row, other) in enumerate(zip(mine, theirs, strict=True), start=1):
+        width = max(len(row), len(other))
+        row, other = row + [""] * (width - len(row)), other + [""] * (width - len(other))
+        if row != other:
+            raise SystemExit(f"bench_city: row {number} differs from the baseline's: "
+                             f"{row} against {other}")
+    return f"the baseline wrote the same {len(mine)} rows, cell by cell"
 
 
 # --- answer saves during the export -------------------------------------------------
@@ -815,11 +858,20 @@ def measure_load(url: str, app, city: City, tmp: Path) -> dict:
         idle = asyncio.run(_saves(base, city, LOAD_SECONDS))
         command, env = export_command(url, city.city_exam, tmp / "during.xlsx")
 
+        log, started = tmp / "during.log", []
+
         def start():
-            return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
+            with log.open("w") as errors:
+                started.append(subprocess.Popen(command, cwd=ROOT, env=env, stderr=errors,
+                                                stdout=subprocess.DEVNULL))
+            return started[-1]
 
         during = asyncio.run(_saves(base, city, 0, start=start))
+        if started[-1].returncode:
+            # The export must succeed while the exam saves (it once failed at its audit
+            # entry on SQLite, unnoticed here).
+            raise SystemExit("bench_city: the export failed during the saves: "
+                             + log.read_text()[-2000:])
     return {"idle p99": load.percentile(idle, 0.99), "idle max": idle[-1],
             "idle n": len(idle), "during p99": load.percentile(during, 0.99),
             "during max": during[-1], "during n": len(during)}
@@ -868,22 +920,27 @@ def _item_rows(database: str, pages: dict) -> list[list]:
 def _export_rows(database: str, export: dict) -> list[list]:
     median = statistics.median
     bare_export = median(export["bare XlsxWriter"])
-    return [[database, "score sheet, city (3 sheets)", median(export["export"]),
+    return [[database, "score sheet, 3 sheets, figures in sequence", median(export["export"]),
              _range(export["export"]), f"{median(export['export']) / bare_export:.2f}×"],
-            [database, "bare XlsxWriter pass", bare_export,
+            [database, "score sheet, 3 sheets, figures beside", median(export["export beside"]),
+             _range(export["export beside"]),
+             f"{median(export['export beside']) / bare_export:.2f}×"],
+            [database, "bare XlsxWriter pass (same cells)", bare_export,
              _range(export["bare XlsxWriter"]), ""]]
 
 
 def _print_processes(export: dict) -> None:
     median = statistics.median
     ratio = median(export["cli seconds"]) / median(export["bare cli seconds"])
+    cpu = median(export["cli cpu"]) / median(export["bare cpu"])
     print(f"as processes (medians of {len(export['cli seconds'])}): flask export-scores "
-          f"{statistics.median(export['cli seconds']):.1f} s "
-          f"({_range(export['cli seconds'])}), peak RSS {max(export['rss']):.0f} MB "
+          f"{median(export['cli seconds']):.1f} s ({_range(export['cli seconds'])}), "
+          f"CPU {median(export['cli cpu']):.1f} s, peak RSS {max(export['rss']):.0f} MB "
           f"({export['cli cells']}); bare script "
-          f"{statistics.median(export['bare cli seconds']):.1f} s "
-          f"({_range(export['bare cli seconds'])}), {max(export['bare rss']):.0f} MB; "
-          f"ratio {ratio:.2f}×")
+          f"{median(export['bare cli seconds']):.1f} s "
+          f"({_range(export['bare cli seconds'])}), CPU {median(export['bare cpu']):.1f} s, "
+          f"{max(export['bare rss']):.0f} MB; ratio {ratio:.2f}× (CPU {cpu:.2f}×); "
+          f"{export['cli same rows']}")
 
 
 def report_items(database: str, city: City, pages: dict) -> dict:

@@ -47,6 +47,8 @@ from studyhall import create_app
 from studyhall.extensions import db
 
 BUSY_ZH = "服务器繁忙，请几秒后重试。"
+#: The page when the database cannot be reached (PostgreSQL stopped), not merely locked.
+DOWN_ZH = "服务器暂时连不上数据库"
 #: Debian's PostgreSQL programs, the newest major version installed.
 PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), default=Path("/usr/lib/postgresql/15/bin"),
              key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0)
@@ -150,15 +152,17 @@ class Observed:
 
 
 def clear_503(what: str, body: str) -> bool:
+    """The 503 says what happened: busy (SQLite's lock) or the database unreachable."""
     if what == "page":
-        return BUSY_ZH in body and 'lang="zh-CN"' in body
+        return (BUSY_ZH in body or DOWN_ZH in body) and 'lang="zh-CN"' in body
     try:
         answer = json.loads(body)
     except ValueError:
         return False
     if what == "healthz":
-        return answer == {"status": "error", "database": "unavailable"}
-    return answer.get("message") == BUSY_ZH
+        return answer in ({"status": "error", "database": "unavailable"},
+                          {"status": "error", "database": "busy"})
+    return answer.get("message") == BUSY_ZH or answer.get("message", "").startswith(DOWN_ZH)
 
 
 async def timed(session, method, url, **kwargs):

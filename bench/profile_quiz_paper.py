@@ -19,6 +19,7 @@ import os
 import pstats
 import random
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -47,6 +48,46 @@ class StatementCounter:
         return taken
 
 
+class LockTimer:
+    """How long each write transaction holds SQLite's write lock: from its BEGIN
+    IMMEDIATE to the end of its COMMIT or ROLLBACK. Under a burst of starts or submits
+    the writers queue for that lock, so this time (× the burst) bounds the burst."""
+
+    def __init__(self, engine):
+        from sqlalchemy.orm import Session
+
+        self.held: list[float] = []
+        self.cpu: list[float] = []
+        self._began: tuple[float, float] | None = None
+        event.listen(engine, "before_cursor_execute", self._seen)
+        event.listen(Session, "after_commit", self._ended)
+        event.listen(Session, "after_rollback", self._ended)
+
+    def _seen(self, _conn, _cursor, statement, *_args):
+        if statement.startswith("BEGIN IMMEDIATE"):
+            self._began = (time.perf_counter(), time.process_time())
+
+    def _ended(self, _session):
+        if self._began is not None:
+            self.held.append(time.perf_counter() - self._began[0])
+            self.cpu.append(time.process_time() - self._began[1])
+            self._began = None
+
+    def take(self) -> list[float]:
+        taken, self.held, self.cpu = self.held, [], []
+        return taken
+
+    def summary(self) -> str:
+        """The median wall time the lock was held and the CPU time of this process in it
+        (on a loaded box the wall time includes waiting for a core; the CPU time not)."""
+        cpu = self.cpu
+        held = self.take()
+        if not held:
+            return "no write lock taken"
+        return (f"write lock held {statistics.median(held) * 1000:.2f} ms "
+                f"({statistics.median(cpu) * 1000:.2f} ms CPU; median of {len(held)})")
+
+
 def logged_in_client(app, account: str, quiz_id: int):
     client = app.test_client()
     token = CSRF_INPUT.search(client.get("/login").get_data(as_text=True)).group(1)
@@ -58,11 +99,13 @@ def logged_in_client(app, account: str, quiz_id: int):
 
 
 def timed(label: str, n: int, fn) -> float:
-    began = time.perf_counter()
+    """Seconds of this process's CPU per call: on a box shared with other work, the wall
+    clock would count the time spent waiting for a core."""
+    began = time.process_time()
     for _ in range(n):
         fn()
-    seconds = (time.perf_counter() - began) / n
-    print(f"{label:34} {1 / seconds:7.0f} req/s  {seconds * 1000:6.2f} ms each")
+    seconds = (time.process_time() - began) / n
+    print(f"{label:34} {1 / seconds:7.0f} /CPU s  {seconds * 1000:6.2f} ms CPU each")
     return seconds
 
 
@@ -163,49 +206,86 @@ def render_only(app, client, attempt_id: int, n: int) -> None:
 
 def starts_and_submits(app, counter: StatementCounter, accounts: list[str], quiz_id: int,
                        dump: str | None) -> None:
-    """Each taker starts (one after another), then each submits; every other one is
-    profiled (into DUMP.start and DUMP.submit when --dump is given)."""
+    """Each taker starts (one after another), then each submits. Every other one is
+    profiled (into DUMP.start and DUMP.submit when --dump is given); the others are timed,
+    with how long each held SQLite's write lock."""
+    from studyhall.extensions import db
+
+    with app.app_context():
+        locks = LockTimer(db.engine)
     clients = [logged_in_client(app, account, quiz_id) for account in accounts]
-    counter.take()
-    attempts = []
     profiles = {"start": cProfile.Profile(), "submit": cProfile.Profile()}
-    began = time.perf_counter()
-    for number, (client, token) in enumerate(clients):
+    attempts = []
+
+    def one(step: str, number: int, client, url: str, token: str, expect: str):
         if number % 2:
-            with profiles["start"]:
-                reply = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
-            attempts.append(int(re.search(r"/attempts/(\d+)", reply.headers["Location"])
-                                .group(1)))
-            continue
-        reply = client.post(f"/quizzes/{quiz_id}/start", data={"csrf_token": token})
-        attempts.append(int(re.search(r"/attempts/(\d+)", reply.headers["Location"]).group(1)))
-        if number == 0:
-            first = counter.take()
-    seconds = (time.perf_counter() - began) / len(clients)
-    print(f"start: {seconds * 1000:.2f} ms each (half of them profiled); "
-          f"SQL statements of one start: {len(first)}")
-    for statement in first:
-        print("   ", " ".join(statement.split())[:150])
-    counter.take()
-    began = time.perf_counter()
-    for number, ((client, token), attempt) in enumerate(zip(clients, attempts, strict=True)):
-        if number % 2:
-            with profiles["submit"]:
-                reply = client.post(f"/attempts/{attempt}/submit", data={"csrf_token": token})
-            assert reply.status_code == 302
-            continue
-        reply = client.post(f"/attempts/{attempt}/submit", data={"csrf_token": token})
-        assert reply.status_code == 302 and reply.headers["Location"].endswith("/result")
-        if number == 0:
-            first = counter.take()
-    seconds = (time.perf_counter() - began) / len(clients)
-    print(f"submit: {seconds * 1000:.2f} ms each (half of them profiled); "
-          f"SQL statements of one submit: {len(first)}")
-    for statement in first:
-        print("   ", " ".join(statement.split())[:150])
+            kept = len(locks.held)
+            with profiles[step]:
+                reply = client.post(url, data={"csrf_token": token})
+            del locks.held[kept:]  # not the profiled ones
+            return reply, None
+        counter.take()
+        began = time.process_time()
+        reply = client.post(url, data={"csrf_token": token})
+        seconds = time.process_time() - began
+        assert reply.status_code == 302 and re.search(expect, reply.headers["Location"])
+        return reply, (seconds, counter.take())
+
+    for step in ("start", "submit"):
+        if step == "submit":
+            saves_and_inserts(app, locks, clients[0][0], attempts[0], len(clients) * 4)
+        timings, first = [], None
+        locks.take()
+        for number, (client, token) in enumerate(clients):
+            if step == "start":
+                reply, timing = one(step, number, client, f"/quizzes/{quiz_id}/start", token,
+                                    r"/attempts/\d+$")
+                attempts.append(int(re.search(r"/attempts/(\d+)", reply.headers["Location"])
+                                    .group(1)))
+            else:
+                reply, timing = one(step, number, client, f"/attempts/{attempts[number]}/submit",
+                                    token, r"/result$")
+            if timing:
+                timings.append(timing[0])
+                first = first or timing[1]
+        print(f"{step}: {statistics.median(timings) * 1000:.2f} ms CPU each (median of "
+              f"{len(timings)} not profiled, client included); {locks.summary()}; "
+              f"SQL statements of one {step}: {len(first)}")
+        for statement in first:
+            print("   ", " ".join(statement.split())[:150])
     for name, profile in profiles.items():
         if dump:
             profile.dump_stats(f"{dump}.{name}")
+
+
+def saves_and_inserts(app, locks: LockTimer, client, attempt_id: int, n: int) -> None:
+    """N answer saves of one taker (an unanswered response: valid for every question
+    type, the same statements as any save) against N bare INSERTs (POST /bench/insert):
+    the CPU of each request and how long it holds the write lock."""
+    bare = app.test_client()
+    page = client.get(f"/attempts/{attempt_id}")
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.get_data(as_text=True))
+    headers = {"X-CSRFToken": csrf.group(1)}
+
+    def save():
+        reply = client.post(f"/attempts/{attempt_id}/answers", headers=headers,
+                            json={"position": 1, "response": None})
+        assert reply.status_code == 200 and reply.get_json()["ok"], reply.status_code
+
+    def insert():
+        assert bare.post("/bench/insert").status_code == 200
+
+    for _ in range(20):
+        save(), insert()
+    locks.take()
+    figures = {}
+    for label, fn in (("answer save", save), ("bare INSERT", insert)):
+        cpu = timed(label, n, fn)
+        figures[label] = (cpu, statistics.median(locks.held) if locks.held else None)
+        print(f"    {locks.summary()}")
+    (save_cpu, save_lock), (insert_cpu, insert_lock) = figures.values()
+    print(f"save at {insert_cpu / save_cpu:.0%} of the bare INSERT by CPU" + (
+        f"; holds the write lock {save_lock / insert_lock:.1f}× as long" if save_lock else ""))
 
 
 if __name__ == "__main__":

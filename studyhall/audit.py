@@ -46,3 +46,37 @@ def record(actor, action: str, target, **details) -> AuditEntry:
     )
     db.session.add(entry)
     return entry
+
+
+def record_apart(actor, action: str, target, **details) -> None:
+    """Write an audit entry in a short transaction of its own, committed at once: for an
+    export, after its file is complete (cli.py, exports/jobs.py).
+
+    The export's read transaction is ended first (rolled back: it only read) and the
+    entry is written in a fresh write transaction (BEGIN IMMEDIATE on SQLite, which waits
+    its turn on the busy timeout). Written inside the read transaction instead, on
+    SQLite it fails at once with "database is locked" whenever anyone else has committed
+    since the read began (a running exam saves all the time): a WAL reader cannot become
+    a writer on a stale snapshot. The caller's read-only mark is kept for what follows.
+    Raises if the entry cannot be written; nothing else is committed with it."""
+    from flask import g, has_request_context
+
+    target_type = NO_TARGET if target is None else type(target).__name__.lower()
+    target_id = 0 if target is None else target.id
+    actor_id = getattr(actor, "id", None)
+    db.session.rollback()
+    was_read_only, was_writing = g.pop("read_only", None), g.get("writes")
+    if has_request_context():
+        g.writes = True
+    try:
+        db.session.add(AuditEntry(actor_id=actor_id, action=action, target_type=target_type,
+                                  target_id=target_id, details=details))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        if was_read_only:
+            g.read_only = True
+        if has_request_context() and not was_writing:
+            g.pop("writes", None)

@@ -1,5 +1,6 @@
 """flask commands: seed-demo, import-roster, create-admin, import/export-questions,
-close-expired, export-scores, export-roster, report, archive, backup, restore."""
+close-expired, export-scores, export-roster, report, archive, backup, restore,
+sweep-files."""
 
 from __future__ import annotations
 
@@ -308,6 +309,27 @@ def _read_only_export() -> None:
     read_only()
 
 
+@contextlib.contextmanager
+def _audited_file(out: str, action: str, target, **details):
+    """Yield a scratch path beside ``out`` for an export to write; once it is complete
+    the audit entry is committed in a transaction of its own (audit.record_apart), and
+    only then is the file renamed to ``out``. The audit comes first: an export of
+    personal data never finishes without its entry, and when the entry cannot be written
+    (the database locked past its timeout, or down) the scratch file is removed and the
+    command fails, so no file is left behind. An entry whose rename then fails (a full
+    disk cannot fail a rename on the same folder; a vanished folder can) records an
+    export that did not finish: one entry too many, never one too few."""
+    partial = f"{out}.partial"
+    try:
+        yield partial
+        audit.record_apart(None, action, target, file=out, **details)
+        os.replace(partial, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise
+
+
 @click.command("export-scores")
 @click.option("--quiz", "quiz_id", required=True, type=int, help="The exam's id.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
@@ -331,19 +353,20 @@ def export_scores_command(quiz_id, out, unit_path):
     unit = _unit_by_path(unit_path) if unit_path else None
     filters = Filters(unit)
     total = count_score_rows(quiz, actor, filters)
-    with force_locale("zh_CN"):
+    with force_locale("zh_CN"), _audited_file(out, "export.scores", quiz,
+                                              unit_id=getattr(unit, "id", None)) as partial:
         export = scores.ScoreExport(quiz, actor, filters,
                                     get_unit_names({unit.id})[unit.id] if unit else "")
         with _export_progress(total, _("Writing the score sheet")) as bar:
             if out.lower().endswith(".csv"):
-                with open(out, "wb") as handle:
+                with open(partial, "wb") as handle:
                     for chunk in scores.iter_sheet_csv(export, "scores"):
                         handle.write(chunk)
                 bar.update(total)
             else:
-                scores.write_score_workbook(out, export, progress=bar.update)
-    audit.record(None, "export.scores", quiz, file=out, unit_id=getattr(unit, "id", None))
-    db.session.commit()
+                # The figures beside the people, on the same snapshot (exports/snapshot.py).
+                scores.write_score_workbook(partial, export, progress=bar.update,
+                                            figures_beside=True)
     click.echo(_("%(n)d people written to %(path)s", n=total, path=out))
 
 
@@ -360,16 +383,15 @@ def export_roster_command(out, unit_path):
     actor = SystemActor()
     unit = _unit_by_path(unit_path) if unit_path else None
     total = people.count_roster(actor, unit)
-    with _export_progress(total, _("Writing the roster")) as bar:
+    with _audited_file(out, "export.roster", unit, unit_id=getattr(unit, "id", None)) \
+            as partial, _export_progress(total, _("Writing the roster")) as bar:
         if out.lower().endswith(".csv"):
-            with open(out, "wb") as handle:
+            with open(partial, "wb") as handle:
                 for chunk in people.iter_roster_csv(actor, unit):
                     handle.write(chunk)
             bar.update(total)
         else:
-            people.write_roster_workbook(out, actor, unit, progress=bar.update)
-    audit.record(None, "export.roster", unit, file=out, unit_id=getattr(unit, "id", None))
-    db.session.commit()
+            people.write_roster_workbook(partial, actor, unit, progress=bar.update)
     click.echo(_("%(n)d people written to %(path)s", n=total, path=out))
 
 
@@ -421,9 +443,10 @@ def archive_command(unit_path, start, end, out):
     """Write the inspection archive (档案) of a unit and a period as a .zip."""
     from flask_babel import force_locale
 
-    from studyhall import audit
+    from studyhall.exports import snapshot
     from studyhall.exports.archive import MAX_DAYS, Archive
     from studyhall.model_helpers import utcnow
+    from studyhall.org.models import Unit
     from studyhall.stats.periods import DatePeriod
     from studyhall.stats.queries import get_unit_names
 
@@ -432,16 +455,19 @@ def archive_command(unit_path, start, end, out):
         raise click.ClickException(_("Give a period of two years at most, its end after its "
                                      "start."))
     _read_only_export()
-    unit = _unit_by_path(unit_path)
-    with force_locale("zh_CN"):
+    unit_id = _unit_by_path(unit_path).id
+    # Every file of the archive reads one snapshot (its score sheets agree with their
+    # summaries while an exam runs), reading only.
+    snapshot.read_one_snapshot()
+    unit = db.session.get(Unit, unit_id)
+    with force_locale("zh_CN"), _audited_file(out, "archive.export", unit,
+                                              start=span.start.isoformat(),
+                                              end=span.end.isoformat()) as partial:
         archive = Archive(SystemActor(), unit, span, utcnow(),
                           get_unit_names({unit.id})[unit.id])
         entries = archive.plan()
         with _export_progress(len(entries) + 1, _("Writing the archive")) as bar:
-            archive.write(out, progress=bar.update)
-    audit.record(None, "archive.export", unit, file=out, start=span.start.isoformat(),
-                 end=span.end.isoformat())
-    db.session.commit()
+            archive.write(partial, progress=bar.update)
     click.echo(_("%(n)d files written to %(path)s", n=len(entries) + 1, path=out))
 
 
@@ -503,9 +529,32 @@ def restore_command(file, force):
                  files=len(manifest["files"])))
 
 
+@click.command("sweep-files")
+@click.option("--dry-run", is_flag=True, help="List the files; remove nothing.")
+@with_appcontext
+def sweep_files_command(dry_run):
+    """Remove the uploaded files no row points to (left by a process killed between
+    writing a file and committing its row), older than an hour so that nothing being
+    uploaded now is touched."""
+    from studyhall import storage
+
+    found = storage.sweep(dry_run=dry_run)
+    db.session.rollback()
+    for path, size in found:
+        click.echo(f"{path}\t{size}")
+    total = sum(size for _path, size in found)
+    if dry_run:
+        click.echo(_("%(n)d files no row points to (%(bytes)d bytes); nothing removed "
+                     "(--dry-run).", n=len(found), bytes=total))
+    else:
+        click.echo(_("%(n)d files no row points to removed (%(bytes)d bytes).",
+                     n=len(found), bytes=total))
+
+
 def register(app: Flask) -> None:
     for command in (seed_demo_command, import_roster_command, create_admin_command,
                     import_questions_command, export_questions_command,
                     close_expired_command, export_scores_command, export_roster_command,
-                    report_command, archive_command, backup_command, restore_command):
+                    report_command, archive_command, backup_command, restore_command,
+                    sweep_files_command):
         app.cli.add_command(command)

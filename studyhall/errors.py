@@ -75,6 +75,37 @@ def _messages() -> dict[int, tuple[str, str]]:
     }
 
 
+#: SQLSTATEs of a PostgreSQL that is up but could not serve this request now: a lock or
+#: statement timeout, a serialization failure or deadlock (retry), too many connections.
+_BUSY_SQLSTATES = frozenset({"55P03", "57014", "40001", "40P01", "53300"})
+
+
+def database_is_busy(error: Exception) -> bool:
+    """Whether the database is there but busy (SQLite's lock past the busy timeout, a
+    PostgreSQL lock or statement timeout, every pooled connection in use), rather than
+    unreachable (a refused or closed connection, a file that cannot be opened). The page
+    says which: a lock passes in seconds; a stopped database needs the administrator."""
+    if isinstance(error, PoolTimeoutError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False  # InterfaceError: a connection the server already closed
+    original = getattr(error, "orig", None)
+    if getattr(original, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    text = str(original if original is not None else error).lower()
+    return "database is locked" in text or "database table is locked" in text \
+        or "database is busy" in text
+
+
+def _unavailable_message(busy: bool) -> tuple[str, str]:
+    if busy:
+        return _messages()[503]
+    return (_("Database unavailable"),
+            _("The server cannot reach its database at the moment, so nothing can be "
+              "opened or saved. Please try again in a minute; if it lasts, tell the "
+              "administrator."))
+
+
 def handle_http_error(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
@@ -89,9 +120,13 @@ def handle_http_error(error: HTTPException):
 
 def handle_operational_error(error: Exception):
     """A locked or unreachable database answers 503 with Retry-After, never a traceback:
-    a page in the person's language (JSON for the exam page's autosave, /healthz's own
-    JSON for a load balancer). Nothing was written: the client may send it again."""
-    current_app.logger.warning("Database unavailable on %s %s: %s", request.method,
+    a page in the person's language that says which (busy: retry in seconds; the
+    database unreachable: retry in a minute, tell the administrator), JSON for the exam
+    page's autosave, /healthz's own JSON for a load balancer. Nothing was written: the
+    client may send it again."""
+    busy = database_is_busy(error)
+    current_app.logger.warning("Database %s on %s %s: %s",
+                               "busy" if busy else "unavailable", request.method,
                                request.path, str(error).splitlines()[0][:200])
     try:
         db.session.rollback()
@@ -102,8 +137,9 @@ def handle_operational_error(error: Exception):
     g.writes, g.reads_first = False, True
     headers = {"Retry-After": "2"}
     if request.endpoint == "main.healthz":
-        return jsonify(status="error", database="unavailable"), 503, headers
-    title, message = _messages()[503]
+        return jsonify(status="error", database="busy" if busy else "unavailable"), 503, \
+            headers
+    title, message = _unavailable_message(busy)
     return _render(503, title, message, headers)
 
 

@@ -2,7 +2,18 @@
 deployment names in FILE_STORAGE_DIR), described by a ``StoredFile`` row, and served only
 through views that check who may see them — never by a guessable URL.
 
-Materials use it now; session minutes, sign-in sheets and photos will use it next."""
+Materials, their text's images and sessions' photos and attachments use it.
+
+A file is written before the request that stores it commits (its row is flushed after
+it): the bytes on disk are all or nothing with the request's transaction. Each file this
+transaction wrote is remembered on the session; when the transaction ends without a
+commit (a later file refused, a rollback, an exception, the commit itself failing) the
+files it wrote are removed again — unless a committed row of another request already
+points at the same content, as files are kept by hash. A transaction that commits
+makes sure every file its rows point at is on disk (another request's rollback may
+have removed it meanwhile). Files orphaned by a killed process are found by
+``flask --app studyhall sweep-files`` (see :func:`sweep`).
+"""
 
 from __future__ import annotations
 
@@ -13,13 +24,15 @@ import io
 import os
 import re
 import tempfile
+import time
 import zipfile
 from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Response, current_app, send_file
-from sqlalchemy.orm import Mapped, mapped_column
+from flask import Response, current_app, g, has_app_context, send_file
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from studyhall.extensions import db
 from studyhall.i18n import lazy_gettext as _l
@@ -143,8 +156,10 @@ def save_file(data: bytes, filename: str, actor, *, allowed=frozenset(EXTENSIONS
                              "(PNG, JPEG, GIF, WebP), whatever its name says."))
     digest = hashlib.sha256(data).hexdigest()
     path = _path_of(digest)
-    if not path.exists():
+    written = not path.exists()
+    if written:
         _write_whole(path, data)
+    _remember(digest, path, data, written)
     stored = StoredFile(sha256=digest, size=len(data), content_type=content_type,
                         filename=clean_filename(filename, content_type),
                         created_by_id=getattr(actor, "id", None))
@@ -201,3 +216,155 @@ def file_response(stored: StoredFile) -> Response:
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+# --- All or nothing with the transaction ------------------------------------------------
+
+_PENDING = "studyhall.storage.pending"
+
+
+def _remember(digest: str, path: Path, data: bytes, written: bool) -> None:
+    """Note on the session that this transaction stores ``digest``, and whether it wrote
+    the file itself (then it is removed again if the transaction does not commit)."""
+    pending = db.session().info.setdefault(_PENDING, {})
+    known = pending.get(digest)
+    pending[digest] = (path, data, written or (known is not None and known[2]))
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released: the files wait for the transaction itself
+    pending = session.info.pop(_PENDING, None)
+    for path, data, _written in (pending or {}).values():
+        # Committed rows point here: a rollback elsewhere may have removed the file
+        # between our write (or our finding it) and the commit; put it back.
+        if not path.exists():
+            try:
+                _write_whole(path, data)
+            except UploadError:
+                _log_error("A committed file could not be written back to %s", path)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction) -> None:
+    if transaction.parent is not None:
+        return
+    pending = session.info.pop(_PENDING, None)  # still there: not committed
+    written = {digest: (path, data) for digest, (path, data, wrote)
+               in (pending or {}).items() if wrote}
+    if written:
+        _remove_uncommitted(written)
+
+
+def _remove_uncommitted(written: dict[str, tuple[Path, bytes]]) -> None:
+    """Remove the files a transaction wrote and did not commit. Removed first, then the
+    database asked whether a committed row (another request's, storing the same content
+    meanwhile) points at one: that one is written back. A request committing after the
+    question puts its file back itself (``_after_commit``), so no row is left without
+    its file, whatever the order."""
+    for path, _data in written.values():
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    try:
+        kept = _committed_digests(list(written))
+    except sa.exc.SQLAlchemyError:  # the database cannot say: keep them all
+        kept = set(written)
+    for digest in kept:
+        path, data = written[digest]
+        if not path.exists():
+            try:
+                _write_whole(path, data)
+            except UploadError:
+                _log_error("A file a committed row points at could not be written back "
+                           "to %s", path)
+
+
+@contextlib.contextmanager
+def _reading():
+    """The check above only reads: on SQLite its transaction begins deferred, even in a
+    POST request (database.py's BEGIN IMMEDIATE is for the request's own writes)."""
+    if not has_app_context():
+        yield
+        return
+    before = g.get("read_only")
+    g.read_only = True
+    try:
+        yield
+    finally:
+        if before is None:
+            g.pop("read_only", None)
+        else:
+            g.read_only = before
+
+
+def _log_error(message: str, *args) -> None:
+    if has_app_context():
+        current_app.logger.error(message, *args)
+
+
+# --- Files no row points to ---------------------------------------------------------------
+
+#: Files younger than this are left alone by the sweep: a request may be writing them.
+SWEEP_MIN_AGE_SECONDS = 3600
+
+
+def sweep(*, dry_run: bool = False, min_age: float = SWEEP_MIN_AGE_SECONDS
+          ) -> list[tuple[Path, int]]:
+    """The files in the storage folder that no ``StoredFile`` row points to and that are
+    older than ``min_age`` seconds (a killed process's file, or a scratch file it was
+    writing), with their sizes; removed unless ``dry_run``.
+
+    A request may commit a row for one of them (finding the old file there, so not
+    writing it) after the rows were listed: so a file is first set aside, then the
+    database asked again, and a file a row now points at is put back. A row committing
+    after that question finds its file missing and writes it back (``_after_commit``)."""
+    root = storage_dir()
+    if not root.is_dir():
+        return []
+    known = _committed_digests(None)
+    cutoff = time.time() - min_age
+    found = []
+    for dirpath, _dirnames, filenames in os.walk(root):
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            try:
+                info = path.lstat()
+            except FileNotFoundError:
+                continue
+            if name in known and path == _path_of(name):
+                continue
+            if info.st_mtime > cutoff:
+                continue
+            found.append((path, info.st_size))
+    if dry_run or not found:
+        return sorted(found)
+    aside = {}
+    for path, _size in found:
+        moved = path.with_name(path.name + ".sweeping")
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(path, moved)
+            aside[path] = moved
+    now_known = _committed_digests([path.name for path in aside])
+    removed = []
+    for path, size in found:
+        moved = aside.get(path)
+        if moved is None:
+            continue
+        if path.name in now_known and path == _path_of(path.name):
+            os.replace(moved, path)  # committed meanwhile: it stays
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            moved.unlink()
+        removed.append((path, size))
+    return sorted(removed)
+
+
+def _committed_digests(names: list[str] | None) -> set[str]:
+    """The contents committed rows point at (among ``names``, when given), read on a
+    connection of its own so that what other requests committed a moment ago counts."""
+    query = sa.select(StoredFile.sha256).distinct()
+    if names is not None:
+        query = query.where(StoredFile.sha256.in_(names))
+    with _reading(), db.engine.connect() as connection:
+        return set(connection.scalars(query))

@@ -94,8 +94,9 @@ def export_entries(suffix: str):
     filters = _filters()
     queries.without_jit()
     rows = queries.count_entries(current_user, filters)
-    audit.record(current_user, "export.audit", None, format=suffix, rows=rows,
-                 filters=filters.as_args())
+    audit.record_apart(current_user, "export.audit", None, format=suffix, rows=rows,
+                       filters=filters.as_args())
+    queries.without_jit()  # again: the entry's commit ended the count's transaction
     today = utcnow().date()
     with force_locale(EXPORT_LOCALE):
         name = file_name(_("Audit log"), day=today, suffix=suffix)

@@ -9,14 +9,21 @@ header lines say what the sheet covers, which attempt counts and when it was mad
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from itertools import product
 
 import xlsxwriter
 from flask_babel import get_timezone, to_user_timezone
 from flask_babel import gettext as _
 
+from studyhall.exports import snapshot
 from studyhall.exports.sheets import (
     DATETIME,
     DECIMAL,
@@ -29,9 +36,10 @@ from studyhall.exports.sheets import (
     iter_csv,
     workbook_options,
 )
+from studyhall.extensions import db
 from studyhall.figures import average_value, rate_value, round_half_up
 from studyhall.model_helpers import utcnow
-from studyhall.org.models import Person
+from studyhall.org.models import Person, PoliticalStatus
 from studyhall.quizzes.models import Quiz
 from studyhall.stats import items as item_stats
 from studyhall.stats import labels, queries
@@ -81,17 +89,72 @@ def score_columns() -> list[Column]:
 
 
 def iter_score_values(export: ScoreExport) -> Iterator[list]:
+    """The people's rows, each as the sheet's ten values. Per row only what differs
+    between people is computed: labels are looked up once, the zone's offset once a day
+    (a city has 100,000 rows); the rows come from the driver in batches."""
     quiz = export.quiz
     unit_names = queries.get_unit_names()
-    yes, no, zone = _("Yes"), _("No"), get_timezone()
-    states = {key: labels.state_label(key) for key in labels.STATE_LABELS}
-    for number, row in enumerate(queries.iter_score_sheet(quiz, export.viewer,
-                                                          export.filters), start=1):
-        took = row.score is not None
-        yield [number, unit_names.get(row.unit_id, ""), row.name, row.account,
-               row.political_status.label, states[row.state], row.score,
-               (yes if row.score >= quiz.pass_mark else no) if took else None,
-               row.seconds if took else None, local(row.submitted_at, zone) if took else None]
+    yes, no, pass_mark = _("Yes"), _("No"), quiz.pass_mark
+    to_local = LocalTimes(get_timezone())
+    statuses = {status: status.label for status in PoliticalStatus}
+    states = _state_labels()
+    for number, (_person, unit_id, name, account, status, score, pending, in_progress,
+                 started, submitted) in enumerate(_score_rows(export), start=1):
+        if score is None:
+            yield [number, unit_names.get(unit_id, ""), name, account, statuses[status],
+                   states[False, bool(pending), bool(in_progress)], None, None, None, None]
+        else:
+            # The time taken as ScoreRow.seconds gives it: whole seconds, never negative.
+            yield [number, unit_names.get(unit_id, ""), name, account, statuses[status],
+                   states[True, bool(pending), bool(in_progress)], score,
+                   yes if score >= pass_mark else no,
+                   max(0, int((submitted - started).total_seconds())), to_local(submitted)]
+
+
+class LocalTimes:
+    """:func:`local` for many times: the zone's offset is looked up once per UTC day.
+    Where it is the same at the day's first and last microsecond it holds all day (a
+    zone changes its offset at most once a day); a day whose two ends disagree (a
+    daylight-saving change) is converted time by time."""
+
+    def __init__(self, zone):
+        self.zone, self.offsets = zone, {}
+
+    def __call__(self, moment: datetime | None) -> datetime | None:
+        if moment is None or moment.tzinfo is not None:
+            return local(moment, self.zone)
+        day = moment.toordinal()
+        offset = self.offsets.get(day)
+        if offset is None:
+            start = datetime.fromordinal(day)
+            end = start + timedelta(days=1, microseconds=-1)
+            offset = local(start, self.zone) - start
+            if local(end, self.zone) - end != offset:
+                offset = False
+            self.offsets[day] = offset
+        return local(moment, self.zone) if offset is False else moment + offset
+
+
+def _score_rows(export: ScoreExport, batch: int = 2000):
+    """queries.iter_score_sheet's rows as they come from the Core connection, without a
+    ScoreRow made for each."""
+    queries.without_jit()
+    result = db.session.connection().execute(
+        queries.query_score_sheet(export.quiz, export.viewer, export.filters)
+        .execution_options(yield_per=batch))
+    for rows in result.partitions():
+        yield from rows
+
+
+def _state_labels() -> dict[tuple[bool, bool, bool], str]:
+    """The state's label for (took the exam, pending, in progress), as ScoreRow.state
+    decides it."""
+    table = {}
+    for took, pending, going in product((False, True), repeat=3):
+        probe = queries.ScoreRow(0, 0, "", "", PoliticalStatus.MASSES,
+                                 Decimal(0) if took else None, pending, going, None, None)
+        table[took, pending, going] = labels.state_label(probe.state)
+    return table
 
 
 # --- 单位汇总: the roll-up of every unit ---------------------------------------------
@@ -203,26 +266,119 @@ def paper_lines(paper: item_stats.PaperStats) -> list[str]:
 
 
 def write_score_workbook(target, export: ScoreExport,
-                         progress: Callable[[int], None] | None = None) -> None:
+                         progress: Callable[[int], None] | None = None, *,
+                         figures_beside: bool = False) -> None:
     """The three sheets into ``target`` (a path or a binary file). ``progress(n)`` is told
-    of every 1,000 people written."""
+    of every 1,000 people written.
+
+    With ``figures_beside`` (the command line) the units' figures and the item analysis
+    are computed in a thread of their own while the people are written, on the same
+    snapshot of the database (exports/snapshot.py), so every sheet reads the same data.
+    They are mostly the database's work (SQLite and the drivers release the GIL while a
+    statement runs) and the people mostly Python's, so with a second core free the
+    figures cost little wall time (BENCHMARKS.md, city export)."""
     quiz = export.quiz
-    paper = item_stats.get_item_analysis(quiz, export.viewer, export.filters)
+    beside = FiguresBeside.launch(export) if figures_beside and snapshot.shareable() else None
+    paper = None
     workbook = xlsxwriter.Workbook(target, workbook_options())
     try:
-        SheetWriter(workbook, _("Score sheet"), score_columns(),
-                    title=_("%(title)s: score sheet", title=quiz.title),
-                    notes=export.notes("scores")).write(iter_score_values(export), progress)
-        SheetWriter(workbook, _("Figures by unit"), unit_columns(),
-                    title=_("%(title)s: figures by unit", title=quiz.title),
-                    notes=export.notes("units") + labels.method_notes(quiz)[:-1]
-                    ).write(iter_unit_values(export))
-        SheetWriter(workbook, _("Item analysis"), item_columns(),
-                    title=_("%(title)s: item analysis", title=quiz.title),
-                    notes=export.notes("items") + paper_lines(paper)
-                    ).write(iter_item_values(paper))
+        # The sheets are added in their order first; each is written to its own
+        # temporary file (constant memory), so the people can be written before the rest.
+        people = SheetWriter(workbook, _("Score sheet"), score_columns(),
+                             title=_("%(title)s: score sheet", title=quiz.title),
+                             notes=export.notes("scores"))
+        units = SheetWriter(workbook, _("Figures by unit"), unit_columns(),
+                            title=_("%(title)s: figures by unit", title=quiz.title),
+                            notes=export.notes("units") + labels.method_notes(quiz)[:-1])
+        item_sheet = SheetWriter(workbook, _("Item analysis"), item_columns(),
+                                 title=_("%(title)s: item analysis", title=quiz.title),
+                                 notes=export.notes("items"))
+        if beside is None:
+            paper = item_stats.get_item_analysis(quiz, export.viewer, export.filters)
+        people.write(iter_score_values(export), progress)
+        if beside is None:
+            unit_rows = iter_unit_values(export)
+        else:
+            unit_rows, paper = beside.result()
+        units.write(unit_rows)
+        item_sheet.notes += paper_lines(paper)
+        item_sheet.write(iter_item_values(paper))
     finally:
+        if beside is not None:
+            beside.join()
         workbook.close()
+
+
+class FiguresBeside(threading.Thread):
+    """The figures-by-unit rows and the item analysis of ``export``, computed in this
+    thread with its own app context, session and connection on the caller's snapshot
+    (the export's objects are read again there by id: a session is not shared between
+    threads), in the caller's locale, reading only."""
+
+    def __init__(self, export: ScoreExport, join: Callable[[], None]):
+        super().__init__(name="score-sheet-figures", daemon=True)
+        from flask import current_app
+        from flask_babel import get_locale
+
+        self.app = current_app._get_current_object()
+        self.locale = str(get_locale())
+        self.export, self.join_snapshot = export, join
+        self.ids = (export.quiz.id, getattr(export.viewer, "id", None),
+                    export.filters.unit.id if export.filters.unit is not None else None)
+        self.rows: list[list] = []
+        self.paper: item_stats.PaperStats | None = None
+        self.error: BaseException | None = None
+
+    @classmethod
+    def launch(cls, export: ScoreExport) -> FiguresBeside:
+        """The thread, started on the caller's snapshot."""
+        def begin(join):
+            thread = cls(export, join)
+            thread.start()
+            return thread
+        return snapshot.run_beside(begin)
+
+    def run(self) -> None:
+        from flask_babel import force_locale
+
+        from studyhall.database import read_only
+        from studyhall.org.models import Unit
+
+        quiz_id, viewer_id, unit_id = self.ids
+        _lower_priority()
+        with self.app.app_context(), force_locale(self.locale):
+            read_only()
+            try:
+                self.join_snapshot()
+                viewer = self.export.viewer
+                if isinstance(viewer, Person):
+                    viewer = db.session.get(Person, viewer_id)
+                filters = self.export.filters
+                again = ScoreExport(db.session.get(Quiz, quiz_id), viewer, Filters(
+                    db.session.get(Unit, unit_id) if unit_id is not None else None,
+                    filters.statuses, filters.kind), self.export.scope_name,
+                    self.export.political_name)
+                self.rows = list(iter_unit_values(again))
+                self.paper = item_stats.get_item_analysis(again.quiz, viewer, again.filters)
+            except BaseException as error:  # raised again in the caller's thread
+                self.error = error
+            finally:
+                db.session.remove()
+
+    def result(self) -> tuple[list[list], item_stats.PaperStats]:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.rows, self.paper
+
+
+def _lower_priority() -> None:
+    """Give the calling thread a lower CPU priority (nice +10; on Linux a thread has its
+    own): the figures are batch work, and a running exam's requests come first when no
+    core is free. Where that is not possible the thread runs as it is."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 def iter_sheet_csv(export: ScoreExport, sheet: str) -> Iterator[bytes]:

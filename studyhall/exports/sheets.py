@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from itertools import islice
 
-from studyhall.exports.safety import csv_text, write_text
+from studyhall.exports.safety import csv_text, text_writer, write_text
 
 TEXT, INT, DECIMAL, RATE, DATETIME, DURATION = "text", "int", "decimal", "rate", "datetime", \
     "duration"
@@ -109,7 +109,8 @@ class SheetWriter:
     def _write_row(self, values: list) -> None:
         row = self.row
         for col, write, value in zip(self._numbers, self._writers, values, strict=True):
-            if value is None or (isinstance(value, str) and not value):
+            # None and "" leave the cell empty (no Decimal, date or number equals "").
+            if value is None or value == "":
                 continue
             write(row, col, value)
         self.row += 1
@@ -121,20 +122,17 @@ def _cell_writer(sheet, formats: dict, kind: str) -> Callable[[int, int, object]
     days, other numbers as numbers in their format."""
     fmt = formats.get(kind)
     if kind == TEXT:
-        guarded = formats["guarded"]
-
-        def text(row, col, value):
-            write_text(sheet, row, col, value, None, guarded)
-        return text
+        return text_writer(sheet, None, formats["guarded"])
+    write_number = sheet.write_number
     if kind == RATE:
         # A rounded percent (6.3) as the fraction the cell's format writes back.
-        return lambda row, col, value: sheet.write_number(row, col,
-                                                          float(Decimal(value) / 100), fmt)
+        return lambda row, col, value: write_number(row, col, float(Decimal(value) / 100), fmt)
     if kind == DATETIME:
-        return lambda row, col, value: sheet.write_datetime(row, col, value, fmt)
+        write_datetime = sheet.write_datetime
+        return lambda row, col, value: write_datetime(row, col, value, fmt)
     if kind == DURATION:
-        return lambda row, col, value: sheet.write_number(row, col, value / 86400, fmt)
-    return lambda row, col, value: sheet.write_number(row, col, float(value), fmt)
+        return lambda row, col, value: write_number(row, col, value / 86400, fmt)
+    return lambda row, col, value: write_number(row, col, float(value), fmt)
 
 
 def _chain(first: list, rest: Iterator) -> Iterator:

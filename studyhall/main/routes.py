@@ -45,10 +45,14 @@ def set_language(code: str):
 
 @bp.route("/healthz")
 def healthz():
-    """200 when the database answers a query, 503 when it does not."""
+    """200 when the database answers a query, 503 when it does not: "busy" (locked past
+    the timeout, no free connection) or "unavailable" (cannot be reached)."""
+    from studyhall.errors import database_is_busy
+
     try:
         db.session.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
+    except sa.exc.SQLAlchemyError as exc:
         db.session.rollback()
-        return jsonify(status="error", database="unavailable"), 503
+        return jsonify(status="error",
+                       database="busy" if database_is_busy(exc) else "unavailable"), 503
     return jsonify(status="ok", database="ok")

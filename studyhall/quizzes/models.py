@@ -148,7 +148,10 @@ class QuizRecipient(db.Model):
     extra_attempts: Mapped[int] = mapped_column(default=0)
     extra_minutes: Mapped[int] = mapped_column(default=0)
 
-    __table_args__ = (sa.Index("ix_quiz_recipient_quiz_unit", "quiz_id", "unit_id"),)
+    # With the person, a unit's expected participants (and their attempts, by person) are
+    # found from this index alone, never the rows themselves.
+    __table_args__ = (sa.Index("ix_quiz_recipient_quiz_unit_person", "quiz_id", "unit_id",
+                               "person_id"),)
 
     def __repr__(self) -> str:
         return f"<QuizRecipient {self.quiz_id}:{self.person_id}>"
@@ -193,6 +196,10 @@ class Attempt(db.Model):
                  postgresql_where=sa.text(f"status = '{IN_PROGRESS}'")),
         sa.Index("ix_attempt_quiz_status", "quiz_id", "status"),
         sa.Index("ix_attempt_open_deadline", "status", "deadline_at"),
+        # The statistics' counted score (the highest submitted one, stats/queries.py) is
+        # found per expected person from this index alone, never the attempt's row.
+        sa.Index("ix_attempt_quiz_person_status_score", "quiz_id", "person_id", "status",
+                 "score"),
     )
 
     @property

@@ -4,9 +4,12 @@ snapshot, the paper spec, and paper items from an attempt's rows."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
+
+import sqlalchemy as sa
 
 import question_bank as qb
 from studyhall.quizzes.models import AttemptQuestion, Quiz, QuizQuestion
@@ -37,7 +40,9 @@ def question_of(question_id: int, type: str, config: dict) -> qb.Question:
     return question
 
 
-def pool_items(rows: list[QuizQuestion]) -> list[qb.PoolItem]:
+def pool_items(rows: Sequence[QuizQuestion | sa.Row]) -> list[qb.PoolItem]:
+    """The snapshot's questions (ORM objects or rows with question_id, position, type and
+    config) as question_bank's pool."""
     return [qb.PoolItem(row.question_id, question_of(row.question_id, row.type, row.config))
             for row in sorted(rows, key=lambda r: (r.position, r.question_id))]
 

@@ -25,7 +25,7 @@ from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
 from studyhall.quizzes import bp, queries, review, taking
-from studyhall.quizzes.models import Attempt, AttemptQuestion, QuizMode
+from studyhall.quizzes.models import Attempt, AttemptQuestion, AttemptStatus, QuizMode
 from studyhall.quizzes.paper import as_shown, item_of
 from studyhall.quizzes.permissions import load_own_attempt_or_404, load_quiz_for_taker_or_404
 
@@ -92,21 +92,21 @@ def show_quiz(quiz_id: int):
 @login_required
 def start_quiz(quiz_id: int):
     """Start (or resume) an attempt. When a whole county starts at 15:00, the paper is
-    drawn before the write lock is taken, so the starts queue only for their inserts."""
+    drawn before the write lock is taken, so the starts queue only for their inserts.
+    The CSRF token was checked before the view, by CSRFProtect, as for every POST (the
+    form's own check repeated it: a tenth of a start)."""
     quiz, recipient = load_quiz_for_taker_or_404(current_user, quiz_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     try:
         draw = taking.draw_attempt(quiz, recipient)
         start_writing()
-        attempt = taking.store_attempt(draw)
+        started = taking.store_attempt(draw)
     except taking.TakingError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("quizzes.show_quiz", quiz_id=quiz_id))
-    if _token(attempt.id) is None:
-        _keep_token(attempt.id, attempt.session_token)
-    return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
+    if _token(started.id) is None:
+        _keep_token(started.id, started.session_token)
+    return redirect(url_for("quizzes.take_attempt", attempt_id=started.id))
 
 
 #: The paper page reads its attempt with the quiz in one query (then the rows in one).
@@ -244,31 +244,33 @@ def record_event(attempt_id: int):
                    limit=attempt.quiz.max_departures)
 
 
+#: A submit's read under the write lock: what decides it, as the write transaction sees it.
+_SUBMIT_CHECK = (sa.select(Attempt.status, Attempt.session_token, Attempt.deadline_at)
+                 .where(Attempt.id == sa.bindparam("attempt_id")).with_for_update())
+
+
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
 @reads_first
 @login_required
 def submit_attempt(attempt_id: int):
     """Submit (交卷). Twice, or from two tabs at once, gives one result. When a whole
-    county submits at 15:30, the login and the form are checked before the write lock
-    (SQLite) is taken, so the submits queue only for the attempt's claim, its grades and
-    its total; the attempt is read again under the lock."""
-    attempt = load_own_attempt_or_404(current_user, attempt_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    county submits at 15:30, the login and the attempt's owner are checked before the
+    write lock (SQLite) is taken, so the submits queue only for the attempt's claim, its
+    grades and its total; the attempt is read again under the lock. The CSRF token was
+    checked before the view (CSRFProtect)."""
+    load_own_attempt_or_404(current_user, attempt_id)
     start_writing()
-    # Read again, locked (PostgreSQL), as the write transaction sees it. Its owner was
-    # checked above and never changes; asking current_user would reload the person.
-    # A plain SELECT, not refresh(): that would repeat the options the attempt was first
-    # loaded with (its quiz joined), and PostgreSQL refuses FOR UPDATE on an outer join.
-    attempt = db.session.scalar(sa.select(Attempt).where(Attempt.id == attempt_id)
-                                .with_for_update()
-                                .execution_options(populate_existing=True))
-    if attempt.is_open and _token(attempt.id) != attempt.session_token:
+    # Read again, locked (PostgreSQL), as the write transaction sees it: three columns,
+    # not the ORM object. Its owner was checked above and never changes.
+    status, session_token, deadline_at = db.session.execute(
+        _SUBMIT_CHECK, {"attempt_id": attempt_id}).one()
+    if status is AttemptStatus.IN_PROGRESS and _token(attempt_id) != session_token:
         flash(_("This attempt has been opened on another device."), "error")
-        return redirect(url_for("quizzes.take_attempt", attempt_id=attempt.id))
+        return redirect(url_for("quizzes.take_attempt", attempt_id=attempt_id))
     now = utcnow()
-    taking.finish_attempt(attempt, now, "expired" if now >= attempt.deadline_at else "submitted")
-    return redirect(url_for("quizzes.show_result", attempt_id=attempt.id))
+    taking.finish_attempts([attempt_id], now,
+                           "expired" if now >= deadline_at else "submitted")
+    return redirect(url_for("quizzes.show_result", attempt_id=attempt_id))
 
 
 @bp.route("/attempts/<int:attempt_id>/result")

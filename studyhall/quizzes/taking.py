@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -83,6 +83,12 @@ class Draw:
     rows: list[dict] = field(default_factory=list)
 
 
+#: The quiz's snapshot as plain rows (Core): the ORM's 20 objects were a tenth of a start.
+_SNAPSHOT_ROWS = (sa.select(QuizQuestion.__table__.c.question_id, QuizQuestion.__table__.c.position,
+                            QuizQuestion.__table__.c.type, QuizQuestion.__table__.c.config)
+                  .where(QuizQuestion.__table__.c.quiz_id == sa.bindparam("quiz_id")))
+
+
 def draw_attempt(quiz: Quiz, recipient: QuizRecipient, now: datetime | None = None) -> Draw:
     """Check that the person may start, and draw their paper; the clock starts now."""
     now = now or utcnow()
@@ -98,8 +104,7 @@ def draw_attempt(quiz: Quiz, recipient: QuizRecipient, now: datetime | None = No
             raise TakingError(_l("You have used all your attempts."), "no_attempts")
     draw.number = (last_number or 0) + 1
     draw.seed = f"{quiz.id}-{recipient.person_id}-{draw.number}"
-    snapshot = list(db.session.scalars(
-        sa.select(QuizQuestion).where(QuizQuestion.quiz_id == quiz.id)))
+    snapshot = db.session.execute(_SNAPSHOT_ROWS, {"quiz_id": quiz.id}).all()
     paper = papers.assemble(quiz, papers.pool_items(snapshot), draw.seed)
     draw.started_at, draw.deadline_at = now, quiz.closes_at
     if quiz.time_limit_minutes:
@@ -115,55 +120,90 @@ def draw_attempt(quiz: Quiz, recipient: QuizRecipient, now: datetime | None = No
     return draw
 
 
-def store_attempt(draw: Draw) -> Attempt:
+class Started(NamedTuple):
+    """The attempt a start stored or resumed: its id and the device token that holds it."""
+
+    id: int
+    session_token: str
+
+
+_attempt_columns = Attempt.__table__.c
+#: Under the write lock, in one read: the quiz's close and state as they are now, and the
+#: person's attempts (how many, the highest number, the open one).
+_STORE_CHECK = (
+    sa.select(
+        Quiz.__table__.c.closes_at, Quiz.__table__.c.status,
+        sa.select(sa.func.count()).where(
+            _attempt_columns.quiz_id == Quiz.__table__.c.id,
+            _attempt_columns.person_id == sa.bindparam("person_id")).scalar_subquery(),
+        sa.select(sa.func.max(_attempt_columns.number)).where(
+            _attempt_columns.quiz_id == Quiz.__table__.c.id,
+            _attempt_columns.person_id == sa.bindparam("person_id")).scalar_subquery(),
+        sa.select(_attempt_columns.id).where(
+            _attempt_columns.quiz_id == Quiz.__table__.c.id,
+            _attempt_columns.person_id == sa.bindparam("person_id"),
+            _attempt_columns.status == AttemptStatus.IN_PROGRESS).scalar_subquery())
+    .where(Quiz.__table__.c.id == sa.bindparam("quiz_id"))
+    .with_for_update(read=True, of=Quiz.__table__))
+_INSERT_ATTEMPT = sa.insert(Attempt.__table__).returning(_attempt_columns.id)
+_INSERT_ROWS = sa.insert(AttemptQuestion.__table__)
+
+
+def _open_started(attempt_id: int) -> Started:
+    return Started(attempt_id, db.session.scalar(
+        sa.select(_attempt_columns.session_token).where(_attempt_columns.id == attempt_id)))
+
+
+def store_attempt(draw: Draw) -> Started:
     """Store a drawn paper as the person's attempt, unless an attempt was opened since
     the draw (then that one is returned). A second start racing this one hits the
-    one-open-attempt index and gets the attempt this one created."""
+    one-open-attempt index and gets the attempt this one created.
+
+    This is what a burst of starts queues for on SQLite (the write lock): one read and
+    two INSERTs through Core, everything else computed before (bench/profile_quiz_paper.py
+    times the lock)."""
     if draw.open_id is not None:
-        return db.session.get(Attempt, draw.open_id)
-    used, last_number, open_id = _my_attempts(draw.quiz_id, draw.person_id)
-    if open_id is not None:
-        return db.session.get(Attempt, open_id)
-    if draw.allowed is not None and used >= draw.allowed:
-        raise TakingError(_l("You have used all your attempts."), "no_attempts")
+        return _open_started(draw.open_id)
     # The close as it stands now, not as the draw read it (issue 12 item 6: an editor
     # moving the close during a burst of starts). On SQLite this reads inside the write
     # transaction, after any edit committed. On PostgreSQL the share lock on the quiz's
     # row orders this start and an edit of the quiz: the edit waits for this start to
     # commit and its recompute of deadlines then sees this attempt, or this start waits
     # for the edit and reads its close.
-    closes_at, status = db.session.execute(
-        sa.select(Quiz.closes_at, Quiz.status).where(Quiz.id == draw.quiz_id)
-        .with_for_update(read=True)).one()
+    closes_at, status, used, last_number, open_id = db.session.execute(
+        _STORE_CHECK, {"quiz_id": draw.quiz_id, "person_id": draw.person_id}).one()
+    if open_id is not None:
+        return _open_started(open_id)
+    if draw.allowed is not None and used >= draw.allowed:
+        raise TakingError(_l("You have used all your attempts."), "no_attempts")
     if status is not QuizStatus.PUBLISHED or closes_at <= draw.started_at:
         raise TakingError(_l("This quiz is not open now."), "closed")
-    draw.deadline_at = closes_at if draw.limit_ends_at is None else min(draw.limit_ends_at,
-                                                                         closes_at)
-    attempt = Attempt(quiz_id=draw.quiz_id, person_id=draw.person_id,
-                      number=(last_number or 0) + 1, started_at=draw.started_at,
-                      deadline_at=draw.deadline_at, seed=draw.seed, max_score=draw.max_score,
-                      session_token=secrets.token_urlsafe(32))
+    deadline_at = closes_at if draw.limit_ends_at is None else min(draw.limit_ends_at,
+                                                                   closes_at)
+    token = secrets.token_urlsafe(32)
     try:
         with db.session.begin_nested():
-            db.session.add(attempt)
-            db.session.flush()
-            # The paper's rows in one statement, through Core: the ORM's bulk insert
-            # cost a tenth of a start (bench/profile_quiz_paper.py).
-            db.session.execute(sa.insert(AttemptQuestion.__table__),
-                               [{"attempt_id": attempt.id, **row} for row in draw.rows])
+            attempt_id = db.session.execute(_INSERT_ATTEMPT, {
+                "quiz_id": draw.quiz_id, "person_id": draw.person_id,
+                "number": (last_number or 0) + 1, "status": AttemptStatus.IN_PROGRESS,
+                "started_at": draw.started_at, "deadline_at": deadline_at,
+                "seed": draw.seed, "max_score": draw.max_score, "session_token": token,
+            }).scalar_one()
+            db.session.execute(_INSERT_ROWS,
+                               [{"attempt_id": attempt_id, **row} for row in draw.rows])
     except IntegrityError:
         # The one-open-attempt index (or the attempt number) says another start won.
         winner = open_attempt_of(draw.quiz_id, draw.person_id)
         if winner is None:
             raise
-        return winner
-    return attempt
+        return Started(winner.id, winner.session_token)
+    return Started(attempt_id, token)
 
 
 def start_attempt(quiz: Quiz, recipient: QuizRecipient, now: datetime | None = None) -> Attempt:
     """Resume the open attempt or start a new one: the paper is drawn and stored with
     the attempt, and the clock starts now, when it is served."""
-    return store_attempt(draw_attempt(quiz, recipient, now))
+    return db.session.get(Attempt, store_attempt(draw_attempt(quiz, recipient, now)).id)
 
 
 def clean_response(kind: str, option_count: int, response):
@@ -296,6 +336,23 @@ FINISH_BATCH = 200
 SQLITE_BATCH_PAUSE = 0.12
 
 
+_IDS = sa.bindparam("ids", expanding=True)
+_NOW = sa.bindparam("now", type_=sa.DateTime())
+_open_attempts = sa.and_(_attempt_columns.id.in_(_IDS),
+                         _attempt_columns.status == AttemptStatus.IN_PROGRESS)
+# The statements of a submit, built once (as the save's are): a county's submits queue on
+# SQLite's write lock, and building these anew was a third of the time each held it.
+_CLAIM = (sa.select(_attempt_columns.id).where(_open_attempts).order_by(_attempt_columns.id)
+          .with_for_update())
+_MARK_SUBMITTED = (sa.update(Attempt.__table__).where(_open_attempts)
+                   .values(status=AttemptStatus.SUBMITTED, submitted_at=_NOW,
+                           end_reason=sa.bindparam("reason")))
+#: An attempt that ran out of time is submitted at its deadline, not later.
+_MARK_EXPIRED = _MARK_SUBMITTED.values(submitted_at=sa.case(
+    (_attempt_columns.deadline_at < _NOW, _attempt_columns.deadline_at), else_=_NOW))
+_INSERT_EVENTS = sa.insert(AttemptEvent.__table__)
+
+
 def finish_attempts(attempt_ids: list[int], now: datetime, reason: str) -> list[int]:
     """Submit and grade those of these attempts that are still open, set-based: one
     locking read that claims them, one UPDATE of their status, one read of their answers,
@@ -309,21 +366,14 @@ def finish_attempts(attempt_ids: list[int], now: datetime, reason: str) -> list[
     deadline (``reason`` "expired"), any other at ``now``."""
     if not attempt_ids:
         return []
-    open_now = sa.and_(Attempt.id.in_(attempt_ids), Attempt.status == AttemptStatus.IN_PROGRESS)
-    claimed = list(db.session.scalars(sa.select(Attempt.id).where(open_now)
-                                      .order_by(Attempt.id).with_for_update()))
+    claimed = list(db.session.scalars(_CLAIM, {"ids": list(attempt_ids)}))
     if not claimed:
         return []
-    submitted_at = (sa.case((Attempt.deadline_at < now, Attempt.deadline_at), else_=now)
-                    if reason == "expired" else now)
-    db.session.execute(
-        sa.update(Attempt)
-        .where(Attempt.id.in_(claimed), Attempt.status == AttemptStatus.IN_PROGRESS)
-        .values(status=AttemptStatus.SUBMITTED, submitted_at=submitted_at, end_reason=reason)
-        .execution_options(synchronize_session=False))
+    db.session.execute(_MARK_EXPIRED if reason == "expired" else _MARK_SUBMITTED,
+                       {"ids": claimed, "now": now, "reason": reason})
     _grade(claimed)
     recompute_totals(claimed)
-    db.session.execute(sa.insert(AttemptEvent), [
+    db.session.execute(_INSERT_EVENTS, [
         {"attempt_id": attempt_id, "kind": "submit", "at": now} for attempt_id in claimed])
     _forget_loaded(claimed)
     return claimed
@@ -339,9 +389,12 @@ _ROWS_TO_GRADE = (
               _attempt.quiz_id, _quiz.multiple_policy)
     .join(Attempt.__table__, _attempt.id == _answer.attempt_id)
     .join(Quiz.__table__, _quiz.id == _attempt.quiz_id))
+_ROWS_OF_ATTEMPTS = _ROWS_TO_GRADE.where(_answer.attempt_id.in_(_IDS))
 _SNAPSHOT = QuizQuestion.__table__.c
-_SNAPSHOT_OF = sa.select(_SNAPSHOT.quiz_id, _SNAPSHOT.question_id, _SNAPSHOT.type,
-                         _SNAPSHOT.config)
+_SNAPSHOTS_OF = (
+    sa.select(_SNAPSHOT.quiz_id, _SNAPSHOT.question_id, _SNAPSHOT.type, _SNAPSHOT.config)
+    .where(_SNAPSHOT.quiz_id.in_(sa.bindparam("quiz_ids", expanding=True)),
+           _SNAPSHOT.question_id.in_(sa.bindparam("question_ids", expanding=True))))
 _SET_SCORE = (sa.update(AttemptQuestion.__table__)
               .where(AttemptQuestion.attempt_id == sa.bindparam("a_id"),
                      AttemptQuestion.position == sa.bindparam("pos"))
@@ -355,11 +408,12 @@ def _grade(attempt_ids: list[int]) -> None:
     A row's question is its quiz's snapshot of it (drawing copies the snapshot, a
     regrade rewrites both), so each question is read and parsed once per quiz, not once
     per answer: closing a county's exam grades hundreds of thousands of answers."""
-    rows = db.session.execute(_ROWS_TO_GRADE.where(
-        _answer.attempt_id.in_(attempt_ids))).all()
-    snapshots = db.session.execute(
-        _SNAPSHOT_OF.where(_SNAPSHOT.quiz_id.in_({row.quiz_id for row in rows}),
-                           _SNAPSHOT.question_id.in_({row.question_id for row in rows})))
+    rows = db.session.execute(_ROWS_OF_ATTEMPTS, {"ids": list(attempt_ids)}).all()
+    if not rows:
+        return
+    snapshots = db.session.execute(_SNAPSHOTS_OF, {
+        "quiz_ids": sorted({row.quiz_id for row in rows}),
+        "question_ids": sorted({row.question_id for row in rows})})
     # Parsed once per process while the config stays the same (paper.question_of): a
     # submit holds SQLite's write lock while it grades.
     questions = {(s.quiz_id, s.question_id): papers.question_of(s.question_id, s.type,
@@ -391,21 +445,21 @@ def store_scores(scores: list[dict]) -> None:
         _forget_loaded({row["a_id"] for row in scores})
 
 
+_RECOMPUTE_TOTALS = sa.update(Attempt.__table__).where(_attempt_columns.id.in_(_IDS)).values(
+    score=sa.select(sa.func.coalesce(sa.func.sum(_answer.score), 0))
+    .where(_answer.attempt_id == _attempt_columns.id).scalar_subquery(),
+    pending_manual=sa.exists().where(
+        _answer.attempt_id == _attempt_columns.id, _answer.type == "short_answer",
+        _answer.response.is_not(None), _answer.score.is_(None)))
+
+
 def recompute_totals(attempt_ids: list[int]) -> None:
     """Each attempt's score (the sum of its answers' scores) and whether a 简答 answer
     still waits for a grader, in one UPDATE with correlated subqueries: computed by the
     database from the rows as they are, never from copies loaded earlier."""
     if not attempt_ids:
         return
-    rows = AttemptQuestion.__table__.c
-    attempts = Attempt.__table__
-    waiting = sa.and_(rows.type == "short_answer", rows.response.is_not(None),
-                      rows.score.is_(None))
-    db.session.execute(
-        sa.update(attempts).where(attempts.c.id.in_(attempt_ids)).values(
-            score=sa.select(sa.func.coalesce(sa.func.sum(rows.score), 0))
-            .where(rows.attempt_id == attempts.c.id).scalar_subquery(),
-            pending_manual=sa.exists().where(rows.attempt_id == attempts.c.id, waiting)))
+    db.session.execute(_RECOMPUTE_TOTALS, {"ids": list(attempt_ids)})
     _forget_loaded(attempt_ids)
 
 

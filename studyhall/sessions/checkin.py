@@ -199,8 +199,10 @@ TITLES = {
     Outcome.WRONG_CODE: _l("The code is wrong or has expired"),
     Outcome.NO_SESSION: _l("No session of yours is open for check-in now"),
 }
+#: Someone not on the list is answered as for any object outside their scope: 404, and the
+#: result carries no session, so the page names no topic, time or place.
 HTTP_STATUS = {Outcome.CHECKED_IN: 200, Outcome.ALREADY: 200, Outcome.EXPIRED: 410,
-               Outcome.INVALID: 404, Outcome.WRONG_CODE: 422}
+               Outcome.INVALID: 404, Outcome.NOT_EXPECTED: 404, Outcome.WRONG_CODE: 422}
 
 
 @dataclass
@@ -265,7 +267,7 @@ def check_in(session: SessionLike, person_id: int, *, at: datetime, method: str,
             return CheckinResult(Outcome.CHECKED_IN, session, status, at)
     row = db.session.execute(_ROW, keys).first()
     if row is None:
-        return CheckinResult(Outcome.NOT_EXPECTED, session)
+        return CheckinResult(Outcome.NOT_EXPECTED)  # the session is not named to them
     if state is not WindowState.OPEN:
         outcome = {WindowState.NOT_OPEN: Outcome.NOT_OPEN, WindowState.CLOSED: Outcome.CLOSED,
                    WindowState.CANCELLED: Outcome.CANCELLED}[state]

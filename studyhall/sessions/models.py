@@ -241,7 +241,9 @@ class Attendance(db.Model):
     person: Mapped[Person] = relationship(foreign_keys=[person_id])
 
     __table_args__ = (
-        sa.Index("ix_attendance_session_unit", "session_id", "unit_id"),
+        # With the status, the figures' pass over a period's rows (per session, unit and
+        # status) reads this index alone, never the rows themselves.
+        sa.Index("ix_attendance_session_unit_status", "session_id", "unit_id", "status"),
         sa.Index("ix_attendance_session_device", "session_id", "device_hash"),
     )
 

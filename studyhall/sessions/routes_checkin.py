@@ -196,7 +196,8 @@ def show_checkin(session_id: int):
 
 
 def _render_result(result: CheckinResult):
-    session = result.session
+    # Never the session's topic, time or place to someone not on its list.
+    session = None if result.outcome is Outcome.NOT_EXPECTED else result.session
     return render_template(
         "sessions/checkin/result.html", outcome=result.outcome, session=session,
         status=result.status, checked_in_at=result.checked_in_at,

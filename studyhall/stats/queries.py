@@ -98,8 +98,9 @@ def _pending(quiz: Quiz) -> sa.ColumnElement:
 
 def counted_score(quiz: Quiz) -> sa.ColumnElement:
     """The recipient's counted score (None without a submitted attempt), one index probe
-    per person on the attempt's unique (quiz, person, number) index: the highest score
-    (MAX, no sort) or the last submitted attempt's (the index's order)."""
+    per person: the highest score (MAX, no sort; read from the (quiz, person, status,
+    score) index alone) or the last submitted attempt's (the unique (quiz, person,
+    number) index's order)."""
     if quiz.counting is Counting.HIGHEST:
         return sa.select(sa.func.max(Attempt.score)).where(*_mine(quiz)).scalar_subquery()
     return (sa.select(Attempt.score).where(*_mine(quiz)).order_by(Attempt.number.desc())

@@ -25,11 +25,12 @@ from flask_login import current_user
 from studyhall import audit
 from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import load_unit_or_404
-from studyhall.exports import jobs
+from studyhall.exports import jobs, snapshot
 from studyhall.exports import people as people_export
 from studyhall.exports import scores as score_export
 from studyhall.exports.naming import content_disposition, file_name
 from studyhall.extensions import db
+from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import UnitKind
 from studyhall.org.queries import get_breadcrumb
@@ -154,27 +155,48 @@ def export_scores_xlsx(quiz_id: int):
     into a temporary file (constant memory) and sent from it."""
     quiz = load_exam_or_404(current_user, quiz_id)
     filters = _filters()
-    audit.record(current_user, "export.scores", quiz, format="xlsx",
-                 unit_id=getattr(filters.unit, "id", None))
+    # The entry in a short transaction of its own (a GET's read transaction cannot
+    # become a writer on SQLite once an exam has saved meanwhile), then every sheet read
+    # on one snapshot, reading only (exports/snapshot.py).
+    audit.record_apart(current_user, "export.scores", quiz, format="xlsx",
+                       unit_id=getattr(filters.unit, "id", None))
+    snapshot.read_one_snapshot()
     with force_locale(EXPORT_LOCALE):
         export = _export(quiz, filters)
         name, fallback = _download_name(quiz, filters, _("Score sheet"), "xlsx")
     total = queries.count_score_rows(quiz, current_user, filters)
     if total > jobs.inline_rows():
-        job_id = jobs.start(current_user.id, name, fallback, total, _score_builder(export))
+        job_id = jobs.start(current_user.id, name, fallback, total, "stats.scores",
+                            _score_job_params(export))
         return redirect(url_for("stats.show_export_job", job_id=job_id))
     with force_locale(EXPORT_LOCALE):
         return _send_xlsx(lambda handle: score_export.write_score_workbook(handle, export),
                           name, fallback)
 
 
-def _score_builder(export: score_export.ScoreExport):
+def _score_job_params(export: score_export.ScoreExport) -> dict:
+    """What a background job needs to build the same workbook (JSON: it is kept in the
+    job's status, so the job can be started again on any host)."""
+    return {"quiz_id": export.quiz.id,
+            "unit_id": export.filters.unit.id if export.filters.unit else None,
+            "statuses": [status.value for status in export.filters.statuses],
+            "scope": export.scope_name, "political": export.political_name}
+
+
+def _check_exam_and_unit(viewer, quiz_id: int, unit_id: int | None, **_params) -> None:
+    load_exam_or_404(viewer, quiz_id)
+    if unit_id:
+        load_unit_or_404(viewer, unit_id)
+
+
+@jobs.recipe("stats.scores", check=_check_exam_and_unit)
+def _score_builder(quiz_id: int, unit_id: int | None, statuses: list[str], scope: str,
+                   political: str):
     """What a background job runs: the same workbook, with the exam and unit read again
     in the job's own session."""
-    quiz_id = export.quiz.id
-    unit_id = export.filters.unit.id if export.filters.unit else None
-    statuses, scope, political = export.filters.statuses, export.scope_name, \
-        export.political_name
+    from studyhall.org.models import PoliticalStatus
+
+    chosen = tuple(PoliticalStatus(value) for value in statuses)
 
     def build(viewer, path, progress):
         from studyhall.org.models import Unit
@@ -182,7 +204,7 @@ def _score_builder(export: score_export.ScoreExport):
 
         unit = db.session.get(Unit, unit_id) if unit_id else None
         again = score_export.ScoreExport(db.session.get(Quiz, quiz_id), viewer,
-                                         Filters(unit, statuses), scope, political)
+                                         Filters(unit, chosen), scope, political)
         score_export.write_score_workbook(path, again, progress)
     return build
 
@@ -208,8 +230,8 @@ def export_sheet_csv(quiz_id: int, sheet: str):
     """One sheet as CSV, streamed as it is written."""
     quiz = load_exam_or_404(current_user, quiz_id)
     filters = _filters()
-    audit.record(current_user, "export.scores", quiz, format="csv", sheet=sheet,
-                 unit_id=getattr(filters.unit, "id", None))
+    audit.record_apart(current_user, "export.scores", quiz, format="csv", sheet=sheet,
+                       unit_id=getattr(filters.unit, "id", None))
     what = {"scores": _("Score sheet"), "units": _("Figures by unit"),
             "items": _("Item analysis")}
     with force_locale(EXPORT_LOCALE):
@@ -236,7 +258,8 @@ def export_roster(suffix: str):
     roster import's own format."""
     unit = load_unit_or_404(current_user, request.args.get("unit", type=int)) \
         if request.args.get("unit") else None
-    audit.record(current_user, "export.roster", unit, format=suffix, unit_id=unit and unit.id)
+    audit.record_apart(current_user, "export.roster", unit, format=suffix,
+                       unit_id=unit and unit.id)
     today = utcnow().date()
     name = file_name("花名册", unit.name if unit else "", day=today, suffix=suffix)
     fallback = f"roster-{today.isoformat()}.{suffix}"
@@ -244,17 +267,26 @@ def export_roster(suffix: str):
         return _csv_response(people_export.iter_roster_csv(current_user, unit), name, fallback)
     total = people_export.count_roster(current_user, unit)
     if total > jobs.inline_rows():
-        unit_id = unit.id if unit else None
-
-        def build(viewer, path, progress):
-            from studyhall.org.models import Unit
-
-            people_export.write_roster_workbook(
-                path, viewer, db.session.get(Unit, unit_id) if unit_id else None, progress)
-        job_id = jobs.start(current_user.id, name, fallback, total, build)
+        job_id = jobs.start(current_user.id, name, fallback, total, "stats.roster",
+                            {"unit_id": unit.id if unit else None})
         return redirect(url_for("stats.show_export_job", job_id=job_id))
     return _send_xlsx(lambda handle: people_export.write_roster_workbook(
         handle, current_user, unit), name, fallback)
+
+
+def _check_unit(viewer, unit_id: int | None, **_params) -> None:
+    if unit_id:
+        load_unit_or_404(viewer, unit_id)
+
+
+@jobs.recipe("stats.roster", check=_check_unit)
+def _roster_builder(unit_id: int | None):
+    def build(viewer, path, progress):
+        from studyhall.org.models import Unit
+
+        people_export.write_roster_workbook(
+            path, viewer, db.session.get(Unit, unit_id) if unit_id else None, progress)
+    return build
 
 
 def _job_or_404(job_id: str) -> dict:
@@ -268,7 +300,9 @@ def _job_or_404(job_id: str) -> dict:
 @staff_required
 def show_export_job(job_id: str):
     """A big export being built: its progress, then its download link."""
-    return render_template("stats/export_job.html", job_id=job_id, status=_job_or_404(job_id))
+    status = _job_or_404(job_id)
+    return render_template("stats/export_job.html", job_id=job_id, status=status,
+                           can_restart=jobs.can_restart(status), confirm_form=ConfirmForm())
 
 
 @bp.route("/manage/exports/<job_id>/status")
@@ -276,6 +310,21 @@ def show_export_job(job_id: str):
 def export_job_status(job_id: str):
     status = _job_or_404(job_id)
     return jsonify(state=status["state"], done=status["done"], total=status["total"])
+
+
+@bp.route("/manage/exports/<job_id>/restart", methods=["POST"])
+@staff_required
+def restart_export_job(job_id: str):
+    """Start an interrupted (or failed) export again: the same job, a new run."""
+    status = _job_or_404(job_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if jobs.restart(job_id, current_user.id):
+        # The sheet's personal data is read again, now (a sheet's download is not
+        # audited, unlike an archive's): an entry of its own, as for the first export.
+        audit.record(current_user, "export.restart", None, file=status["name"],
+                     recipe=status.get("recipe"), params=status.get("params"))
+    return redirect(url_for("stats.show_export_job", job_id=job_id))
 
 
 @bp.route("/manage/exports/<job_id>/download")

@@ -4,7 +4,7 @@ download audited). Staff only, limited to the viewer's scope; anything else is 4
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import abort, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import force_locale
@@ -20,6 +20,7 @@ from studyhall.exports import reading as reading_export
 from studyhall.exports.forms import ArchiveForm
 from studyhall.exports.naming import content_disposition, file_name
 from studyhall.extensions import db
+from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import PoliticalStatus, Unit
 from studyhall.org.queries import get_units_for_picker
@@ -57,8 +58,8 @@ def _reading_export(assignment_id: int) -> reading_export.ReadingExport:
 def export_reading(assignment_id: int, suffix: str):
     export = _reading_export(assignment_id)
     # Names, accounts and 政治面貌: an export of personal data, audited like the others.
-    audit.record(current_user, "export.reading", export.assignment, format=suffix,
-                 unit_id=export.unit.id if export.unit else None)
+    audit.record_apart(current_user, "export.reading", export.assignment, format=suffix,
+                       unit_id=export.unit.id if export.unit else None)
     today = utcnow().date()
     with force_locale(EXPORT_LOCALE):
         name = file_name(export.assignment.title, _("Reading completion"),
@@ -71,22 +72,36 @@ def export_reading(assignment_id: int, suffix: str):
         return _csv_response(generate(), name, fallback)
     total = export.count()
     if total > jobs.inline_rows():
-        ids = (export.assignment.id, export.unit.id if export.unit else None, export.status,
-               export.scope_name)
-
-        def build(viewer, path, progress):
-            from studyhall.study.models import Assignment
-
-            assignment_id, unit_id, status, scope = ids
-            again = reading_export.ReadingExport(
-                db.session.get(Assignment, assignment_id), viewer,
-                db.session.get(Unit, unit_id) if unit_id else None, status, scope)
-            reading_export.write_reading_workbook(path, again, progress)
-        job_id = jobs.start(current_user.id, name, fallback, total, build)
+        params = {"assignment_id": export.assignment.id,
+                  "unit_id": export.unit.id if export.unit else None,
+                  "status": export.status.value if export.status else None,
+                  "scope": export.scope_name}
+        job_id = jobs.start(current_user.id, name, fallback, total, "stats.reading", params)
         return redirect(url_for("stats.show_export_job", job_id=job_id))
     with force_locale(EXPORT_LOCALE):
         return _send_xlsx(lambda handle: reading_export.write_reading_workbook(handle, export),
                           name, fallback)
+
+
+def _check_assignment(viewer, assignment_id: int, unit_id: int | None, **_params) -> None:
+    load_assignment_or_404(viewer, assignment_id)
+    if unit_id:
+        load_unit_or_404(viewer, unit_id)
+
+
+@jobs.recipe("stats.reading", check=_check_assignment)
+def _reading_builder(assignment_id: int, unit_id: int | None, status: str | None,
+                     scope: str):
+    """What a background job runs: the same sheet, read again in the job's session."""
+    def build(viewer, path, progress):
+        from studyhall.study.models import Assignment
+
+        again = reading_export.ReadingExport(
+            db.session.get(Assignment, assignment_id), viewer,
+            db.session.get(Unit, unit_id) if unit_id else None,
+            PoliticalStatus(status) if status else None, scope)
+        reading_export.write_reading_workbook(path, again, progress)
+    return build
 
 
 # --- 档案: the inspection archive ---------------------------------------------------------
@@ -116,7 +131,10 @@ def archive_form():
             name = file_name(unit.name, "学习档案", span.label, day=span.end, suffix="zip")
         fallback = f"archive-{unit.id}-{span.start.isoformat()}-{span.end.isoformat()}.zip"
         job_id = jobs.start(current_user.id, name, fallback, len(entries) + 1,
-                            _archive_builder(unit.id, span, now), kind=jobs.ARCHIVE,
+                            "stats.archive", {"unit_id": unit.id,
+                                              "start": span.start.isoformat(),
+                                              "end": span.end.isoformat(),
+                                              "now": now.isoformat()}, kind=jobs.ARCHIVE,
                             details={"unit_id": unit.id, "start": span.start.isoformat(),
                                      "end": span.end.isoformat()})
         return redirect(url_for("stats.show_archive_job", job_id=job_id))
@@ -130,9 +148,17 @@ def _archive(viewer, unit: Unit, span, now) -> archive_export.Archive:
                                   get_unit_names({unit.id})[unit.id])
 
 
-def _archive_builder(unit_id: int, span, now):
+def _check_archive_unit(viewer, unit_id: int, **_params) -> None:
+    load_unit_or_404(viewer, unit_id)
+
+
+@jobs.recipe("stats.archive", check=_check_archive_unit)
+def _archive_builder(unit_id: int, start: str, end: str, now: str):
     """What the background job runs: the archive planned again in the job's own session
     (the same queries, so the same files)."""
+    span = DatePeriod(date.fromisoformat(start), date.fromisoformat(end))
+    now = datetime.fromisoformat(now)
+
     def build(viewer, path, progress):
         archive = _archive(viewer, db.session.get(Unit, unit_id), span, now)
         archive.plan()
@@ -150,8 +176,9 @@ def _archive_job_or_404(job_id: str) -> dict:
 @bp.route("/manage/stats/archive/<job_id>")
 @staff_required
 def show_archive_job(job_id: str):
-    return render_template("stats/archive_job.html", job_id=job_id,
-                           status=_archive_job_or_404(job_id))
+    status = _archive_job_or_404(job_id)
+    return render_template("stats/archive_job.html", job_id=job_id, status=status,
+                           can_restart=jobs.can_restart(status), confirm_form=ConfirmForm())
 
 
 @bp.route("/manage/stats/archive/<job_id>/status")
@@ -159,6 +186,17 @@ def show_archive_job(job_id: str):
 def archive_job_status(job_id: str):
     status = _archive_job_or_404(job_id)
     return jsonify(state=status["state"], done=status["done"], total=status["total"])
+
+
+@bp.route("/manage/stats/archive/<job_id>/restart", methods=["POST"])
+@staff_required
+def restart_archive_job(job_id: str):
+    """Start an interrupted (or failed) archive again: the same job, a new run."""
+    _archive_job_or_404(job_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    jobs.restart(job_id, current_user.id, kind=jobs.ARCHIVE)
+    return redirect(url_for("stats.show_archive_job", job_id=job_id))
 
 
 @bp.route("/manage/stats/archive/<job_id>/download")
@@ -174,8 +212,8 @@ def download_archive(job_id: str):
     if unit is None:
         abort(404)
     load_unit_or_404(current_user, unit.id)  # the scope may have changed since
-    audit.record(current_user, "archive.download", unit, file=status["name"],
-                 start=status.get("start"), end=status.get("end"))
+    audit.record_apart(current_user, "archive.download", unit, file=status["name"],
+                       start=status.get("start"), end=status.get("end"))
     response = send_file(jobs.file_path(job_id), mimetype=ZIP, as_attachment=True,
                          download_name=status["fallback"])
     response.headers["Content-Disposition"] = content_disposition(status["name"],

@@ -30,6 +30,7 @@ from studyhall.org.models import Unit
 from studyhall.sessions.models import Attendance, StudySession
 from studyhall.sessions.plans import held_clause
 from studyhall.stats.periods import DatePeriod
+from studyhall.stats.queries import without_jit
 from studyhall.stats.session_queries import OWN, in_units, unit_keys
 from studyhall.study.models import (
     Assignment,
@@ -172,18 +173,24 @@ def _per_assignment_unit(root: Unit, period: DatePeriod, by_unit: bool
     """The period's readers in the subtree grouped per assignment (and with ``by_unit``
     per unit) (应学, 完成), and their credited reading time likewise: the one pass over
     each, materialised."""
-    group = [AssignmentRecipient.assignment_id] + \
-        ([AssignmentRecipient.unit_id] if by_unit else [])
+    units = [AssignmentRecipient.unit_id] if by_unit else []
+    # Grouped by the assignment's own id, so that SQLite runs from the period's
+    # assignments through each one's (assignment, unit) index: grouped by the readers'
+    # column it walked that whole index (every assignment's readers) in its order and
+    # looked each reader's assignment up (a city's year: 0.15 s of CPU against 0.10 s).
     readers = _where_units(
-        sa.select(*group, sa.func.count().label("expected"),
+        sa.select(Assignment.id.label("assignment_id"), *units,
+                  sa.func.count().label("expected"),
                   sa.func.count(AssignmentRecipient.completed_at).label("completed"))
-        .join(Assignment, Assignment.id == AssignmentRecipient.assignment_id),
-        AssignmentRecipient.unit_id, root).where(*_in_period(period)).group_by(*group)
+        .select_from(Assignment)
+        .join(AssignmentRecipient, AssignmentRecipient.assignment_id == Assignment.id),
+        AssignmentRecipient.unit_id, root).where(*_in_period(period)) \
+        .group_by(Assignment.id, *units)
     # The reading records are read in their own (assignment, person) index order, each
     # looking its reader up, and grouped by their own assignment column: grouped by the
     # reader's, SQLite read the readers first and probed the records once each at random
     # (2.1 s for a city's year against 1.2 s).
-    credited = [ReadingProgress.assignment_id.label("assignment_id")] + group[1:]
+    credited = [ReadingProgress.assignment_id.label("assignment_id"), *units]
     reading = _where_units(
         sa.select(*credited, sa.func.sum(ReadingProgress.credited_ms).label("ms"))
         .select_from(ReadingProgress)
@@ -203,6 +210,7 @@ def get_study_rollups(root: Unit, period: DatePeriod, now: datetime | None,
     summed by each axis in a UNION ALL whose rows say their axis), reflections by unit
     in two (one per target), the total their sum. ``now`` (what is held) matters only
     to the reflections, which the total and the units have."""
+    without_jit()  # as for the attendance (session_queries.get_attendance_rollups)
     readers, reading = _per_assignment_unit(root, period, "unit" in axes)
     no_key = sa.cast(sa.null(), sa.Integer)
     zero = sa.cast(sa.literal(0), sa.BigInteger)

@@ -158,7 +158,7 @@ ACCESS: dict[str, str] = {
     "sessions.reopen_record": "login 404 ok/404 404/ok ok/404 ok",
     "sessions.request_leave": "login 422/404 404 404 404 404",
     "sessions.save_session_reflection_draft": "401 ok/404 404 404 404 404",
-    "sessions.scan_checkin": "login ok/403 403 403 403 403",  # 403: not on its list
+    "sessions.scan_checkin": "login ok/404 404 404 404 404",  # 404: not on its list
     "sessions.show_checkin": "login ok/404 404 404 404 404",
     "sessions.show_managed_session": "login 403 ok/404 404/ok ok/404 ok",
     "sessions.show_my_session": "login ok/404 404 404 404 404",
@@ -181,6 +181,8 @@ ACCESS: dict[str, str] = {
     "stats.export_sheet_csv": "login 403 ok/404 404/ok ok/404 ok",
     "stats.list_exams": "login 403 ok ok ok ok",
     "stats.show_activity": "login 403 ok ok ok ok",
+    "stats.restart_archive_job": "login 403 ok/404 404/ok 404 404",
+    "stats.restart_export_job": "login 403 ok/404 404/ok 404 404",
     "stats.show_archive_job": "login 403 ok/404 404/ok 404 404",
     "stats.show_exam": "login 403 ok/404 404/ok ok/404 ok",
     "stats.show_export_job": "login 403 ok/404 404/ok 404 404",

@@ -215,3 +215,114 @@ def test_the_export_commands_write_what_the_page_serves(app, org, small_exam, tm
     assert result.exit_code == 0 and "已写入 9 人" in result.output
     bad = runner.invoke(args=["export-scores", "--quiz", "99999", "--out", str(out)])
     assert bad.exit_code != 0
+
+
+def _cells(path) -> dict[str, list[list]]:
+    """Every sheet's cells, without the line that says when the file was made."""
+    book = openpyxl.load_workbook(path)
+    return {sheet.title: [list(row) for i, row in enumerate(sheet.iter_rows(values_only=True))
+                          if i != 1] for sheet in book.worksheets}
+
+
+@pytest.mark.parametrize("who", ["admin", "secretary"])
+def test_figures_beside_the_people_give_the_same_file(app, org, small_exam, tmp_path, who):
+    """The command computes the unit figures and the item analysis in a thread of their
+    own while the people are written: the same three sheets, cell by cell."""
+    from flask_babel import force_locale
+
+    from studyhall.exports import scores
+    from studyhall.stats.queries import Filters
+
+    viewer = org.admin if who == "admin" else org.secretary
+    unit = None if who == "admin" else org.gen_a
+    files = {}
+    for beside in (False, True):
+        with force_locale("zh_CN"):
+            export = scores.ScoreExport(small_exam.quiz, viewer, Filters(unit))
+            files[beside] = tmp_path / f"{beside}.xlsx"
+            scores.write_score_workbook(files[beside], export, figures_beside=beside)
+    sequential, beside = _cells(files[False]), _cells(files[True])
+    assert list(beside) == ["成绩单", "单位汇总", "试题分析"]
+    assert beside == sequential
+    assert len(table_rows(beside["成绩单"])) == (8 if unit is None else 5)
+
+
+def table_rows(rows: list[list]) -> list[list]:
+    return rows[next(i for i, r in enumerate(rows) if r[0] == "序号") + 1:]
+
+
+def test_the_figures_thread_reads_the_people_s_snapshot(app, org, small_exam):
+    """A write committed while the figures thread starts is seen by neither thread: the
+    thread joins the caller's snapshot (PostgreSQL: an exported snapshot; SQLite: both
+    begin while the write lock is held, so the write waits)."""
+    import threading
+
+    import sqlalchemy as sa
+
+    from studyhall.database import read_only
+    from studyhall.exports import snapshot
+    from studyhall.extensions import db
+    from studyhall.org.models import Person
+
+    person_id, engine = org.teacher.id, db.engine
+    name_of = sa.select(Person.name).where(Person.id == person_id)
+
+    def rename():
+        with engine.begin() as connection:
+            connection.execute(sa.update(Person).where(Person.id == person_id)
+                               .values(name="改了名"))
+
+    writer = threading.Thread(target=rename)
+    seen = {}
+
+    def begin_other(join):
+        writer.start()
+        writer.join(timeout=1.0)  # PostgreSQL: committed by now; SQLite: waits for the lock
+
+        def run():
+            with app.app_context():
+                read_only()
+                join()
+                seen["other"] = db.session.scalar(name_of)
+                db.session.remove()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    thread = snapshot.run_beside(begin_other)
+    thread.join()
+    seen["caller"] = db.session.scalar(name_of)
+    writer.join()
+    assert seen == {"other": "李老师", "caller": "李老师"}
+    db.session.rollback()
+    assert db.session.scalar(name_of) == "改了名"  # the write did happen, afterwards
+
+
+def test_the_command_records_its_audit_after_others_wrote(app, org, small_exam, tmp_path,
+                                                           monkeypatch):
+    """An exam keeps saving while the command reads: its audit entry is written in a
+    transaction of its own afterwards (on SQLite the read transaction could not become a
+    writer once someone else had committed: "database is locked")."""
+    import sqlalchemy as sa
+
+    from studyhall.audit import AuditEntry
+    from studyhall.exports import scores
+    from studyhall.extensions import db
+    from studyhall.org.models import Person
+
+    engine, write = db.engine, scores.write_score_workbook
+
+    def written_while_others_save(*args, **kwargs):
+        write(*args, **kwargs)
+        with engine.begin() as connection:  # a save committed by another connection
+            connection.execute(sa.update(Person).where(Person.id == org.teacher.id)
+                               .values(name="李老师"))
+
+    monkeypatch.setattr(scores, "write_score_workbook", written_while_others_save)
+    result = app.test_cli_runner().invoke(args=[
+        "export-scores", "--quiz", str(small_exam.quiz.id), "--out", str(tmp_path / "s.xlsx")])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "export.scores")) == 1

@@ -16,6 +16,7 @@ from studyhall.extensions import db
 from tests.app.conftest import _make_app
 
 BUSY_ZH = "服务器繁忙，请几秒后重试。"
+DOWN_ZH = "服务器暂时连不上数据库"
 
 
 @pytest.fixture()
@@ -52,15 +53,18 @@ def database_refusing(app):
         event.remove(engine, "do_connect", refuse)
 
 
-def assert_clear_503(response, json: bool = False) -> None:
+def assert_clear_503(response, json: bool = False, says: str = BUSY_ZH) -> None:
+    """503 with Retry-After and the page (or JSON message) that says ``says``: busy
+    (a lock: retry in seconds) or DOWN_ZH (the database unreachable)."""
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
     body = response.get_data(as_text=True)
     assert "Traceback" not in body and "OperationalError" not in body
     if json:
-        assert response.get_json()["message"] == BUSY_ZH
+        assert response.get_json()["message"].startswith(says)
     else:
-        assert BUSY_ZH in body and 'lang="zh-CN"' in body
+        assert says in body and 'lang="zh-CN"' in body
+    assert (BUSY_ZH if says != BUSY_ZH else DOWN_ZH) not in body
 
 
 def test_a_database_that_refuses_connections_answers_a_clear_503_everywhere(served):
@@ -69,15 +73,17 @@ def test_a_database_that_refuses_connections_answers_a_clear_503_everywhere(serv
     app, client = served
     with database_refusing(app):
         for path in ("/", "/quizzes", "/manage/units", "/login"):
-            assert_clear_503(client.get(path))
+            assert_clear_503(client.get(path), says=DOWN_ZH)
         assert_clear_503(client.post("/attempts/1/answers",
-                                     json={"position": 1, "response": "A"}), json=True)
+                                     json={"position": 1, "response": "A"}), json=True,
+                         says=DOWN_ZH)
         health = client.get("/healthz")
         assert health.status_code == 503
         assert health.get_json() == {"status": "error", "database": "unavailable"}
         # A visitor who is not signed in gets the same page.
         assert_clear_503(app.test_client().post("/login", data={"account": "t1",
-                                                                "password": "x"}))
+                                                                "password": "x"}),
+                         says=DOWN_ZH)
     # The database is back: so is the app, without a restart.
     assert client.get("/").status_code == 200
     assert client.get("/healthz").status_code == 200
@@ -100,7 +106,7 @@ def test_a_commit_that_fails_after_the_view_answers_503_not_500(served, monkeypa
     response = client.get("/lang/en")  # every successful request ends with the commit
     monkeypatch.setattr(db.session, "commit", real_commit)
     assert calls["n"] >= 1
-    assert_clear_503(response)
+    assert_clear_503(response, says=DOWN_ZH)
     assert response.headers["X-Frame-Options"] == "DENY"
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     assert "Database unavailable on GET /lang/en" in caplog.text
@@ -118,7 +124,7 @@ def test_a_connection_the_server_closed_answers_503(served, monkeypatch):
     assert admin.post("/login", data={"account": "admin",
                                       "password": "correct-horse-9"}).status_code == 302
     monkeypatch.setattr(queries, "get_unit_tree", closed)
-    assert_clear_503(admin.get("/manage/units"))
+    assert_clear_503(admin.get("/manage/units"), says=DOWN_ZH)
 
 
 def test_sqlite_locked_by_another_process_refuses_writes_with_503_and_keeps_reading(

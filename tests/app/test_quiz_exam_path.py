@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 from decimal import Decimal
 
+import sqlalchemy as sa
 from flask import render_template_string
 from flask_babel import force_locale, gettext
 from sqlalchemy import event
@@ -71,7 +72,7 @@ def test_a_submit_checks_the_login_before_the_write_lock_and_grades_under_it(
         client, org, login, make_quiz):
     """The login and the attempt are read first (on SQLite in a deferred transaction);
     the write transaction reads the attempt again (locked on PostgreSQL), claims, grades
-    and totals it, without reloading anything twice."""
+    and totals it, and reloads nothing after: the redirect needs only the id."""
     quiz = make_quiz()
     login(org.teacher)
     attempt_id = start(client, quiz)
@@ -84,7 +85,7 @@ def test_a_submit_checks_the_login_before_the_write_lock_and_grades_under_it(
         "SELECT person", "SELECT attempt",  # before the lock
         "SELECT attempt", "SELECT attempt", "UPDATE attempt",  # read again; claim; submit
         "SELECT attempt_question", "SELECT quiz_question", "UPDATE attempt_question",  # grade
-        "UPDATE attempt", "INSERT attempt_event", "SELECT attempt",  # total; event; reload
+        "UPDATE attempt", "INSERT attempt_event",  # total; event
     ], statements
     if db.engine.dialect.name == "sqlite":
         begins = [s for s in statements if s.startswith("BEGIN")]
@@ -92,6 +93,70 @@ def test_a_submit_checks_the_login_before_the_write_lock_and_grades_under_it(
         assert statements.index("BEGIN IMMEDIATE") == 3, statements
     attempt = db.session.get(Attempt, attempt_id)
     assert attempt.status is AttemptStatus.SUBMITTED and attempt.score == Decimal(0)
+
+
+def test_a_start_draws_before_the_write_lock_and_inserts_under_it(client, org, login,
+                                                                   make_quiz):
+    """A burst of starts queues on SQLite's write lock, so a start reads and draws first
+    (login, quiz, recipient, its attempts, the snapshot) and under the lock reads once
+    (the close as it is now, with the person's attempts) and inserts the attempt and its
+    rows, one statement each."""
+    quiz = make_quiz()
+    login(org.teacher)
+    quiz_id = quiz.id
+    db.session.rollback()
+    with Statements() as statements:
+        reply = client.post(f"/quizzes/{quiz_id}/start")
+    assert reply.status_code == 302
+    attempt_id = int(re.search(r"/attempts/(\d+)", reply.location).group(1))
+    data = [s for s in statements if not s.startswith("BEGIN")]
+    assert data == [
+        "SELECT person", "SELECT quiz", "SELECT quiz_recipient", "SELECT attempt",
+        "SELECT quiz_question",  # before the lock
+        # Under it: the quiz's close and state, the person's attempts in subqueries (the
+        # first FROM in the text is theirs); the attempt; its rows.
+        "SELECT attempt", "INSERT attempt", "INSERT attempt_question",
+    ], statements
+    if db.engine.dialect.name == "sqlite":
+        begins = [s for s in statements if s.startswith("BEGIN")]
+        assert begins == ["BEGIN", "BEGIN IMMEDIATE"], statements
+        assert statements.index("BEGIN IMMEDIATE") == 6, statements
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.is_open and len(attempt.questions) == 5  # one question of each type
+
+
+def test_start_and_submit_check_the_csrf_token_once_and_refuse_a_missing_one(
+        client, org, login, make_quiz, monkeypatch):
+    """CSRFProtect checks every POST before the view; the start and submit views no
+    longer check the same token again through a form. Without a token both are refused
+    and nothing is written."""
+    import flask_wtf.csrf
+
+    quiz = make_quiz()
+    login(org.teacher)
+    monkeypatch.setitem(client.application.config, "WTF_CSRF_ENABLED", True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
+                      client.get(f"/quizzes/{quiz.id}").get_data(as_text=True)).group(1)
+    checks = []
+    real = flask_wtf.csrf.validate_csrf
+    monkeypatch.setattr(flask_wtf.csrf, "validate_csrf",
+                        lambda *args, **kw: checks.append(1) or real(*args, **kw))
+    assert client.post(f"/quizzes/{quiz.id}/start").status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(Attempt.id))) == 0
+    checks.clear()
+    reply = client.post(f"/quizzes/{quiz.id}/start", data={"csrf_token": token})
+    assert reply.status_code == 302 and len(checks) == 1
+    attempt_id = int(re.search(r"/attempts/(\d+)", reply.location).group(1))
+    assert client.post(f"/attempts/{attempt_id}/submit").status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Attempt, attempt_id).is_open
+    checks.clear()
+    reply = client.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
+    assert reply.status_code == 302 and reply.location.endswith("/result")
+    assert len(checks) == 1
+    db.session.expire_all()
+    assert db.session.get(Attempt, attempt_id).status is AttemptStatus.SUBMITTED
 
 
 def test_a_question_parsed_before_is_parsed_again_once_its_config_changed(app, org,

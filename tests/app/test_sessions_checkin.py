@@ -148,7 +148,7 @@ def test_someone_not_expected_is_refused(client, org, login, make_session, clock
     session = make_session([org.teacher])
     login(org.outsider)
     response = scan(client, session, clock)
-    assert response.status_code == 403 and outcome_of(response) == "not_expected"
+    assert response.status_code == 404 and outcome_of(response) == "not_expected"
     assert "You are not on the list of expected attendees" in response.get_data(as_text=True)
     assert db.session.get(Attendance, (session.id, org.outsider.id)) is None
 
@@ -444,7 +444,7 @@ def test_typed_code_refusals(client, org, login, make_session, clock):
     response = client.post("/checkin", data={"code": old})
     assert response.status_code == 422 and outcome_of(response) == "wrong_code"
     response = client.post("/checkin", data={"code": checkin.code_for(theirs, step)})
-    assert response.status_code == 403 and outcome_of(response) == "not_expected"
+    assert response.status_code == 404 and outcome_of(response) == "not_expected"
     response = client.post("/checkin", data={"code": "12a456"})
     assert response.status_code == 200
     assert "Type the 6 digits shown on the screen." in response.get_data(as_text=True)

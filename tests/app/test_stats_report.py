@@ -172,3 +172,19 @@ def test_each_exam_is_counted_by_its_own_rule_in_one_statement(org, make_quiz, a
         mine = counts[quiz.id]
         assert (mine.expected, mine.took, mine.total, mine.passed) == \
             (full.expected, full.took, full.total, full.passed)
+
+
+def test_exams_without_expected_people_in_the_unit_are_left_out(org, make_quiz, app):
+    """Each exam is its own aggregate row, which exists even over nobody: an exam whose
+    expected participants all lie outside the unit (甲校第一支部's exam, counted over 乙校)
+    gives no figures, while the same call over 甲校 counts it."""
+    from studyhall.stats.queries import Filters, get_exam_figures
+    from tests.app.stats_fixtures_f1 import sit
+
+    quiz = make_quiz()
+    sit(quiz, org.teacher, "90")
+    assert get_exam_figures(quiz, org.admin, Filters(org.gen_b)).expected == 0
+    assert report.get_exams_counts([quiz], org.admin, org.gen_b) == {}
+    assert report.get_exam_counts(quiz, org.admin, org.gen_b).expected == 0
+    counted = report.get_exams_counts([quiz], org.admin, org.gen_a)[quiz.id]
+    assert (counted.expected, counted.took, counted.passed) == (1, 1, 1)

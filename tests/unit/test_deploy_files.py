@@ -14,13 +14,17 @@ NOT_FOR_HOSTS = {"TEST_DATABASE_URL"}
 
 
 def variables_read(source: str) -> set[str]:
-    return set(re.findall(r"""os\.environ(?:\.get\(|\[)\s*["']([A-Z_]+)["']""", source))
+    """Names read through os.environ, or through config.py's validating readers
+    (env_dates, env_int)."""
+    return set(re.findall(
+        r"""(?:os\.environ(?:\.get\(|\[)|\benv_[a-z]+\()\s*["']([A-Z_]+)["']""", source))
 
 
 def test_the_environment_file_lists_every_variable_the_app_reads():
     sources = [ROOT / "config.py", *sorted((ROOT / "studyhall").rglob("*.py"))]
     read = set().union(*(variables_read(p.read_text(encoding="utf-8")) for p in sources))
-    assert {"SECRET_KEY", "DATABASE_URL", "RATELIMIT_STORAGE_URI", "EXPORT_DIR"} <= read
+    assert {"SECRET_KEY", "DATABASE_URL", "RATELIMIT_STORAGE_URI", "EXPORT_DIR",
+            "PUBLIC_HOLIDAYS", "ADJUSTED_WORKDAYS", "SESSION_RECORD_WORKING_DAYS"} <= read
     example = (ROOT / "deploy" / "studyhall.env.example").read_text(encoding="utf-8")
     listed = set(re.findall(r"^#?([A-Z_]+)=", example, re.MULTILINE))
     assert read - NOT_FOR_HOSTS - listed == set()

@@ -125,8 +125,8 @@
           bar.value = bar.max;
           link.hidden = false;
           window.location.reload();
-        } else if (status.state === "failed") {
-          window.location.reload();
+        } else if (status.state !== "running") {
+          window.location.reload();  // failed or interrupted: the page says so
         } else {
           state.textContent = status.done + " / " + status.total;
           window.setTimeout(poll, 1000);
@@ -134,5 +134,6 @@
       })
       .catch(function () { window.setTimeout(poll, 3000); });
   }
-  if (link.hidden) { window.setTimeout(poll, 1000); }
+  // Only a running job is polled: a failed one's page must not reload forever.
+  if (box.hasAttribute("data-export-running")) { window.setTimeout(poll, 1000); }
 })();
