@@ -36,8 +36,12 @@ run: install
 	@echo "Demo logins, password studyhall-demo: admin (whole tree), secretary (one general branch), teacher"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+# The suite in TEST_WORKERS pytest-xdist processes (one per core of CI's two), each with
+# its own SQLite file, PostgreSQL database (TEST_DATABASE_URL's name + _gw0, _gw1, made on
+# first use) and instance folder; TEST_WORKERS=0 runs it in one process, as `pytest` does.
+TEST_WORKERS ?= 2
 test: install-dev
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS))
 
 # The parsers fuzzed with the long hypothesis budget (tests/fuzz/budget.py): 100,000 inputs
 # per parser unless FUZZ_EXAMPLES says otherwise; hours, not part of `make test`.

@@ -21,6 +21,8 @@ from studyhall.extensions import db
 from tests.conftest import skip_or_fail
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+#: pytest-xdist's name for this process ("gw0", "gw1", …), empty when pytest runs alone.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
 class IsolatedClient(FlaskClient):
@@ -56,6 +58,39 @@ def checked_test_database_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
+def worker_database_url(url: str, worker: str) -> str:
+    """The database of one pytest-xdist worker: TEST_DATABASE_URL's name with the worker
+    before its _test (studyhall_test → studyhall_gw0_test), so workers running at once
+    never empty each other's tables; the URL itself when pytest runs alone."""
+    if not worker:
+        return url
+    parsed = sa.engine.make_url(url)
+    name = parsed.database or ""
+    stem = name[:-len("_test")] if name.endswith("_test") else name
+    return parsed.set(database=f"{stem}_{worker}_test").render_as_string(hide_password=False)
+
+
+def ensure_database(url: str, through: str) -> None:
+    """Create the database of ``url`` if it is missing, connected to ``through`` (the
+    database TEST_DATABASE_URL names): a worker's database is made on first use."""
+    name = sa.engine.make_url(url).database
+    engine = sa.create_engine(through, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            if connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                 {"name": name}):
+                return
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.ProgrammingError as error:
+        if "already exists" in str(error):  # another run made it meanwhile
+            return
+        pytest.fail(f"Cannot create the worker's database {name!r} ({error.orig}). Give the "
+                    "role CREATEDB (as .ci/start-postgres does) or create it: "
+                    f"createdb -O {sa.engine.make_url(url).username} {name}", pytrace=False)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_app(request, tmp_path_factory):
     if request.param == "sqlite":
@@ -63,8 +98,15 @@ def database_app(request, tmp_path_factory):
     else:
         if not POSTGRES_URL.startswith("postgresql"):
             skip_or_fail("TEST_DATABASE_URL is not set to a PostgreSQL database")
-        url = checked_test_database_url(POSTGRES_URL)
+        shared = checked_test_database_url(POSTGRES_URL)
+        url = worker_database_url(shared, WORKER)
+        if url != shared:
+            ensure_database(url, shared)
     app = _make_app(url)
+    # Export jobs and stored files land in the instance folder unless a test says
+    # otherwise: one of this run's own, not the checkout's instance/ (shared by every
+    # worker and by `make run`).
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
     with app.app_context():
         if request.param == "postgresql":
             with db.engine.begin() as connection:

@@ -30,3 +30,17 @@ def test_the_ci_database_is_a_test_database():
     script = (Path(__file__).parents[2] / ".ci" / "start-postgres").read_text()
     url = script.strip().splitlines()[-1].split('"')[1]
     checked_test_database_url(url)
+
+
+@pytest.mark.parametrize("worker, name", [
+    ("", "studyhall_test"), ("gw0", "studyhall_gw0_test"), ("gw1", "studyhall_gw1_test")])
+def test_each_xdist_worker_gets_a_test_database_of_its_own(worker, name):
+    """`make test` runs in pytest-xdist workers that must never empty each other's tables:
+    each derives its own database from TEST_DATABASE_URL, still named for tests."""
+    from tests.app.conftest import worker_database_url
+
+    url = checked_test_database_url("postgresql://studyhall:studyhall@127.0.0.1:5432/"
+                                    "studyhall_test")
+    derived = worker_database_url(url, worker)
+    assert derived == url.replace("studyhall_test", name)
+    assert checked_test_database_url(derived) == derived

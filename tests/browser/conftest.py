@@ -34,6 +34,8 @@ def live_app(tmp_path_factory):
     config = type("LiveConfig", (TestingConfig,), {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "WTF_CSRF_ENABLED": True})
     app = create_app(config)
+    # Exports and uploaded files in this run's own folder, not the checkout's instance/.
+    app.instance_path = str(tmp_path_factory.mktemp("live-instance"))
     with app.app_context():
         upgrade()
         seed_demo()

@@ -43,8 +43,9 @@ def test_production_refuses_weak_keys(monkeypatch, key):
         ProductionConfig.check()
 
 
+# Named ids: pytest-xdist's workers each collect the suite and must see the same test ids.
 @pytest.mark.parametrize("key", [secrets.token_hex(16), secrets.token_hex(32),
-                                 secrets.token_urlsafe(32)])
+                                 secrets.token_urlsafe(32)], ids=["hex16", "hex32", "urlsafe32"])
 def test_production_accepts_random_keys(monkeypatch, key):
     monkeypatch.setenv("SECRET_KEY", key)
     ProductionConfig.check()
