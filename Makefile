@@ -44,9 +44,12 @@ test: install-dev
 	$(BIN)/pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS))
 
 # The parsers fuzzed with the long hypothesis budget (tests/fuzz/budget.py): 100,000 inputs
-# per parser unless FUZZ_EXAMPLES says otherwise; hours, not part of `make test`.
+# per parser unless FUZZ_EXAMPLES says otherwise, and the hostile-input walks whole (every
+# payload into every field, HOSTILE=full); hours, not part of `make test`.
 fuzz: install-dev
-	FUZZ=long $(BIN)/pytest tests/fuzz tests/app/test_fuzz_roster_plan.py -x --hypothesis-show-statistics
+	FUZZ=long $(BIN)/pytest tests/fuzz tests/app/test_fuzz_roster_plan.py \
+		tests/app/test_hostile_inputs.py tests/app/test_hostile_edit.py tests/app/test_hostile_json.py \
+		tests/app/test_hostile_uploads.py tests/app/test_hostile_forms.py -x --hypothesis-show-statistics
 
 # Faults under load (RELIABILITY.md "Faults" and "Editor during a burst"): kill -9 of
 # gunicorn workers and of imports, the database locked or stopped, a full disk, an editor
