@@ -10,8 +10,6 @@ Study plans have no edit page: their items are added on the plan's page, so that
 
 from __future__ import annotations
 
-import math
-
 import pytest
 import sqlalchemy as sa
 
@@ -32,9 +30,9 @@ from tests.app.test_hostile_inputs import (
     FULL,
     PAGES,
     SHORT_POSTS,
-    _serial,
     payloads_for,
     post,
+    sample,
     valid_values,
     walk,
 )
@@ -97,7 +95,7 @@ def test_hostile_values_in_every_field_of_the_edit_pages(kind, app, client, org,
     plan = [(field, payload) for field in fields for payload in payloads_for(field)]
     if not FULL:  # every k-th pair, as the create pages' walk, fewer: the create pages
         # already send every payload in `make test`; here each form's fields get a sample.
-        plan = plan[next(_serial) % 7::math.ceil(len(plan) / EDIT_POSTS)]
+        plan = sample(plan, EDIT_POSTS)
     sent, saved, errors, live = walk(client, post_url, plan, lambda sent: dict(base))
     # The edit page itself shows what the last saves left.
     found = live_payload(client.get(get_url).get_data(as_text=True))
