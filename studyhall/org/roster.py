@@ -310,14 +310,19 @@ def unit_columns(header: Header) -> list[int]:
     return columns
 
 
+def _cell(text: str) -> str:
+    return unguard(text.replace("\x00", "").strip())
+
+
 def _row_values(row: list[str], fields: list[tuple[str, int]], units: list[int]) -> dict:
     """The cells of one row by field (the first column of each), and every unit cell."""
     # A CSV roster exported here guards "=…" with an apostrophe (exports/safety.py): it is
     # not part of the value, so the file imports back unchanged.
+    # A NUL is dropped, as the forms drop it: PostgreSQL cannot hold one in text, so a
+    # cell holding one would fail the account lookup or the save instead of reading clean.
     width = len(row)
-    values: dict = {key: unguard(row[col].strip()) if col < width else ""
-                    for key, col in fields}
-    cells = [unguard(row[col].strip()) if col < width else "" for col in units]
+    values: dict = {key: _cell(row[col]) if col < width else "" for key, col in fields}
+    cells = [_cell(row[col]) if col < width else "" for col in units]
     values["unit_cells"] = cells
     values["unit"] = cells[0] if len(cells) == 1 else " + ".join(c for c in cells if c)
     return values
