@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from studyhall.demo import DEMO_PASSWORD
 from studyhall.exports import jobs
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -20,10 +20,7 @@ def test_an_interrupted_archive_is_said_so_and_starts_again(browser, live_server
     problems = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(f"{live_server}/login")
-    page.get_by_label("账号").fill("secretary")
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, live_server, "secretary")
     page.wait_for_url(f"{live_server}/")
 
     page.goto(f"{live_server}/manage/stats/archive")
