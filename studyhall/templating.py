@@ -137,6 +137,11 @@ def _catalogue(eval_ctx):
         return translations
 
 
+#: The catalogue a render translates with (quizzes/paper_page.py renders the paper's
+#: questions with the page's own).
+catalogue = _catalogue
+
+
 def _formatted(eval_ctx, text: str, variables: dict) -> str:
     if eval_ctx.autoescape:
         text = Markup(text)

@@ -24,7 +24,7 @@ from studyhall.database import keep_changes, reads_first, start_writing
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
-from studyhall.quizzes import bp, queries, review, taking
+from studyhall.quizzes import bp, paper_page, queries, review, taking
 from studyhall.quizzes.models import Attempt, AttemptQuestion, AttemptStatus, QuizMode
 from studyhall.quizzes.paper import as_shown, item_of
 from studyhall.quizzes.permissions import load_own_attempt_or_404, load_quiz_for_taker_or_404
@@ -111,6 +111,15 @@ def start_quiz(quiz_id: int):
 
 #: The paper page reads its attempt with the quiz in one query (then the rows in one).
 _WITH_QUIZ = (joinedload(Attempt.quiz),)
+_row = AttemptQuestion.__table__.c
+#: The paper's rows as plain rows (Core): the page only reads them, and the ORM's 20
+#: objects (identity map, instrumented attributes the template reads ~500 times) were a
+#: tenth of the page (bench/profile_quiz_paper.py).
+_PAPER_ROWS = (sa.select(_row.attempt_id, _row.position, _row.question_id, _row.type,
+                         _row.config, _row.option_order, _row.points, _row.response,
+                         _row.is_flagged, _row.score)
+               .where(_row.attempt_id == sa.bindparam("attempt_id"))
+               .order_by(_row.position))
 
 
 @bp.route("/attempts/<int:attempt_id>")
@@ -129,13 +138,15 @@ def take_attempt(attempt_id: int):
     if _token(attempt.id) != attempt.session_token:
         return render_template("quizzes/attempt_takeover.html", attempt=attempt,
                                form=ConfirmForm())
-    items = [(row, item_of(row)) for row in attempt.questions]
+    rows = db.session.execute(_PAPER_ROWS, {"attempt_id": attempt.id}).all()
+    items = [(row, item_of(row)) for row in rows]
     quiz = attempt.quiz
     # Practice: answers already checked come back with their feedback (and stay final),
     # unless review.py withholds the key now (then its message).
-    feedback = review.checked_feedback(current_user, quiz, attempt.questions, now)
+    feedback = review.checked_feedback(current_user, quiz, rows, now)
     return render_template("quizzes/attempt_take.html", attempt=attempt, quiz=quiz,
-                           items=items, now=now, feedback=feedback)
+                           items=items, now=now, feedback=feedback,
+                           paper_question=paper_page.question_html)
 
 
 @bp.route("/attempts/<int:attempt_id>/takeover", methods=["POST"])
