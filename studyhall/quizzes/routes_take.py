@@ -25,7 +25,7 @@ from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
 from studyhall.quizzes import bp, paper_page, queries, review, taking
-from studyhall.quizzes.models import Attempt, AttemptQuestion, AttemptStatus, QuizMode
+from studyhall.quizzes.models import Attempt, AttemptQuestion, AttemptStatus, Quiz, QuizMode
 from studyhall.quizzes.paper import as_shown, item_of
 from studyhall.quizzes.permissions import load_own_attempt_or_404, load_quiz_for_taker_or_404
 
@@ -206,8 +206,8 @@ def _position_of(data: dict) -> int:
 def save_answer(attempt_id: int):
     """Save one answer: JSON {"position", "response", "flagged"}. The reply says when it
     was saved; in practice mode it also grades it and explains, unless the key is
-    withheld (review.py). The hot path of an exam: the attempt, its quiz's mode and the
-    row answered in one query (taking.SAVE_CONTEXT), then one UPDATE."""
+    withheld (review.py). The hot path of an exam: the attempt's columns, its quiz's mode
+    and the row answered in one query (taking.SAVE_CONTEXT), then one UPDATE."""
     data = _json_body()
     position = _position_of(data)
     flagged = data.get("flagged")
@@ -217,20 +217,23 @@ def save_answer(attempt_id: int):
         "attempt_id": attempt_id, "person_id": current_user.id, "position": position}).first()
     if found is None:
         abort(404)
-    attempt, mode, policy, *row = found
-    practice = mode is QuizMode.PRACTICE
+    # The attempt stays a row (id, status, deadline, token): the rare paths load what
+    # they need (an expired attempt is finished by id; practice reads its quiz).
+    practice = found.mode is QuizMode.PRACTICE
     try:
-        saved_at = taking.save_answer(attempt, position, data.get("response"), flagged,
-                                      _token(attempt.id), practice=practice, row=tuple(row))
+        saved_at = taking.save_answer(found, position, data.get("response"), flagged,
+                                      _token(attempt_id), practice=practice,
+                                      row=(found.type, found.option_order, found.score))
     except taking.TakingError as exc:
         return _refusal(exc)
     reply = {"ok": True, "position": position, "saved_at": saved_at.isoformat() + "Z"}
     if practice and data.get("response") not in (None, "", []):
-        row = db.session.get(AttemptQuestion, (attempt.id, position))
-        keys = review.key_view(current_user, attempt.quiz, [row.question_id], saved_at)
+        row = db.session.get(AttemptQuestion, (attempt_id, position))
+        keys = review.key_view(current_user, db.session.get(Quiz, found.quiz_id),
+                               [row.question_id], saved_at)
         if keys.shows(row.question_id):
             # Checked: the score is kept on the row for the person's practice record.
-            reply["feedback"], row.score = review.feedback(row, policy)
+            reply["feedback"], row.score = review.feedback(row, found.multiple_policy)
         else:
             # Saved, but neither graded nor explained: the key belongs to an exam in
             # progress (or is 保密). The page shows this message instead of feedback.

@@ -247,13 +247,19 @@ def clean_response(kind: str, option_count: int, response):
     return response
 
 
-def check_writable(attempt: Attempt, token: str | None, now: datetime) -> None:
+def check_writable(attempt: Attempt | sa.Row, token: str | None, now: datetime) -> None:
     """Refuse a change to an attempt that is over, past its deadline, or held by another
-    device. An attempt found past its deadline is finished with its saved answers."""
-    if not attempt.is_open:
+    device. An attempt found past its deadline is finished with its saved answers.
+
+    ``attempt``: the ORM object, or a row with its id, status, deadline_at and
+    session_token as the caller read them (an answer save: SAVE_CONTEXT)."""
+    if attempt.status is not AttemptStatus.IN_PROGRESS:
         raise TakingError(_l("This attempt has already been submitted."), "submitted")
     if now >= attempt.deadline_at:
-        finish_attempt(attempt, now, "expired")
+        if isinstance(attempt, Attempt):
+            finish_attempt(attempt, now, "expired")
+        else:
+            finish_attempts([attempt.id], now, "expired")
         raise TakingError(_l("Time is up: answers after the deadline cannot be saved. Your "
                              "saved answers have been submitted."), "expired")
     if token != attempt.session_token:
@@ -271,12 +277,14 @@ _SAVE = (sa.update(AttemptQuestion.__table__)
          .values(response=sa.bindparam("new_response", type_=AttemptQuestion.response.type),
                  saved_at=sa.bindparam("new_saved_at")))
 _SAVE_FLAGGED = _SAVE.values(is_flagged=sa.bindparam("new_flagged"))
-#: The taker's attempt, its quiz's mode and policy, and the paper row being answered, in
-#: one query (the request's only read besides the login session), the attempt locked
-#: (PostgreSQL) against a concurrent submit. The row's columns are None for a position
-#: the paper does not have.
+#: The taker's attempt (the columns that decide a save, as plain values: building the ORM
+#: object was a tenth of a save's CPU), its quiz's mode and policy, and the paper row
+#: being answered, in one query (the request's only read besides the login session), the
+#: attempt locked (PostgreSQL) against a concurrent submit. The row's columns are None
+#: for a position the paper does not have.
 SAVE_CONTEXT = (
-    sa.select(Attempt, Quiz.mode, Quiz.multiple_policy,
+    sa.select(Attempt.id, Attempt.status, Attempt.deadline_at, Attempt.session_token,
+              Attempt.quiz_id, Quiz.mode, Quiz.multiple_policy,
               AttemptQuestion.type, AttemptQuestion.option_order, AttemptQuestion.score)
     .join(Quiz, Quiz.id == Attempt.quiz_id)
     .outerjoin(AttemptQuestion, sa.and_(AttemptQuestion.attempt_id == Attempt.id,
@@ -287,11 +295,12 @@ SAVE_CONTEXT = (
 _READ_HERE: Any = object()  # save_answer reads the row itself
 
 
-def save_answer(attempt: Attempt, position: int, response, flagged: bool | None,
+def save_answer(attempt: Attempt | sa.Row, position: int, response, flagged: bool | None,
                 token: str | None, now: datetime | None = None, *,
                 practice: bool = False, row: tuple | None = _READ_HERE) -> datetime:
     """Store one answer (and its flag) server-side: one small read and one UPDATE.
     Returns when it was saved. In practice an answer that was checked is final.
+    ``attempt``: the ORM object or SAVE_CONTEXT's row (see check_writable).
 
     ``row``: the paper row's (type, option_order, score), when the caller read them with
     the attempt (the request does, in one query: SAVE_CONTEXT); None when it has no row

@@ -203,3 +203,45 @@ def test_template_strings_translate_as_flask_babel_does(app):
     with app.app_context(), app.test_request_context("/", headers={"Cookie": "lang=en"}):
         assert render_template_string('{{ _("answered") }}') == gettext("answered") \
             == "answered"
+
+
+def test_an_answer_save_reads_the_attempt_as_a_row_and_keeps_every_refusal(
+        client, org, login, make_quiz):
+    """The save's one read gives the attempt's columns, not an ORM object (building it was
+    a tenth of a save); the rare paths still refuse as before: a save past the deadline
+    finishes the attempt (graded, at its deadline) and is refused, and so is any save
+    after that."""
+    from datetime import timedelta
+
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    db.session.rollback()
+    loaded = []
+
+    def seen(instance, *_args):
+        loaded.append(instance)
+
+    for kind in ("load", "refresh"):
+        event.listen(Attempt, kind, seen)
+    try:
+        reply = client.post(f"/attempts/{attempt_id}/answers",
+                            json={"position": 1, "response": "A"})
+    finally:
+        for kind in ("load", "refresh"):
+            event.remove(Attempt, kind, seen)
+    assert reply.status_code == 200 and reply.get_json()["ok"] is True
+    assert loaded == [], loaded
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    attempt.deadline_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    reply = client.post(f"/attempts/{attempt_id}/answers", json={"position": 2, "response": "A"})
+    assert reply.status_code == 409 and reply.get_json()["error"] == "expired"
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.status is AttemptStatus.SUBMITTED and attempt.end_reason == "expired"
+    assert attempt.submitted_at == attempt.deadline_at and attempt.score == Decimal(20)
+    assert db.session.get(AttemptQuestion, (attempt_id, 2)).response is None
+    reply = client.post(f"/attempts/{attempt_id}/answers", json={"position": 2, "response": "A"})
+    assert reply.status_code == 409 and reply.get_json()["error"] == "submitted"
