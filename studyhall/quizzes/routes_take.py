@@ -213,7 +213,8 @@ def save_answer(attempt_id: int):
     flagged = data.get("flagged")
     if flagged is not None and not isinstance(flagged, bool):
         _refuse(422, "bad_flag", _("The flag must be true or false."))
-    found = db.session.execute(taking.SAVE_CONTEXT, {
+    # On the session's connection, in its transaction (Core: no ORM execution path).
+    found = db.session.connection().execute(taking.SAVE_CONTEXT, {
         "attempt_id": attempt_id, "person_id": current_user.id, "position": position}).first()
     if found is None:
         abort(404)

@@ -281,17 +281,21 @@ _SAVE_FLAGGED = _SAVE.values(is_flagged=sa.bindparam("new_flagged"))
 #: object was a tenth of a save's CPU), its quiz's mode and policy, and the paper row
 #: being answered, in one query (the request's only read besides the login session), the
 #: attempt locked (PostgreSQL) against a concurrent submit. The row's columns are None
-#: for a position the paper does not have.
+#: for a position the paper does not have. Core only (table columns): the request runs
+#: it on the session's connection, without the ORM's execution path (see save_answer).
 SAVE_CONTEXT = (
-    sa.select(Attempt.id, Attempt.status, Attempt.deadline_at, Attempt.session_token,
-              Attempt.quiz_id, Quiz.mode, Quiz.multiple_policy,
-              AttemptQuestion.type, AttemptQuestion.option_order, AttemptQuestion.score)
-    .join(Quiz, Quiz.id == Attempt.quiz_id)
-    .outerjoin(AttemptQuestion, sa.and_(AttemptQuestion.attempt_id == Attempt.id,
-                                        AttemptQuestion.position == sa.bindparam("position")))
-    .where(Attempt.id == sa.bindparam("attempt_id"),
-           Attempt.person_id == sa.bindparam("person_id"))
-    .with_for_update(of=Attempt))
+    sa.select(_attempt_columns.id, _attempt_columns.status, _attempt_columns.deadline_at,
+              _attempt_columns.session_token, _attempt_columns.quiz_id,
+              Quiz.__table__.c.mode, Quiz.__table__.c.multiple_policy,
+              AttemptQuestion.__table__.c.type, AttemptQuestion.__table__.c.option_order,
+              AttemptQuestion.__table__.c.score)
+    .join(Quiz.__table__, Quiz.__table__.c.id == _attempt_columns.quiz_id)
+    .outerjoin(AttemptQuestion.__table__, sa.and_(
+        AttemptQuestion.__table__.c.attempt_id == _attempt_columns.id,
+        AttemptQuestion.__table__.c.position == sa.bindparam("position")))
+    .where(_attempt_columns.id == sa.bindparam("attempt_id"),
+           _attempt_columns.person_id == sa.bindparam("person_id"))
+    .with_for_update(of=Attempt.__table__))
 _READ_HERE: Any = object()  # save_answer reads the row itself
 
 
@@ -320,7 +324,11 @@ def save_answer(attempt: Attempt | sa.Row, position: int, response, flagged: boo
               "new_response": clean_response(kind, len(option_order), response)}
     if flagged is not None:
         params["new_flagged"] = bool(flagged)
-    db.session.execute(_SAVE if flagged is None else _SAVE_FLAGGED, params)
+    # Core on the session's connection, in its transaction: the ORM's path for a DML
+    # statement was a twentieth of a save. Pending ORM changes are flushed first, as
+    # session.execute would (none in a request).
+    db.session.flush()
+    db.session.connection().execute(_SAVE if flagged is None else _SAVE_FLAGGED, params)
     # A copy of the row loaded earlier in this session (in-process callers such as the
     # demo; never in a request) must not hide the new answer.
     loaded = db.session.identity_map.get(db.session.identity_key(AttemptQuestion,
