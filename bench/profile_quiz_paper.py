@@ -189,7 +189,7 @@ def render_only(app, client, attempt_id: int, n: int) -> None:
     from studyhall.model_helpers import utcnow
     from studyhall.quizzes.models import Attempt
     from studyhall.quizzes.paper import item_of
-    from studyhall.quizzes.paper_page import question_html
+    from studyhall.quizzes.paper_page import cell_html, question_html, static_html
 
     with app.test_request_context(f"/attempts/{attempt_id}"):
         from studyhall.org.models import Person
@@ -200,7 +200,8 @@ def render_only(app, client, attempt_id: int, n: int) -> None:
         now = utcnow()
         timed("template render only", n, lambda: render_template(
             "quizzes/attempt_take.html", attempt=attempt, quiz=attempt.quiz, items=items,
-            now=now, feedback={}, paper_question=question_html))
+            now=now, feedback={}, paper_question=question_html, paper_cell=cell_html,
+            paper_static=static_html))
         timed("item_of for 20 rows", n, lambda: [item_of(row) for row in attempt.questions])
         db.session.remove()
 

@@ -146,7 +146,9 @@ def take_attempt(attempt_id: int):
     feedback = review.checked_feedback(current_user, quiz, rows, now)
     return render_template("quizzes/attempt_take.html", attempt=attempt, quiz=quiz,
                            items=items, now=now, feedback=feedback,
-                           paper_question=paper_page.question_html)
+                           paper_question=paper_page.question_html,
+                           paper_cell=paper_page.cell_html,
+                           paper_static=paper_page.static_html)
 
 
 @bp.route("/attempts/<int:attempt_id>/takeover", methods=["POST"])

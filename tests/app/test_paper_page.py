@@ -50,8 +50,9 @@ def test_cached_questions_are_the_questions_rendered_anew(client, org, login, ma
                                                          pages[2::3], strict=True):
         assert first == reference, name
         assert again == reference, name
-    # Filled, and read: 10 questions a page, each new fragment compiled once.
-    assert fresh_cache and len(compiled) == len(fresh_cache) < 14 * 10
+    # Filled, and read: 10 questions, 10 buttons and the messages a page, each new
+    # fragment compiled once.
+    assert fresh_cache and len(compiled) == len(fresh_cache) < 14 * 21 / 2
 
 
 def test_hostile_text_and_answers_stay_escaped(client, org, login, make_quiz, fresh_cache):
@@ -100,7 +101,8 @@ def test_a_question_holding_the_slot_marker_is_rendered_directly(client, org, lo
     page = client.get(url).get_data(as_text=True)
     assert 'id="q1-stem">甲\x00p\x00乙&lt;script&gt;' in page
     assert 'data-position="1"' in page and 'data-position="2"' in page
-    assert not any(key[0] == row.question_id for key in fresh_cache)
+    assert not any(key[1] == row.question_id for key in fresh_cache
+                   if key[0] == paper_page.QUESTION)
 
 
 _SECTION = re.compile(r'<section class="card q" id="q(\d+)" data-position="\d+" '
@@ -130,3 +132,15 @@ def test_each_question_carries_this_takers_answer_flag_and_place(client, org, lo
         assert ("data-prev disabled" in body) == (index == 0)
         assert ("data-next disabled" in body) == (index == 9)
     assert not _SECTION.findall(pages["exam-half-en-all"])[1][2]  # all on one page
+    # The grid of numbers says the same, in its classes and its spoken labels.
+    cells = re.findall(r'<button type="button" class="q-cell([\w ]*)" data-goto="(\d+)" '
+                       r'(aria-current="step")? aria-label="([^"]+)">(\d+)</button>',
+                       pages["exam-half-zh_CN-one"])
+    assert sorted(int(p) for _, p, *_ in cells) == list(range(1, 11))
+    for classes, p, aria_current, label, number in cells:
+        p = int(p)
+        flagged = p in answered and p % 4 == 1
+        assert number == str(p) and label.startswith(f"第 {p} 题，")
+        assert ("answered" in classes.split()) == (p in answered) == ("已答" in label)
+        assert ("flagged" in classes.split()) == flagged == ("已标记" in label), (p, label)
+        assert ("current" in classes.split()) == (p == current) == bool(aria_current)
