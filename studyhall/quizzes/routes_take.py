@@ -17,7 +17,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from studyhall.database import keep_changes, reads_first, start_writing
@@ -109,9 +108,18 @@ def start_quiz(quiz_id: int):
     return redirect(url_for("quizzes.take_attempt", attempt_id=started.id))
 
 
-#: The paper page reads its attempt with the quiz in one query (then the rows in one).
-_WITH_QUIZ = (joinedload(Attempt.quiz),)
-_row = AttemptQuestion.__table__.c
+_row, _attempt, _quiz = (AttemptQuestion.__table__.c, Attempt.__table__.c,
+                         Quiz.__table__.c)
+#: The paper page's attempt, the viewer's own, with what the page shows of its quiz, as
+#: a plain row (the ORM objects were a tenth of the page); the ORM object is loaded only
+#: on the rare paths (expired: finished under the lock; held by another device).
+_PAPER_ATTEMPT = (
+    sa.select(_attempt.id, _attempt.quiz_id, _attempt.status, _attempt.deadline_at,
+              _attempt.session_token, _quiz.title, _quiz.mode, _quiz.time_limit_minutes,
+              _quiz.max_departures)
+    .join(Quiz.__table__, _quiz.id == _attempt.quiz_id)
+    .where(_attempt.id == sa.bindparam("attempt_id"),
+           _attempt.person_id == sa.bindparam("person_id")))
 #: The paper's rows as plain rows (Core): the page only reads them, and the ORM's 20
 #: objects (identity map, instrumented attributes the template reads ~500 times) were a
 #: tenth of the page (bench/profile_quiz_paper.py).
@@ -127,24 +135,32 @@ _PAPER_ROWS = (sa.select(_row.attempt_id, _row.position, _row.question_id, _row.
 def take_attempt(attempt_id: int):
     """The paper. Nothing in it reveals an answer: the page gets stems, options in the
     order shown, and the taker's own saved responses."""
-    attempt = load_own_attempt_or_404(current_user, attempt_id, options=_WITH_QUIZ)
+    attempt = db.session.execute(_PAPER_ATTEMPT, {"attempt_id": attempt_id,
+                                                  "person_id": current_user.id}).first()
+    if attempt is None:
+        abort(404)  # not the viewer's own attempt, as load_own_attempt_or_404
     now = utcnow()
-    if attempt.is_open and now >= attempt.deadline_at:
+    if attempt.status is AttemptStatus.IN_PROGRESS and now >= attempt.deadline_at:
         start_writing()
-        attempt = load_own_attempt_or_404(current_user, attempt_id, lock=True)
-        taking.finish_attempt(attempt, now, "expired")
-    if not attempt.is_open:
-        return redirect(url_for("quizzes.show_result", attempt_id=attempt.id))
-    if _token(attempt.id) != attempt.session_token:
-        return render_template("quizzes/attempt_takeover.html", attempt=attempt,
+        taking.finish_attempt(load_own_attempt_or_404(current_user, attempt_id, lock=True),
+                              now, "expired")
+        return redirect(url_for("quizzes.show_result", attempt_id=attempt_id))
+    if attempt.status is not AttemptStatus.IN_PROGRESS:
+        return redirect(url_for("quizzes.show_result", attempt_id=attempt_id))
+    if _token(attempt_id) != attempt.session_token:
+        return render_template("quizzes/attempt_takeover.html",
+                               attempt=db.session.get(Attempt, attempt_id),
                                form=ConfirmForm())
-    rows = db.session.execute(_PAPER_ROWS, {"attempt_id": attempt.id}).all()
+    rows = db.session.execute(_PAPER_ROWS, {"attempt_id": attempt_id}).all()
     items = [(row, item_of(row)) for row in rows]
-    quiz = attempt.quiz
-    # Practice: answers already checked come back with their feedback (and stay final),
-    # unless review.py withholds the key now (then its message).
-    feedback = review.checked_feedback(current_user, quiz, rows, now)
-    return render_template("quizzes/attempt_take.html", attempt=attempt, quiz=quiz,
+    feedback = {}
+    if attempt.mode is QuizMode.PRACTICE:
+        # Practice: answers already checked come back with their feedback (and stay
+        # final), unless review.py withholds the key now (then its message).
+        feedback = review.checked_feedback(current_user, db.session.get(Quiz, attempt.quiz_id),
+                                           rows, now)
+    return render_template("quizzes/attempt_take.html", attempt=attempt,
+                           practice=attempt.mode is QuizMode.PRACTICE,
                            items=items, now=now, feedback=feedback,
                            paper_question=paper_page.question_html,
                            paper_cell=paper_page.cell_html,

@@ -245,3 +245,30 @@ def test_an_answer_save_reads_the_attempt_as_a_row_and_keeps_every_refusal(
     assert db.session.get(AttemptQuestion, (attempt_id, 2)).response is None
     reply = client.post(f"/attempts/{attempt_id}/answers", json={"position": 2, "response": "A"})
     assert reply.status_code == 409 and reply.get_json()["error"] == "submitted"
+
+
+def test_the_paper_page_builds_no_orm_object_but_the_login(client, org, login, make_quiz):
+    """The page reads its attempt, quiz and rows as plain rows; only the rare paths load
+    ORM objects (an expired attempt finished under the lock, the takeover page)."""
+    from studyhall.quizzes.models import Quiz
+
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    db.session.rollback()
+    loaded = []
+
+    def seen(instance, *_args):
+        loaded.append(type(instance).__name__)
+
+    targets = [(cls, kind) for cls in (Attempt, AttemptQuestion, Quiz)
+               for kind in ("load", "refresh")]
+    for cls, kind in targets:
+        event.listen(cls, kind, seen)
+    try:
+        page = client.get(f"/attempts/{attempt_id}")
+    finally:
+        for cls, kind in targets:
+            event.remove(cls, kind, seen)
+    assert page.status_code == 200 and 'data-position="5"' in page.get_data(as_text=True)
+    assert loaded == [], loaded
