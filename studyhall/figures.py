@@ -39,26 +39,49 @@ def exact(value) -> Fraction:
 def round_half_up(value, places: int) -> Decimal:
     """``value`` rounded to ``places`` decimals, halves away from zero, exactly."""
     fraction = exact(value)
-    scaled = abs(fraction) * 10 ** places
-    units, rest = divmod(scaled.numerator, scaled.denominator)
-    if 2 * rest >= scaled.denominator:
+    return _round_ratio(fraction.numerator, fraction.denominator, places)
+
+
+def _round_ratio(numerator: int, denominator: int, places: int) -> Decimal:
+    """``numerator / denominator`` (denominator > 0) rounded as :func:`round_half_up`
+    rounds it, in integers: a roll-up rounds tens of thousands of figures, and Fraction
+    arithmetic is several times slower for the same exact result."""
+    units, rest = divmod(abs(numerator) * 10 ** places, denominator)
+    if 2 * rest >= denominator:
         units += 1
     result = Decimal(units).scaleb(-places)
-    return -result if fraction < 0 else result
+    return -result if numerator < 0 else result
+
+
+def _ratio(value) -> tuple[int, int]:
+    """An int or a finite Decimal as (numerator, denominator > 0), exactly; anything
+    else through :func:`exact`."""
+    if type(value) is int or (type(value) is Decimal and value.is_finite()):
+        return value.as_integer_ratio()
+    fraction = exact(value)
+    return fraction.numerator, fraction.denominator
 
 
 def rate_value(part, whole, places: int = RATE_PLACES) -> Decimal | None:
     """``part`` of ``whole`` in percent, rounded: (1, 16) → Decimal("6.3"); None for 0/0."""
     if not whole:
         return None
-    return round_half_up(exact(part) * 100 / exact(whole), places)
+    (p, q), (r, s) = _ratio(part), _ratio(whole)  # (p/q) · 100 / (r/s)
+    numerator, denominator = p * s * 100, q * r
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    return _round_ratio(numerator, denominator, places)
 
 
 def average_value(total, count, places: int = AVERAGE_PLACES) -> Decimal | None:
     """``total`` / ``count`` rounded: (205, 3) → Decimal("68.33"); None when count is 0."""
     if not count:
         return None
-    return round_half_up(exact(total) / exact(count), places)
+    (p, q), (r, s) = _ratio(total), _ratio(count)
+    numerator, denominator = p * s, q * r
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    return _round_ratio(numerator, denominator, places)
 
 
 def _pattern(places: int) -> str:

@@ -142,8 +142,9 @@ def _launch(app: Flask, job_id: str, status: dict, build: Build) -> None:
 
 def restart(job_id: str, owner_id: int, kind: str = SHEET) -> bool:
     """Start an interrupted (or failed) job of ``owner_id``'s again, as a new run of the
-    same job. False when it is not theirs, or not interrupted or failed; True when it
-    runs again (started here, or by a click that came first)."""
+    same job. True when it was started here; False when it is not theirs, not
+    interrupted or failed, or when a click that came first started it (which records
+    the restart: a double click is one restart)."""
     status = get_status(job_id, owner_id, kind)
     if status is None or status["state"] not in (INTERRUPTED, FAILED) \
             or status.get("recipe") not in _recipes:
@@ -161,7 +162,7 @@ def restart(job_id: str, owner_id: int, kind: str = SHEET) -> bool:
             descriptor = os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             if not _abandoned(claim):
-                return True  # another click (or host) started this run
+                return False  # another click (or host) started this run
             run += 1  # its claimant died before it wrote the status: the next run
             continue
         except OSError as exc:

@@ -260,6 +260,30 @@ class AudienceForm(Form):
         self.find_people = find_people
         self.person_ids: list[int] = []
 
+    @classmethod
+    def for_audience(cls, audience: dict | None, viewer) -> AudienceForm:
+        """The form for a stored audience (a quiz's, an assignment's or a session's):
+        filled in from it, the named people by account; the units to choose from and the
+        accounts typed looked up within ``viewer``'s scope."""
+        from studyhall.auth.scope import query_people_in_scope
+        from studyhall.extensions import db
+        from studyhall.org.models import Person
+        from studyhall.org.queries import get_units_for_picker
+
+        audience = audience or {}
+        accounts = db.session.scalars(db.select(Person.account).where(
+            Person.id.in_(audience.get("person_ids", []))).order_by(Person.account)).all()
+
+        def find_people(typed: list[str]) -> dict[str, int]:
+            return dict(db.session.execute(
+                query_people_in_scope(viewer).with_only_columns(Person.account, Person.id)
+                .where(Person.account.in_(typed))).all())
+
+        return cls(data={"unit_ids": audience.get("unit_ids", []),
+                         "accounts": "\n".join(accounts),
+                         "statuses": audience.get("statuses", [])},
+                   unit_choices=get_units_for_picker(viewer), find_people=find_people)
+
     def validate_accounts(self, field):
         """Every account must name someone in the viewer's units; say which do not."""
         accounts = split_accounts(field.data)

@@ -11,14 +11,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from studyhall.auth.decorators import staff_required
-from studyhall.auth.scope import load_unit_or_404, query_people_in_scope
+from studyhall.auth.scope import load_unit_or_404
 from studyhall.bank import queries as bank_queries
 from studyhall.bank.forms import difficulty_choices, type_choices
 from studyhall.bank.models import Question
 from studyhall.bank.queries import filters_from_request
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
-from studyhall.org.models import Person, PoliticalStatus
+from studyhall.org.models import PoliticalStatus
 from studyhall.org.queries import get_units_for_picker
 from studyhall.quizzes import bp, operations, permissions, queries
 from studyhall.quizzes.forms import (
@@ -193,14 +193,6 @@ def remove_paper_question(quiz_id: int):
     return redirect(url_for("quizzes.edit_paper", quiz_id=quiz.id))
 
 
-def _find_people(accounts: list[str]) -> dict[str, int]:
-    """account → id of the people with these accounts in the viewer's scope."""
-    rows = db.session.execute(query_people_in_scope(current_user)
-                              .with_only_columns(Person.account, Person.id)
-                              .where(Person.account.in_(accounts))).all()
-    return dict(rows)
-
-
 @bp.route("/manage/quizzes/<int:quiz_id>/audience", methods=["GET", "POST"])
 @staff_required
 def edit_audience(quiz_id: int):
@@ -208,14 +200,7 @@ def edit_audience(quiz_id: int):
     quiz = _quiz_or_404(quiz_id)
     if (refused := _draft_or_redirect(quiz)) is not None:
         return refused
-    audience = quiz.audience or {}
-    accounts = db.session.scalars(db.select(Person.account).where(
-        Person.id.in_(audience.get("person_ids", [])))).all()
-    form = AudienceForm(data={"unit_ids": audience.get("unit_ids", []),
-                              "accounts": "\n".join(accounts),
-                              "statuses": audience.get("statuses", [])},
-                        unit_choices=get_units_for_picker(current_user),
-                        find_people=_find_people)
+    form = AudienceForm.for_audience(quiz.audience, current_user)
     if form.validate_on_submit():
         operations.set_audience(quiz, form.values())
         flash(_("Audience saved: %(n)d people now.",

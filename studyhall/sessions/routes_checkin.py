@@ -114,8 +114,11 @@ def scan_checkin(session_id: int, token: str):
     """The URL the screen's QR code encodes. Checked against the server's clock: this
     step's token or the previous step's."""
     now = utcnow()
-    session = _load_published_or_404(session_id)
-    verdict = checkin.check_token(session, token, now)
+    session = checkin.get_checkin_session(session_id)
+    # A session that does not exist (or is a draft) answers as a code that is not its
+    # own does, byte for byte: a made-up URL tells nothing of which sessions exist.
+    verdict = checkin.TokenCheck.INVALID if session is None \
+        or session.status is SessionStatus.DRAFT else checkin.check_token(session, token, now)
     if verdict is not checkin.TokenCheck.VALID:
         outcome = Outcome.EXPIRED if verdict is checkin.TokenCheck.EXPIRED else Outcome.INVALID
         return _render_result(CheckinResult(outcome))

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from studyhall.auth.decorators import staff_required
-from studyhall.auth.scope import load_unit_or_404, query_people_in_scope, unit_in_scope
+from studyhall.auth.scope import load_unit_or_404, unit_in_scope
 from studyhall.converters import MAX_ID
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
@@ -190,13 +190,6 @@ def _reflection_counts(session) -> dict[str, int]:
     return get_queue_counts(SessionTarget(session))
 
 
-def _find_accounts(accounts: list[str]) -> dict[str, int]:
-    rows = db.session.execute(query_people_in_scope(current_user)
-                              .with_only_columns(Person.account, Person.id)
-                              .where(Person.account.in_(accounts))).all()
-    return dict(rows)
-
-
 @bp.route("/manage/sessions/<int:session_id>/audience", methods=["GET", "POST"])
 @staff_required
 def edit_session_audience(session_id: int):
@@ -206,14 +199,7 @@ def edit_session_audience(session_id: int):
     if session.status is not SessionStatus.DRAFT:
         flash(_("Once published, a session keeps its expected attendees."), "error")
         return redirect(url_for("sessions.show_managed_session", session_id=session.id))
-    audience = session.audience or {}
-    accounts = db.session.scalars(db.select(Person.account).where(
-        Person.id.in_(audience.get("person_ids", []))).order_by(Person.account)).all()
-    form = AudienceForm(data={"unit_ids": audience.get("unit_ids", []),
-                              "accounts": "\n".join(accounts),
-                              "statuses": audience.get("statuses", [])},
-                        unit_choices=get_units_for_picker(current_user),
-                        find_people=_find_accounts)
+    form = AudienceForm.for_audience(session.audience, current_user)
     if form.validate_on_submit():
         operations.set_audience(session, form.values())
         db.session.flush()

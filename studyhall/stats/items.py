@@ -1,10 +1,11 @@
 """Item analysis of an exam, as Moodle's quiz statistics report defines it (ANCHORS.md).
 
-The score matrix (counted attempt × question) comes from ONE query, pivoted by the
-database to a row per attempt and read straight into numpy arrays (numpy is loaded
-with the first analysis, not with the app); numpy does the statistics. For a question
-with marks x over the attempts that drew it, and y the rest of the paper (the attempt's
-total minus x):
+The answers of the counted attempts come from ONE query, counted by the database by
+question, score, the attempt's score and wrong answer (a few hundred rows for a city's
+100,000 people), and are spread out again into numpy arrays (numpy is loaded with the
+first analysis, not with the app); numpy does the statistics. For a question with marks
+x over the attempts that drew it, and y the rest of the paper (the attempt's score minus
+x):
 
 - facility (得分率) = mean(x) ÷ the question's mark;
 - SD = the standard deviation of x with the n − 1 denominator, as a share of the mark;
@@ -14,8 +15,8 @@ total minus x):
   (Cronbach's α) = 100 · p/(p − 1) · (1 − Σ var(xᵢ) ÷ var(total)); error ratio =
   100 · √(1 − α/100); standard error = error ratio · SD(total) ÷ 100.
 
-The wrong answer chosen most is tallied from the same rows (each attempt's wrong answers
-come joined in one column of its row).
+The wrong answer chosen most is tallied from the same rows: each distinct wrong answer
+(option order and response) is read once, with how many gave it.
 Floats stop here: each statistic leaves as a Decimal of its shortest repr, and pages and
 sheets round it half up through studyhall.figures like every other figure. An 简答 still
 waiting for a grader counts 0 (the analysis is then marked provisional).
@@ -135,20 +136,24 @@ def _decimal(value) -> Decimal | None:
     return Decimal(repr(value))
 
 
-def _counted_answers(quiz: Quiz, viewer: Person, filters: Filters, *columns) -> sa.Select:
-    """``columns`` of every answer row of every counted attempt in the filters."""
+def _counted_attempts(quiz: Quiz, viewer: Person, filters: Filters):
+    """(counted, select): the counted attempt of each expected participant in the
+    filters (an alias of Attempt), and ``select(*columns)`` from them."""
     counted = counted_attempt(quiz)
-    return (sa.select(*columns)
-            .select_from(QuizRecipient)
-            .join(Unit, Unit.id == QuizRecipient.unit_id)
-            .join(counted.attempt, counted.on)
-            .join(AttemptQuestion, AttemptQuestion.attempt_id == counted.attempt.id)
-            .where(*recipient_conditions(quiz, viewer, filters)))
+
+    def select(*columns) -> sa.Select:
+        return (sa.select(*columns)
+                .select_from(QuizRecipient)
+                .join(Unit, Unit.id == QuizRecipient.unit_id)
+                .join(counted.attempt, counted.on)
+                .where(*recipient_conditions(quiz, viewer, filters)))
+    return counted.attempt, select
 
 
-def _wrong_answer() -> sa.ColumnElement:
-    """"option order#response" (JSON texts) of a 单选/多选/判断/填空 answer that did not
-    earn full marks, else NULL: the wrong answers are tallied from the matrix's rows."""
+def _wrong_text() -> sa.ColumnElement:
+    """"option order#response" (JSON texts) of a 单选/多选/判断/填空 answer given that did
+    not earn full marks, else NULL: its wrong choices are read from it, once per distinct
+    text."""
     row = AttemptQuestion
     return sa.case((sa.and_(row.type.in_(WRONG_TALLIED), row.response.is_not(None),
                             sa.or_(row.score.is_(None), row.score < row.points)),
@@ -156,58 +161,41 @@ def _wrong_answer() -> sa.ColumnElement:
                     .concat(sa.cast(row.response, sa.Text))))
 
 
-def _score() -> sa.ColumnElement:
-    """The answer's score as a float (numpy takes them so; a million Decimals cost
-    seconds); an 简答 not graded yet counts 0 for now."""
-    return sa.func.coalesce(sa.cast(AttemptQuestion.score, sa.Float), 0.0)
+def _float(column) -> sa.ColumnElement:
+    """A score as a float (numpy takes them so); NULL (an 简答 not graded yet) counts 0
+    for now, as it does in the attempt's score."""
+    return sa.func.coalesce(sa.cast(column, sa.Float), 0.0)
 
 
-#: Up to this many questions in the snapshot, the matrix is pulled one row per attempt
-#: (a tenth of the rows to hold for a 10-question city exam: 90,000 instead of 900,000);
-#: wider, the database's CASE per question and row costs more than the rows it saves
-#: (a 50-question paper: 2.5 s pivoted, 1.2 s a row per answer, on a fifth of the city).
-PIVOT_MAX = 20
-#: Joins the wrong answers of one attempt (JSON text never holds a raw control character).
-_SEPARATOR = "\x1f"
+def query_answer_counts(quiz: Quiz, viewer: Person, filters: Filters) -> sa.Select:
+    """The answers of the counted attempts in the filters, counted by what the statistics
+    need of them: (question id, its score x, the attempt's score T, the wrong answer's
+    text or NULL, the question's mark, how many answers).
 
-
-def query_score_matrix(quiz: Quiz, viewer: Person, filters: Filters,
-                       question_ids: list[int]) -> sa.Select:
-    """The one query behind the analysis, already pivoted: ONE row per counted attempt in
-    the filters — attempt id, how many of its answers are to questions outside
-    ``question_ids`` (then :func:`query_answer_rows` must be used), its wrong answers as
-    "question id#option order#response" joined by U+001F, then the score of each of
-    ``question_ids`` (NULL where not drawn) and the mark of each.
-
-    Grouped by the recipient, whose primary key the join walks in order (no sort), so
-    the database hands over a tenth of the rows a row per answer would be: fetching rows
-    into Python, not reading them, was most of the time on a city."""
+    T is the attempt's stored score, which is always the sum of its answers' scores
+    (quizzes/taking.recompute_totals writes it from them), so one pass over the answers
+    is enough; and the database hands over a few hundred rows for a city (10 questions ×
+    a few scores × a few totals × a few wrong answers) where a row per answer would be
+    900,000: fetching rows into Python, not reading them, was most of the analysis's
+    time there, and while the database works on a statement other Python threads run
+    (the score sheet's rows are written beside it), while a fetch they wait."""
     row = AttemptQuestion
-    wrong = _wrong_answer()
-    others = (sa.func.count(sa.case((row.question_id.not_in(question_ids), 1)))
-              if question_ids else sa.func.count())
-    return (_counted_answers(
-        quiz, viewer, filters, sa.func.min(row.attempt_id), others,
-        sa.func.aggregate_strings(
-            sa.case((wrong.is_not(None),
-                     sa.cast(row.question_id, sa.Text).concat("#").concat(wrong))),
-            _SEPARATOR),
-        *[sa.func.max(sa.case((row.question_id == question_id, _score())))
-          for question_id in question_ids],
-        *[sa.func.max(sa.case((row.question_id == question_id,
-                               sa.cast(row.points, sa.Float))))
-          for question_id in question_ids])
-        .group_by(QuizRecipient.quiz_id, QuizRecipient.person_id))
+    counted, select = _counted_attempts(quiz, viewer, filters)
+    answers = (select(row.question_id.label("question_id"), _float(row.score).label("x"),
+                      _float(counted.score).label("total"), _wrong_text().label("wrong"),
+                      sa.cast(row.points, sa.Float).label("mark"))
+               .join(row, row.attempt_id == counted.id).subquery())
+    keys = [answers.c.question_id, answers.c.x, answers.c.total, answers.c.wrong]
+    return sa.select(*keys, sa.func.max(answers.c.mark), sa.func.count()).group_by(*keys)
 
 
-def query_answer_rows(quiz: Quiz, viewer: Person, filters: Filters) -> sa.Select:
-    """(attempt id, question id, mark, score, wrong answer) of every answer of every
-    counted attempt in the filters: the matrix unpivoted, for a snapshot too wide to
-    pivot in the query (a paper drawn from a large pool)."""
-    return _counted_answers(quiz, viewer, filters, AttemptQuestion.attempt_id,
-                            AttemptQuestion.question_id,
-                            sa.cast(AttemptQuestion.points, sa.Float), _score(),
-                            _wrong_answer())
+def query_total_counts(quiz: Quiz, viewer: Person, filters: Filters) -> sa.Select:
+    """(the attempt's score, how many) of the counted attempts in the filters that hold
+    an answer."""
+    counted, select = _counted_attempts(quiz, viewer, filters)
+    totals = (select(_float(counted.score).label("total"))
+              .where(sa.exists().where(AttemptQuestion.attempt_id == counted.id)).subquery())
+    return sa.select(totals.c.total, sa.func.count()).group_by(totals.c.total)
 
 
 def fetch_rows(query: sa.Select) -> list[tuple]:
@@ -223,57 +211,42 @@ def fetch_rows(query: sa.Select) -> list[tuple]:
 
 
 @dataclass
-class ScoreMatrix:
-    """Counted attempts (rows, by id) × questions (columns, by id): the score, NaN where
-    the attempt did not draw the question; each question's mark; and how often each
-    wrong answer ("option order#response") was given to each question."""
+class Answers:
+    """The counted attempts' answers as the statistics read them: per question (by id)
+    its mark and the scores x with the attempt's score T beside each; every attempt's
+    score; and how often each wrong answer ("question id#option order#response") was
+    given."""
 
-    questions: list[int]
-    scores: np.ndarray
-    marks: list[float]
+    marks: dict[int, float]
+    scores: dict[int, tuple[np.ndarray, np.ndarray]]
+    totals: np.ndarray
     wrong: Counter
 
 
-def get_score_matrix(quiz: Quiz, viewer: Person, filters: Filters,
-                     question_ids: list[int]) -> ScoreMatrix:
-    """The matrix of the counted attempts in the filters; ``question_ids`` are the
-    snapshot's (the columns, when every answer is to one of them)."""
-    question_ids = sorted(question_ids)
-    if len(question_ids) <= PIVOT_MAX:
-        rows = fetch_rows(query_score_matrix(quiz, viewer, filters, question_ids))
-        if not any(row[1] for row in rows):
-            return _pivoted(rows, question_ids)
-    return _unpivoted(fetch_rows(query_answer_rows(quiz, viewer, filters)))
-
-
-def _pivoted(rows: list[tuple], question_ids: list[int]) -> ScoreMatrix:
+def get_answers(quiz: Quiz, viewer: Person, filters: Filters) -> Answers:
+    """The counted attempts' answers in the filters, counted by the database and spread
+    out again here (sorted, so the sums below always add in one order)."""
     import numpy as np
 
-    n = len(question_ids)
-    rows.sort(key=lambda row: row[0])
-    scores = np.array([row[3:3 + n] for row in rows], dtype=float).reshape(len(rows), n)
-    marks = np.array([row[3 + n:] for row in rows], dtype=float).reshape(len(rows), n)
-    drawn = ~np.isnan(scores).all(axis=0)  # a question nobody drew is no column
-    wrong = Counter(_SEPARATOR.join(row[2] for row in rows if row[2]).split(_SEPARATOR)
-                    if any(row[2] for row in rows) else ())
-    return ScoreMatrix([q for q, keep in zip(question_ids, drawn, strict=True) if keep],
-                       scores[:, drawn],
-                       [float(m) for m in np.nanmax(marks[:, drawn], axis=0)]
-                       if len(rows) else [], wrong)
-
-
-def _unpivoted(rows: list[tuple]) -> ScoreMatrix:
-    import numpy as np
-
-    wrong = Counter(f"{row[1]}#{row[4]}" for row in rows if row[4] is not None)
-    values = np.array([row[:4] for row in rows], dtype=float).reshape(len(rows), 4)
-    attempts, row_of = np.unique(values[:, 0], return_inverse=True)
-    questions, column_of = np.unique(values[:, 1], return_inverse=True)
-    scores = np.full((len(attempts), len(questions)), np.nan)
-    scores[row_of, column_of] = values[:, 3]
-    marks = np.full(len(questions), -np.inf)
-    np.maximum.at(marks, column_of, values[:, 2])
-    return ScoreMatrix([int(q) for q in questions], scores, [float(m) for m in marks], wrong)
+    rows = sorted(fetch_rows(query_answer_counts(quiz, viewer, filters)),
+                  key=lambda row: (row[0], row[1], row[2]))
+    marks: dict[int, float] = {}
+    counts: dict[int, tuple[list, list, list]] = {}
+    wrong: Counter = Counter()
+    for question_id, x, total, text, mark, count in rows:
+        marks[question_id] = max(marks.get(question_id, mark), mark)
+        xs, ts, ns = counts.setdefault(question_id, ([], [], []))
+        xs.append(x)
+        ts.append(total)
+        ns.append(count)
+        if text is not None:
+            wrong[f"{question_id}#{text}"] += count
+    scores = {question_id: (np.repeat(np.array(xs, dtype=float), ns),
+                            np.repeat(np.array(ts, dtype=float), ns))
+              for question_id, (xs, ts, ns) in counts.items()}
+    totals = sorted(fetch_rows(query_total_counts(quiz, viewer, filters)))
+    return Answers(marks, scores, np.repeat(np.array([t for t, _ in totals], dtype=float),
+                                            [n for _, n in totals]), wrong)
 
 
 def _provisional(quiz: Quiz, viewer: Person, filters: Filters) -> bool:
@@ -293,14 +266,14 @@ def get_item_analysis(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE) -
     snapshot = list(db.session.scalars(
         sa.select(QuizQuestion).where(QuizQuestion.quiz_id == quiz.id)
         .order_by(QuizQuestion.position, QuizQuestion.question_id)))
-    matrix = get_score_matrix(quiz, viewer, filters, [row.question_id for row in snapshot])
+    answers = get_answers(quiz, viewer, filters)
     paper = PaperStats(provisional=_provisional(quiz, viewer, filters))
     items = {row.question_id: ItemStats(number, row.question_id, row.type,
                                         str(row.config.get("stem", "")), Decimal(0))
              for number, row in enumerate(snapshot, start=1)}
-    if len(matrix.scores):
-        _compute(matrix, items, paper)
-    wrong = _most_chosen_wrong(matrix.wrong, {row.question_id: row for row in snapshot})
+    if len(answers.totals):
+        _compute(answers, items, paper)
+    wrong = _most_chosen_wrong(answers.wrong, {row.question_id: row for row in snapshot})
     keys = review.key_view(viewer, quiz, list(items), staff=True)
     for question_id, choice in wrong.items():
         if question_id in items:
@@ -313,30 +286,27 @@ def get_item_analysis(quiz: Quiz, viewer: Person, filters: Filters = EVERYONE) -
     return paper
 
 
-def _compute(scores: ScoreMatrix, items: dict[int, ItemStats], paper: PaperStats) -> None:
+def _compute(answers: Answers, items: dict[int, ItemStats], paper: PaperStats) -> None:
     import numpy as np
 
-    matrix = scores.scores
-    totals = np.nansum(matrix, axis=1)
+    totals = answers.totals
     paper.attempts = len(totals)
-    paper.same_paper = not np.isnan(matrix).any()
-    if paper.attempts:
-        paper.mean = _decimal(totals.mean())
+    # Every attempt drew every question anyone drew.
+    paper.same_paper = all(len(x) == len(totals) for x, _ in answers.scores.values())
+    paper.mean = _decimal(totals.mean())
     if paper.attempts > 1:
         paper.sd = _decimal(totals.std(ddof=1))
     variances = []
-    for column, question_id in enumerate(scores.questions):
-        x_all = matrix[:, column]
-        drawn = ~np.isnan(x_all)
-        x = x_all[drawn]
-        y = totals[drawn] - x
-        item = items.get(int(question_id))
+    for question_id in sorted(answers.scores):
+        x, total = answers.scores[question_id]
+        y = total - x
+        item = items.get(question_id)
         if item is None:  # a question no longer in the snapshot: not analysed
             continue
-        mark = scores.marks[column]
+        mark = answers.marks[question_id]
         item.mark = Decimal(repr(mark))
         item.attempts = len(x)
-        if mark > 0 and len(x):
+        if mark > 0:
             item.facility = _decimal(x.mean() / mark)
         if len(x) > 1:
             variances.append(x.var(ddof=1))

@@ -10,12 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from studyhall.auth.decorators import staff_required
-from studyhall.auth.scope import load_unit_or_404, query_people_in_scope
+from studyhall.auth.scope import load_unit_or_404
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
 from studyhall.org.forms import status_choices
-from studyhall.org.models import Person, PoliticalStatus
+from studyhall.org.models import PoliticalStatus
 from studyhall.org.queries import get_units_for_picker
 from studyhall.study import assignments, bp, permissions, queries
 from studyhall.study.assignments import AssignmentError
@@ -196,13 +196,6 @@ def remove_item(assignment_id: int):
     return _items_post(assignment_id, RemoveItemForm, act)
 
 
-def _find_people(accounts: list[str]) -> dict[str, int]:
-    rows = db.session.execute(query_people_in_scope(current_user)
-                              .with_only_columns(Person.account, Person.id)
-                              .where(Person.account.in_(accounts))).all()
-    return dict(rows)
-
-
 @bp.route("/manage/study/assignments/<int:assignment_id>/audience", methods=["GET", "POST"])
 @staff_required
 def edit_audience(assignment_id: int):
@@ -212,14 +205,7 @@ def edit_audience(assignment_id: int):
     assignment = _assignment_or_404(assignment_id)
     if (refused := _draft_or_redirect(assignment)) is not None:
         return refused
-    audience = assignment.audience or {}
-    accounts = db.session.scalars(db.select(Person.account).where(
-        Person.id.in_(audience.get("person_ids", [])))).all()
-    form = AudienceForm(data={"unit_ids": audience.get("unit_ids", []),
-                              "accounts": "\n".join(accounts),
-                              "statuses": audience.get("statuses", [])},
-                        unit_choices=get_units_for_picker(current_user),
-                        find_people=_find_people)
+    form = AudienceForm.for_audience(assignment.audience, current_user)
     if form.validate_on_submit():
         assignments.set_audience(assignment, form.values())
         flash(_("Audience saved: %(n)d people now.",

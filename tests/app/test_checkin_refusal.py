@@ -76,3 +76,24 @@ def test_those_on_the_list_still_see_what_they_checked_in_to(client, org, login,
     assert response.status_code == 302
     body = client.get(response.location).get_data(as_text=True)
     assert TOPIC in body and PLACE in body
+
+
+def test_a_made_up_scan_url_tells_nothing_of_which_sessions_exist(client, org, make_session,
+                                                                  secret_session):
+    """A code that is not the session's, on a session that exists, a draft, and an id
+    that does not exist: the same page, the same status. Before, only the id that
+    existed answered "not valid" and the others 404: ids could be enumerated."""
+    from studyhall.sessions.models import SessionStatus
+
+    draft = make_session([org.teacher])
+    draft.status = SessionStatus.DRAFT
+    db.session.commit()
+    pages = set()
+    for session_id in (secret_session.id, draft.id, secret_session.id + 1000):
+        url = f"/checkin/{session_id}/0123456789abcdef"
+        response = client.get(url)
+        # The page's own URL (the language links' "next") is the one difference.
+        pages.add((response.status_code, response.get_data(as_text=True).replace(url, "URL")))
+    assert len(pages) == 1
+    status, body = pages.pop()
+    assert status == 404 and 'data-outcome="invalid"' in body

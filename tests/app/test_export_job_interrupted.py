@@ -216,7 +216,7 @@ def test_two_restarts_at_once_start_one_run(app, org, gate, monkeypatch):
     # The other click (or host) claimed run 2 a moment ago and is writing its status.
     (path.parent / f"{job_id}.run2").touch()
     with app.test_request_context():
-        assert jobs.restart(job_id, org.admin.id) is True
+        assert jobs.restart(job_id, org.admin.id) is False  # the first click's restart
     assert job_id not in jobs._running  # nothing started here
     assert json.loads(path.read_text(encoding="utf-8"))["run"] == 1
 
@@ -286,6 +286,23 @@ def test_a_sheet_started_again_leaves_an_audit_entry(client, app, org, login, sm
     client.post(f"{url}/restart")  # done: nothing started, nothing recorded
     assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(
         AuditEntry.action == "export.restart")) == 1
+
+
+def test_two_clicks_that_race_are_one_restart_and_one_audit_entry(
+        client, app, org, login, small_exam, small_inline):
+    """Both clicks read the job as interrupted; the first claims run 2 (its claim is
+    fresh) before the second gets there. The second starts nothing and, before, still
+    recorded a restart: two entries for one."""
+    login(org.secretary)
+    url = client.get("/manage/stats/roster.xlsx").location
+    job_id = job_id_of(url)
+    jobs.wait(job_id)
+    as_a_dead_host_left_it(app, job_id)
+    (status_file(app, job_id).parent / f"{job_id}.run2").touch()  # the first click's
+    assert client.post(f"{url}/restart").status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(
+        AuditEntry.action == "export.restart")) == 0
+    assert json.loads(status_file(app, job_id).read_text(encoding="utf-8"))["run"] == 1
 
 
 def test_a_claim_whose_host_died_before_writing_the_status_does_not_block_the_job(

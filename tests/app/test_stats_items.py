@@ -140,31 +140,113 @@ def test_someone_sitting_the_exam_is_not_shown_the_wrong_answer_chosen_most(
     assert items.get_item_analysis(quiz, org.secretary).items[0].wrong.text == "两年"
 
 
-def test_the_matrix_is_the_same_pivoted_by_the_database_or_not(
-        app, org, make_person, make_quiz, monkeypatch):
-    """The score matrix comes pivoted, a row per attempt, from the database; a snapshot
-    wider than PIVOT_MAX is pulled a row per answer instead. Both give the same figures
-    to the last bit, here with fractional scores and an attempt that did not draw a
-    question (as a random paper leaves it: no 内部一致性 then)."""
-    import dataclasses
+def reference_analysis(quiz):
+    """The documented formulas, worked with numpy on the score matrix read answer by
+    answer (attempt × question, NaN where not drawn; the total is the row's sum)."""
+    import numpy as np
 
     from studyhall.extensions import db
+    from studyhall.quizzes.models import Attempt, AttemptQuestion
+
+    rows = db.session.execute(
+        db.select(AttemptQuestion.attempt_id, AttemptQuestion.question_id,
+                  AttemptQuestion.score, AttemptQuestion.points)
+        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+        .where(Attempt.quiz_id == quiz.id)).all()
+    attempts = sorted({row[0] for row in rows})
+    questions = sorted({row[1] for row in rows})
+    matrix = np.full((len(attempts), len(questions)), np.nan)
+    marks = dict.fromkeys(questions, 0.0)
+    for attempt_id, question_id, score, points in rows:
+        matrix[attempts.index(attempt_id), questions.index(question_id)] = float(score or 0)
+        marks[question_id] = max(marks[question_id], float(points))
+    totals = np.nansum(matrix, axis=1)
+    figures = {}
+    for column, question_id in enumerate(questions):
+        drawn = ~np.isnan(matrix[:, column])
+        x = matrix[drawn, column]
+        y = totals[drawn] - x
+        cov = np.cov(x, y, ddof=1)[0, 1]
+        varies = x.var(ddof=1) > 0 and y.var(ddof=1) > 0
+        cov_max = np.cov(np.sort(x), np.sort(y), ddof=1)[0, 1]
+        figures[question_id] = (
+            x.mean() / marks[question_id], x.std(ddof=1) / marks[question_id],
+            100 * cov / np.sqrt(x.var(ddof=1) * y.var(ddof=1)) if varies else None,
+            100 * cov / cov_max if varies and cov_max > 0 else None, len(x))
+    return totals, figures
+
+
+def close(value, expected):
+    if value is None or expected is None:
+        return value is None and expected is None
+    return abs(float(value) - float(expected)) < 1e-9
+
+
+def test_fractional_scores_and_a_question_not_drawn_by_everyone(
+        app, org, make_person, make_quiz):
+    """Fractional scores, and an attempt that did not draw a question (as a random paper
+    leaves it: no 内部一致性 then): every figure is what the formulas give on the score
+    matrix read answer by answer."""
+    from studyhall.extensions import db
     from studyhall.quizzes.models import AttemptQuestion
+    from studyhall.quizzes.taking import recompute_totals
 
     people = {key: make_person(unit=org.branch_a) for key in MATRIX}
     quiz = make_quiz()
     fractions = ["12.5", "7.25", "20", "0.1", "3.3"]
     for number, (key, (scores, responses)) in enumerate(MATRIX.items()):
         scores = [fractions[(number + i) % 5] if s == "20" else s for i, s in enumerate(scores)]
-        attempt = sit(quiz, people[key], "50", item_scores=scores, responses=responses)
+        attempt = sit(quiz, people[key], "0", item_scores=scores, responses=responses)
+        recompute_totals([attempt.id])
     db.session.execute(db.delete(AttemptQuestion).where(
         AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.position == 5))
+    recompute_totals([attempt.id])
     db.session.commit()
 
-    pivoted = items.get_item_analysis(quiz, org.admin)
-    monkeypatch.setattr(items, "PIVOT_MAX", 0)
-    unpivoted = items.get_item_analysis(quiz, org.admin)
-    assert not pivoted.same_paper and pivoted.alpha is None
-    assert [q.attempts for q in pivoted.items] == [4, 4, 4, 4, 3]
-    assert pivoted.items[0].facility == Decimal(repr((12.5 + 7.25 + 20 + 0) / 4 / 20))
-    assert dataclasses.asdict(pivoted) == dataclasses.asdict(unpivoted)
+    paper = items.get_item_analysis(quiz, org.admin)
+    assert not paper.same_paper and paper.alpha is None
+    assert [q.attempts for q in paper.items] == [4, 4, 4, 4, 3]
+    assert paper.items[0].facility == Decimal(repr((12.5 + 7.25 + 20 + 0) / 4 / 20))
+    totals, figures = reference_analysis(quiz)
+    assert sum(f[2] is not None for f in figures.values()) >= 3  # the test compares numbers
+    assert close(paper.mean, totals.mean()) and close(paper.sd, totals.std(ddof=1))
+    for item in paper.items:
+        facility, sd, discrimination, efficiency, attempts = figures[item.question_id]
+        assert item.attempts == attempts
+        assert close(item.facility, facility) and close(item.sd, sd)
+        assert close(item.discrimination, discrimination)
+        assert close(item.efficiency, efficiency)
+
+
+def test_attempts_scored_alike_are_counted_by_the_database(
+        app, org, make_person, make_quiz, monkeypatch):
+    """The database counts the answers by question, score, the attempt's score and wrong
+    answer: people who score alike add no rows to fetch. Twelve people who scored as the
+    four of MATRIX did (three each) are fetched as the four were, and the figures are
+    theirs, each counted three times."""
+    fetched = []
+    real = items.fetch_rows
+
+    def counting(query):
+        rows = real(query)
+        fetched.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(items, "fetch_rows", counting)
+    four = items.get_item_analysis(four_people(org, make_person, make_quiz), org.admin)
+    people = [(make_person(unit=org.branch_a), key) for copy in range(3) for key in MATRIX]
+    quiz = make_quiz()
+    for person, key in people:
+        scores, responses = MATRIX[key]
+        sit(quiz, person, str(sum(int(s) for s in scores)), item_scores=scores,
+            responses=responses)
+    twelve = items.get_item_analysis(quiz, org.admin)
+    # Each query fetched as many rows for twelve people as for four: a row per
+    # (question, score, the attempt's score, wrong answer), and a row per attempt's score.
+    assert fetched[:2] == fetched[2:] == [20, 4]
+    assert twelve.attempts == 12 and two(twelve.mean) == Decimal("50.00")
+    assert [q.facility for q in twelve.items] == [q.facility for q in four.items]
+    assert [(two(q.discrimination), two(q.efficiency)) for q in twelve.items] == \
+        [(two(q.discrimination), two(q.efficiency)) for q in four.items]
+    q1, q2, *_ = twelve.items
+    assert (q1.wrong.count, q2.wrong.label, q2.wrong.count) == (3, "C", 6)

@@ -7,6 +7,8 @@ from fractions import Fraction
 import pytest
 from flask import Flask
 from flask_babel import Babel
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from studyhall import figures
 
@@ -96,3 +98,43 @@ def test_no_figure_is_rounded_or_formatted_outside_the_figures_module():
              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if forbidden.search(line)]
     assert not found, "\n".join(found)
+
+
+def _reference(value: Fraction, places: int) -> Decimal:
+    """Half up on the exact fraction, by Decimal's own ROUND_HALF_UP at ample precision."""
+    from decimal import ROUND_HALF_UP, localcontext
+
+    with localcontext() as context:
+        context.prec = 200
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+        return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+_numbers = st.one_of(st.integers(-10**9, 10**9),
+                     st.decimals(-10**6, 10**6, places=2, allow_nan=False, allow_infinity=False),
+                     st.fractions(max_denominator=10**4).filter(lambda f: abs(f) < 10**6))
+
+
+@given(part=_numbers, whole=_numbers, places=st.integers(0, 4))
+@example(part=1, whole=16, places=1).via("a tie: 6.25%")
+@example(part=-1, whole=16, places=1).via("a negative tie")
+@example(part=Decimal("105.05"), whole=-2, places=2).via("a tie over a negative count")
+def test_rates_and_averages_are_the_exact_ratio_rounded_half_up(part, whole, places):
+    """The integer path that rates and averages take (ints and Decimals) gives what
+    rounding the exact fraction gives, signs and ties included."""
+    if whole == 0:
+        assert figures.rate_value(part, whole, places) is None
+        assert figures.average_value(part, whole, places) is None
+        return
+    ratio = Fraction(part) / Fraction(whole)
+    assert figures.rate_value(part, whole, places) == _reference(ratio * 100, places)
+    assert figures.average_value(part, whole, places) == _reference(ratio, places)
+    assert figures.round_half_up(ratio, places) == _reference(ratio, places)
+
+
+@given(units=st.integers(-10**6, 10**6), count=st.integers(1, 10**4), places=st.integers(0, 3))
+def test_ties_round_away_from_zero(units, count, places):
+    """An average exactly halfway between two shown values goes away from zero."""
+    half = Fraction(2 * units + 1, 2 * 10 ** places)
+    total = Decimal((half * count).numerator) / Decimal((half * count).denominator)
+    assert figures.average_value(total, count, places) == _reference(half, places)
