@@ -4,6 +4,7 @@ county's requests shows; and what the faster paths must still do (the snapshot a
 under the lock, the page's strings as Flask-Babel gives them)."""
 
 import re
+from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
 
@@ -205,6 +206,24 @@ def test_template_strings_translate_as_flask_babel_does(app):
             == "answered"
 
 
+@contextmanager
+def orm_objects_built(*classes):
+    """The names of the ORM objects of ``classes`` loaded or refreshed in the block."""
+    loaded: list[str] = []
+
+    def seen(instance, *_args):
+        loaded.append(type(instance).__name__)
+
+    targets = [(cls, kind) for cls in classes for kind in ("load", "refresh")]
+    for cls, kind in targets:
+        event.listen(cls, kind, seen)
+    try:
+        yield loaded
+    finally:
+        for cls, kind in targets:
+            event.remove(cls, kind, seen)
+
+
 def test_an_answer_save_reads_the_attempt_as_a_row_and_keeps_every_refusal(
         client, org, login, make_quiz):
     """The save's one read gives the attempt's columns, not an ORM object (building it was
@@ -217,19 +236,9 @@ def test_an_answer_save_reads_the_attempt_as_a_row_and_keeps_every_refusal(
     login(org.teacher)
     attempt_id = start(client, quiz)
     db.session.rollback()
-    loaded = []
-
-    def seen(instance, *_args):
-        loaded.append(instance)
-
-    for kind in ("load", "refresh"):
-        event.listen(Attempt, kind, seen)
-    try:
+    with orm_objects_built(Attempt) as loaded:
         reply = client.post(f"/attempts/{attempt_id}/answers",
                             json={"position": 1, "response": "A"})
-    finally:
-        for kind in ("load", "refresh"):
-            event.remove(Attempt, kind, seen)
     assert reply.status_code == 200 and reply.get_json()["ok"] is True
     assert loaded == [], loaded
     db.session.expire_all()
@@ -256,19 +265,7 @@ def test_the_paper_page_builds_no_orm_object_but_the_login(client, org, login, m
     login(org.teacher)
     attempt_id = start(client, quiz)
     db.session.rollback()
-    loaded = []
-
-    def seen(instance, *_args):
-        loaded.append(type(instance).__name__)
-
-    targets = [(cls, kind) for cls in (Attempt, AttemptQuestion, Quiz)
-               for kind in ("load", "refresh")]
-    for cls, kind in targets:
-        event.listen(cls, kind, seen)
-    try:
+    with orm_objects_built(Attempt, AttemptQuestion, Quiz) as loaded:
         page = client.get(f"/attempts/{attempt_id}")
-    finally:
-        for cls, kind in targets:
-            event.remove(cls, kind, seen)
     assert page.status_code == 200 and 'data-position="5"' in page.get_data(as_text=True)
     assert loaded == [], loaded
