@@ -260,22 +260,23 @@ def case_quiz_paper_rules(w):
                  "rules-0-points": "5"}, form_args=())
 
 
+def _draft_and_first_question(w) -> tuple[int, int]:
+    """A draft quiz's id and the bank's first question's id."""
+    from studyhall.bank.models import Question
+    w.make_quiz()
+    return _quiz_draft(w), db.session.scalar(sa.select(sa.func.min(Question.id)))
+
+
 def case_quiz_paper_add(w):
     from studyhall.quizzes.forms import PickQuestionsForm
-    w.make_quiz()
-    q = _quiz_draft(w)
-    from studyhall.bank.models import Question
-    first = db.session.scalar(sa.select(sa.func.min(Question.id)))
+    q, first = _draft_and_first_question(w)
     return Case(f"/manage/quizzes/{q}/paper", f"/manage/quizzes/{q}/paper/add",
                 PickQuestionsForm, {"question_ids": str(first)})
 
 
 def case_quiz_paper_remove(w):
     from studyhall.quizzes.forms import RemoveQuestionForm
-    w.make_quiz()
-    q = _quiz_draft(w)
-    from studyhall.bank.models import Question
-    first = db.session.scalar(sa.select(sa.func.min(Question.id)))
+    q, first = _draft_and_first_question(w)
     return Case(f"/manage/quizzes/{q}/paper", f"/manage/quizzes/{q}/paper/remove",
                 RemoveQuestionForm, {"question_id": str(first)})
 
