@@ -46,8 +46,9 @@ def text_writer(sheet, fmt=None, guarded_fmt=None):
     """:func:`write_text` for a column of many cells: ``write(row, col, value)`` with the
     sheet's method and the formats bound once (a city's score sheet has half a million
     text cells). The same cells as :func:`write_text`: every value is tested as
-    :func:`is_risky` tests it."""
-    write_string = sheet.write_string
+    :func:`is_risky` tests it. It calls XlsxWriter's undecorated writer (sheets.py says
+    why); ``row`` and ``col`` are numbers."""
+    write_string = sheet._write_string
 
     def write(row: int, col: int, value) -> None:
         text = value if value.__class__ is str else ("" if value is None else str(value))
