@@ -118,7 +118,9 @@ def regrade_question(actor: Person, quiz: Quiz, question_id: int) -> int:
         sa.update(AttemptQuestion)
         .where(AttemptQuestion.question_id == question_id,
                AttemptQuestion.attempt_id.in_([a.id for a in locked]))
-        .values(config=config).execution_options(synchronize_session=False))
+        # The version tells a submit graded before its write lock that the key changed.
+        .values(config=config, version=AttemptQuestion.version + 1)
+        .execution_options(synchronize_session=False))
     if fixed.type.value == "short_answer":
         return 0  # graded by people; their scores stand
     submitted = [a.id for a in locked if a.status is AttemptStatus.SUBMITTED]

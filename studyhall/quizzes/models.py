@@ -229,6 +229,10 @@ class AttemptQuestion(db.Model):
     score: Mapped[Decimal | None] = mapped_column(sa.Numeric(7, 2))
     graded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
     graded_at: Mapped[datetime | None]
+    #: Raised by every change of what grades the answer: a save of the response, a
+    #: regrade's new question. A submit grades before SQLite's write lock and checks
+    #: under it that the sum of its rows' versions has not moved (taking.submit_graded).
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     attempt: Mapped[Attempt] = relationship(back_populates="questions")
 

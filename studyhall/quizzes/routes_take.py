@@ -277,32 +277,32 @@ def record_event(attempt_id: int):
                    limit=attempt.quiz.max_departures)
 
 
-#: A submit's read under the write lock: what decides it, as the write transaction sees it.
-_SUBMIT_CHECK = (sa.select(Attempt.status, Attempt.session_token, Attempt.deadline_at)
-                 .where(Attempt.id == sa.bindparam("attempt_id")).with_for_update())
-
-
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
 @reads_first
 @login_required
 def submit_attempt(attempt_id: int):
     """Submit (交卷). Twice, or from two tabs at once, gives one result. When a whole
-    county submits at 15:30, the login and the attempt's owner are checked before the
-    write lock (SQLite) is taken, so the submits queue only for the attempt's claim, its
-    grades and its total; the attempt is read again under the lock. The CSRF token was
-    checked before the view (CSRFProtect)."""
-    load_own_attempt_or_404(current_user, attempt_id)
-    start_writing()
-    # Read again, locked (PostgreSQL), as the write transaction sees it: three columns,
-    # not the ORM object. Its owner was checked above and never changes.
-    status, session_token, deadline_at = db.session.execute(
-        _SUBMIT_CHECK, {"attempt_id": attempt_id}).one()
-    if status is AttemptStatus.IN_PROGRESS and _token(attempt_id) != session_token:
-        flash(_("This attempt has been opened on another device."), "error")
-        return redirect(url_for("quizzes.take_attempt", attempt_id=attempt_id))
-    now = utcnow()
-    taking.finish_attempts([attempt_id], now,
-                           "expired" if now >= deadline_at else "submitted")
+    county submits at 15:30 the submits queue on SQLite's write lock, so everything that
+    can be done before it is: the login, the attempt (the viewer's own: 404 otherwise)
+    and its answers are read, and graded, in a deferred transaction; under the lock one
+    read checks that the attempt is still open, held by this device, and that nothing
+    that grades it changed since (taking.submit_graded), then the scores, status, total
+    and event are written. The CSRF token was checked before the view (CSRFProtect)."""
+    graded = taking.grade_ahead(attempt_id, current_user.id)
+    if graded is None:
+        abort(404)
+    token = _token(attempt_id)
+    if graded.status is AttemptStatus.IN_PROGRESS:
+        try:
+            # A stale tab is refused before the lock; a takeover since, under it.
+            if token != graded.session_token:
+                raise taking.TakingError(_("This attempt has been opened on another device."))
+            start_writing()
+            taking.submit_graded(graded, token)
+        except taking.TakingError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("quizzes.take_attempt", attempt_id=attempt_id))
     return redirect(url_for("quizzes.show_result", attempt_id=attempt_id))
 
 

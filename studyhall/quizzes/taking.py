@@ -283,7 +283,9 @@ _SAVE = (sa.update(AttemptQuestion.__table__)
          .where(AttemptQuestion.attempt_id == sa.bindparam("a_id"),
                 AttemptQuestion.position == sa.bindparam("pos"))
          .values(response=sa.bindparam("new_response", type_=AttemptQuestion.response.type),
-                 saved_at=sa.bindparam("new_saved_at")))
+                 saved_at=sa.bindparam("new_saved_at"),
+                 # What a submit graded before the write lock is checked by this.
+                 version=AttemptQuestion.__table__.c.version + 1))
 _SAVE_FLAGGED = _SAVE.values(is_flagged=sa.bindparam("new_flagged"))
 #: The taker's attempt (the columns that decide a save, as plain values: building the ORM
 #: object was a tenth of a save's CPU), its quiz's mode and policy, and the paper row
@@ -444,6 +446,15 @@ def _grade(attempt_ids: list[int]) -> None:
     questions = {(s.quiz_id, s.question_id): papers.question_of(s.question_id, s.type,
                                                                 s.config)
                  for s in snapshots}
+    store_scores(_scores_of(rows, questions))
+
+
+def _scores_of(rows, questions: dict[tuple, qb.Question]) -> list[dict]:
+    """The scores of these answer rows (attempt_id, position, question_id, type,
+    option_order, points, response, graded_at, quiz_id, multiple_policy), each question
+    ``questions[(quiz_id, question_id)]``, as store_scores takes them: an objective
+    answer by question_bank, a 简答 answer None (a grader's), unless a grader has scored
+    it already (then it is left out and keeps that score). Pure computation."""
     with_points: dict[tuple, qb.Question] = {}
     scores = []
     for row in rows:
@@ -460,7 +471,7 @@ def _grade(attempt_ids: list[int]) -> None:
         score = qb.grade(item.question, item.to_original(row.response),
                          multiple_policy=row.multiple_policy).score
         scores.append({"a_id": row.attempt_id, "pos": row.position, "new_score": score})
-    store_scores(scores)
+    return scores
 
 
 def store_scores(scores: list[dict]) -> None:
@@ -470,12 +481,14 @@ def store_scores(scores: list[dict]) -> None:
         _forget_loaded({row["a_id"] for row in scores})
 
 
-_RECOMPUTE_TOTALS = sa.update(Attempt.__table__).where(_attempt_columns.id.in_(_IDS)).values(
-    score=sa.select(sa.func.coalesce(sa.func.sum(_answer.score), 0))
-    .where(_answer.attempt_id == _attempt_columns.id).scalar_subquery(),
-    pending_manual=sa.exists().where(
-        _answer.attempt_id == _attempt_columns.id, _answer.type == "short_answer",
-        _answer.response.is_not(None), _answer.score.is_(None)))
+#: An attempt's total, and whether a 简答 answer of it waits for a grader, from its rows.
+_TOTAL = (sa.select(sa.func.coalesce(sa.func.sum(_answer.score), 0))
+          .where(_answer.attempt_id == _attempt_columns.id).scalar_subquery())
+_PENDING_MANUAL = sa.exists().where(
+    _answer.attempt_id == _attempt_columns.id, _answer.type == "short_answer",
+    _answer.response.is_not(None), _answer.score.is_(None))
+_RECOMPUTE_TOTALS = (sa.update(Attempt.__table__).where(_attempt_columns.id.in_(_IDS))
+                     .values(score=_TOTAL, pending_manual=_PENDING_MANUAL))
 
 
 def recompute_totals(attempt_ids: list[int]) -> None:
@@ -486,6 +499,113 @@ def recompute_totals(attempt_ids: list[int]) -> None:
         return
     _core(_RECOMPUTE_TOTALS, {"ids": list(attempt_ids)})
     _forget_loaded(attempt_ids)
+
+
+# --- One taker's submit: graded before the write lock, checked and written under it ------
+
+#: The taker's attempt, what decides its submit, and everything its grading reads, in one
+#: read before the write lock: a row per answer (the attempt's columns repeated), each
+#: with its question as the quiz's snapshot has it (as _grade reads it) and its version.
+#: An attempt without answer rows gives one row with position None.
+_SUBMIT_READ = (
+    sa.select(_attempt.status, _attempt.session_token, _attempt.quiz_id,
+              _quiz.multiple_policy, _answer.attempt_id, _answer.position,
+              _answer.question_id, _answer.type, _answer.option_order, _answer.points,
+              _answer.response, _answer.graded_at, _answer.version,
+              _SNAPSHOT.type.label("snapshot_type"), _SNAPSHOT.config)
+    .select_from(Attempt.__table__)
+    .join(Quiz.__table__, _quiz.id == _attempt.quiz_id)
+    .outerjoin(AttemptQuestion.__table__, _answer.attempt_id == _attempt.id)
+    .outerjoin(QuizQuestion.__table__, sa.and_(_SNAPSHOT.quiz_id == _attempt.quiz_id,
+                                               _SNAPSHOT.question_id == _answer.question_id))
+    .where(_attempt.id == sa.bindparam("attempt_id"),
+           _attempt.person_id == sa.bindparam("person_id")))
+_VERSIONS = (sa.select(sa.func.coalesce(sa.func.sum(_answer.version), 0))
+             .where(_answer.attempt_id == _attempt.id).scalar_subquery())
+#: Under the write lock, in one read: the attempt's state as the write transaction sees
+#: it, its quiz's policy, and the sum of its answers' versions. On PostgreSQL the
+#: attempt's row is locked by _SUBMIT_LOCK first: a statement that waited for a row
+#: lock reads its subqueries as of its own start, so the versions are read by the next.
+_SUBMIT_STATE = (sa.select(_attempt.status, _attempt.session_token, _attempt.deadline_at,
+                           _quiz.multiple_policy, _VERSIONS)
+                 .join(Quiz.__table__, _quiz.id == _attempt.quiz_id)
+                 .where(_attempt.id == sa.bindparam("attempt_id")))
+_SUBMIT_LOCK = (sa.select(_attempt.id).where(_attempt.id == sa.bindparam("attempt_id"))
+                .with_for_update())
+#: Submitted (at its deadline if that has passed: "expired") with its total and whether a
+#: 简答 answer waits for a grader, as recompute_totals computes them, in one UPDATE.
+_FINISH_ONE = (sa.update(Attempt.__table__)
+               .where(_attempt_columns.id == sa.bindparam("attempt_id"),
+                      _attempt_columns.status == AttemptStatus.IN_PROGRESS)
+               .values(status=AttemptStatus.SUBMITTED, end_reason=sa.bindparam("reason"),
+                       submitted_at=sa.case((_attempt_columns.deadline_at < _NOW,
+                                             _attempt_columns.deadline_at), else_=_NOW),
+                       score=_TOTAL, pending_manual=_PENDING_MANUAL))
+
+
+class Graded(NamedTuple):
+    """A taker's attempt as read and graded before the write lock (grade_ahead)."""
+
+    attempt_id: int
+    status: AttemptStatus
+    session_token: str
+    multiple_policy: str
+    #: The sum of the answers' versions that were graded.
+    version: int
+    #: The answers' scores, as store_scores takes them.
+    scores: list[dict]
+
+
+def grade_ahead(attempt_id: int, person_id: int) -> Graded | None:
+    """Read the person's attempt and its answers and grade them, outside any write lock
+    (one read; grading is pure computation). None when the attempt is not theirs. An
+    attempt that is no longer open is returned ungraded."""
+    rows = _core(_SUBMIT_READ, {"attempt_id": attempt_id, "person_id": person_id}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    scores: list[dict] = []
+    if first.status is AttemptStatus.IN_PROGRESS:
+        answers = [row for row in rows if row.position is not None]
+        questions = {(first.quiz_id, row.question_id): papers.question_of(
+            row.question_id, row.snapshot_type, row.config)
+            for row in answers if row.snapshot_type is not None}
+        scores = _scores_of(answers, questions)
+    return Graded(attempt_id, first.status, first.session_token, first.multiple_policy,
+                  sum(row.version or 0 for row in rows), scores)
+
+
+def submit_graded(graded: Graded, token: str | None, now: datetime | None = None) -> bool:
+    """Submit an attempt graded by grade_ahead, in the write transaction: the attempt's
+    state, policy and answers' versions read in one statement; if it is still open, held
+    by this device, and nothing that grades it changed since it was graded (no save, no
+    regrade, the same 多选 policy), the scores, the attempt's status and total, and the
+    event are written in three statements. If something changed, it is graded again here,
+    under the lock (finish_attempts: the rare path). Returns whether this call finished
+    it (False: another submit or the deadline's finish did, and it is graded once).
+
+    The server's clock decides, as in finish_attempts: ``now`` is taken under the lock
+    and an attempt past its deadline is submitted at its deadline ("expired")."""
+    params = {"attempt_id": graded.attempt_id}
+    if db.session.get_bind().dialect.name != "sqlite":
+        _core(_SUBMIT_LOCK, params)  # SQLite: the write transaction holds the database
+    status, session_token, deadline_at, policy, version = _core(_SUBMIT_STATE, params).one()
+    if status is not AttemptStatus.IN_PROGRESS:
+        return False
+    if token != session_token:
+        raise TakingError(_l("This attempt has been opened on another device."), "taken_over")
+    now = now or utcnow()
+    reason = "expired" if now >= deadline_at else "submitted"
+    if version != graded.version or policy != graded.multiple_policy \
+            or graded.status is not AttemptStatus.IN_PROGRESS:
+        return bool(finish_attempts([graded.attempt_id], now, reason))
+    if graded.scores:
+        _core(_SET_SCORE, graded.scores)
+    if _core(_FINISH_ONE, {**params, "now": now, "reason": reason}).rowcount != 1:
+        raise RuntimeError(f"attempt {graded.attempt_id} changed under the write lock")
+    _core(_INSERT_EVENTS, [{"attempt_id": graded.attempt_id, "kind": "submit", "at": now}])
+    _forget_loaded([graded.attempt_id])
+    return True
 
 
 def _forget_loaded(attempt_ids) -> None:

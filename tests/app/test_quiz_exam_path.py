@@ -69,31 +69,43 @@ def test_the_paper_page_reads_the_login_the_attempt_with_its_quiz_and_the_rows(
     assert 'class="count"' in client.get("/").get_data(as_text=True)
 
 
-def test_a_submit_checks_the_login_before_the_write_lock_and_grades_under_it(
-        client, org, login, make_quiz):
-    """The login and the attempt are read first (on SQLite in a deferred transaction);
-    the write transaction reads the attempt again (locked on PostgreSQL), claims, grades
-    and totals it, and reloads nothing after: the redirect needs only the id."""
+def test_a_submit_grades_before_the_write_lock_and_checks_under_it(client, org, login,
+                                                                    make_quiz):
+    """The login, the attempt and its answers (with the snapshot's questions) are read,
+    and graded, first (on SQLite in a deferred transaction); the write transaction reads
+    the attempt's state and its answers' versions once (on PostgreSQL after locking its
+    row), then writes the scores, the status with the total, and the event, and reloads
+    nothing after: the redirect needs only the id. Builds no ORM object but the login."""
+    from studyhall.quizzes.models import Quiz
+
     quiz = make_quiz()
     login(org.teacher)
     attempt_id = start(client, quiz)
+    client.post(f"/attempts/{attempt_id}/answers", json={"position": 1, "response": "A"})
     db.session.rollback()
-    with Statements() as statements:
+    with Statements() as statements, orm_objects_built(Attempt, AttemptQuestion,
+                                                       Quiz) as loaded:
         reply = client.post(f"/attempts/{attempt_id}/submit")
     assert reply.status_code == 302 and reply.location.endswith(f"/attempts/{attempt_id}/result")
+    assert loaded == [], loaded
     data = [s for s in statements if not s.startswith("BEGIN")]
+    locked = ["SELECT attempt"] if db.engine.dialect.name == "postgresql" else []
     assert data == [
-        "SELECT person", "SELECT attempt",  # before the lock
-        "SELECT attempt", "SELECT attempt", "UPDATE attempt",  # read again; claim; submit
-        "SELECT attempt_question", "SELECT quiz_question", "UPDATE attempt_question",  # grade
-        "UPDATE attempt", "INSERT attempt_event",  # total; event
+        "SELECT person", "SELECT attempt",  # before the lock: login; attempt, rows, snapshot
+        # Under it: state and versions (the first FROM in the text is the versions' sum).
+        *locked, "SELECT attempt_question",
+        "UPDATE attempt_question", "UPDATE attempt", "INSERT attempt_event",  # scores; end
     ], statements
     if db.engine.dialect.name == "sqlite":
         begins = [s for s in statements if s.startswith("BEGIN")]
         assert begins == ["BEGIN", "BEGIN IMMEDIATE"], statements
         assert statements.index("BEGIN IMMEDIATE") == 3, statements
     attempt = db.session.get(Attempt, attempt_id)
-    assert attempt.status is AttemptStatus.SUBMITTED and attempt.score == Decimal(0)
+    assert attempt.status is AttemptStatus.SUBMITTED and attempt.end_reason == "submitted"
+    assert attempt.score == Decimal(20) and not attempt.pending_manual
+    assert db.session.scalars(sa.select(AttemptQuestion.score).where(
+        AttemptQuestion.attempt_id == attempt_id).order_by(AttemptQuestion.position)
+    ).all() == [Decimal(20), 0, 0, 0, 0]  # 简答 unanswered: 0, waits for no one
 
 
 def test_a_start_draws_before_the_write_lock_and_inserts_under_it(client, org, login,

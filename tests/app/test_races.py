@@ -322,3 +322,110 @@ def test_two_importers_confirming_the_same_file_at_once_make_no_duplicates(app, 
     assert all(code < 500 for code in codes), Counter(codes)
     imported = _imported(kind)
     assert len(imported) == len(set(imported)) == (30 if kind == "roster" else 20)
+
+
+# --- a save or a regrade landing between a submit's grading and its write lock ------------
+
+def _submit_paused_after_grading(monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """Hold every submit between its grading (before the write lock) and its write
+    transaction (taking.submit_graded) until ``resume`` is set; ``graded`` is set when
+    one got there. Nothing is locked while it waits (start_writing ended the read)."""
+    graded, resume = threading.Event(), threading.Event()
+    real = taking.submit_graded
+
+    def paused(*args, **kwargs):
+        graded.set()
+        assert resume.wait(60), "the other request never finished"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(taking, "submit_graded", paused)
+    return graded, resume
+
+
+def test_a_save_landing_between_the_submits_grading_and_its_lock_is_graded(
+        app, org, make_quiz, monkeypatch):
+    """A submit reads and grades the answers before it takes the write lock; a save from
+    a second tab lands in between, turning a wrong answer right, and is acknowledged.
+    The submit's check under the lock (the sum of the answers' versions, which every save
+    raises) sees it and grades again there: the attempt's score counts the saved answer.
+    Without the check the submit would store the grade of the answer it read (0) while
+    the acknowledged answer is "A" (20)."""
+    quiz = make_quiz()
+    attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
+    taking.save_answer(attempt, 1, "B", None, attempt.session_token)  # wrong: the key is A
+    db.session.commit()
+    attempt_id, token = attempt.id, attempt.session_token
+    graded, resume = _submit_paused_after_grading(monkeypatch)
+
+    def prepare(client, _index):
+        with client.session_transaction() as session:
+            session["attempt_tokens"] = {str(attempt_id): token}
+
+    def act(client, index):
+        if index == 0:
+            return client.post(f"/attempts/{attempt_id}/submit").status_code
+        assert graded.wait(60), "the submit never graded"
+        try:
+            reply = client.post(f"/attempts/{attempt_id}/answers",
+                                json={"position": 1, "response": "A"})
+            return reply.status_code, reply.get_json()["ok"]
+        finally:
+            resume.set()
+
+    submitted, saved = race(app, [org.teacher] * 2, act, prepare)
+    assert submitted == 302 and saved == (200, True)
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.status is AttemptStatus.SUBMITTED
+    row = db.session.get(AttemptQuestion, (attempt_id, 1))
+    assert row.response == "A" and row.score == 20
+    assert attempt.score == 20
+    assert count(AttemptEvent, AttemptEvent.attempt_id == attempt_id,
+                 AttemptEvent.kind == "submit") == 1
+
+
+def test_a_regrade_landing_between_the_submits_grading_and_its_lock_is_graded(
+        app, org, make_quiz, monkeypatch):
+    """The same window, with an admin's regrade of the first question (its key fixed
+    from A to B) committed in it: the regrade rewrites the open attempt's question but
+    grades only submitted attempts, so the submit must see the change (the regrade
+    raises the rows' versions) and grade by the new key under the lock."""
+    import question_bank as qb
+    from studyhall.bank import operations as bank_ops
+    from studyhall.quizzes import grading
+    from studyhall.quizzes.models import Quiz
+
+    quiz = make_quiz()
+    attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
+    taking.save_answer(attempt, 1, "B", None, attempt.session_token)  # right once fixed
+    db.session.commit()
+    attempt_id, token, quiz_id = attempt.id, attempt.session_token, quiz.id
+    question_id, admin_id = make_quiz.question_ids[0], org.admin.id
+    graded, resume = _submit_paused_after_grading(monkeypatch)
+
+    def prepare(client, _index):
+        with client.session_transaction() as session:
+            session["attempt_tokens"] = {str(attempt_id): token}
+
+    def act(client, index):
+        if index == 0:
+            return client.post(f"/attempts/{attempt_id}/submit").status_code
+        assert graded.wait(60), "the submit never graded"
+        try:
+            with app.app_context():
+                row = db.session.get(Question, question_id)
+                bank_ops.save_question(row, qb.Question(
+                    type="single", stem="党员的预备期为几年？", options=("一年", "两年", "三年"),
+                    answer="B", points=20), row.category)
+                db.session.commit()
+                grading.regrade_question(db.session.get(Person, admin_id),
+                                         db.session.get(Quiz, quiz_id), question_id)
+                db.session.commit()
+            return "regraded"
+        finally:
+            resume.set()
+
+    assert race(app, [org.teacher] * 2, act, prepare) == [302, "regraded"]
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.status is AttemptStatus.SUBMITTED
+    assert db.session.get(AttemptQuestion, (attempt_id, 1)).score == 20
+    assert attempt.score == 20
