@@ -8,7 +8,7 @@ SQL statements of one page, one start and one submit, times the template's rende
 and prints cProfile's top functions for the pages.
 
     .venv/bin/python bench/profile_quiz_paper.py [--n 500] [--db sqlite|postgresql]
-        [--sort cumulative|tottime] [--top 40] [--starts 200]
+        [--sort cumulative|tottime] [--top 40] [--starts 200] [--answered 20]
 """
 
 from __future__ import annotations
@@ -117,6 +117,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--starts", type=int, default=100,
                         help="takers who start (timed, statements counted) and submit")
+    parser.add_argument("--answered", type=int, default=0,
+                        help="answers each of those takers saves before the submits (not "
+                             "timed), so the submits grade them; 0: all blank, as before")
     parser.add_argument("--dump", help="write the pages' profile to this file (pstats)")
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
@@ -173,7 +176,7 @@ def main(argv: list[str]) -> None:
         profiler.runcall(lambda: [page() for _ in range(options.n)])
         if options.starts:
             starts_and_submits(app, counter, accounts[1:options.starts + 1], quiz_id,
-                               options.dump)
+                               options.dump, options.answered)
         stats = pstats.Stats(profiler)
         if options.dump:
             stats.dump_stats(options.dump)
@@ -211,10 +214,10 @@ def render_only(app, client, attempt_id: int, n: int) -> None:
 
 
 def starts_and_submits(app, counter: StatementCounter, accounts: list[str], quiz_id: int,
-                       dump: str | None) -> None:
-    """Each taker starts (one after another), then each submits. Every other one is
-    profiled (into DUMP.start and DUMP.submit when --dump is given); the others are timed,
-    with how long each held SQLite's write lock."""
+                       dump: str | None, answered: int = 0) -> None:
+    """Each taker starts (one after another), saves ANSWERED answers (not timed), then
+    each submits. Every other one is profiled (into DUMP.start and DUMP.submit when --dump
+    is given); the others are timed, with how long each held SQLite's write lock."""
     from studyhall.extensions import db
 
     with app.app_context():
@@ -240,6 +243,8 @@ def starts_and_submits(app, counter: StatementCounter, accounts: list[str], quiz
     for step in ("start", "submit"):
         if step == "submit":
             saves_and_inserts(app, locks, clients[0][0], attempts[0], len(clients) * 4)
+            if answered:
+                save_answers(clients, attempts, answered)
         timings, first = [], None
         locks.take()
         for number, (client, token) in enumerate(clients):
@@ -262,6 +267,19 @@ def starts_and_submits(app, counter: StatementCounter, accounts: list[str], quiz
     for name, profile in profiles.items():
         if dump:
             profile.dump_stats(f"{dump}.{name}")
+
+
+def save_answers(clients, attempts: list[int], answered: int) -> None:
+    """Each taker saves their first ANSWERED answers, as the load client does."""
+    for (client, _token), attempt_id in zip(clients, attempts, strict=True):
+        csrf, questions = load.parse_paper(client.get(f"/attempts/{attempt_id}")
+                                           .get_data(as_text=True))
+        for position, kind, n in questions[:answered]:
+            sent, _ = load.answer_for(kind, n, random.Random(attempt_id * 100 + position))
+            assert client.post(f"/attempts/{attempt_id}/answers",
+                               json={"position": position, "response": sent},
+                               headers={"X-CSRFToken": csrf}).status_code == 200
+    print(f"(each taker saved {answered} answers before the submits)")
 
 
 def saves_and_inserts(app, locks: LockTimer, client, attempt_id: int, n: int) -> None:

@@ -94,9 +94,12 @@ def start_quiz(quiz_id: int):
     drawn before the write lock is taken, so the starts queue only for their inserts.
     The CSRF token was checked before the view, by CSRFProtect, as for every POST (the
     form's own check repeated it: a tenth of a start)."""
-    quiz, recipient = load_quiz_for_taker_or_404(current_user, quiz_id)
+    # The quiz, the person's place in its audience and their attempts: one plain row.
+    context = taking.start_context(quiz_id, current_user.id)
+    if context is None:
+        abort(404)  # as load_quiz_for_taker_or_404
     try:
-        draw = taking.draw_attempt(quiz, recipient)
+        draw = taking.draw_from_context(context, current_user.id)
         start_writing()
         started = taking.store_attempt(draw)
     except taking.TakingError as exc:

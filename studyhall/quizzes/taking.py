@@ -27,6 +27,7 @@ from studyhall.quizzes.models import (
     AttemptQuestion,
     AttemptStatus,
     Quiz,
+    QuizMode,
     QuizQuestion,
     QuizRecipient,
     QuizStatus,
@@ -100,24 +101,64 @@ _SNAPSHOT_ROWS = (sa.select(QuizQuestion.__table__.c.question_id, QuizQuestion._
 
 def draw_attempt(quiz: Quiz, recipient: QuizRecipient, now: datetime | None = None) -> Draw:
     """Check that the person may start, and draw their paper; the clock starts now."""
+    used, last_number, open_id = _my_attempts(quiz.id, recipient.person_id)
+    return _draw(quiz, recipient.person_id, recipient.extra_attempts, recipient.extra_minutes,
+                 used, last_number, open_id, now)
+
+
+_q, _r, _a = Quiz.__table__.c, QuizRecipient.__table__.c, Attempt.__table__.c
+_theirs = sa.and_(_a.quiz_id == _q.id, _a.person_id == _r.person_id)
+#: A start's read before the write lock, in one statement and as a plain row (it was
+#: three reads building ORM objects: the quiz, the recipient, the person's attempts):
+#: what the draw needs of the quiz, the person's extra attempts and minutes, and their
+#: attempts (how many, the highest number, the open one). No row: not their quiz.
+START_CONTEXT = (
+    sa.select(_q.id, _q.status, _q.mode, _q.opens_at, _q.closes_at, _q.attempts_allowed,
+              _q.time_limit_minutes, _q.paper, _q.shuffle_questions, _q.shuffle_options,
+              _q.total_points, _r.extra_attempts, _r.extra_minutes,
+              sa.select(sa.func.count()).where(_theirs).scalar_subquery().label("used"),
+              sa.select(sa.func.max(_a.number)).where(_theirs).scalar_subquery()
+              .label("last_number"),
+              sa.select(_a.id).where(_theirs, _a.status == AttemptStatus.IN_PROGRESS)
+              .scalar_subquery().label("open_id"))
+    .join(QuizRecipient.__table__, sa.and_(_r.quiz_id == _q.id,
+                                           _r.person_id == sa.bindparam("person_id")))
+    .where(_q.id == sa.bindparam("quiz_id")))
+
+
+def start_context(quiz_id: int, person_id: int) -> sa.Row | None:
+    """START_CONTEXT's row for this person and quiz; None when it is not theirs to take
+    (no such quiz, not in its audience, or a draft), as load_quiz_for_taker_or_404."""
+    row = _core(START_CONTEXT, {"quiz_id": quiz_id, "person_id": person_id}).first()
+    return None if row is None or row.status is QuizStatus.DRAFT else row
+
+
+def draw_from_context(context: sa.Row, person_id: int, now: datetime | None = None) -> Draw:
+    """draw_attempt from START_CONTEXT's row (the request's start)."""
+    return _draw(context, person_id, context.extra_attempts, context.extra_minutes,
+                 context.used, context.last_number, context.open_id, now)
+
+
+def _draw(quiz: Quiz | sa.Row, person_id: int, extra_attempts: int, extra_minutes: int,
+          used: int, last_number: int | None, open_id: int | None,
+          now: datetime | None) -> Draw:
     now = now or utcnow()
-    draw = Draw(quiz.id, recipient.person_id)
-    used, last_number, draw.open_id = _my_attempts(quiz.id, recipient.person_id)
+    draw = Draw(quiz.id, person_id, open_id)
     if draw.open_id is not None:
         return draw
-    if not quiz.is_open(now):
+    if not (quiz.status is QuizStatus.PUBLISHED and quiz.opens_at <= now < quiz.closes_at):
         raise TakingError(_l("This quiz is not open now."), "closed")
-    if not quiz.is_practice:
-        draw.allowed = quiz.attempts_allowed + recipient.extra_attempts
+    if quiz.mode is not QuizMode.PRACTICE:
+        draw.allowed = quiz.attempts_allowed + extra_attempts
         if used >= draw.allowed:
             raise TakingError(_l("You have used all your attempts."), "no_attempts")
     draw.number = (last_number or 0) + 1
-    draw.seed = f"{quiz.id}-{recipient.person_id}-{draw.number}"
-    snapshot = db.session.execute(_SNAPSHOT_ROWS, {"quiz_id": quiz.id}).all()
+    draw.seed = f"{quiz.id}-{person_id}-{draw.number}"
+    snapshot = _core(_SNAPSHOT_ROWS, {"quiz_id": quiz.id}).all()
     paper = papers.assemble(quiz, papers.pool_items(snapshot), draw.seed)
     draw.started_at, draw.deadline_at = now, quiz.closes_at
     if quiz.time_limit_minutes:
-        limit = timedelta(minutes=quiz.time_limit_minutes + recipient.extra_minutes)
+        limit = timedelta(minutes=quiz.time_limit_minutes + extra_minutes)
         draw.limit_ends_at = now + limit
         draw.deadline_at = min(draw.limit_ends_at, quiz.closes_at)
     draw.max_score = paper.total_points

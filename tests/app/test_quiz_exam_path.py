@@ -111,29 +111,35 @@ def test_a_submit_grades_before_the_write_lock_and_checks_under_it(client, org, 
 def test_a_start_draws_before_the_write_lock_and_inserts_under_it(client, org, login,
                                                                    make_quiz):
     """A burst of starts queues on SQLite's write lock, so a start reads and draws first
-    (login, quiz, recipient, its attempts, the snapshot) and under the lock reads once
-    (the close as it is now, with the person's attempts) and inserts the attempt and its
-    rows, one statement each."""
+    (the login; the quiz, the person's place in its audience and their attempts in one
+    plain row; the snapshot) and under the lock reads once (the close as it is now, with
+    the person's attempts) and inserts the attempt and its rows, one statement each. No
+    ORM object is built but the login's."""
+    from studyhall.quizzes.models import Quiz, QuizRecipient
+
     quiz = make_quiz()
     login(org.teacher)
     quiz_id = quiz.id
     db.session.rollback()
-    with Statements() as statements:
+    with Statements() as statements, orm_objects_built(Quiz, QuizRecipient, Attempt,
+                                                       QuizQuestion) as loaded:
         reply = client.post(f"/quizzes/{quiz_id}/start")
     assert reply.status_code == 302
+    assert loaded == [], loaded
     attempt_id = int(re.search(r"/attempts/(\d+)", reply.location).group(1))
     data = [s for s in statements if not s.startswith("BEGIN")]
     assert data == [
-        "SELECT person", "SELECT quiz", "SELECT quiz_recipient", "SELECT attempt",
-        "SELECT quiz_question",  # before the lock
-        # Under it: the quiz's close and state, the person's attempts in subqueries (the
-        # first FROM in the text is theirs); the attempt; its rows.
+        # Before the lock: the login; the quiz with the recipient and the person's attempts
+        # in subqueries (the first FROM in the text is theirs); the snapshot.
+        "SELECT person", "SELECT attempt", "SELECT quiz_question",
+        # Under it: the quiz's close and state, the person's attempts in subqueries; the
+        # attempt; its rows.
         "SELECT attempt", "INSERT attempt", "INSERT attempt_question",
     ], statements
     if db.engine.dialect.name == "sqlite":
         begins = [s for s in statements if s.startswith("BEGIN")]
         assert begins == ["BEGIN", "BEGIN IMMEDIATE"], statements
-        assert statements.index("BEGIN IMMEDIATE") == 6, statements
+        assert statements.index("BEGIN IMMEDIATE") == 4, statements
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt_id)
     assert attempt.is_open and len(attempt.questions) == 5  # one question of each type
@@ -281,3 +287,53 @@ def test_the_paper_page_builds_no_orm_object_but_the_login(client, org, login, m
         page = client.get(f"/attempts/{attempt_id}")
     assert page.status_code == 200 and 'data-position="5"' in page.get_data(as_text=True)
     assert loaded == [], loaded
+
+
+def test_a_start_from_its_one_plain_row_keeps_every_refusal(client, org, login, make_quiz):
+    """The start reads the quiz, the person's place in its audience and their attempts
+    as one row (taking.START_CONTEXT): outside the audience and for a draft 404; before
+    the window opens and once the quiz is closed "not open"; attempts counted with the
+    person's extra ones; a practice quiz without limit."""
+    from datetime import timedelta
+
+    from studyhall.quizzes.models import Quiz, QuizMode, QuizRecipient, QuizStatus
+
+    def starting(quiz_id):
+        reply = client.post(f"/quizzes/{quiz_id}/start")
+        if reply.status_code != 302 or "/attempts/" in reply.location:
+            return reply.status_code
+        flashed = client.get(reply.location).get_data(as_text=True)
+        return next(m for m in ("This quiz is not open now.", "You have used all your attempts.")
+                    if m in flashed)
+
+    def submit_open(quiz_id):
+        attempt = db.session.scalar(sa.select(Attempt).where(
+            Attempt.quiz_id == quiz_id, Attempt.status == AttemptStatus.IN_PROGRESS))
+        assert client.post(f"/attempts/{attempt.id}/submit").status_code == 302
+
+    now = utcnow()
+    later = make_quiz(opens_at=now + timedelta(minutes=10), closes_at=now + timedelta(hours=1))
+    closed, draft, limited, practice = make_quiz(), make_quiz(), make_quiz(), make_quiz(
+        mode=QuizMode.PRACTICE)
+    closed.status, draft.status = QuizStatus.CLOSED, QuizStatus.DRAFT
+    db.session.get(QuizRecipient, (limited.id, org.teacher.id)).extra_attempts = 1
+    ids = {name: quiz.id for name, quiz in (("later", later), ("closed", closed),
+                                            ("draft", draft), ("limited", limited),
+                                            ("practice", practice))}
+    db.session.commit()
+    login(org.outsider)
+    assert starting(ids["limited"]) == 404
+    client.post("/logout")
+    login(org.teacher)
+    assert starting(ids["draft"]) == 404
+    assert starting(987654) == 404
+    assert starting(ids["later"]) == starting(ids["closed"]) == "This quiz is not open now."
+    for _ in range(2):  # one attempt allowed, one more granted
+        assert starting(ids["limited"]) == 302
+        submit_open(ids["limited"])
+    assert starting(ids["limited"]) == "You have used all your attempts."
+    for _ in range(3):
+        assert starting(ids["practice"]) == 302
+        submit_open(ids["practice"])
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Quiz)) == 5
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attempt)) == 5
