@@ -18,8 +18,10 @@ Per database and gunicorn worker class:
   questions; phase 2, each saves ANSWERS answers (POST /attempts/<id>/answers, JSON,
   X-CSRFToken) back to back; phase 3, all POST /attempts/<id>/submit at one instant;
   then the ceiling: the same N concurrent clients each send ANSWERS POST /bench/insert;
-- one more run with the saves paced at one per 2 s per taker (jittered), so latency
-  under moderate load shows;
+- one more run with the saves paced at one per PACE seconds per taker (2 by default;
+  each gap jittered ±25%, the first delay uniform over one gap), so latency at a stated
+  load shows: the asked rate, takers ÷ PACE saves per second, is printed beside the
+  rate served;
 - after each run, in the database: exactly N attempts for that exam, all submitted and
   graded (score not null on the attempt and on every row), and every acknowledged (2xx)
   answer stored as sent, checked per answer.
@@ -35,8 +37,8 @@ the server, so it takes CPU from it: compare the ratio to the ceiling, not req/s
 Under run_all.py the options come from the environment: BENCH_QUIZ_TAKERS,
 BENCH_QUIZ_ANSWERS, BENCH_QUIZ_WORKERS, BENCH_QUIZ_THREADS, BENCH_QUIZ_WORKER_CLASS
 (sync | gthread | both), BENCH_QUIZ_DB (sqlite | postgresql | both), BENCH_QUIZ_RUNS,
-BENCH_QUIZ_PACED (0 to skip the paced run). Needs aiohttp (a bench-only tool):
-.venv/bin/pip install aiohttp.
+BENCH_QUIZ_PACED (0 to skip the paced run), BENCH_QUIZ_PACE (seconds). Needs aiohttp (a
+bench-only tool): .venv/bin/pip install aiohttp.
 """
 
 # No "from __future__ import annotations": run_all.py loads this file without putting it
@@ -103,8 +105,13 @@ def parse_options(argv: list[str]) -> argparse.Namespace:
                         choices=("sqlite", "postgresql", "both"))
     parser.add_argument("--runs", type=int, default=int(env("BENCH_QUIZ_RUNS", harness.REPEAT)))
     parser.add_argument("--paced", type=int, default=int(env("BENCH_QUIZ_PACED", 1)),
-                        help="1: one more run with saves paced at 1 per 2 s; 0: skip it")
+                        help="1: one more run with saves paced (see --pace); 0: skip it")
+    parser.add_argument("--pace", type=float, default=float(env("BENCH_QUIZ_PACE", 2.0)),
+                        help="the paced run's mean gap between one taker's saves, in "
+                             "seconds (each gap jittered ±25%%); asks takers ÷ PACE saves/s")
     options = parser.parse_args(argv)
+    if not options.pace > 0:
+        parser.error("--pace must be a positive number of seconds")
     if not 1 <= options.answers <= sum(PAPER_MIX.values()):
         parser.error(f"--answers must be 1..{sum(PAPER_MIX.values())}")
     return options
@@ -437,8 +444,11 @@ class RunResult:
     acked: dict[tuple[int, int], object]
 
 
-async def run_exam(base: str, takers: list[Taker], quiz_id: int, answers: int, paced: bool,
-                   seed: int) -> RunResult:
+async def run_exam(base: str, takers: list[Taker], quiz_id: int, answers: int,
+                   pace: float | None, seed: int) -> RunResult:
+    """One exam: the starts' burst, the saves (back to back, or ``pace`` seconds apart
+    per taker on average, each gap jittered ±25%, the first delay uniform over one gap),
+    the submits' burst."""
     samples = {step: [] for step in ("start", "page", "save", "submit")}
     acked: dict[tuple[int, int], object] = {}
     rng = random.Random(seed)
@@ -476,10 +486,10 @@ async def run_exam(base: str, takers: list[Taker], quiz_id: int, answers: int, p
     start_span = max(s.end for s in samples["start"]) - released
     ready_takers = [t for t in takers if t.attempt_id and len(t.questions) >= answers]
 
-    # Phase 2: the answers, back to back, or one per 2 s (jittered) when paced.
+    # Phase 2: the answers, back to back, or one per ``pace`` s (jittered) when paced.
     async def save_all(taker: Taker, plan: list[tuple[int, object, object]]) -> None:
-        if paced:
-            await asyncio.sleep(rng.uniform(0, 2.0))
+        if pace:
+            await asyncio.sleep(rng.uniform(0, pace))
         for position, sent, stored in plan:
             status, body, _ = await timed_request(
                 taker.session, "POST", f"/attempts/{taker.attempt_id}/answers",
@@ -488,8 +498,8 @@ async def run_exam(base: str, takers: list[Taker], quiz_id: int, answers: int, p
                 headers={"X-CSRFToken": taker.csrf})
             if status == 200:
                 acked[(taker.attempt_id, position)] = stored
-            if paced:
-                await asyncio.sleep(rng.uniform(1.5, 2.5))
+            if pace:
+                await asyncio.sleep(rng.uniform(0.75 * pace, 1.25 * pace))
 
     plans = {t.account: [(position, *answer_for(kind, n, rng))
                          for position, kind, n in t.questions[:answers]] for t in ready_takers}
@@ -604,7 +614,7 @@ async def load_session(base: str, accounts: list[str], exam_ids: list[int], opti
         # Warm-up, not reported: some takers go through a whole exam, so that every
         # worker has loaded its templates and connections before anything is timed.
         few = takers[:WARM_UP_TAKERS]
-        warm = await run_exam(base, few, exam_ids[0], options.answers, False, 99)
+        warm = await run_exam(base, few, exam_ids[0], options.answers, None, 99)
         for step, step_samples in warm.samples.items():
             if error_statuses(step_samples):
                 print(f"      warm-up {step} errors: {error_statuses(step_samples)}")
@@ -613,7 +623,7 @@ async def load_session(base: str, accounts: list[str], exam_ids: list[int], opti
         exam_ids = exam_ids[1:]
         fast, ceilings, pings, spans = [], [], [], []
         for run in range(options.runs):
-            result = await run_exam(base, takers, exam_ids[run], options.answers, False, run)
+            result = await run_exam(base, takers, exam_ids[run], options.answers, None, run)
             for step, step_samples in result.samples.items():
                 bad = error_statuses(step_samples)
                 if bad:
@@ -637,11 +647,14 @@ async def load_session(base: str, accounts: list[str], exam_ids: list[int], opti
         paced = None
         if options.paced:
             run = options.runs
-            paced = await run_exam(base, takers, exam_ids[run], options.answers, True, run)
+            paced = await run_exam(base, takers, exam_ids[run], options.answers, options.pace,
+                                   run)
             checked = await asyncio.to_thread(verify_run, options.url, exam_ids[run],
                                               len(takers), paced.acked)
             save = summarise(paced.samples["save"])
-            print(f"    paced run: save {save['req/s']:.0f} req/s p50 {save['p50']:.0f} "
+            print(f"    paced run, 1 save per {options.pace:g} s per taker: asked "
+                  f"{asked_rate(options):.0f} saves/s, served {save['req/s']:.0f} req/s, "
+                  f"p50 {save['p50']:.0f} "
                   f"p99 {save['p99']:.0f} max {save['max']:.0f} ms; verified {checked}",
                   flush=True)
     finally:
@@ -684,6 +697,11 @@ def measure(database: str, url: str, worker_class: str, options, tmp: Path) -> d
     return figures
 
 
+def asked_rate(options) -> float:
+    """The paced run's asked rate: each taker saves once per PACE seconds on average."""
+    return options.takers / options.pace
+
+
 def report(label: str, figures: dict, options) -> None:
     steps = figures["steps"]
     ceiling = steps["ceiling INSERT"]["req/s"]
@@ -697,9 +715,10 @@ def report(label: str, figures: dict, options) -> None:
                      f"{s['p95']:.1f}", f"{s['p99']:.1f}", f"{s['max']:.1f}", versus])
     if figures["paced"]:
         s = figures["paced"]["save"]
-        rows.append(["save, paced 1/2 s", s["count"], s["errors"], f"{s['req/s']:.0f}",
-                     f"{s['p50']:.1f}", f"{s['p95']:.1f}", f"{s['p99']:.1f}",
-                     f"{s['max']:.1f}", ""])
+        rows.append([f"save, paced 1/{options.pace:g} s", s["count"], s["errors"],
+                     f"{s['req/s']:.0f}", f"{s['p50']:.1f}", f"{s['p95']:.1f}",
+                     f"{s['p99']:.1f}", f"{s['max']:.1f}",
+                     f"asked {asked_rate(options):.0f}/s"])
     print(f"\n{label}: median of {options.runs} runs (count and errors summed, max the "
           f"highest); ms")
     harness.print_table(["step", "count", "non-2xx/3xx", "req/s", "p50", "p95", "p99", "max",
@@ -725,7 +744,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             options.worker_class]
         print(f"quiz load: {options.takers} takers × {options.answers} answers, "
               f"{options.workers} gunicorn workers, {options.runs} runs + "
-              f"{'1 paced' if options.paced else 'no paced'} run; client: asyncio + aiohttp "
+              f"{f'1 paced ({options.pace:g} s)' if options.paced else 'no paced'} run; "
+              f"client: asyncio + aiohttp "
               f"in this process", flush=True)
         results: dict[str, float] = {}
         for database in [d for d in wanted if d in urls]:
