@@ -429,3 +429,66 @@ def test_a_regrade_landing_between_the_submits_grading_and_its_lock_is_graded(
     assert attempt.status is AttemptStatus.SUBMITTED
     assert db.session.get(AttemptQuestion, (attempt_id, 1)).score == 20
     assert attempt.score == 20
+
+
+def test_a_save_committing_while_the_submit_waits_for_the_attempts_lock_is_graded(
+        app, org, make_quiz, monkeypatch):
+    """PostgreSQL: a save holds the attempt's row lock (taking.SAVE_CONTEXT) and has
+    written a right answer, uncommitted, when the submit that graded the wrong one asks
+    for the lock; the save commits while the submit waits. A statement that waited on a
+    row lock reads its subqueries as of its own start, so the submit reads its answers'
+    versions in a statement after the one that locks (taking.submit_graded): it sees the
+    save and grades again. Read in the locking statement, the versions would miss it and
+    the stale grade (0) would be stored. SQLite has one writer: no such interleaving."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite serialises writers on the database")
+    import time
+
+    quiz = make_quiz()
+    attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
+    taking.save_answer(attempt, 1, "B", None, attempt.session_token)  # wrong: the key is A
+    db.session.commit()
+    attempt_id, token = attempt.id, attempt.session_token
+    graded, resume = _submit_paused_after_grading(monkeypatch)
+    codes: list = []
+
+    def submit():
+        client = app.test_client()
+        client.post("/login", data={"account": org.teacher.account, "password": PASSWORD})
+        with client.session_transaction() as session:
+            session["attempt_tokens"] = {str(attempt_id): token}
+        codes.append(client.post(f"/attempts/{attempt_id}/submit").status_code)
+
+    db.session.remove()
+    thread = threading.Thread(target=submit)
+    thread.start()
+    watcher = sa.create_engine(db.engine.url)
+    try:
+        assert graded.wait(60), "the submit never graded"
+        # The save's transaction, as the request runs it: the attempt locked, the answer
+        # written; not committed yet.
+        row = db.session.connection().execute(taking.SAVE_CONTEXT, {
+            "attempt_id": attempt_id, "person_id": org.teacher.id, "position": 1}).one()
+        taking.save_answer(row, 1, "A", None, token, row=(row.type, row.option_order,
+                                                          row.score))
+        resume.set()
+        for _ in range(600):  # until the submit waits for the lock (at most 30 s)
+            with watcher.connect() as conn:
+                waiting = conn.scalar(sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"))
+            if waiting or not thread.is_alive():
+                break
+            time.sleep(0.05)
+        assert waiting, "the submit never waited for the save's lock"
+    finally:
+        resume.set()
+        db.session.commit()  # the save is acknowledged
+        thread.join(60)
+        watcher.dispose()
+    assert codes == [302]
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.status is AttemptStatus.SUBMITTED
+    assert db.session.get(AttemptQuestion, (attempt_id, 1)).score == 20
+    assert attempt.score == 20
