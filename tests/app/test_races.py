@@ -492,3 +492,48 @@ def test_a_save_committing_while_the_submit_waits_for_the_attempts_lock_is_grade
     assert attempt.status is AttemptStatus.SUBMITTED
     assert db.session.get(AttemptQuestion, (attempt_id, 1)).score == 20
     assert attempt.score == 20
+
+
+def test_a_takeover_landing_between_the_submits_grading_and_its_lock_refuses_the_submit(
+        app, org, make_quiz, monkeypatch):
+    """The phone submits; while its submit is between grading and the write lock, the
+    laptop takes the attempt over. Under the lock the submit finds another device's token
+    and is refused as a stale tab is (sent back to the paper, nothing written); the
+    phone's next submit is refused before the lock; the laptop goes on and submits."""
+    quiz = make_quiz()
+    attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
+    db.session.commit()
+    attempt_id, token = attempt.id, attempt.session_token
+    graded, resume = _submit_paused_after_grading(monkeypatch)
+
+    def prepare(client, index):
+        if index == 0:
+            with client.session_transaction() as session:
+                session["attempt_tokens"] = {str(attempt_id): token}
+
+    def act(client, index):
+        if index == 0:
+            reply = client.post(f"/attempts/{attempt_id}/submit")
+            again = client.post(f"/attempts/{attempt_id}/submit")
+            return reply.status_code, reply.location, again.location
+        assert graded.wait(60), "the submit never graded"
+        try:
+            assert client.post(f"/attempts/{attempt_id}/takeover").status_code == 302
+        finally:
+            resume.set()
+        return client
+
+    (status, location, again), laptop = race(app, [org.teacher] * 2, act, prepare)
+    assert status == 302 and location.endswith(f"/attempts/{attempt_id}")
+    assert again.endswith(f"/attempts/{attempt_id}")
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.status is AttemptStatus.IN_PROGRESS and attempt.session_token != token
+    assert count(AttemptEvent, AttemptEvent.kind == "submit") == 0
+    db.session.remove()
+    monkeypatch.undo()
+    assert laptop.post(f"/attempts/{attempt_id}/answers",
+                       json={"position": 1, "response": "A"}).status_code == 200
+    reply = laptop.post(f"/attempts/{attempt_id}/submit")
+    assert reply.location.endswith(f"/attempts/{attempt_id}/result")
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.status is AttemptStatus.SUBMITTED and attempt.score == 20
