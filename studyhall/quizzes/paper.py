@@ -40,6 +40,27 @@ def question_of(question_id: int, type: str, config: dict) -> qb.Question:
     return question
 
 
+#: Questions with a paper's points: (question id, points) → (question, with those points).
+_WITH_POINTS: dict[tuple[int, str], tuple[qb.Question, qb.Question]] = {}
+
+
+def with_points(question_id: int, question: qb.Question, points: Decimal) -> qb.Question:
+    """``dataclasses.replace(question, points=points)``, remembered in this process for
+    that question object (as question_of returns it): a submit grades each of its answers
+    with its question at the paper's points, and rebuilding (and validating) the question
+    for each was a third of the grading. The entry holds the question it was made from
+    and is used only for that very object, so a regraded question is rebuilt."""
+    key = (question_id, str(points))
+    known = _WITH_POINTS.get(key)
+    if known is not None and known[0] is question:
+        return known[1]
+    result = replace(question, points=points)
+    if len(_WITH_POINTS) >= PARSED_KEPT:
+        _WITH_POINTS.clear()
+    _WITH_POINTS[key] = (question, result)
+    return result
+
+
 def pool_items(rows: Sequence[QuizQuestion | sa.Row]) -> list[qb.PoolItem]:
     """The snapshot's questions (ORM objects or rows with question_id, position, type and
     config) as question_bank's pool."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -496,18 +496,15 @@ def _scores_of(rows, questions: dict[tuple, qb.Question]) -> list[dict]:
     ``questions[(quiz_id, question_id)]``, as store_scores takes them: an objective
     answer by question_bank, a 简答 answer None (a grader's), unless a grader has scored
     it already (then it is left out and keeps that score). Pure computation."""
-    with_points: dict[tuple, qb.Question] = {}
     scores = []
     for row in rows:
         if row.type == "short_answer" and row.response is not None:
             if row.graded_at is None:
                 scores.append({"a_id": row.attempt_id, "pos": row.position, "new_score": None})
             continue
-        key = (row.quiz_id, row.question_id, row.points)
-        if key not in with_points:
-            with_points[key] = replace(questions[key[:2]], points=row.points)
-        item = qb.PaperItem(row.question_id, with_points[key], row.points,
-                            tuple(row.option_order))
+        question = papers.with_points(row.question_id,
+                                      questions[(row.quiz_id, row.question_id)], row.points)
+        item = qb.PaperItem(row.question_id, question, row.points, tuple(row.option_order))
         # PaperItem.grade, without rebuilding the question for every answer.
         score = qb.grade(item.question, item.to_original(row.response),
                          multiple_policy=row.multiple_policy).score

@@ -337,3 +337,17 @@ def test_a_start_from_its_one_plain_row_keeps_every_refusal(client, org, login, 
         submit_open(ids["practice"])
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Quiz)) == 5
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Attempt)) == 5
+
+
+def test_a_question_with_the_papers_points_is_remembered_only_for_that_question():
+    """Grading reuses a question rebuilt at a paper's points (paper.with_points) while it
+    is given the same question object; a regraded question (a new object from
+    question_of) at the same points is rebuilt, and so are other points."""
+    first = qb.Question(type="single", stem="党员的预备期为几年？", options=("一年", "两年"),
+                        answer="A", points=Decimal(2))
+    at_five = papers.with_points(-2, first, Decimal("5.00"))
+    assert at_five.points == Decimal(5) and at_five.answer == "A"
+    assert papers.with_points(-2, first, Decimal("5.00")) is at_five
+    fixed = replace(first, answer="B")
+    assert papers.with_points(-2, fixed, Decimal("5.00")).answer == "B"
+    assert papers.with_points(-2, fixed, Decimal("2.50")).points == Decimal("2.5")
