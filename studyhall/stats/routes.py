@@ -289,18 +289,11 @@ def _roster_builder(unit_id: int | None):
     return build
 
 
-def _job_or_404(job_id: str) -> dict:
-    status = jobs.get_status(job_id, current_user.id)
-    if status is None:
-        abort(404)
-    return status
-
-
 @bp.route("/manage/exports/<job_id>")
 @staff_required
 def show_export_job(job_id: str):
     """A big export being built: its progress, then its download link."""
-    status = _job_or_404(job_id)
+    status = jobs.get_status_or_404(job_id, current_user.id)
     return render_template("stats/export_job.html", job_id=job_id, status=status,
                            can_restart=jobs.can_restart(status), confirm_form=ConfirmForm())
 
@@ -308,15 +301,15 @@ def show_export_job(job_id: str):
 @bp.route("/manage/exports/<job_id>/status")
 @staff_required
 def export_job_status(job_id: str):
-    status = _job_or_404(job_id)
-    return jsonify(state=status["state"], done=status["done"], total=status["total"])
+    status = jobs.get_status_or_404(job_id, current_user.id)
+    return jsonify(jobs.progress_of(status))
 
 
 @bp.route("/manage/exports/<job_id>/restart", methods=["POST"])
 @staff_required
 def restart_export_job(job_id: str):
     """Start an interrupted (or failed) export again: the same job, a new run."""
-    status = _job_or_404(job_id)
+    status = jobs.get_status_or_404(job_id, current_user.id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if jobs.restart(job_id, current_user.id):
@@ -330,7 +323,7 @@ def restart_export_job(job_id: str):
 @bp.route("/manage/exports/<job_id>/download")
 @staff_required
 def download_export_job(job_id: str):
-    status = _job_or_404(job_id)
+    status = jobs.get_status_or_404(job_id, current_user.id)
     if status["state"] != "done":
         abort(404)
     response = send_file(jobs.file_path(job_id), mimetype=XLSX, as_attachment=True,

@@ -166,17 +166,10 @@ def _archive_builder(unit_id: int, start: str, end: str, now: str):
     return build
 
 
-def _archive_job_or_404(job_id: str) -> dict:
-    status = jobs.get_status(job_id, current_user.id, kind=jobs.ARCHIVE)
-    if status is None:
-        abort(404)
-    return status
-
-
 @bp.route("/manage/stats/archive/<job_id>")
 @staff_required
 def show_archive_job(job_id: str):
-    status = _archive_job_or_404(job_id)
+    status = jobs.get_status_or_404(job_id, current_user.id, jobs.ARCHIVE)
     return render_template("stats/archive_job.html", job_id=job_id, status=status,
                            can_restart=jobs.can_restart(status), confirm_form=ConfirmForm())
 
@@ -184,15 +177,15 @@ def show_archive_job(job_id: str):
 @bp.route("/manage/stats/archive/<job_id>/status")
 @staff_required
 def archive_job_status(job_id: str):
-    status = _archive_job_or_404(job_id)
-    return jsonify(state=status["state"], done=status["done"], total=status["total"])
+    status = jobs.get_status_or_404(job_id, current_user.id, jobs.ARCHIVE)
+    return jsonify(jobs.progress_of(status))
 
 
 @bp.route("/manage/stats/archive/<job_id>/restart", methods=["POST"])
 @staff_required
 def restart_archive_job(job_id: str):
     """Start an interrupted (or failed) archive again: the same job, a new run."""
-    _archive_job_or_404(job_id)
+    jobs.get_status_or_404(job_id, current_user.id, jobs.ARCHIVE)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     jobs.restart(job_id, current_user.id, kind=jobs.ARCHIVE)
@@ -204,7 +197,7 @@ def restart_archive_job(job_id: str):
 def download_archive(job_id: str):
     """The finished archive; every download leaves an audit entry (who, which unit,
     which period, which file)."""
-    status = _archive_job_or_404(job_id)
+    status = jobs.get_status_or_404(job_id, current_user.id, jobs.ARCHIVE)
     if status["state"] != "done":
         abort(404)
     unit_id = status.get("unit_id")
