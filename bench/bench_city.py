@@ -105,8 +105,10 @@ def parse_options(argv):
                              "(in-process and as a process); load: only the answer saves "
                              "during the export")
     parser.add_argument("--keep", metavar="PATH",
-                        help="SQLite only: the city's database file, generated there the first "
-                             "time (with PATH.json beside it) and reused as it is afterwards")
+                        help="SQLite: the city's database file, generated there the first "
+                             "time (with PATH.json beside it) and reused as it is afterwards; "
+                             "with --db postgresql: PATH.json only, the city kept in "
+                             "BENCH_DATABASE_URL's database the same way")
     return parser.parse_args(argv)
 
 
@@ -961,8 +963,9 @@ def _range(values) -> str:
 
 
 def kept_city(app, path: Path, scale: float) -> tuple[float, City]:
-    """The city in the SQLite file ``path``: generated there if ``path.json`` (its ids) is
-    not beside it yet, else reused as it is (0 s generation)."""
+    """The city in the SQLite file ``path`` (or the PostgreSQL database the app is on):
+    generated there if ``path.json`` (its ids) is not beside it yet, else reused as it
+    is (0 s generation)."""
     ids = path.with_name(path.name + ".json")
     if ids.exists():
         city = City()
@@ -980,9 +983,15 @@ def main(argv=None) -> dict:
         tmp = Path(folder)
         urls = harness.database_urls(tmp)
         if options.keep:
-            options.db = "sqlite"
             keep = Path(options.keep).resolve()
-            urls["sqlite"] = lambda: f"sqlite:///{keep}"
+            if options.db == "postgresql":
+                # PATH names the ids file only; the city stays in BENCH_DATABASE_URL's
+                # database, which is emptied only while PATH.json is not there yet.
+                if keep.with_name(keep.name + ".json").exists() and "postgresql" in urls:
+                    urls["postgresql"] = lambda: os.environ["BENCH_DATABASE_URL"]
+            else:
+                options.db = "sqlite"
+                urls["sqlite"] = lambda: f"sqlite:///{keep}"
         wanted = ["sqlite", "postgresql"] if options.db == "both" else [options.db]
         for database in wanted:
             if database not in urls:

@@ -47,3 +47,16 @@ class ConfirmForm(Form):
 def choices(pairs: Iterable[tuple]) -> list[SelectChoice]:
     """(value, label) pairs as WTForms choices (tuples are deprecated from WTForms 3.3)."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def lock_fields(form, locked: Iterable[str], initial: dict) -> None:
+    """Show the ``locked`` fields of ``form`` disabled (settings that may no longer change,
+    e.g. once people have started) and keep their stored values: a browser does not send
+    a disabled input, so a locked field the post left out takes its value from
+    ``initial`` and is not validated."""
+    locked = set(locked)
+    for field in form:
+        if field.name in locked:
+            field.render_kw = {**(field.render_kw or {}), "disabled": True}
+            if field.name in initial and getattr(field, "raw_data", None) == []:
+                field.data, field.validators = initial[field.name], ()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -46,10 +47,13 @@ def difficulty_label(value: str | None) -> str:
 
 
 class ListPage:
-    """One page of a list already in memory, with the interface of Flask-SQLAlchemy's
-    pagination that macros/forms.html's ``pagination`` reads."""
+    """One page of a list already in memory, with the attributes of Flask-SQLAlchemy's
+    ``Pagination`` that the pagination macros read, and ``first``/``last``, the
+    positions (from 1) of the page's first and last items (0 and 0 for an empty list).
+    ``page`` may come straight from a query string: anything but a whole number in range
+    is the nearest page."""
 
-    def __init__(self, items: list, page, per_page: int = 20):
+    def __init__(self, items: Sequence, page, per_page: int = 20):
         try:
             page = int(page)
         except (TypeError, ValueError):
@@ -59,23 +63,26 @@ class ListPage:
         self.pages = max(1, math.ceil(self.total / per_page))
         self.page = min(max(page, 1), self.pages)
         start = (self.page - 1) * per_page
-        self.items = items[start:start + per_page]
-        self.first = start + 1
+        self.items = list(items[start:start + per_page])
+        self.first = start + 1 if self.items else 0
+        self.last = start + len(self.items)
 
     has_prev = property(lambda self: self.page > 1)
     has_next = property(lambda self: self.page < self.pages)
     prev_num = property(lambda self: self.page - 1 if self.has_prev else None)
     next_num = property(lambda self: self.page + 1 if self.has_next else None)
 
-    def iter_pages(self, left_edge=1, right_edge=1, left_current=1, right_current=2):
-        last = 0
+    def iter_pages(self, left_edge=1, right_edge=1, left_current=1, right_current=2
+                   ) -> Iterator[int | None]:
+        """Page numbers around the current one and at the edges, None for a gap."""
+        previous = 0
         for number in range(1, self.pages + 1):
             if (number <= left_edge or number > self.pages - right_edge
                     or self.page - left_current <= number <= self.page + right_current):
-                if last + 1 != number:
+                if number != previous + 1:
                     yield None
                 yield number
-                last = number
+                previous = number
 
 
 # ---- versioned static files ----

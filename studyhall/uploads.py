@@ -21,9 +21,8 @@ plan, when a plan may be confirmed and how to apply it (``org/routes_roster.py``
 
 from __future__ import annotations
 
-import math
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +36,7 @@ from werkzeug.datastructures import FileStorage
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
+from studyhall.templating import ListPage
 
 KEEP_FOR = timedelta(hours=6)
 PROBLEMS_PER_PAGE = 50
@@ -93,38 +93,6 @@ def load_upload(owner, purpose: str, token: str) -> PendingUpload | None:
             PendingUpload.created_at >= utcnow() - KEEP_FOR,
         )
     )
-
-
-class ListPage:
-    """One page of a list already in memory, with the attributes the pagination macros
-    read (those of Flask-SQLAlchemy's ``Pagination``)."""
-
-    def __init__(self, items: Sequence, page: int, per_page: int) -> None:
-        self.total = len(items)
-        self.per_page = per_page
-        self.pages = max(1, math.ceil(self.total / per_page))
-        self.page = min(max(page, 1), self.pages)
-        start = (self.page - 1) * per_page
-        self.items = list(items[start:start + per_page])
-        self.first = start + 1 if self.items else 0
-        self.last = start + len(self.items)
-
-    has_prev = property(lambda self: self.page > 1)
-    has_next = property(lambda self: self.page < self.pages)
-    prev_num = property(lambda self: self.page - 1 if self.has_prev else None)
-    next_num = property(lambda self: self.page + 1 if self.has_next else None)
-
-    def iter_pages(self, left_edge=1, left_current=1, right_current=2, right_edge=1
-                   ) -> Iterator[int | None]:
-        """Page numbers around the current one and at the edges, None for a gap."""
-        previous = 0
-        for number in range(1, self.pages + 1):
-            if (number <= left_edge or number > self.pages - right_edge
-                    or self.page - left_current <= number <= self.page + right_current):
-                if number != previous + 1:
-                    yield None
-                yield number
-                previous = number
 
 
 def page_of(items: Sequence, param: str, per_page: int) -> ListPage:

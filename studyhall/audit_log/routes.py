@@ -4,19 +4,15 @@ entries of their scope (queries.visible_to)."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from functools import wraps
 
 import xlsxwriter
 from flask import (
-    Response,
     abort,
     current_app,
     render_template,
     request,
-    send_file,
-    stream_with_context,
 )
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -24,13 +20,13 @@ from flask_login import current_user, login_required
 
 from studyhall import audit
 from studyhall.audit_log import bp, labels, queries
-from studyhall.exports.naming import content_disposition, file_name
+from studyhall.exports.naming import file_name
+from studyhall.exports.responses import send_csv, send_xlsx
 from studyhall.exports.sheets import DATETIME, Column, SheetWriter, iter_csv, workbook_options
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 
 PER_PAGE = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_LOCALE = "zh_CN"
 
 
@@ -106,19 +102,11 @@ def export_entries(suffix: str):
         def generate():
             with force_locale(EXPORT_LOCALE):
                 yield from iter_csv(columns, _rows(filters))
-        response = Response(stream_with_context(generate()), mimetype="text/csv")
-    else:
-        handle = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the response
-        try:
-            workbook = xlsxwriter.Workbook(handle, workbook_options())
-            with force_locale(EXPORT_LOCALE):
-                SheetWriter(workbook, _("Audit log"), columns).write(_rows(filters))
-            workbook.close()
-        except BaseException:
-            handle.close()
-            raise
-        handle.seek(0)
-        response = send_file(handle, mimetype=XLSX, as_attachment=True, download_name=fallback)
-    response.headers["Content-Disposition"] = content_disposition(name, fallback)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+        return send_csv(generate(), name, fallback)
+
+    def build(handle) -> None:
+        workbook = xlsxwriter.Workbook(handle, workbook_options())
+        with force_locale(EXPORT_LOCALE):
+            SheetWriter(workbook, _("Audit log"), columns).write(_rows(filters))
+        workbook.close()
+    return send_xlsx(build, name, fallback)

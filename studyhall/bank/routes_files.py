@@ -17,6 +17,7 @@ from studyhall.bank.forms import QuestionImportConfirmForm, QuestionImportForm
 from studyhall.bank.importing import apply_question_import, plan_question_import, web_limits
 from studyhall.bank.permissions import load_category_or_404
 from studyhall.bank.queries import filters_from_request
+from studyhall.exports.responses import as_download
 from studyhall.extensions import db
 from studyhall.uploads import PROBLEMS_PER_PAGE, ImportFlow, load_upload, page_of
 
@@ -138,8 +139,9 @@ def export_questions():
         return render_template("bank/manage/export_problems.html", problems=problems,
                                format=fmt), 422
     filename, mimetype = EXPORT_FILES[fmt]
-    return send_file(io.BytesIO(data), as_attachment=True, download_name=filename,
-                     mimetype=mimetype)
+    # Questions of the bank, confidential ones among them: kept by no cache.
+    return as_download(send_file(io.BytesIO(data), as_attachment=True,
+                                 download_name=filename, mimetype=mimetype))
 
 
 @bp.route("/template.xlsx")

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, abort, current_app
 from flask_babel import force_locale
 
 from studyhall.errors import InsufficientStorage
@@ -315,6 +315,19 @@ def get_status(job_id: str, owner_id: int, kind: str = SHEET) -> dict | None:
         # Its host stopped beating: it died (or the job's thread with it).
         status["state"] = INTERRUPTED
     return status
+
+
+def get_status_or_404(job_id: str, owner_id: int, kind: str = SHEET) -> dict:
+    """:func:`get_status`, or a 404 for a job that is not this person's (of this kind)."""
+    status = get_status(job_id, owner_id, kind)
+    if status is None:
+        abort(404)
+    return status
+
+
+def progress_of(status: dict) -> dict:
+    """What the job's page polls for: its state, and how far it has come."""
+    return {"state": status["state"], "done": status["done"], "total": status["total"]}
 
 
 def can_restart(status: dict) -> bool:

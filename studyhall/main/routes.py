@@ -1,7 +1,17 @@
 """The landing page for each role, the language switch and the health check."""
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
-from flask import jsonify, make_response, redirect, render_template, request, url_for
+from flask import (
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from studyhall.auth.scope import scope_roots
@@ -45,14 +55,33 @@ def set_language(code: str):
 
 @bp.route("/healthz")
 def healthz():
-    """200 when the database answers a query, 503 when it does not: "busy" (locked past
-    the timeout, no free connection) or "unavailable" (cannot be reached)."""
+    """200 when the database answers a query and this host's clock agrees with the
+    database's; 503 when the database does not answer, "busy" (locked past the timeout,
+    no free connection) or "unavailable" (cannot be reached), or when the clocks differ
+    by more than HEALTH_CLOCK_SKEW_SECONDS ("skewed"): with several app hosts each one
+    decides deadlines by its own clock, so a host whose clock has drifted would give its
+    takers more or less time than the others'. The database's clock is the one all
+    hosts share."""
     from studyhall.errors import database_is_busy
 
     try:
-        db.session.execute(sa.text("SELECT 1"))
+        database_now = db.session.execute(
+            sa.select(sa.func.current_timestamp(type_=sa.DateTime(timezone=True)))
+        ).scalar_one()
     except sa.exc.SQLAlchemyError as exc:
         db.session.rollback()
         return jsonify(status="error",
                        database="busy" if database_is_busy(exc) else "unavailable"), 503
-    return jsonify(status="ok", database="ok")
+    skew = clock_skew(database_now, utcnow())
+    if abs(skew) > current_app.config["HEALTH_CLOCK_SKEW_SECONDS"]:
+        return jsonify(status="error", database="ok", clock="skewed",
+                       clock_skew_seconds=skew), 503
+    return jsonify(status="ok", database="ok", clock="ok")
+
+
+def clock_skew(database_now: datetime, host_now: datetime) -> float:
+    """Seconds this host's clock is ahead of the database's (negative: behind).
+    PostgreSQL gives its time with a zone; SQLite gives UTC without one, to the second."""
+    if database_now.tzinfo is not None:
+        database_now = database_now.astimezone(UTC).replace(tzinfo=None)
+    return (host_now - database_now).total_seconds()

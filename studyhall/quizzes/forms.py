@@ -36,7 +36,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from studyhall.bank.forms import difficulty_choices, type_choices
 from studyhall.converters import MAX_ID
-from studyhall.forms import Form, choices
+from studyhall.forms import Form, choices, lock_fields
 from studyhall.i18n import lazy_gettext as _l
 from studyhall.org.forms import status_choices
 from studyhall.quizzes.models import LABELS, Counting, Quiz, QuizMode, ReviewPolicy
@@ -114,13 +114,7 @@ class QuizForm(Form):
         self.multiple_policy.choices = choices(MULTIPLE_POLICIES.items())
         self.review_policy.choices = choices((r.value, LABELS[r]) for r in ReviewPolicy)
         self.locked = locked
-        initial = kwargs.get("data") or {}
-        for field in self:
-            if field.name in locked:
-                field.render_kw = {**(field.render_kw or {}), "disabled": True}
-                # Browsers do not send disabled inputs: keep the stored value.
-                if field.name in initial and getattr(field, "raw_data", None) == []:
-                    field.data, field.validators = initial[field.name], ()
+        lock_fields(self, locked, kwargs.get("data") or {})
 
     @staticmethod
     def data_of(quiz: Quiz) -> dict:

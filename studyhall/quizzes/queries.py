@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager
 
 import question_bank as qb
+from studyhall import audience
 from studyhall.auth.scope import in_scope
 from studyhall.bank import mapping
 from studyhall.bank.models import Question, QuestionCategory
@@ -87,24 +88,10 @@ def check_paper(quiz: Quiz, publisher: Person | None = None, *, pool=None) -> qb
 
 
 def query_audience(quiz: Quiz, viewer: Person | None = None) -> sa.Select:
-    """Active people the audience names: units (with subtrees) and/or people, optionally
-    only some 政治面貌; always within the owner unit's subtree, and within the viewer's
-    scope when a viewer is given. Returns (person id, unit id, status) rows."""
-    audience = quiz.audience or {}
-    unit_paths = db.session.scalars(sa.select(Unit.path).where(
-        Unit.id.in_(audience.get("unit_ids", [])))).all()
-    who = sa.or_(in_subtree(Unit.path, unit_paths),
-                 Person.id.in_(audience.get("person_ids", [])))
-    # Only people under the owner unit: its managers are the ones who see the results.
-    query = (sa.select(Person.id, Person.unit_id, Person.political_status)
-             .join(Person.unit)
-             .where(Person.is_active, who, in_subtree(Unit.path, [quiz.owner_unit.path])))
-    if viewer is not None:
-        query = query.where(in_scope(viewer))
-    statuses = [PoliticalStatus(s) for s in audience.get("statuses", [])]
-    if statuses:
-        query = query.where(Person.political_status.in_(statuses))
-    return query
+    """Active people the quiz's audience names (studyhall/audience.py), as (person id,
+    unit id, status) rows: within the owner unit's subtree, and within the viewer's scope
+    when a viewer is given."""
+    return audience.query_audience(quiz.audience, quiz.owner_unit, viewer)
 
 
 @dataclass
@@ -240,8 +227,7 @@ def get_expected_counts(quiz_ids: list[int]) -> dict[int, int]:
 
 def count_audience(quiz: Quiz, viewer: Person | None = None) -> int:
     """How many people the audience names now (those the viewer may see, if given)."""
-    query = query_audience(quiz, viewer)
-    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    return audience.count_audience(quiz.audience, quiz.owner_unit, viewer)
 
 
 @dataclass

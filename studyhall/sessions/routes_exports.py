@@ -14,6 +14,7 @@ from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import load_unit_or_404
 from studyhall.exports import snapshot
 from studyhall.exports.attendance_xlsx import build_attendance_xlsx
+from studyhall.exports.responses import XLSX, as_download
 from studyhall.exports.session_docx import build_session_docx
 from studyhall.model_helpers import utcnow
 from studyhall.sessions import bp, permissions
@@ -22,7 +23,6 @@ from studyhall.sessions.plans import Period, local_month
 from studyhall.sessions.queries_exports import get_attendance_sheet, get_record_sheet
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILED_LOCALE = "zh_CN"
 #: One column per session: beyond this a sheet is unreadable (and Excel stops at 16,384).
 MAX_SESSION_COLUMNS = 300
@@ -37,11 +37,6 @@ def _load_record_session_or_404(session_id: int) -> StudySession:
     return session
 
 
-def _private(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 @bp.route("/manage/sessions/<int:session_id>/record.docx")
 @login_required
 def download_session_record(session_id: int):
@@ -51,7 +46,7 @@ def download_session_record(session_id: int):
         data = build_session_docx(get_record_sheet(session))
     year, month = local_month(session.starts_at)
     name = f"{session.owner_unit.name}-{session.kind.label}-{year}{month:02d}-{session.id}.docx"
-    return _private(send_file(data, mimetype=DOCX, as_attachment=True, download_name=name))
+    return as_download(send_file(data, mimetype=DOCX, as_attachment=True, download_name=name))
 
 
 @bp.route("/manage/sessions/attendance.xlsx")
@@ -74,4 +69,4 @@ def download_attendance_sheet():
         data = build_attendance_xlsx(sheet)
         name = _("%(unit)s attendance, %(period)s", unit=unit.name, period=period.label) \
             + ".xlsx"
-    return _private(send_file(data, mimetype=XLSX, as_attachment=True, download_name=name))
+    return as_download(send_file(data, mimetype=XLSX, as_attachment=True, download_name=name))

@@ -7,14 +7,12 @@ written before the session starts."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request, url_for
+from flask import abort, url_for
 from flask_login import current_user, login_required
 
 from studyhall.auth.decorators import staff_required
-from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.sessions import bp, permissions
-from studyhall.study import reflection_queries, similarity
 from studyhall.study import reflection_targets as targets
 from studyhall.study import reflection_views as views
 
@@ -62,15 +60,4 @@ def list_session_reflections(session_id: int):
     if session.status.value == "draft":
         abort(404)
     target = targets.SessionTarget(session)
-    state = request.args.get("state", "awaiting")
-    if state not in (*reflection_queries.QUEUE_STATES, "all"):
-        state = "awaiting"
-    query = reflection_queries.query_queue(target, state)
-    page = db.paginate(query, per_page=current_app.config["PEOPLE_PER_PAGE"],
-                       error_out=False)
-    rows = db.session.execute(query.limit(page.per_page)
-                              .offset((page.page - 1) * page.per_page)).all()
-    return render_template("study/reflections/manage/queue.html", target=target, rows=rows,
-                           page=page, state=state,
-                           counts=reflection_queries.get_queue_counts(target),
-                           flag_at=similarity.FLAG_AT, flag_percent=similarity.FLAG_PERCENT)
+    return views.render_queue(target)

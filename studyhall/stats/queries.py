@@ -27,6 +27,7 @@ from decimal import Context, Decimal
 from fractions import Fraction
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 
 from studyhall.auth.scope import in_scope, scope_paths
@@ -126,7 +127,7 @@ def counted_people(quiz: Quiz, columns: list, conditions: list) -> sa.Select:
     return base.add_columns(counted_score(quiz).label("score"))
 
 
-def counted_attempt(quiz: Quiz) -> Counted:
+def counted_attempt(quiz: Quiz, *, probe: bool = False) -> Counted:
     """Per expected participant, the attempt that counts (``Quiz.counting``): the highest
     score — of equal ones the earliest — or the last submitted. Agrees with
     quizzes.queries.counted_scores, which gives the score alone (a test checks it).
@@ -135,12 +136,28 @@ def counted_attempt(quiz: Quiz) -> Counted:
     unique (quiz, person, number) index: one index probe per person on both databases.
     (A window-function subquery outer-joined instead made SQLite scan it once per
     recipient: seconds for 2,000 people, hours for a city.) Figures that need only the
-    score use :func:`counted_score`, which needs no sort."""
-    counted = aliased(Attempt, name="counted")
+    score use :func:`counted_score`, which needs no sort.
+
+    On PostgreSQL, unless ``probe`` asks for the probe, the pick is one pass instead (see
+    below). The item analysis asks for the probe: joined to the answers, the pass's
+    estimate makes PostgreSQL hash the two million answers rather than the 90,000
+    counted attempts (a city: 4.2 s against 2.5 s)."""
     if quiz.counting is Counting.HIGHEST:
         order = (Attempt.score.is_(None), Attempt.score.desc(), Attempt.number)
     else:
         order = (Attempt.number.desc(),)
+    if not probe and db.session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL evaluates the correlated probe below twice per person inside its
+        # hash join (190,000 probes for a city's 100,000 people): DISTINCT ON picks every
+        # person's counted attempt from one sorted pass over the exam's submitted ones
+        # (the city's score sheet: 1.2–1.5 s → 0.7 s).
+        picked = (sa.select(Attempt)
+                  .where(Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.SUBMITTED)
+                  .order_by(Attempt.person_id, *order)
+                  .ext(postgresql.distinct_on(Attempt.person_id)).subquery("counted"))
+        counted = aliased(Attempt, picked, name="counted")
+        return Counted(counted, counted.person_id == QuizRecipient.person_id, _pending(quiz))
+    counted = aliased(Attempt, name="counted")
     chosen = (sa.select(Attempt.id).where(*_mine(quiz)).order_by(*order).limit(1)
               .scalar_subquery())
     return Counted(counted, counted.id == chosen, _pending(quiz))

@@ -5,17 +5,12 @@ viewer's scope; anything outside it answers 404."""
 
 from __future__ import annotations
 
-import tempfile
-
 from flask import (
-    Response,
     abort,
     jsonify,
     redirect,
     render_template,
     request,
-    send_file,
-    stream_with_context,
     url_for,
 )
 from flask_babel import force_locale
@@ -28,7 +23,8 @@ from studyhall.auth.scope import load_unit_or_404
 from studyhall.exports import jobs, snapshot
 from studyhall.exports import people as people_export
 from studyhall.exports import scores as score_export
-from studyhall.exports.naming import content_disposition, file_name
+from studyhall.exports.naming import file_name
+from studyhall.exports.responses import XLSX, send_csv, send_download, send_xlsx
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
@@ -41,7 +37,6 @@ from studyhall.stats.queries import Filters
 PEOPLE_PER_PAGE = 50
 UNITS_PER_PAGE = 100
 EXAMS_PER_PAGE = 20
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Exported sheets are filed as they are: in Chinese, whatever the page's language.
 EXPORT_LOCALE = "zh_CN"
 
@@ -170,7 +165,7 @@ def export_scores_xlsx(quiz_id: int):
                             _score_job_params(export))
         return redirect(url_for("stats.show_export_job", job_id=job_id))
     with force_locale(EXPORT_LOCALE):
-        return _send_xlsx(lambda handle: score_export.write_score_workbook(handle, export),
+        return send_xlsx(lambda handle: score_export.write_score_workbook(handle, export),
                           name, fallback)
 
 
@@ -209,21 +204,6 @@ def _score_builder(quiz_id: int, unit_id: int | None, statuses: list[str], scope
     return build
 
 
-def _send_xlsx(build, name: str, fallback: str) -> Response:
-    """Build a workbook into a temporary file (on disk, not in memory) and send it; the
-    response closes the file once sent, which deletes it."""
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the response
-    try:
-        build(handle)
-    except BaseException:
-        handle.close()
-        raise
-    handle.seek(0)
-    response = send_file(handle, mimetype=XLSX, as_attachment=True, download_name=fallback)
-    response.headers["Content-Disposition"] = content_disposition(name, fallback)
-    return response
-
-
 @bp.route("/manage/stats/exams/<int:quiz_id>/<any(scores, units, items):sheet>.csv")
 @staff_required
 def export_sheet_csv(quiz_id: int, sheet: str):
@@ -242,13 +222,7 @@ def export_sheet_csv(quiz_id: int, sheet: str):
         with force_locale(EXPORT_LOCALE):
             yield from score_export.iter_sheet_csv(export, sheet)
 
-    return _csv_response(generate(), name, fallback)
-
-
-def _csv_response(chunks, name: str, fallback: str) -> Response:
-    response = Response(stream_with_context(chunks), mimetype="text/csv")
-    response.headers["Content-Disposition"] = content_disposition(name, fallback)
-    return response
+    return send_csv(generate(), name, fallback)
 
 
 @bp.route("/manage/stats/roster.<any(xlsx, csv):suffix>")
@@ -264,13 +238,13 @@ def export_roster(suffix: str):
     name = file_name("花名册", unit.name if unit else "", day=today, suffix=suffix)
     fallback = f"roster-{today.isoformat()}.{suffix}"
     if suffix == "csv":
-        return _csv_response(people_export.iter_roster_csv(current_user, unit), name, fallback)
+        return send_csv(people_export.iter_roster_csv(current_user, unit), name, fallback)
     total = people_export.count_roster(current_user, unit)
     if total > jobs.inline_rows():
         job_id = jobs.start(current_user.id, name, fallback, total, "stats.roster",
                             {"unit_id": unit.id if unit else None})
         return redirect(url_for("stats.show_export_job", job_id=job_id))
-    return _send_xlsx(lambda handle: people_export.write_roster_workbook(
+    return send_xlsx(lambda handle: people_export.write_roster_workbook(
         handle, current_user, unit), name, fallback)
 
 
@@ -289,18 +263,11 @@ def _roster_builder(unit_id: int | None):
     return build
 
 
-def _job_or_404(job_id: str) -> dict:
-    status = jobs.get_status(job_id, current_user.id)
-    if status is None:
-        abort(404)
-    return status
-
-
 @bp.route("/manage/exports/<job_id>")
 @staff_required
 def show_export_job(job_id: str):
     """A big export being built: its progress, then its download link."""
-    status = _job_or_404(job_id)
+    status = jobs.get_status_or_404(job_id, current_user.id)
     return render_template("stats/export_job.html", job_id=job_id, status=status,
                            can_restart=jobs.can_restart(status), confirm_form=ConfirmForm())
 
@@ -308,15 +275,15 @@ def show_export_job(job_id: str):
 @bp.route("/manage/exports/<job_id>/status")
 @staff_required
 def export_job_status(job_id: str):
-    status = _job_or_404(job_id)
-    return jsonify(state=status["state"], done=status["done"], total=status["total"])
+    status = jobs.get_status_or_404(job_id, current_user.id)
+    return jsonify(jobs.progress_of(status))
 
 
 @bp.route("/manage/exports/<job_id>/restart", methods=["POST"])
 @staff_required
 def restart_export_job(job_id: str):
     """Start an interrupted (or failed) export again: the same job, a new run."""
-    status = _job_or_404(job_id)
+    status = jobs.get_status_or_404(job_id, current_user.id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if jobs.restart(job_id, current_user.id):
@@ -330,14 +297,10 @@ def restart_export_job(job_id: str):
 @bp.route("/manage/exports/<job_id>/download")
 @staff_required
 def download_export_job(job_id: str):
-    status = _job_or_404(job_id)
+    status = jobs.get_status_or_404(job_id, current_user.id)
     if status["state"] != "done":
         abort(404)
-    response = send_file(jobs.file_path(job_id), mimetype=XLSX, as_attachment=True,
-                         download_name=status["fallback"])
-    response.headers["Content-Disposition"] = content_disposition(status["name"],
-                                                                  status["fallback"])
-    return response
+    return send_download(jobs.file_path(job_id), XLSX, status["name"], status["fallback"])
 
 
 @bp.app_template_global()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import abort, jsonify, redirect, render_template, request, send_file, url_for
+from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,7 +18,8 @@ from studyhall.exports import archive as archive_export
 from studyhall.exports import jobs
 from studyhall.exports import reading as reading_export
 from studyhall.exports.forms import ArchiveForm
-from studyhall.exports.naming import content_disposition, file_name
+from studyhall.exports.naming import file_name
+from studyhall.exports.responses import send_csv, send_download, send_xlsx
 from studyhall.extensions import db
 from studyhall.forms import ConfirmForm
 from studyhall.model_helpers import utcnow
@@ -27,7 +28,7 @@ from studyhall.org.queries import get_units_for_picker
 from studyhall.sessions.plans import to_local
 from studyhall.stats import bp
 from studyhall.stats.periods import DatePeriod
-from studyhall.stats.routes import EXPORT_LOCALE, _csv_response, _send_xlsx
+from studyhall.stats.routes import EXPORT_LOCALE
 from studyhall.study.models import AssignmentStatus
 from studyhall.study.permissions import load_assignment_or_404
 
@@ -69,7 +70,7 @@ def export_reading(assignment_id: int, suffix: str):
         def generate():
             with force_locale(EXPORT_LOCALE):
                 yield from reading_export.iter_reading_csv(export)
-        return _csv_response(generate(), name, fallback)
+        return send_csv(generate(), name, fallback)
     total = export.count()
     if total > jobs.inline_rows():
         params = {"assignment_id": export.assignment.id,
@@ -79,7 +80,7 @@ def export_reading(assignment_id: int, suffix: str):
         job_id = jobs.start(current_user.id, name, fallback, total, "stats.reading", params)
         return redirect(url_for("stats.show_export_job", job_id=job_id))
     with force_locale(EXPORT_LOCALE):
-        return _send_xlsx(lambda handle: reading_export.write_reading_workbook(handle, export),
+        return send_xlsx(lambda handle: reading_export.write_reading_workbook(handle, export),
                           name, fallback)
 
 
@@ -166,17 +167,10 @@ def _archive_builder(unit_id: int, start: str, end: str, now: str):
     return build
 
 
-def _archive_job_or_404(job_id: str) -> dict:
-    status = jobs.get_status(job_id, current_user.id, kind=jobs.ARCHIVE)
-    if status is None:
-        abort(404)
-    return status
-
-
 @bp.route("/manage/stats/archive/<job_id>")
 @staff_required
 def show_archive_job(job_id: str):
-    status = _archive_job_or_404(job_id)
+    status = jobs.get_status_or_404(job_id, current_user.id, jobs.ARCHIVE)
     return render_template("stats/archive_job.html", job_id=job_id, status=status,
                            can_restart=jobs.can_restart(status), confirm_form=ConfirmForm())
 
@@ -184,15 +178,15 @@ def show_archive_job(job_id: str):
 @bp.route("/manage/stats/archive/<job_id>/status")
 @staff_required
 def archive_job_status(job_id: str):
-    status = _archive_job_or_404(job_id)
-    return jsonify(state=status["state"], done=status["done"], total=status["total"])
+    status = jobs.get_status_or_404(job_id, current_user.id, jobs.ARCHIVE)
+    return jsonify(jobs.progress_of(status))
 
 
 @bp.route("/manage/stats/archive/<job_id>/restart", methods=["POST"])
 @staff_required
 def restart_archive_job(job_id: str):
     """Start an interrupted (or failed) archive again: the same job, a new run."""
-    _archive_job_or_404(job_id)
+    jobs.get_status_or_404(job_id, current_user.id, jobs.ARCHIVE)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     jobs.restart(job_id, current_user.id, kind=jobs.ARCHIVE)
@@ -204,7 +198,7 @@ def restart_archive_job(job_id: str):
 def download_archive(job_id: str):
     """The finished archive; every download leaves an audit entry (who, which unit,
     which period, which file)."""
-    status = _archive_job_or_404(job_id)
+    status = jobs.get_status_or_404(job_id, current_user.id, jobs.ARCHIVE)
     if status["state"] != "done":
         abort(404)
     unit_id = status.get("unit_id")
@@ -214,9 +208,4 @@ def download_archive(job_id: str):
     load_unit_or_404(current_user, unit.id)  # the scope may have changed since
     audit.record_apart(current_user, "archive.download", unit, file=status["name"],
                        start=status.get("start"), end=status.get("end"))
-    response = send_file(jobs.file_path(job_id), mimetype=ZIP, as_attachment=True,
-                         download_name=status["fallback"])
-    response.headers["Content-Disposition"] = content_disposition(status["name"],
-                                                                  status["fallback"])
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_download(jobs.file_path(job_id), ZIP, status["name"], status["fallback"])

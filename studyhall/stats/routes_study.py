@@ -12,7 +12,8 @@ from flask_login import current_user
 
 from studyhall.auth.decorators import staff_required
 from studyhall.auth.scope import load_unit_or_404, scope_roots
-from studyhall.exports.naming import content_disposition, file_name
+from studyhall.exports.naming import file_name
+from studyhall.exports.responses import as_download
 from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.org.models import Person, Unit
@@ -199,6 +200,4 @@ def download_report():
         name = file_name(_("Report figures"), unit.name, period.label,
                          day=now.date(), suffix="docx")
     fallback = f"report-{unit.id}-{period.start.isoformat()}-{period.end.isoformat()}.docx"
-    response = Response(content, mimetype=DOCX)
-    response.headers["Content-Disposition"] = content_disposition(name, fallback)
-    return response
+    return as_download(Response(content, mimetype=DOCX), name, fallback)

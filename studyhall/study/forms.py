@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from studyhall.converters import MAX_ID
-from studyhall.forms import Form, choices
+from studyhall.forms import Form, choices, lock_fields
 from studyhall.i18n import lazy_gettext as _l
 from studyhall.quizzes.forms import LOCAL_FORMATS, AudienceForm, to_local  # noqa: F401
 from studyhall.study import materials
@@ -132,12 +132,7 @@ class AssignmentForm(Form):
     def __init__(self, *args, unit_choices=(), locked=frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
         self.owner_unit_id.choices = choices(unit_choices)
-        initial = kwargs.get("data") or {}
-        for field in self:
-            if field.name in locked:
-                field.render_kw = {**(field.render_kw or {}), "disabled": True}
-                if field.name in initial and getattr(field, "raw_data", None) == []:
-                    field.data, field.validators = initial[field.name], ()
+        lock_fields(self, locked, kwargs.get("data") or {})
 
     @staticmethod
     def data_of(assignment: Assignment) -> dict:

@@ -1,18 +1,20 @@
-"""The writer's side of a reflection as views, whatever it is written on: the writing page,
-the autosave and the submission. Study's routes (an assignment) and the sessions' routes
-(a held session) load their target their own way and hand it here, so the two cannot
-drift apart (one page, one JSON contract, one set of messages)."""
+"""A reflection's views, whatever it is written on: the writer's side (the writing page,
+the autosave and the submission) and the reviewer's queue. Study's routes (an
+assignment) and the sessions' routes (a held session) load their target their own way
+and hand it here, so the two cannot drift apart (one page, one JSON contract, one set of
+messages)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, flash, jsonify, redirect, render_template, request
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
-from studyhall.study import reflection_queries
+from studyhall.study import reflection_queries, similarity
 from studyhall.study import reflections as ops
 from studyhall.study.reflection_forms import ReflectionForm
 from studyhall.study.reflections import ReflectionError
@@ -88,3 +90,20 @@ def submit(target, here: str):
         flash(_("Version %(n)d submitted. Your reviewer will read it.", n=version.number),
               "success")
     return redirect(here)
+
+
+def render_queue(target):
+    """The review queue of a target: awaiting review (the default ``state``), returned,
+    accepted or all, a page of people at a time; each row opens the review page."""
+    state = request.args.get("state", "awaiting")
+    if state not in (*reflection_queries.QUEUE_STATES, "all"):
+        state = "awaiting"
+    query = reflection_queries.query_queue(target, state)
+    page = db.paginate(query, per_page=current_app.config["PEOPLE_PER_PAGE"],
+                       error_out=False)
+    rows = db.session.execute(query.limit(page.per_page)
+                              .offset((page.page - 1) * page.per_page)).all()
+    return render_template("study/reflections/manage/queue.html", target=target, rows=rows,
+                           page=page, state=state,
+                           counts=reflection_queries.get_queue_counts(target),
+                           flag_at=similarity.FLAG_AT, flag_percent=similarity.FLAG_PERCENT)

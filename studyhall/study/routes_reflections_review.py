@@ -4,7 +4,7 @@ review form, and marking 优秀."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +13,7 @@ from studyhall.extensions import db
 from studyhall.model_helpers import utcnow
 from studyhall.study import bp, reflection_queries, similarity
 from studyhall.study import reflection_targets as targets
+from studyhall.study import reflection_views as views
 from studyhall.study import reflections as ops
 from studyhall.study.reflection_forms import ExcellentForm, ReviewForm
 from studyhall.study.reflections import ReflectionError
@@ -31,18 +32,7 @@ def list_reflection_assignments():
 def list_assignment_reflections(assignment_id: int):
     """The review queue of one assignment: awaiting review (default), returned, accepted."""
     target = targets.load_target_for_reviewer_or_404(current_user, assignment_id)
-    state = request.args.get("state", "awaiting")
-    if state not in (*reflection_queries.QUEUE_STATES, "all"):
-        state = "awaiting"
-    query = reflection_queries.query_queue(target, state)
-    page = db.paginate(query, per_page=current_app.config["PEOPLE_PER_PAGE"],
-                       error_out=False)
-    rows = db.session.execute(query.limit(page.per_page)
-                              .offset((page.page - 1) * page.per_page)).all()
-    return render_template("study/reflections/manage/queue.html", target=target, rows=rows,
-                           page=page, state=state,
-                           counts=reflection_queries.get_queue_counts(target),
-                           flag_at=similarity.FLAG_AT, flag_percent=similarity.FLAG_PERCENT)
+    return views.render_queue(target)
 
 
 def queue_url(target) -> str | None:

@@ -651,6 +651,12 @@ def test_an_import_preview_is_its_uploaders_only(world, purpose, endpoint, viewe
                     assert "/preview/" not in response.location and "甲方名单" not in body
 
 
+#: Attachments that are not built from the database: blank import templates, and uploaded
+#: files (storage.file_response: revalidated each time, by their ETag).
+NOT_BUILT_FILES = {"bank.download_template", "org.download_roster_template",
+                   "sessions.attachment_file", "study.material_file", "study.material_image"}
+
+
 @pytest.mark.parametrize("side", SIDES)
 @pytest.mark.parametrize("viewer", VIEWERS)
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: f"{rule.endpoint}:{rule.rule}")
@@ -686,3 +692,9 @@ def test_access(world, rule, viewer, side):
         assert not leaked, f"{method} {url} as {viewer}: {response.status_code} shows {leaked}"
     assert answer == expected(rule.endpoint, viewer, side), (
         f"{method} {url} as {viewer} ({side} A's subtree): {response.status_code}")
+    if response.status_code == 200 and rule.endpoint not in NOT_BUILT_FILES and \
+            response.headers.get("Content-Disposition", "").startswith("attachment"):
+        # A file the app builds holds personal data or exam questions: no cache keeps it
+        # (a school office's computer is shared).
+        assert response.headers.get("Cache-Control") == "private, no-store", (
+            f"{method} {url}: Cache-Control {response.headers.get('Cache-Control')!r}")

@@ -16,7 +16,51 @@ from tests.app.conftest import _make_app
 def test_healthz_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "clock": "ok"}
+
+
+@pytest.mark.parametrize("ahead", [-30, 30])
+def test_healthz_answers_503_when_this_hosts_clock_is_not_the_databases(
+        client, monkeypatch, ahead):
+    """Deadlines are each host's own clock: a host that has drifted from the database's
+    clock (the one all hosts share) is reported, ahead or behind."""
+    from datetime import timedelta
+
+    from studyhall.main import routes
+    from studyhall.model_helpers import utcnow
+
+    monkeypatch.setattr(routes, "utcnow", lambda: utcnow() + timedelta(seconds=ahead))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "error" and body["database"] == "ok"
+    assert body["clock"] == "skewed"
+    assert abs(body["clock_skew_seconds"] - ahead) <= 1.5
+
+
+def test_healthz_allows_a_skew_within_the_configured_limit(client, monkeypatch):
+    from datetime import timedelta
+
+    from studyhall.main import routes
+    from studyhall.model_helpers import utcnow
+
+    monkeypatch.setattr(routes, "utcnow", lambda: utcnow() + timedelta(seconds=3))
+    assert client.get("/healthz").status_code == 200
+    monkeypatch.setitem(client.application.config, "HEALTH_CLOCK_SKEW_SECONDS", 2)
+    assert client.get("/healthz").get_json()["clock"] == "skewed"
+
+
+def test_clock_skew_reads_both_databases_clocks():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from studyhall.main.routes import clock_skew
+
+    host = datetime(2026, 12, 2, 3, 0, 10)
+    # PostgreSQL: its time with its session's zone; SQLite: naive UTC.
+    assert clock_skew(datetime(2026, 12, 2, 11, 0, 0, tzinfo=timezone(timedelta(hours=8))),
+                      host) == 10
+    assert clock_skew(datetime(2026, 12, 2, 3, 0, 0, tzinfo=UTC), host) == 10
+    assert clock_skew(datetime(2026, 12, 2, 3, 0, 20), host) == -10
 
 
 def test_healthz_answers_503_when_the_database_does_not(tmp_path):
