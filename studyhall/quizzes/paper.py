@@ -4,6 +4,7 @@ snapshot, the paper spec, and paper items from an attempt's rows."""
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -40,6 +41,24 @@ def question_of(question_id: int, type: str, config: dict) -> qb.Question:
     return question
 
 
+#: Questions parsed from a config's stored JSON text: question id → (type, text, question).
+_PARSED_TEXT: dict[int, tuple[str, str, qb.Question]] = {}
+
+
+def question_of_text(question_id: int, type: str, config_text: str) -> qb.Question:
+    """question_of for a config given as its stored JSON text (a start reads its quiz's
+    snapshot so, and stores the text in the paper's rows as it is): the text is compared,
+    and decoded only when it is not the one remembered."""
+    known = _PARSED_TEXT.get(question_id)
+    if known is not None and known[0] == type and known[1] == config_text:
+        return known[2]
+    question = question_of(question_id, type, json.loads(config_text))
+    if len(_PARSED_TEXT) >= PARSED_KEPT:
+        _PARSED_TEXT.clear()
+    _PARSED_TEXT[question_id] = (type, config_text, question)
+    return question
+
+
 #: Questions with a paper's points: (question id, points) → (question, with those points).
 _WITH_POINTS: dict[tuple[int, str], tuple[qb.Question, qb.Question]] = {}
 
@@ -65,6 +84,13 @@ def pool_items(rows: Sequence[QuizQuestion | sa.Row]) -> list[qb.PoolItem]:
     """The snapshot's questions (ORM objects or rows with question_id, position, type and
     config) as question_bank's pool."""
     return [qb.PoolItem(row.question_id, question_of(row.question_id, row.type, row.config))
+            for row in sorted(rows, key=lambda r: (r.position, r.question_id))]
+
+
+def pool_items_of_text(rows: Sequence[sa.Row]) -> list[qb.PoolItem]:
+    """pool_items for rows whose config is its JSON text (``config_text``)."""
+    return [qb.PoolItem(row.question_id, question_of_text(row.question_id, row.type,
+                                                          row.config_text))
             for row in sorted(rows, key=lambda r: (r.position, r.question_id))]
 
 

@@ -3,6 +3,7 @@ read and write is pinned here, so that a change which adds a query to every one 
 county's requests shows; and what the faster paths must still do (the snapshot as it is
 under the lock, the page's strings as Flask-Babel gives them)."""
 
+import json
 import re
 from contextlib import contextmanager
 from dataclasses import replace
@@ -351,3 +352,33 @@ def test_a_question_with_the_papers_points_is_remembered_only_for_that_question(
     fixed = replace(first, answer="B")
     assert papers.with_points(-2, fixed, Decimal("5.00")).answer == "B"
     assert papers.with_points(-2, fixed, Decimal("2.50")).points == Decimal("2.5")
+
+
+def test_a_start_copies_the_snapshots_json_text_into_the_paper_as_it_is(client, org, login,
+                                                                        make_quiz):
+    """A start reads the snapshot's configs as their JSON text and stores that text in the
+    paper's rows (taking.json_from_text: the text itself on SQLite, a cast on
+    PostgreSQL): each row's config is the snapshot's, read back as JSON, and a question
+    is parsed again once its text changes."""
+    quiz = make_quiz()
+    login(org.teacher)
+    attempt_id = start(client, quiz)
+    db.session.expire_all()
+    snapshot = {row.question_id: row.config for row in db.session.scalars(
+        sa.select(QuizQuestion).where(QuizQuestion.quiz_id == quiz.id))}
+    rows = db.session.scalars(sa.select(AttemptQuestion).where(
+        AttemptQuestion.attempt_id == attempt_id)).all()
+    assert len(rows) == 5 and all(isinstance(row.config, dict) for row in rows)
+    assert {row.question_id: row.config for row in rows} == snapshot
+    stored = db.session.execute(sa.select(sa.cast(AttemptQuestion.config, sa.Text)).where(
+        AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == 1)).scalar()
+    assert stored == db.session.execute(sa.select(sa.cast(QuizQuestion.config, sa.Text)).where(
+        QuizQuestion.quiz_id == quiz.id,
+        QuizQuestion.question_id == rows[0].question_id)).scalar()
+    text = db.session.execute(sa.select(sa.cast(QuizQuestion.config, sa.Text)).where(
+        QuizQuestion.question_id == rows[0].question_id)).scalar()
+    first = papers.question_of_text(rows[0].question_id, rows[0].type, text)
+    assert papers.question_of_text(rows[0].question_id, rows[0].type, text) is first
+    changed = json.dumps({**json.loads(text), "stem": first.stem + "（改）"})
+    assert papers.question_of_text(rows[0].question_id, rows[0].type, changed).stem == (
+        first.stem + "（改）")
