@@ -247,6 +247,62 @@ def test_figures_beside_the_people_give_the_same_file(app, org, small_exam, tmp_
     assert len(table_rows(beside["成绩单"])) == (8 if unit is None else 5)
 
 
+@pytest.mark.parametrize("fails", [False, True])
+def test_threads_switch_often_while_the_figures_run_beside(app, org, small_exam, tmp_path,
+                                                           monkeypatch, fails):
+    """While the figures thread runs beside the people, Python switches threads every
+    0.5 ms rather than 5 (the thread would wait behind the writer at every row it
+    fetches); afterwards, even after a failure, the interval is what it was. Without the
+    thread it is never changed."""
+    import sys
+
+    from flask_babel import force_locale
+
+    from studyhall.exports import scores
+    from studyhall.stats.queries import Filters
+
+    seen = []
+    people = scores.iter_score_values
+
+    def recording(export):
+        seen.append(sys.getswitchinterval())
+        if fails:
+            raise RuntimeError("the disk is full")
+        yield from people(export)
+    monkeypatch.setattr(scores, "iter_score_values", recording)
+    before = sys.getswitchinterval()
+    with force_locale("zh_CN"):
+        export = scores.ScoreExport(small_exam.quiz, org.admin, Filters(None))
+        for beside in (True, False):
+            try:
+                scores.write_score_workbook(tmp_path / f"{beside}.xlsx", export,
+                                            figures_beside=beside)
+            except RuntimeError:
+                assert fails
+            assert sys.getswitchinterval() == before
+    assert seen == [scores.BESIDE_SWITCH_INTERVAL, before]
+    assert before > scores.BESIDE_SWITCH_INTERVAL
+
+
+
+def test_overlapping_exports_put_the_switch_interval_back_once_both_end():
+    """The interval is the process's: two exports overlapping in one worker must not
+    leave it lowered (or raised mid-way) by restoring it out of order."""
+    import sys
+
+    from studyhall.exports.scores import BESIDE_SWITCH_INTERVAL, switching_often
+
+    before = sys.getswitchinterval()
+    first, second = switching_often(), switching_often()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert sys.getswitchinterval() == BESIDE_SWITCH_INTERVAL
+    second.__exit__(None, None, None)
+    assert sys.getswitchinterval() == before
+    with switching_often(False):
+        assert sys.getswitchinterval() == before
+
 def table_rows(rows: list[list]) -> list[list]:
     return rows[next(i for i, r in enumerate(rows) if r[0] == "序号") + 1:]
 
