@@ -140,7 +140,8 @@ def _score_rows(export: ScoreExport, batch: int = 2000):
     ScoreRow made for each."""
     queries.without_jit()
     result = db.session.connection().execute(
-        queries.query_score_sheet(export.quiz, export.viewer, export.filters)
+        queries.query_score_sheet(export.quiz, export.viewer, export.filters,
+                                  every_person=True)
         .execution_options(yield_per=batch))
     for rows in result.partitions():
         yield from rows

@@ -141,7 +141,7 @@ def _counted_attempts(quiz: Quiz, viewer: Person, filters: Filters):
     filters (an alias of Attempt), and ``select(*columns)`` from them. Picked by the
     per-person probe on both databases: PostgreSQL then hashes the counted attempts and
     streams the answers past them (queries.counted_attempt says why)."""
-    counted = counted_attempt(quiz, probe=True)
+    counted = counted_attempt(quiz)
 
     def select(*columns) -> sa.Select:
         return (sa.select(*columns)
