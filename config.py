@@ -132,8 +132,8 @@ class Config:
     # 0 when the app faces clients directly. Wrong values let clients forge addresses.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     # Every app host decides exam deadlines, check-in windows and export heartbeats by its
-    # own clock: /healthz answers 503 when this host's clock and the database's differ by
-    # more than this many seconds (deploy/README.md, "Clocks").
+    # own clock: /healthz reports "skewed" (still 200) when this host's clock and the
+    # database's differ by more than this many seconds (deploy/README.md, "Clocks").
     HEALTH_CLOCK_SKEW_SECONDS = env_int("HEALTH_CLOCK_SKEW_SECONDS", 5, 2, 3600)
 
     PEOPLE_PER_PAGE = 30

@@ -20,10 +20,11 @@ def test_healthz_reports_the_database(client):
 
 
 @pytest.mark.parametrize("ahead", [-30, 30])
-def test_healthz_answers_503_when_this_hosts_clock_is_not_the_databases(
-        client, monkeypatch, ahead):
+def test_healthz_reports_a_host_clock_that_is_not_the_databases(client, monkeypatch, ahead):
     """Deadlines are each host's own clock: a host that has drifted from the database's
-    clock (the one all hosts share) is reported, ahead or behind."""
+    clock (the one all hosts share) is reported, ahead or behind, for the monitoring;
+    still 200, so that a drifted database clock, which every host would report at once,
+    does not take every host out of the load balancer."""
     from datetime import timedelta
 
     from studyhall.main import routes
@@ -31,9 +32,9 @@ def test_healthz_answers_503_when_this_hosts_clock_is_not_the_databases(
 
     monkeypatch.setattr(routes, "utcnow", lambda: utcnow() + timedelta(seconds=ahead))
     response = client.get("/healthz")
-    assert response.status_code == 503
+    assert response.status_code == 200
     body = response.get_json()
-    assert body["status"] == "error" and body["database"] == "ok"
+    assert body["status"] == "ok" and body["database"] == "ok"
     assert body["clock"] == "skewed"
     assert abs(body["clock_skew_seconds"] - ahead) <= 1.5
 
@@ -45,7 +46,7 @@ def test_healthz_allows_a_skew_within_the_configured_limit(client, monkeypatch):
     from studyhall.model_helpers import utcnow
 
     monkeypatch.setattr(routes, "utcnow", lambda: utcnow() + timedelta(seconds=3))
-    assert client.get("/healthz").status_code == 200
+    assert client.get("/healthz").get_json()["clock"] == "ok"
     monkeypatch.setitem(client.application.config, "HEALTH_CLOCK_SKEW_SECONDS", 2)
     assert client.get("/healthz").get_json()["clock"] == "skewed"
 
