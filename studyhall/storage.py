@@ -204,17 +204,23 @@ def read_file(stored: StoredFile) -> bytes:
     return _path_of(stored.sha256).read_bytes()
 
 
-def file_response(stored: StoredFile) -> Response:
+def file_response(stored: StoredFile, *, personal: bool = False) -> Response:
     """Send a stored file to someone the caller has checked may see it. Images open in
     the page; PDFs and documents download. The type is the one found from the content,
-    the browser may not guess another, and the response may run nothing."""
+    the browser may not guess another, and the response may run nothing.
+
+    A study material may stay in the browser's cache and is revalidated by its ETag
+    (a phone reads it again without downloading it again). A ``personal`` file (a
+    session's sign-in sheet, its photos) is kept by no cache, as the exports are
+    not: a school office's computer is shared."""
     inline = stored.content_type in IMAGE_TYPES
     response = send_file(_path_of(stored.sha256), mimetype=stored.content_type,
                          as_attachment=not inline, download_name=stored.filename,
                          conditional=True, etag=stored.sha256, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Cache-Control"] = "private, no-store" if personal \
+        else "private, no-cache"
     return response
 
 

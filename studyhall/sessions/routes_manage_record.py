@@ -212,12 +212,13 @@ def delete_attachment(session_id: int, attachment_id: int):
 @bp.route("/manage/sessions/<int:session_id>/attachments/<int:attachment_id>/<any(page):size>")
 @login_required
 def attachment_file(session_id: int, attachment_id: int, size: str = ""):
-    """The original file, or a photo's page copy."""
+    """The original file, or a photo's page copy: a sign-in sheet or a photo of the
+    people present, so kept by no cache."""
     session = _record_session_or_404(session_id)
     attachment = _attachment_or_404(session, attachment_id)
     stored = attachment.preview_file if size == "page" and attachment.preview_file \
         else attachment.file
-    return file_response(stored)
+    return file_response(stored, personal=True)
 
 
 @bp.route("/manage/sessions/<int:session_id>/record/confirm", methods=["POST"])

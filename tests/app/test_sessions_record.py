@@ -254,6 +254,7 @@ def test_attachments_are_checked_by_content_and_served_as_downloads(
         assert "attachment" in response.headers["Content-Disposition"]
         assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Cache-Control"] == "private, no-store"
 
 
 def test_files_are_served_only_to_those_who_keep_the_record(
@@ -266,6 +267,10 @@ def test_files_are_served_only_to_those_who_keep_the_record(
     url = f"/manage/sessions/{session.id}/attachments/{photo.id}"
     with client.get(f"{url}/page") as response:
         assert response.headers["Content-Type"] == "image/jpeg"
+        # A photo of the people present: no cache keeps it (an office's shared computer).
+        assert response.headers["Cache-Control"] == "private, no-store"
+    with client.get(url) as response:
+        assert response.headers["Cache-Control"] == "private, no-store"
     # Through another session's URL: 404.
     assert client.get(f"/manage/sessions/{other.id}/attachments/{photo.id}").status_code \
         == 404
