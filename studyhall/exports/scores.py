@@ -327,9 +327,11 @@ _switching_before = 0.0
 
 @contextlib.contextmanager
 def switching_often(wanted: bool = True) -> Iterator[None]:
-    """Switch threads every BESIDE_SWITCH_INTERVAL while this block runs. The interval
-    is the process's, so overlapping exports in one worker share it: the first one in
-    lowers it and the last one out puts it back."""
+    """Switch threads every BESIDE_SWITCH_INTERVAL while this block runs. Only the
+    command line runs the figures beside the people, so no web worker's interval (its
+    takers' requests) is changed; the interval is the process's all the same, so
+    overlapping exports in one process share it: the first in lowers it and the last
+    out puts it back."""
     global _switching_users, _switching_before
     if not wanted:
         yield

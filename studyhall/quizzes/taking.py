@@ -475,7 +475,11 @@ def finish_attempts(attempt_ids: list[int], now: datetime, reason: str) -> list[
 
 
 # Core statements (table columns): rows come back as plain tuples, without the ORM's
-# per-row work, which was most of the cost of grading a batch.
+# per-row work, which was most of the cost of grading a batch. What grading reads
+# (_ROWS_TO_GRADE with _SNAPSHOTS_OF) is read again, in one statement, by one taker's
+# submit (_SUBMIT_READ): a grading input added to one must be added to the other, and
+# to what raises an answer's version (the submit trusts its grade while no version
+# has moved).
 _answer, _attempt, _quiz = (AttemptQuestion.__table__.c, Attempt.__table__.c,
                             Quiz.__table__.c)
 _ROWS_TO_GRADE = (
@@ -571,7 +575,10 @@ def recompute_totals(attempt_ids: list[int]) -> None:
 #: The taker's attempt, what decides its submit, and everything its grading reads, in one
 #: read before the write lock: a row per answer (the attempt's columns repeated), each
 #: with its question as the quiz's snapshot has it (as _grade reads it) and its version.
-#: An attempt without answer rows gives one row with position None.
+#: An attempt without answer rows gives one row with position None. It reads what
+#: _ROWS_TO_GRADE and _SNAPSHOTS_OF read (keep the three in step); every input that can
+#: change while the attempt is open raises an answer's version (a save, a regrade) or is
+#: read again under the lock (the 多选 policy).
 _SUBMIT_READ = (
     sa.select(_attempt.status, _attempt.session_token, _attempt.quiz_id,
               _quiz.multiple_policy, _answer.attempt_id, _answer.position,

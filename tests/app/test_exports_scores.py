@@ -284,7 +284,6 @@ def test_threads_switch_often_while_the_figures_run_beside(app, org, small_exam,
     assert before > scores.BESIDE_SWITCH_INTERVAL
 
 
-
 def test_overlapping_exports_put_the_switch_interval_back_once_both_end():
     """The interval is the process's: two exports overlapping in one worker must not
     leave it lowered (or raised mid-way) by restoring it out of order."""
@@ -302,6 +301,7 @@ def test_overlapping_exports_put_the_switch_interval_back_once_both_end():
     assert sys.getswitchinterval() == before
     with switching_often(False):
         assert sys.getswitchinterval() == before
+
 
 def table_rows(rows: list[list]) -> list[list]:
     return rows[next(i for i, r in enumerate(rows) if r[0] == "序号") + 1:]
