@@ -124,3 +124,27 @@ def make_quiz(app, org):
 
     make.question_ids = ids
     return make
+
+
+def wait_until_someone_waits_for_a_lock(url, thread, what: str) -> None:
+    """PostgreSQL: wait (at most 30 s) until a statement of this database waits for a
+    lock, or ``thread`` has ended; fail with ``what`` if none ever did. Watched from a
+    connection of its own (``url``)."""
+    import time
+
+    import sqlalchemy as sa
+
+    watcher = sa.create_engine(url)
+    try:
+        waiting = 0
+        for _ in range(600):
+            with watcher.connect() as conn:
+                waiting = conn.scalar(sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"))
+            if waiting or not thread.is_alive():
+                break
+            time.sleep(0.05)
+        assert waiting, what
+    finally:
+        watcher.dispose()

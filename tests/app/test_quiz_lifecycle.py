@@ -6,7 +6,6 @@ it recomputes and sums totals in SQL."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -30,6 +29,7 @@ from studyhall.quizzes.models import (
     QuizRecipient,
     QuizStatus,
 )
+from tests.factories import wait_until_someone_waits_for_a_lock
 
 
 def audits(action: str) -> list[AuditEntry]:
@@ -294,21 +294,12 @@ def test_a_regrade_waits_for_a_grader_and_keeps_their_score(app, org, make_quiz)
 
     thread = threading.Thread(target=regrade)
     thread.start()
-    watcher = sa.create_engine(db.engine.url)
     try:
-        for _ in range(600):  # until the regrade waits on a lock (at most 30 s)
-            with watcher.connect() as conn:
-                waiting = conn.scalar(sa.text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()"))
-            if waiting or not thread.is_alive():
-                break
-            time.sleep(0.05)
-        assert waiting, "the regrade never waited for the grader"
+        wait_until_someone_waits_for_a_lock(db.engine.url, thread,
+                                            "the regrade never waited for the grader")
     finally:
         db.session.commit()  # the grader saves
         thread.join(60)
-        watcher.dispose()
     assert not failures
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt_id)

@@ -31,7 +31,7 @@ from studyhall.quizzes.models import Attempt, AttemptEvent, AttemptQuestion, Att
 from studyhall.study.models import Reflection, ReflectionStatus, ReflectionVersion
 from studyhall.uploads import PendingUpload
 from tests.app.study_fixtures_s3 import *  # noqa: F401,F403  (fixtures)
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, wait_until_someone_waits_for_a_lock
 
 
 def race(app, people: list[Person], act: Callable, prepare: Callable | None = None) -> list:
@@ -73,6 +73,17 @@ def race(app, people: list[Person], act: Callable, prepare: Callable | None = No
     assert not errors, errors[:3]
     db.session.remove()
     return results
+
+
+def give_token(client, attempt_id: int, token: str) -> None:
+    """The client's browser holds the attempt's device token (as after starting it)."""
+    with client.session_transaction() as session:
+        session["attempt_tokens"] = {str(attempt_id): token}
+
+
+def holding_token(attempt_id: int, token: str) -> Callable:
+    """A race's ``prepare``: every client holds the attempt's device token."""
+    return lambda client, _index: give_token(client, attempt_id, token)
 
 
 def count(model, *where) -> int:
@@ -124,9 +135,7 @@ def test_submits_racing_the_expiry_finish_grade_once(app, org, make_quiz, monkey
         deadline_at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
 
-    def prepare(client, _index):
-        with client.session_transaction() as session:
-            session["attempt_tokens"] = {str(attempt_id): token}
+    prepare = holding_token(attempt_id, token)
 
     def act(client, index):
         if index % 2:
@@ -357,9 +366,7 @@ def test_a_save_landing_between_the_submits_grading_and_its_lock_is_graded(
     attempt_id, token = attempt.id, attempt.session_token
     graded, resume = _submit_paused_after_grading(monkeypatch)
 
-    def prepare(client, _index):
-        with client.session_transaction() as session:
-            session["attempt_tokens"] = {str(attempt_id): token}
+    prepare = holding_token(attempt_id, token)
 
     def act(client, index):
         if index == 0:
@@ -402,9 +409,7 @@ def test_a_regrade_landing_between_the_submits_grading_and_its_lock_is_graded(
     question_id, admin_id = make_quiz.question_ids[0], org.admin.id
     graded, resume = _submit_paused_after_grading(monkeypatch)
 
-    def prepare(client, _index):
-        with client.session_transaction() as session:
-            session["attempt_tokens"] = {str(attempt_id): token}
+    prepare = holding_token(attempt_id, token)
 
     def act(client, index):
         if index == 0:
@@ -442,7 +447,6 @@ def test_a_save_committing_while_the_submit_waits_for_the_attempts_lock_is_grade
     the stale grade (0) would be stored. SQLite has one writer: no such interleaving."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only: SQLite serialises writers on the database")
-    import time
 
     quiz = make_quiz()
     attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
@@ -455,14 +459,12 @@ def test_a_save_committing_while_the_submit_waits_for_the_attempts_lock_is_grade
     def submit():
         client = app.test_client()
         client.post("/login", data={"account": org.teacher.account, "password": PASSWORD})
-        with client.session_transaction() as session:
-            session["attempt_tokens"] = {str(attempt_id): token}
+        give_token(client, attempt_id, token)
         codes.append(client.post(f"/attempts/{attempt_id}/submit").status_code)
 
     db.session.remove()
     thread = threading.Thread(target=submit)
     thread.start()
-    watcher = sa.create_engine(db.engine.url)
     try:
         assert graded.wait(60), "the submit never graded"
         # The save's transaction, as the request runs it: the attempt locked, the answer
@@ -472,20 +474,12 @@ def test_a_save_committing_while_the_submit_waits_for_the_attempts_lock_is_grade
         taking.save_answer(row, 1, "A", None, token, row=(row.type, row.option_order,
                                                           row.score))
         resume.set()
-        for _ in range(600):  # until the submit waits for the lock (at most 30 s)
-            with watcher.connect() as conn:
-                waiting = conn.scalar(sa.text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()"))
-            if waiting or not thread.is_alive():
-                break
-            time.sleep(0.05)
-        assert waiting, "the submit never waited for the save's lock"
+        wait_until_someone_waits_for_a_lock(db.engine.url, thread,
+                                            "the submit never waited for the save's lock")
     finally:
         resume.set()
         db.session.commit()  # the save is acknowledged
         thread.join(60)
-        watcher.dispose()
     assert codes == [302]
     db.session.expire_all()
     attempt = db.session.get(Attempt, attempt_id)
@@ -508,8 +502,7 @@ def test_a_takeover_landing_between_the_submits_grading_and_its_lock_refuses_the
 
     def prepare(client, index):
         if index == 0:
-            with client.session_transaction() as session:
-                session["attempt_tokens"] = {str(attempt_id): token}
+            give_token(client, attempt_id, token)
 
     def act(client, index):
         if index == 0:
