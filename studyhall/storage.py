@@ -211,8 +211,8 @@ def file_response(stored: StoredFile, *, personal: bool = False) -> Response:
 
     A study material may stay in the browser's cache and is revalidated by its ETag
     (a phone reads it again without downloading it again). A ``personal`` file (a
-    session's sign-in sheet, its photos) is kept by no cache, as the exports are
-    not: a school office's computer is shared."""
+    session's sign-in sheet, its photos) is kept by no cache, like every built export:
+    a school office's computer is shared."""
     inline = stored.content_type in IMAGE_TYPES
     response = send_file(_path_of(stored.sha256), mimetype=stored.content_type,
                          as_attachment=not inline, download_name=stored.filename,
