@@ -351,6 +351,16 @@ def _submit_paused_after_grading(monkeypatch) -> tuple[threading.Event, threadin
     return graded, resume
 
 
+def _in_the_window(graded: threading.Event, resume: threading.Event, meanwhile: Callable):
+    """The second racer: once the submit has graded, ``meanwhile()`` (its answer is the
+    racer's), then the submit goes on, whatever happened."""
+    assert graded.wait(60), "the submit never graded"
+    try:
+        return meanwhile()
+    finally:
+        resume.set()
+
+
 def test_a_save_landing_between_the_submits_grading_and_its_lock_is_graded(
         app, org, make_quiz, monkeypatch):
     """A submit reads and grades the answers before it takes the write lock; a save from
@@ -371,13 +381,12 @@ def test_a_save_landing_between_the_submits_grading_and_its_lock_is_graded(
     def act(client, index):
         if index == 0:
             return client.post(f"/attempts/{attempt_id}/submit").status_code
-        assert graded.wait(60), "the submit never graded"
-        try:
+
+        def save():
             reply = client.post(f"/attempts/{attempt_id}/answers",
                                 json={"position": 1, "response": "A"})
             return reply.status_code, reply.get_json()["ok"]
-        finally:
-            resume.set()
+        return _in_the_window(graded, resume, save)
 
     submitted, saved = race(app, [org.teacher] * 2, act, prepare)
     assert submitted == 302 and saved == (200, True)
@@ -414,8 +423,8 @@ def test_a_regrade_landing_between_the_submits_grading_and_its_lock_is_graded(
     def act(client, index):
         if index == 0:
             return client.post(f"/attempts/{attempt_id}/submit").status_code
-        assert graded.wait(60), "the submit never graded"
-        try:
+
+        def fix_the_key_and_regrade():
             with app.app_context():
                 row = db.session.get(Question, question_id)
                 bank_ops.save_question(row, qb.Question(
@@ -426,8 +435,7 @@ def test_a_regrade_landing_between_the_submits_grading_and_its_lock_is_graded(
                                          db.session.get(Quiz, quiz_id), question_id)
                 db.session.commit()
             return "regraded"
-        finally:
-            resume.set()
+        return _in_the_window(graded, resume, fix_the_key_and_regrade)
 
     assert race(app, [org.teacher] * 2, act, prepare) == [302, "regraded"]
     attempt = db.session.get(Attempt, attempt_id)
@@ -509,11 +517,9 @@ def test_a_takeover_landing_between_the_submits_grading_and_its_lock_refuses_the
             reply = client.post(f"/attempts/{attempt_id}/submit")
             again = client.post(f"/attempts/{attempt_id}/submit")
             return reply.status_code, reply.location, again.location
-        assert graded.wait(60), "the submit never graded"
-        try:
-            assert client.post(f"/attempts/{attempt_id}/takeover").status_code == 302
-        finally:
-            resume.set()
+        taken = _in_the_window(
+            graded, resume, lambda: client.post(f"/attempts/{attempt_id}/takeover").status_code)
+        assert taken == 302
         return client
 
     (status, location, again), laptop = race(app, [org.teacher] * 2, act, prepare)
