@@ -14,8 +14,11 @@ Per database and gunicorn worker class:
   run of 20 objective questions (fixed paper, options shuffled, 30 min limit);
 - phase 0, not timed: each taker logs in (GET /login, POST /login with the CSRF token);
 - per run (a new exam each time): phase 1, all POST /quizzes/<id>/start at one instant
-  (an asyncio barrier), then GET the attempt page, parse the csrf meta tag and the
-  questions; phase 2, each saves ANSWERS answers (POST /attempts/<id>/answers, JSON,
+  (an asyncio barrier), then GET the attempt page (its csrf meta tag and questions are
+  parsed once the burst is over: ~4 ms of the client's CPU each, a phone's work); then
+  each reloads the paper RELOADS times back to back, all released together, as the ping
+  is asked for (the paper's throughput on its own: in the burst the pages queue behind
+  the starts); phase 2, each saves ANSWERS answers (POST /attempts/<id>/answers, JSON,
   X-CSRFToken) back to back; phase 3, all POST /attempts/<id>/submit at one instant;
   then the ceiling: the same N concurrent clients each send ANSWERS POST /bench/insert;
 - one more run with the saves paced at one per PACE seconds per taker (2 by default;
@@ -37,8 +40,13 @@ the server, so it takes CPU from it: compare the ratio to the ceiling, not req/s
 Under run_all.py the options come from the environment: BENCH_QUIZ_TAKERS,
 BENCH_QUIZ_ANSWERS, BENCH_QUIZ_WORKERS, BENCH_QUIZ_THREADS, BENCH_QUIZ_WORKER_CLASS
 (sync | gthread | both), BENCH_QUIZ_DB (sqlite | postgresql | both), BENCH_QUIZ_RUNS,
-BENCH_QUIZ_PACED (0 to skip the paced run), BENCH_QUIZ_PACE (seconds). Needs aiohttp (a
-bench-only tool): .venv/bin/pip install aiohttp.
+BENCH_QUIZ_PACED (0 to skip the paced run), BENCH_QUIZ_PACE (seconds), BENCH_QUIZ_RELOADS.
+
+Beside the latencies, the CPU each request cost the server (its gunicorn process group,
+read from /proc) and the load client (this process), per phase: on 2 shared cores, what
+a burst can take at best.
+
+Needs aiohttp (a bench-only tool): .venv/bin/pip install aiohttp.
 """
 
 # No "from __future__ import annotations": run_all.py loads this file without putting it
@@ -81,7 +89,7 @@ ROOT = BENCH_DIR.parent
 PASSWORD = "bench-taker-2024"
 #: The objective mix of the exam's 20 questions.
 PAPER_MIX = {"single": 8, "multiple": 4, "true_false": 5, "fill_blank": 3}
-STEPS = ("start", "page", "save", "submit", "ceiling INSERT", "ping")
+STEPS = ("start", "page", "page reload", "save", "submit", "ceiling INSERT", "ping")
 REQUEST_TIMEOUT = 60
 PHASE_TIMEOUT = 240
 SERVER_START_TIMEOUT = 60
@@ -106,6 +114,10 @@ def parse_options(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=int(env("BENCH_QUIZ_RUNS", harness.REPEAT)))
     parser.add_argument("--paced", type=int, default=int(env("BENCH_QUIZ_PACED", 1)),
                         help="1: one more run with saves paced (see --pace); 0: skip it")
+    parser.add_argument("--reloads", type=int, default=int(env("BENCH_QUIZ_RELOADS", 5)),
+                        help="after the starts' burst, every taker reloads the paper this "
+                             "many times back to back, all at once, as the ping is asked "
+                             "for: the page's throughput on its own; 0: skip")
     parser.add_argument("--pace", type=float, default=float(env("BENCH_QUIZ_PACE", 2.0)),
                         help="the paced run's mean gap between one taker's saves, in "
                              "seconds (each gap jittered ±25%%); asks takers ÷ PACE saves/s")
@@ -243,10 +255,48 @@ def gunicorn(url: str, worker_class: str, workers: int, threads: int, log: Path)
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
+        SERVER_GROUPS[base] = process.pid  # its own session: the group's id is its pid
         asyncio.run(wait_ready(base, process))
         yield base
     finally:
+        SERVER_GROUPS.pop(base, None)
         stop_group(process)
+
+
+#: base URL -> process group of the gunicorn serving it (master and workers).
+SERVER_GROUPS: dict[str, int] = {}
+
+
+def group_cpu(group: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a process
+    group, from /proc; NaN where there is no /proc. A worker that died takes its
+    seconds with it, which the runs here do not do."""
+    total, found = 0.0, False
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                with open(f"/proc/{entry.name}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                if int(fields[2]) == group:  # pgrp
+                    total += int(fields[11]) + int(fields[12])  # utime, stime
+                    found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else float("nan")
+
+
+class CpuMeter:
+    """The server's CPU (its gunicorn group) and the load client's own (this process)
+    between two points: with both on the same cores, what each request costs each side."""
+
+    def __init__(self, base: str) -> None:
+        self.group = SERVER_GROUPS.get(base)
+        self.server = group_cpu(self.group) if self.group else float("nan")
+        self.client = time.process_time()
+
+    def spent(self) -> tuple[float, float]:
+        server = group_cpu(self.group) if self.group else float("nan")
+        return server - self.server, time.process_time() - self.client
 
 
 def stop_group(process: subprocess.Popen) -> None:
@@ -306,6 +356,7 @@ class Taker:
     csrf: str = ""
     attempt_id: int = 0
     questions: list[tuple[int, str, int]] = field(default_factory=list)  # position, type, n
+    page: str = ""  # the paper page as received, parsed once the burst is over
 
 
 def new_session(base: str) -> aiohttp.ClientSession:
@@ -442,15 +493,20 @@ class RunResult:
     start_span: float  # release to the last start answered
     submit_span: float  # release to the last submit answered
     acked: dict[tuple[int, int], object]
+    #: phase -> (server CPU s, client CPU s): "start and page" (the burst), "page
+    #: reload", "save", "submit"
+    cpu: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 async def run_exam(base: str, takers: list[Taker], quiz_id: int, answers: int,
-                   pace: float | None, seed: int) -> RunResult:
-    """One exam: the starts' burst, the saves (back to back, or ``pace`` seconds apart
-    per taker on average, each gap jittered ±25%, the first delay uniform over one gap),
-    the submits' burst."""
-    samples = {step: [] for step in ("start", "page", "save", "submit")}
+                   pace: float | None, seed: int, reloads: int = 0) -> RunResult:
+    """One exam: the starts' burst, ``reloads`` reloads of the paper by every taker
+    (back to back, all at once), the saves (back to back, or ``pace`` seconds apart per
+    taker on average, each gap jittered ±25%, the first delay uniform over one gap), the
+    submits' burst."""
+    samples = {step: [] for step in ("start", "page", "page reload", "save", "submit")}
     acked: dict[tuple[int, int], object] = {}
+    cpu: dict[str, tuple[float, float]] = {}
     rng = random.Random(seed)
     await asyncio.wait_for(asyncio.gather(*(fetch_start_token(t, quiz_id) for t in takers)),
                            PHASE_TIMEOUT)
@@ -473,18 +529,45 @@ async def run_exam(base: str, takers: list[Taker], quiz_id: int, answers: int,
         status, body, _ = await timed_request(
             taker.session, "GET", f"/attempts/{taker.attempt_id}", samples["page"],
             expect=lambda status, body, _location: status == 200 and "csrf-token" in body)
-        if status == 200:
-            taker.csrf, taker.questions = parse_paper(body)
+        taker.page = body if status == 200 else ""
 
     tasks = [asyncio.create_task(start(t)) for t in takers]
     while ready < len(takers):
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.2)
+    meter = CpuMeter(base)
     released = time.perf_counter()
     go.set()
     await asyncio.wait_for(asyncio.gather(*tasks), PHASE_TIMEOUT)
+    cpu["start and page"] = meter.spent()
     start_span = max(s.end for s in samples["start"]) - released
+    # Read the papers only now: parsing one takes the client ~4 ms of CPU (a phone's
+    # work, not the server's), which inside the burst delayed the next requests and
+    # took a core from the server.
+    for taker in takers:
+        if taker.page:
+            taker.csrf, taker.questions = parse_paper(taker.page)
+            taker.page = ""
     ready_takers = [t for t in takers if t.attempt_id and len(t.questions) >= answers]
+
+    # The paper on its own: every taker reloads it RELOADS times, all released together,
+    # as the bare ping is asked for (the burst's pages wait behind the starts).
+    async def reload(taker: Taker) -> None:
+        await go.wait()
+        for _ in range(reloads):
+            await timed_request(taker.session, "GET", f"/attempts/{taker.attempt_id}",
+                                samples["page reload"],
+                                expect=lambda status, body, _location: status == 200
+                                and "csrf-token" in body)
+
+    if reloads:
+        go = asyncio.Event()
+        tasks = [asyncio.create_task(reload(t)) for t in ready_takers]
+        await asyncio.sleep(0.2)
+        meter = CpuMeter(base)
+        go.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), PHASE_TIMEOUT)
+        cpu["page reload"] = meter.spent()
 
     # Phase 2: the answers, back to back, or one per ``pace`` s (jittered) when paced.
     async def save_all(taker: Taker, plan: list[tuple[int, object, object]]) -> None:
@@ -503,8 +586,10 @@ async def run_exam(base: str, takers: list[Taker], quiz_id: int, answers: int,
 
     plans = {t.account: [(position, *answer_for(kind, n, rng))
                          for position, kind, n in t.questions[:answers]] for t in ready_takers}
+    meter = CpuMeter(base)
     await asyncio.wait_for(asyncio.gather(*(save_all(t, plans[t.account])
                                             for t in ready_takers)), PHASE_TIMEOUT)
+    cpu["save"] = meter.spent()
 
     # Phase 3: everybody submits at the same instant.
     go = asyncio.Event()
@@ -522,17 +607,20 @@ async def run_exam(base: str, takers: list[Taker], quiz_id: int, answers: int,
     while ready < len(ready_takers):
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.2)
+    meter = CpuMeter(base)
     released = time.perf_counter()
     go.set()
     await asyncio.wait_for(asyncio.gather(*tasks), PHASE_TIMEOUT)
+    cpu["submit"] = meter.spent()
     submit_span = max((s.end for s in samples["submit"]), default=released) - released
-    return RunResult(samples, start_span, submit_span, acked)
+    return RunResult(samples, start_span, submit_span, acked, cpu)
 
 
-async def run_bare(base: str, concurrency: int, per_client: int, method: str, path: str
-                   ) -> list[Sample]:
+async def run_bare(base: str, concurrency: int, per_client: int, method: str, path: str,
+                   cpu: list[tuple[float, float]] | None = None) -> list[Sample]:
     """``concurrency`` clients without cookies, each sending ``per_client`` requests back
-    to back, released together."""
+    to back, released together. The server's and the client's CPU over it are appended to
+    ``cpu`` when given."""
     samples: list[Sample] = []
     sessions = [new_session(base) for _ in range(concurrency)]
     go = asyncio.Event()
@@ -545,8 +633,11 @@ async def run_bare(base: str, concurrency: int, per_client: int, method: str, pa
     try:
         tasks = [asyncio.create_task(client(s)) for s in sessions]
         await asyncio.sleep(0.2)
+        meter = CpuMeter(base)
         go.set()
         await asyncio.wait_for(asyncio.gather(*tasks), PHASE_TIMEOUT)
+        if cpu is not None:
+            cpu.append(meter.spent())
     finally:
         await asyncio.gather(*(s.close() for s in sessions))
     return samples
@@ -622,8 +713,10 @@ async def load_session(base: str, accounts: list[str], exam_ids: list[int], opti
         await run_bare(base, len(few), options.answers, "POST", "/bench/insert")
         exam_ids = exam_ids[1:]
         fast, ceilings, pings, spans = [], [], [], []
+        bare_cpu: dict[str, list[tuple[float, float]]] = {"ceiling INSERT": [], "ping": []}
         for run in range(options.runs):
-            result = await run_exam(base, takers, exam_ids[run], options.answers, None, run)
+            result = await run_exam(base, takers, exam_ids[run], options.answers, None, run,
+                                    options.reloads)
             for step, step_samples in result.samples.items():
                 bad = error_statuses(step_samples)
                 if bad:
@@ -631,8 +724,9 @@ async def load_session(base: str, accounts: list[str], exam_ids: list[int], opti
             checked = await asyncio.to_thread(verify_run, options.url, exam_ids[run],
                                               len(takers), result.acked)
             ceiling = await run_bare(base, len(takers), options.answers, "POST",
-                                     "/bench/insert")
-            ping = await run_bare(base, len(takers), options.answers, "GET", "/bench/ping")
+                                     "/bench/insert", bare_cpu["ceiling INSERT"])
+            ping = await run_bare(base, len(takers), options.answers, "GET", "/bench/ping",
+                                  bare_cpu["ping"])
             fast.append(result)
             ceilings.append(ceiling)
             pings.append(ping)
@@ -660,10 +754,25 @@ async def load_session(base: str, accounts: list[str], exam_ids: list[int], opti
     finally:
         await asyncio.gather(*(t.session.close() for t in takers))
     steps = {step: median_summary([summarise(r.samples[step]) for r in fast])
-             for step in ("start", "page", "save", "submit")}
+             for step in ("start", "page", "page reload", "save", "submit")}
     steps["ceiling INSERT"] = median_summary([summarise(c) for c in ceilings])
     steps["ping"] = median_summary([summarise(p) for p in pings])
-    return {"steps": steps,
+    # CPU per request (ms), server and client, median over the runs. The burst's is per
+    # taker: a start and its paper page.
+    per_request = {}
+    for phase, step in (("start and page", "start"), ("page reload", "page reload"),
+                        ("save", "save"), ("submit", "submit")):
+        pairs = [(server / len(r.samples[step]) * 1000, client / len(r.samples[step]) * 1000)
+                 for r in fast if phase in r.cpu and r.samples[step]
+                 for server, client in [r.cpu[phase]]]
+        if pairs:
+            per_request[phase] = (statistics.median(p[0] for p in pairs),
+                                  statistics.median(p[1] for p in pairs))
+    for step, measured in bare_cpu.items():
+        count = options.takers * options.answers
+        per_request[step] = (statistics.median(m[0] for m in measured) / count * 1000,
+                             statistics.median(m[1] for m in measured) / count * 1000)
+    return {"steps": steps, "cpu": per_request,
             "paced": {step: summarise(paced.samples[step]) for step in ("save",)}
             if paced else None,
             "start_span": statistics.median(s for s, _ in spans),
@@ -709,8 +818,11 @@ def report(label: str, figures: dict, options) -> None:
     rows = []
     for step in STEPS:
         s = steps[step]
+        if not s["count"]:
+            continue
         versus = (f"{s['req/s'] / ceiling:.0%} of INSERT" if step == "save"
-                  else f"{s['req/s'] / ping:.0%} of ping" if step == "page" else "")
+                  else f"{s['req/s'] / ping:.0%} of ping" if step.startswith("page")
+                  else "")
         rows.append([step, s["count"], s["errors"], f"{s['req/s']:.0f}", f"{s['p50']:.1f}",
                      f"{s['p95']:.1f}", f"{s['p99']:.1f}", f"{s['max']:.1f}", versus])
     if figures["paced"]:
@@ -723,6 +835,11 @@ def report(label: str, figures: dict, options) -> None:
           f"highest); ms")
     harness.print_table(["step", "count", "non-2xx/3xx", "req/s", "p50", "p95", "p99", "max",
                          "ratio"], rows)
+    cpu_rows = [[phase, f"{server:.2f}", f"{client:.2f}", f"{server + client:.2f}"]
+                for phase, (server, client) in figures["cpu"].items()]
+    print("CPU per request, ms (median of the runs; the server is the gunicorn group, the "
+          "client this process; 'start and page' is per taker, both requests):")
+    harness.print_table(["phase", "server", "client", "both"], cpu_rows)
     ratios = ", ".join(f"{r:.0%}" for r in figures["save_ratios"])
     print(f"save / ceiling per run: {ratios}; all {options.takers} starts answered in "
           f"{figures['start_span']:.2f} s (runs: "
@@ -745,6 +862,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         print(f"quiz load: {options.takers} takers × {options.answers} answers, "
               f"{options.workers} gunicorn workers, {options.runs} runs + "
               f"{f'1 paced ({options.pace:g} s)' if options.paced else 'no paced'} run; "
+              f"{options.reloads} paper reloads per taker per run; "
               f"client: asyncio + aiohttp "
               f"in this process", flush=True)
         results: dict[str, float] = {}
