@@ -43,8 +43,8 @@ BENCH_QUIZ_ANSWERS, BENCH_QUIZ_WORKERS, BENCH_QUIZ_THREADS, BENCH_QUIZ_WORKER_CL
 BENCH_QUIZ_PACED (0 to skip the paced run), BENCH_QUIZ_PACE (seconds), BENCH_QUIZ_RELOADS.
 
 Beside the latencies, the CPU each request cost the server (its gunicorn process group,
-read from /proc) and the load client (this process), per phase: on 2 shared cores, what
-a burst can take at best.
+read from /proc), PostgreSQL's processes and the load client (this process), per phase:
+on 2 shared cores, what a burst can take at best.
 
 Needs aiohttp (a bench-only tool): .venv/bin/pip install aiohttp.
 """
@@ -267,36 +267,50 @@ def gunicorn(url: str, worker_class: str, workers: int, threads: int, log: Path)
 SERVER_GROUPS: dict[str, int] = {}
 
 
-def group_cpu(group: int) -> float:
-    """CPU seconds (user + system) used so far by the live processes of a process
-    group, from /proc; NaN where there is no /proc. A worker that died takes its
-    seconds with it, which the runs here do not do."""
-    total, found = 0.0, False
+def process_cpu(group: int) -> tuple[float, float]:
+    """CPU seconds (user + system) used so far by the live processes of a process group,
+    and by the live PostgreSQL processes (``postgres``: on this box only the benchmark
+    uses it), from /proc; NaN where there is no /proc. A process that ended takes its
+    seconds with it: a PostgreSQL backend when its connection closes (the pool keeps
+    them open through a run), a worker that died (which the runs here do not do)."""
+    server = database = 0.0
+    found = False
     with contextlib.suppress(OSError):
         for entry in os.scandir("/proc"):
             if not entry.name.isdigit():
                 continue
             with contextlib.suppress(OSError, IndexError, ValueError):
                 with open(f"/proc/{entry.name}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
+                    head, tail = stat.read().rsplit(")", 1)
+                fields = tail.split()
+                used = int(fields[11]) + int(fields[12])  # utime, stime
                 if int(fields[2]) == group:  # pgrp
-                    total += int(fields[11]) + int(fields[12])  # utime, stime
+                    server += used
                     found = True
-    return total / os.sysconf("SC_CLK_TCK") if found else float("nan")
+                elif head.endswith("(postgres"):
+                    database += used
+    tick = os.sysconf("SC_CLK_TCK")
+    return (server / tick, database / tick) if found else (float("nan"), float("nan"))
 
 
 class CpuMeter:
-    """The server's CPU (its gunicorn group) and the load client's own (this process)
-    between two points: with both on the same cores, what each request costs each side."""
+    """The CPU of the server (its gunicorn group), of PostgreSQL's processes and of the
+    load client (this process) between two points: with all of them on the same cores,
+    what each request costs each side."""
 
     def __init__(self, base: str) -> None:
         self.group = SERVER_GROUPS.get(base)
-        self.server = group_cpu(self.group) if self.group else float("nan")
+        self.server, self.database = self._processes()
         self.client = time.process_time()
 
-    def spent(self) -> tuple[float, float]:
-        server = group_cpu(self.group) if self.group else float("nan")
-        return server - self.server, time.process_time() - self.client
+    def _processes(self) -> tuple[float, float]:
+        return process_cpu(self.group) if self.group else (float("nan"), float("nan"))
+
+    def spent(self) -> tuple[float, float, float]:
+        """(server, database, client) CPU seconds since the meter was made."""
+        server, database = self._processes()
+        return (server - self.server, database - self.database,
+                time.process_time() - self.client)
 
 
 def stop_group(process: subprocess.Popen) -> None:
@@ -493,9 +507,9 @@ class RunResult:
     start_span: float  # release to the last start answered
     submit_span: float  # release to the last submit answered
     acked: dict[tuple[int, int], object]
-    #: phase -> (server CPU s, client CPU s): "start and page" (the burst), "page
+    #: phase -> (server, database, client) CPU s: "start and page" (the burst), "page
     #: reload", "save", "submit"
-    cpu: dict[str, tuple[float, float]] = field(default_factory=dict)
+    cpu: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
 
 async def run_exam(base: str, takers: list[Taker], quiz_id: int, answers: int,
@@ -506,7 +520,7 @@ async def run_exam(base: str, takers: list[Taker], quiz_id: int, answers: int,
     submits' burst."""
     samples = {step: [] for step in ("start", "page", "page reload", "save", "submit")}
     acked: dict[tuple[int, int], object] = {}
-    cpu: dict[str, tuple[float, float]] = {}
+    cpu: dict[str, tuple[float, float, float]] = {}
     rng = random.Random(seed)
     await asyncio.wait_for(asyncio.gather(*(fetch_start_token(t, quiz_id) for t in takers)),
                            PHASE_TIMEOUT)
@@ -617,9 +631,9 @@ async def run_exam(base: str, takers: list[Taker], quiz_id: int, answers: int,
 
 
 async def run_bare(base: str, concurrency: int, per_client: int, method: str, path: str,
-                   cpu: list[tuple[float, float]] | None = None) -> list[Sample]:
+                   cpu: list[tuple[float, float, float]] | None = None) -> list[Sample]:
     """``concurrency`` clients without cookies, each sending ``per_client`` requests back
-    to back, released together. The server's and the client's CPU over it are appended to
+    to back, released together. The CPU spent over it (CpuMeter.spent) is appended to
     ``cpu`` when given."""
     samples: list[Sample] = []
     sessions = [new_session(base) for _ in range(concurrency)]
@@ -713,7 +727,8 @@ async def load_session(base: str, accounts: list[str], exam_ids: list[int], opti
         await run_bare(base, len(few), options.answers, "POST", "/bench/insert")
         exam_ids = exam_ids[1:]
         fast, ceilings, pings, spans = [], [], [], []
-        bare_cpu: dict[str, list[tuple[float, float]]] = {"ceiling INSERT": [], "ping": []}
+        bare_cpu: dict[str, list[tuple[float, float, float]]] = {"ceiling INSERT": [],
+                                                                 "ping": []}
         for run in range(options.runs):
             result = await run_exam(base, takers, exam_ids[run], options.answers, None, run,
                                     options.reloads)
@@ -757,21 +772,20 @@ async def load_session(base: str, accounts: list[str], exam_ids: list[int], opti
              for step in ("start", "page", "page reload", "save", "submit")}
     steps["ceiling INSERT"] = median_summary([summarise(c) for c in ceilings])
     steps["ping"] = median_summary([summarise(p) for p in pings])
-    # CPU per request (ms), server and client, median over the runs. The burst's is per
-    # taker: a start and its paper page.
+    # CPU per request (ms): server, database, client, each the median over the runs. The
+    # burst's is per taker: a start and its paper page.
     per_request = {}
-    for phase, step in (("start and page", "start"), ("page reload", "page reload"),
-                        ("save", "save"), ("submit", "submit")):
-        pairs = [(server / len(r.samples[step]) * 1000, client / len(r.samples[step]) * 1000)
-                 for r in fast if phase in r.cpu and r.samples[step]
-                 for server, client in [r.cpu[phase]]]
-        if pairs:
-            per_request[phase] = (statistics.median(p[0] for p in pairs),
-                                  statistics.median(p[1] for p in pairs))
-    for step, measured in bare_cpu.items():
-        count = options.takers * options.answers
-        per_request[step] = (statistics.median(m[0] for m in measured) / count * 1000,
-                             statistics.median(m[1] for m in measured) / count * 1000)
+    measured = {phase: [(r.cpu[phase], len(r.samples[step])) for r in fast
+                        if phase in r.cpu and r.samples[step]]
+                for phase, step in (("start and page", "start"), ("page reload", "page reload"),
+                                    ("save", "save"), ("submit", "submit"))}
+    for step, spent in bare_cpu.items():
+        measured[step] = [(each, options.takers * options.answers) for each in spent]
+    for phase, runs in measured.items():
+        if runs:
+            per_request[phase] = tuple(statistics.median(cpu[side] / n * 1000
+                                                         for cpu, n in runs)
+                                       for side in range(3))
     return {"steps": steps, "cpu": per_request,
             "paced": {step: summarise(paced.samples[step]) for step in ("save",)}
             if paced else None,
@@ -835,11 +849,13 @@ def report(label: str, figures: dict, options) -> None:
           f"highest); ms")
     harness.print_table(["step", "count", "non-2xx/3xx", "req/s", "p50", "p95", "p99", "max",
                          "ratio"], rows)
-    cpu_rows = [[phase, f"{server:.2f}", f"{client:.2f}", f"{server + client:.2f}"]
-                for phase, (server, client) in figures["cpu"].items()]
-    print("CPU per request, ms (median of the runs; the server is the gunicorn group, the "
-          "client this process; 'start and page' is per taker, both requests):")
-    harness.print_table(["phase", "server", "client", "both"], cpu_rows)
+    cpu_rows = [[phase, f"{server:.2f}", f"{database:.2f}", f"{client:.2f}",
+                 f"{server + database + client:.2f}"]
+                for phase, (server, database, client) in figures["cpu"].items()]
+    print("CPU per request, ms (median of the runs; server: the gunicorn group; database: "
+          "PostgreSQL's processes, SQLite's work being the server's; client: this "
+          "process; 'start and page' is per taker, both requests):")
+    harness.print_table(["phase", "server", "database", "client", "all"], cpu_rows)
     ratios = ", ".join(f"{r:.0%}" for r in figures["save_ratios"])
     print(f"save / ceiling per run: {ratios}; all {options.takers} starts answered in "
           f"{figures['start_span']:.2f} s (runs: "
