@@ -367,7 +367,7 @@ def test_a_start_copies_the_snapshots_json_text_into_the_paper_as_it_is(client, 
     snapshot = {row.question_id: row.config for row in db.session.scalars(
         sa.select(QuizQuestion).where(QuizQuestion.quiz_id == quiz.id))}
     rows = db.session.scalars(sa.select(AttemptQuestion).where(
-        AttemptQuestion.attempt_id == attempt_id)).all()
+        AttemptQuestion.attempt_id == attempt_id).order_by(AttemptQuestion.position)).all()
     assert len(rows) == 5 and all(isinstance(row.config, dict) for row in rows)
     assert {row.question_id: row.config for row in rows} == snapshot
     stored = db.session.execute(sa.select(sa.cast(AttemptQuestion.config, sa.Text)).where(
@@ -376,7 +376,8 @@ def test_a_start_copies_the_snapshots_json_text_into_the_paper_as_it_is(client, 
         QuizQuestion.quiz_id == quiz.id,
         QuizQuestion.question_id == rows[0].question_id)).scalar()
     text = db.session.execute(sa.select(sa.cast(QuizQuestion.config, sa.Text)).where(
-        QuizQuestion.question_id == rows[0].question_id)).scalar()
+        QuizQuestion.quiz_id == quiz.id, QuizQuestion.question_id == rows[0].question_id)
+    ).scalar()
     first = papers.question_of_text(rows[0].question_id, rows[0].type, text)
     assert papers.question_of_text(rows[0].question_id, rows[0].type, text) is first
     changed = json.dumps({**json.loads(text), "stem": first.stem + "（改）"})
