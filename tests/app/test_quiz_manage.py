@@ -52,7 +52,8 @@ def text(response) -> str:
 
 
 def audits(action: str) -> list[AuditEntry]:
-    return list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action)))
+    return list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action)
+                                   .order_by(AuditEntry.id)))
 
 
 def sit(quiz: Quiz, person, score=None, *, submit=True) -> Attempt:
