@@ -240,7 +240,8 @@ class Person(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None]
 
     unit: Mapped[Unit] = relationship()
-    managed_units: Mapped[list[Unit]] = relationship(secondary=unit_manager)
+    managed_units: Mapped[list[Unit]] = relationship(
+        secondary=unit_manager, order_by="(Unit.sort_order, Unit.name)")
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

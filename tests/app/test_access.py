@@ -69,6 +69,27 @@ def test_unit_admin_with_managed_units_is_limited_to_them(client, org, make_pers
     assert client.get(f"/units/{org.gen_a.id}").status_code == 404
 
 
+def test_someone_managing_several_units_starts_at_the_first_in_tree_order(client, org,
+                                                                         make_person, login):
+    """Pages opened without ?unit= (the plans overview, the activity figures) show the
+    first of scope_roots: for someone managing several units, the first by sort order as
+    for an administrator's top units, not whichever unit_manager row the database
+    returns first (by the key on SQLite; in physical order, or another, on PostgreSQL)."""
+    from studyhall.auth.scope import scope_roots
+    from studyhall.extensions import db
+    from studyhall.org.models import Role
+
+    org.gen_a.sort_order, org.gen_b.sort_order = 2, 1
+    db.session.commit()
+    both = make_person("s2", unit=org.gen_a, role=Role.SECRETARY,
+                       manages=[org.gen_a, org.gen_b])
+    db.session.expire(both)
+    assert [u.id for u in scope_roots(both)] == [org.gen_b.id, org.gen_a.id]
+    login(both)
+    page = client.get("/manage/sessions/plans/overview").get_data(as_text=True)
+    assert f'<option value="{org.gen_b.id}" selected>' in page
+
+
 def test_teacher_dashboard_says_plainly_there_is_nothing_to_do(client, org, login):
     login(org.teacher)
     page = client.get("/").get_data(as_text=True)
