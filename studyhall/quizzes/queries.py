@@ -58,7 +58,9 @@ def get_pool(quiz: Quiz) -> tuple[list[qb.PoolItem], int]:
     """The quiz's pool as question_bank items, and how many of them are 保密."""
     names = get_category_names()
     confidential = get_confidential_category_ids()
-    rows = db.session.scalars(query_pool(quiz)).all()
+    # In id order, as a published quiz's snapshot is drawn from (paper.pool_items), so
+    # that the check's draw (a fixed seed) does not change with the database's row order.
+    rows = db.session.scalars(query_pool(quiz).order_by(Question.id)).all()
     return ([qb.PoolItem(row.id, mapping.to_question(row, names[row.category_id]))
              for row in rows], sum(row.category_id in confidential for row in rows))
 

@@ -283,6 +283,31 @@ def test_rules_are_stored_with_category_names_and_checked(client, org, login, dr
     assert "another draw may add up differently" in page
 
 
+def test_the_publish_check_draws_from_the_pool_in_question_order(org, draft, make_quiz):
+    """The check before publishing draws its sample paper (seed "check") from the bank's
+    pool in question id order, as a taker's paper is drawn from the snapshot (sorted by
+    position, then question id): the database's own row order, which on PostgreSQL
+    follows updates, must not change which questions the check shows."""
+    from studyhall.quizzes import paper as papers
+    from studyhall.quizzes import queries
+
+    ids = sorted(make_quiz.question_ids)
+    category = db.session.get(Question, ids[0]).category
+    quiz = draft(paper={})
+    operations.set_paper_rules(quiz, [{"category_id": category.id, "type": None,
+                                       "difficulty": None, "count": 3, "points": None}])
+    # Rewrite the first two questions: PostgreSQL stores the new versions after the
+    # others, and a scan without ORDER BY then returns them last.
+    db.session.execute(sa.update(Question).where(Question.id.in_(ids[:2]))
+                       .values(stem=Question.stem + ""))
+    db.session.commit()
+    items, _ = queries.get_pool(quiz)
+    assert [item.id for item in items] == ids
+    in_order = sorted(items, key=lambda item: item.id)
+    drawn = [item.id for item in queries.check_paper(quiz).items]
+    assert drawn == [item.id for item in papers.assemble(quiz, in_order, seed="check").items]
+
+
 def test_a_rule_the_bank_cannot_satisfy_says_which_and_how_many(client, org, login, draft):
     quiz = draft(paper={})
     category = db.session.scalar(sa.select(Question)).category
