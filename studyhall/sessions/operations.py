@@ -445,8 +445,10 @@ def reopen_record(actor: Person, session: StudySession, reason: str,
 
 
 def _attendance_snapshot(session: StudySession) -> dict[str, str | None]:
+    # In person order: the history lists a version's attendance, and its changes, in the
+    # order kept here; the rows' own order follows each database's storage.
     rows = db.session.execute(sa.select(Attendance.person_id, Attendance.status).where(
-        Attendance.session_id == session.id)).all()
+        Attendance.session_id == session.id).order_by(Attendance.person_id)).all()
     return {str(pid): status.value if status else None for pid, status in rows}
 
 

@@ -395,6 +395,10 @@ def test_a_correction_keeps_the_earlier_version_and_is_audited(client, login, br
     second = db.session.scalar(sa.select(SessionRecordVersion).where(
         SessionRecordVersion.number == 2))
     assert "迟到1人" in second.minutes and second.attendance[str(branch.wu.id)] == "late"
+    # Kept in person order, which the history lists them in, whatever order the database
+    # returns the rows in (吴's was rewritten last: PostgreSQL would give it last).
+    assert list(second.attendance) == [str(pid) for pid in sorted(
+        int(pid) for pid in second.attendance)]
 
 
 def test_removing_a_photo_while_correcting_is_audited(client, login, branch, make_session,
