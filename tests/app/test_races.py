@@ -335,6 +335,16 @@ def test_two_importers_confirming_the_same_file_at_once_make_no_duplicates(app, 
 
 # --- a save or a regrade landing between a submit's grading and its write lock ------------
 
+def _started_with(quiz, person: Person, answers: dict[int, object]) -> tuple[int, str]:
+    """An open attempt of ``person`` with ``answers`` (position: response) saved and
+    committed: its id and its device token."""
+    attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, person))
+    for position, response in answers.items():
+        taking.save_answer(attempt, position, response, None, attempt.session_token)
+    db.session.commit()
+    return attempt.id, attempt.session_token
+
+
 def _submit_paused_after_grading(monkeypatch) -> tuple[threading.Event, threading.Event]:
     """Hold every submit between its grading (before the write lock) and its write
     transaction (taking.submit_graded) until ``resume`` is set; ``graded`` is set when
@@ -370,10 +380,7 @@ def test_a_save_landing_between_the_submits_grading_and_its_lock_is_graded(
     Without the check the submit would store the grade of the answer it read (0) while
     the acknowledged answer is "A" (20)."""
     quiz = make_quiz()
-    attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
-    taking.save_answer(attempt, 1, "B", None, attempt.session_token)  # wrong: the key is A
-    db.session.commit()
-    attempt_id, token = attempt.id, attempt.session_token
+    attempt_id, token = _started_with(quiz, org.teacher, {1: "B"})  # wrong: the key is A
     graded, resume = _submit_paused_after_grading(monkeypatch)
 
     prepare = holding_token(attempt_id, token)
@@ -411,10 +418,8 @@ def test_a_regrade_landing_between_the_submits_grading_and_its_lock_is_graded(
     from studyhall.quizzes.models import Quiz
 
     quiz = make_quiz()
-    attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
-    taking.save_answer(attempt, 1, "B", None, attempt.session_token)  # right once fixed
-    db.session.commit()
-    attempt_id, token, quiz_id = attempt.id, attempt.session_token, quiz.id
+    attempt_id, token = _started_with(quiz, org.teacher, {1: "B"})  # right once fixed
+    quiz_id = quiz.id
     question_id, admin_id = make_quiz.question_ids[0], org.admin.id
     graded, resume = _submit_paused_after_grading(monkeypatch)
 
@@ -457,10 +462,7 @@ def test_a_save_committing_while_the_submit_waits_for_the_attempts_lock_is_grade
         pytest.skip("PostgreSQL only: SQLite serialises writers on the database")
 
     quiz = make_quiz()
-    attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
-    taking.save_answer(attempt, 1, "B", None, attempt.session_token)  # wrong: the key is A
-    db.session.commit()
-    attempt_id, token = attempt.id, attempt.session_token
+    attempt_id, token = _started_with(quiz, org.teacher, {1: "B"})  # wrong: the key is A
     graded, resume = _submit_paused_after_grading(monkeypatch)
     codes: list = []
 
@@ -503,9 +505,7 @@ def test_a_takeover_landing_between_the_submits_grading_and_its_lock_refuses_the
     and is refused as a stale tab is (sent back to the paper, nothing written); the
     phone's next submit is refused before the lock; the laptop goes on and submits."""
     quiz = make_quiz()
-    attempt = taking.start_attempt(quiz, taking.recipient_of(quiz, org.teacher))
-    db.session.commit()
-    attempt_id, token = attempt.id, attempt.session_token
+    attempt_id, token = _started_with(quiz, org.teacher, {})
     graded, resume = _submit_paused_after_grading(monkeypatch)
 
     def prepare(client, index):
